@@ -1,0 +1,117 @@
+"""Choices and transition maps of the breaches app, declared once."""
+
+from django.db import models
+
+
+class Channel(models.TextChoices):
+    SOCIAL_MEDIA = "social_media", "Social media"
+    PRESS = "press", "Press"
+    COMPETITOR = "competitor", "Competitor"
+    INTERNAL = "internal", "Internal"
+    OTHER = "other", "Other"
+
+
+class Severity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class IncidentStatus(models.TextChoices):
+    REPORTED = "reported", "Reported"
+    INVESTIGATING = "investigating", "Investigating"
+    CONFIRMED = "confirmed", "Confirmed"
+    DISMISSED = "dismissed", "Dismissed"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+INCIDENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    IncidentStatus.REPORTED: frozenset({IncidentStatus.INVESTIGATING}),
+    IncidentStatus.INVESTIGATING: frozenset({IncidentStatus.CONFIRMED, IncidentStatus.DISMISSED}),
+    IncidentStatus.CONFIRMED: frozenset({IncidentStatus.RESOLVED}),
+    IncidentStatus.DISMISSED: frozenset(),
+    IncidentStatus.RESOLVED: frozenset({IncidentStatus.CLOSED}),
+    IncidentStatus.CLOSED: frozenset(),
+}
+OPEN_INCIDENT_STATUSES = frozenset(
+    {IncidentStatus.REPORTED, IncidentStatus.INVESTIGATING, IncidentStatus.CONFIRMED}
+)
+
+
+class PenaltyStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    ISSUED = "issued", "Issued"
+    DISPUTED = "disputed", "Disputed"
+    PAID = "paid", "Paid"
+    WAIVED = "waived", "Waived"
+
+
+# `paid` is reached only by payments (penalty_record_payment), never asked for directly.
+PENALTY_TRANSITIONS: dict[str, frozenset[str]] = {
+    PenaltyStatus.PROPOSED: frozenset({PenaltyStatus.ISSUED, PenaltyStatus.WAIVED}),
+    PenaltyStatus.ISSUED: frozenset({PenaltyStatus.DISPUTED, PenaltyStatus.PAID}),
+    PenaltyStatus.DISPUTED: frozenset({PenaltyStatus.ISSUED, PenaltyStatus.WAIVED}),
+    PenaltyStatus.PAID: frozenset(),
+    PenaltyStatus.WAIVED: frozenset(),
+}
+SETTLED_PENALTY_STATUSES = frozenset({PenaltyStatus.PAID, PenaltyStatus.WAIVED})
+AMOUNT_EDITABLE_PENALTY_STATUSES = frozenset({PenaltyStatus.PROPOSED, PenaltyStatus.DISPUTED})
+
+
+class PlanStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    SUBMITTED = "submitted", "Submitted"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+    COMPLETED = "completed", "Completed"
+    VERIFIED = "verified", "Verified"
+
+
+PLAN_TRANSITIONS: dict[str, frozenset[str]] = {
+    PlanStatus.REQUESTED: frozenset({PlanStatus.SUBMITTED}),
+    PlanStatus.SUBMITTED: frozenset({PlanStatus.APPROVED, PlanStatus.CHANGES_REQUESTED}),
+    PlanStatus.CHANGES_REQUESTED: frozenset({PlanStatus.SUBMITTED}),
+    PlanStatus.APPROVED: frozenset({PlanStatus.COMPLETED}),
+    PlanStatus.COMPLETED: frozenset({PlanStatus.VERIFIED}),
+    PlanStatus.VERIFIED: frozenset(),
+}
+# A plan the supplier still owes (overdue past due_on) and one whose text it may edit.
+PLAN_AWAITING_SUPPLIER = frozenset({PlanStatus.REQUESTED, PlanStatus.CHANGES_REQUESTED})
+OPEN_PLAN_STATUSES = frozenset(set(PlanStatus.values) - {PlanStatus.VERIFIED})
+
+
+class ActionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    TRANSITION = "transition", "Status changed"
+    NOTE = "note", "Note"
+    EVIDENCE = "evidence", "Evidence added"
+    LIABILITY = "liability", "Liability decided"
+    PENALTY = "penalty", "Penalty"
+    PAYMENT = "payment", "Payment recorded"
+    PLAN = "plan", "Rectification plan"
+    ACTION = "action", "Rectification action"
+    REMINDER = "reminder", "Reminder sent"
+    FINGERPRINT = "fingerprint", "Fingerprint reported"
+
+
+class ReminderKind(models.TextChoices):
+    DUE_SOON = "due_soon", "Due soon"
+    OVERDUE = "overdue", "Overdue"
+
+
+class ReminderTargetType(models.TextChoices):
+    PLAN = "plan", "Rectification plan"
+    ACTION = "action", "Rectification action"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"

@@ -1,0 +1,924 @@
+"""The workflows of DESIGN section 4: incidents, penalties, rectification plans and
+actions. Every status change happens here and only here: one transaction, the row
+re-read with `select_for_update`, the transition map and the actor's right checked, a
+timeline event written. (On SQLite, row locks are no-ops, but the connection opens
+every transaction IMMEDIATE, which serialises writers just the same.)"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from config.exceptions import TransitionNotAllowed
+from suppliers.choices import Role
+from suppliers.models import NDA, ConfidentialAsset, Supplier, User
+from suppliers.selectors import resolve_liability, scope_for
+from suppliers.services import require_writer
+
+from .choices import (
+    AMOUNT_EDITABLE_PENALTY_STATUSES,
+    INCIDENT_TRANSITIONS,
+    PENALTY_TRANSITIONS,
+    PLAN_AWAITING_SUPPLIER,
+    PLAN_TRANSITIONS,
+    SETTLED_PENALTY_STATUSES,
+    ActionStatus,
+    EventKind,
+    IncidentStatus,
+    PenaltyStatus,
+    PlanStatus,
+)
+from .models import (
+    Evidence,
+    Incident,
+    IncidentEvent,
+    IncidentSequence,
+    Payment,
+    Penalty,
+    RectificationAction,
+    RectificationPlan,
+)
+
+DEFAULT_RECTIFICATION_DAYS = 30
+
+
+# --- Helpers ---------------------------------------------------------------------------
+
+
+def _save(instance: models.Model, *, exclude: list[str] | None = None) -> None:
+    instance.full_clean(exclude=exclude)
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as exc:
+        raise ValidationError(f"The change conflicts with existing data: {exc}") from exc
+
+
+def _event(
+    *,
+    incident: Incident,
+    kind: str,
+    actor: User | None,
+    message: str = "",
+    from_status: str = "",
+    to_status: str = "",
+    penalty: Penalty | None = None,
+    plan: RectificationPlan | None = None,
+) -> IncidentEvent:
+    return IncidentEvent.objects.create(
+        incident=incident,
+        kind=kind,
+        actor=actor,
+        message=message,
+        from_status=from_status,
+        to_status=to_status,
+        penalty=penalty,
+        plan=plan,
+    )
+
+
+def _is_supplier_party(actor: User, supplier_id: int) -> bool:
+    return actor.role == Role.SUPPLIER and actor.is_active and actor.supplier_id == supplier_id
+
+
+def _refuse_unless_allowed(current: str, to: str, transitions: dict, label: str) -> None:
+    if to not in transitions:
+        raise ValidationError({"to": f"'{to}' is not a {label} status."})
+    if to not in transitions[current]:
+        allowed = ", ".join(sorted(transitions[current])) or "none"
+        raise TransitionNotAllowed(
+            f"A {label} cannot go from {current} to {to} (allowed from {current}: {allowed})."
+        )
+
+
+def _today(today: date | None) -> date:
+    return today or timezone.localdate()
+
+
+def _to_decimal(value: Any, field: str) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError) as exc:
+        raise ValidationError({field: "Enter a decimal amount."}) from exc
+    if not amount.is_finite():
+        raise ValidationError({field: "Enter a finite decimal amount."})
+    if amount <= 0:
+        raise ValidationError({field: "The amount must be positive."})
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError({field: "At most two decimal places."})
+    return amount.quantize(Decimal("0.01"))
+
+
+# --- Incidents -------------------------------------------------------------------------
+
+
+def _next_reference(year: int) -> str:
+    """INC-<year>-<n>, numbered per year from a locked counter row (no gaps from races)."""
+    counter = IncidentSequence.objects.select_for_update().filter(year=year).first()
+    if counter is None:
+        try:
+            with transaction.atomic():
+                counter = IncidentSequence.objects.create(year=year, last_number=0)
+        except IntegrityError:
+            counter = IncidentSequence.objects.select_for_update().get(year=year)
+    IncidentSequence.objects.filter(pk=counter.pk).update(last_number=models.F("last_number") + 1)
+    counter.refresh_from_db()
+    return f"INC-{year}-{counter.last_number:04d}"
+
+
+def _apply_liability(incident: Incident) -> None:
+    liability = resolve_liability(incident.source_supplier, on=incident.occurred_on)
+    incident.responsible_supplier = liability.responsible_supplier if liability else None
+    incident.nda = liability.nda if liability else None
+    incident.no_nda_coverage = liability is None
+
+
+@transaction.atomic
+def incident_create(
+    *,
+    actor: User,
+    title: str,
+    occurred_on: date,
+    discovered_on: date,
+    channel: str,
+    severity: str = "medium",
+    description: str = "",
+    source_supplier: Supplier | None = None,
+    assets: list[ConfidentialAsset] | None = None,
+    owner: User | None = None,
+    leak_fingerprint: str = "",
+) -> Incident:
+    """Log a leak. Liability is resolved from the source supplier by the liability rule;
+    with no NDA reaching the source, the incident is flagged "no NDA coverage"."""
+    require_writer(actor)
+    if owner is not None and owner.role not in (Role.ADMIN, Role.COMPLIANCE):
+        raise ValidationError({"owner": "The owner must be a compliance staff member."})
+    incident = Incident(
+        title=title,
+        description=description,
+        occurred_on=occurred_on,
+        discovered_on=discovered_on,
+        channel=channel,
+        severity=severity,
+        source_supplier=source_supplier,
+        owner=owner or actor,
+        leak_fingerprint=(leak_fingerprint or "").strip().lower(),
+    )
+    incident.reference = "pending"
+    incident.full_clean(exclude=["reference"])
+    _apply_liability(incident)
+    incident.reference = _next_reference(incident.created_at.year)
+    _save(incident)
+    if assets:
+        incident.assets.set(assets)
+    coverage = (
+        f"Liable: {incident.responsible_supplier} under {incident.nda}."
+        if incident.responsible_supplier
+        else "No NDA coverage: staff must decide liability."
+    )
+    _event(
+        incident=incident,
+        kind=EventKind.CREATED,
+        actor=actor,
+        message=coverage,
+        to_status=incident.status,
+    )
+    return incident
+
+
+INCIDENT_EDITABLE = {
+    "title",
+    "description",
+    "occurred_on",
+    "discovered_on",
+    "channel",
+    "severity",
+    "source_supplier",
+    "owner",
+    "leak_fingerprint",
+}
+
+
+@transaction.atomic
+def incident_update(
+    *, actor: User, incident: Incident, assets: list | None = None, **fields: Any
+) -> Incident:
+    """Edit an incident's facts. Changing the source or date re-resolves liability
+    unless staff overrode it; once confirmed, the facts behind the penalty are frozen."""
+    require_writer(actor)
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    unknown = set(fields) - INCIDENT_EDITABLE
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    liability_facts = {"source_supplier", "occurred_on"} & set(fields)
+    if incident.status not in (IncidentStatus.REPORTED, IncidentStatus.INVESTIGATING) and (
+        liability_facts or assets is not None
+    ):
+        raise TransitionNotAllowed(
+            f"The source, dates and assets of a {incident.status} incident cannot change."
+        )
+    for name, value in fields.items():
+        setattr(incident, name, value)
+    if liability_facts and not incident.liability_overridden:
+        _apply_liability(incident)
+    _save(incident)
+    if assets is not None:
+        incident.assets.set(assets)
+    changed = ", ".join(sorted(set(fields) | ({"assets"} if assets is not None else set())))
+    if changed:
+        _event(incident=incident, kind=EventKind.NOTE, actor=actor, message=f"Updated {changed}.")
+    return incident
+
+
+@transaction.atomic
+def incident_set_liability(
+    *,
+    actor: User,
+    incident: Incident,
+    responsible_supplier: Supplier | None,
+    nda: NDA | None = None,
+    reason: str,
+) -> Incident:
+    """Staff override of the liability rule, with a reason, before confirmation."""
+    require_writer(actor)
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if incident.status not in (IncidentStatus.REPORTED, IncidentStatus.INVESTIGATING):
+        raise TransitionNotAllowed("Liability can only be decided before confirmation.")
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Give a reason for deciding liability by hand."})
+    if nda is not None and nda.supplier_id != getattr(responsible_supplier, "pk", None):
+        raise ValidationError({"nda": "The NDA must belong to the responsible supplier."})
+    incident.responsible_supplier = responsible_supplier
+    incident.nda = nda
+    incident.no_nda_coverage = nda is None
+    incident.liability_overridden = True
+    incident.liability_override_reason = reason.strip()
+    _save(incident)
+    _event(
+        incident=incident,
+        kind=EventKind.LIABILITY,
+        actor=actor,
+        message=f"Liability set to {responsible_supplier or 'nobody'}"
+        f"{f' under {nda}' if nda else ''}: {reason.strip()}",
+    )
+    return incident
+
+
+@dataclass
+class ConfirmationResult:
+    penalty: Penalty | None
+    plan: RectificationPlan
+
+
+def _confirm(incident: Incident, actor: User, today: date) -> ConfirmationResult:
+    if incident.responsible_supplier_id is None:
+        raise TransitionNotAllowed(
+            "Confirming needs a responsible supplier: no NDA covers the source, so staff "
+            "must decide liability first."
+        )
+    nda = incident.nda
+    penalty = None
+    if nda is not None:
+        penalty = Penalty(
+            incident=incident,
+            supplier=incident.responsible_supplier,
+            amount=nda.penalty_amount,
+            currency=nda.penalty_currency,
+            proposed_on=today,
+        )
+        _save(penalty)
+        _event(
+            incident=incident,
+            kind=EventKind.PENALTY,
+            actor=actor,
+            penalty=penalty,
+            to_status=penalty.status,
+            message=f"Proposed penalty {penalty.amount} {penalty.currency} under {nda}.",
+        )
+    days = nda.rectification_days if nda is not None else DEFAULT_RECTIFICATION_DAYS
+    plan = RectificationPlan(
+        incident=incident,
+        supplier=incident.responsible_supplier,
+        requested_on=today,
+        due_on=today + timedelta(days=days),
+    )
+    _save(plan)
+    _event(
+        incident=incident,
+        kind=EventKind.PLAN,
+        actor=actor,
+        plan=plan,
+        to_status=plan.status,
+        message=f"Rectification plan requested from {plan.supplier}, due {plan.due_on}.",
+    )
+    return ConfirmationResult(penalty=penalty, plan=plan)
+
+
+def _check_closable(incident: Incident) -> None:
+    unsettled = incident.penalties.exclude(status__in=SETTLED_PENALTY_STATUSES).count()
+    if unsettled:
+        raise TransitionNotAllowed(
+            f"Closing needs every penalty paid or waived; {unsettled} still open."
+        )
+    unverified = incident.rectification_plans.exclude(status=PlanStatus.VERIFIED).count()
+    if unverified:
+        raise TransitionNotAllowed("Closing needs the rectification plan verified.")
+
+
+@transaction.atomic
+def incident_transition(
+    *, actor: User, incident: Incident, to: str, note: str = "", today: date | None = None
+) -> Incident:
+    """reported -> investigating -> confirmed | dismissed; confirmed -> resolved -> closed.
+    Confirming creates a proposed penalty (the NDA clause) and a requested plan due
+    rectification_days later; closing needs penalties settled and plans verified."""
+    require_writer(actor)
+    today = _today(today)
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    current = incident.status
+    _refuse_unless_allowed(current, to, INCIDENT_TRANSITIONS, "incident")
+    if to == IncidentStatus.CLOSED:
+        _check_closable(incident)
+    incident.status = to
+    if to == IncidentStatus.CONFIRMED:
+        incident.confirmed_at = timezone.now()
+    _save(incident)
+    _event(
+        incident=incident,
+        kind=EventKind.TRANSITION,
+        actor=actor,
+        from_status=current,
+        to_status=to,
+        message=note,
+    )
+    if to == IncidentStatus.CONFIRMED:
+        _confirm(incident, actor, today)
+    return incident
+
+
+@transaction.atomic
+def incident_add_note(*, actor: User, incident: Incident, message: str) -> IncidentEvent:
+    """A note on the timeline, by staff or by a supplier user who may see the incident."""
+    _require_incident_participant(actor, incident)
+    if not (message or "").strip():
+        raise ValidationError({"message": "A note cannot be empty."})
+    return _event(incident=incident, kind=EventKind.NOTE, actor=actor, message=message.strip())
+
+
+@transaction.atomic
+def incident_report_fingerprint(*, actor: User, incident: Incident, fingerprint: str) -> Incident:
+    """Record the fingerprint found on a leaked copy; its disclosure becomes prime suspect."""
+    require_writer(actor)
+    fingerprint = (fingerprint or "").strip().lower()
+    if not fingerprint:
+        raise ValidationError({"fingerprint": "Give the fingerprint found on the leaked copy."})
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    incident.leak_fingerprint = fingerprint
+    _save(incident)
+    _event(
+        incident=incident,
+        kind=EventKind.FINGERPRINT,
+        actor=actor,
+        message=f"Fingerprint {fingerprint} found on a leaked copy.",
+    )
+    return incident
+
+
+def _require_incident_participant(actor: User, incident: Incident) -> None:
+    if actor is None or not actor.is_active:
+        raise PermissionDenied("Sign in first.")
+    if actor.role in (Role.ADMIN, Role.COMPLIANCE):
+        return
+    if actor.role == Role.SUPPLIER:
+        world = scope_for(actor).world_ids
+        if incident.source_supplier_id in world or incident.responsible_supplier_id in world:
+            return
+    raise PermissionDenied("You may not add to this incident.")
+
+
+# Evidence is checked from its bytes: the file name and the client's type are ignored.
+ALLOWED_EVIDENCE_TYPES = {
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/zip",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "text/plain",
+    "text/csv",
+}
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """The content type of a file from its first bytes, or None if not recognised."""
+    import filetype
+
+    kind = filetype.guess(head)
+    if kind is not None:
+        return kind.mime
+    if not head or b"\x00" in head:
+        return None
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sample is still text.
+        if exc.start < len(head) - 4:
+            return None
+    return "text/plain"
+
+
+@transaction.atomic
+def incident_add_evidence(
+    *, actor: User, incident: Incident, upload: UploadedFile, description: str = ""
+) -> Evidence:
+    """Attach a file: size-limited, type checked from its content, stored under a
+    generated name with its sha256."""
+    _require_incident_participant(actor, incident)
+    size = upload.size or 0
+    if size <= 0:
+        raise ValidationError({"file": "The file is empty."})
+    if size > settings.EVIDENCE_MAX_BYTES:
+        raise ValidationError(
+            {"file": f"The file is larger than {settings.EVIDENCE_MAX_BYTES} bytes."}
+        )
+    upload.seek(0)
+    head = upload.read(8192)
+    content_type = sniff_content_type(head)
+    if content_type not in ALLOWED_EVIDENCE_TYPES:
+        raise ValidationError(
+            {
+                "file": "This type of file is not accepted (PDF, images, office documents, "
+                "ZIP and plain text are)."
+            }
+        )
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    evidence = Evidence(
+        incident=incident,
+        original_name=(upload.name or "evidence")[-255:],
+        content_type=content_type,
+        size=size,
+        sha256=digest.hexdigest(),
+        description=description[:500],
+        uploaded_by=actor,
+    )
+    evidence.file.save("evidence", upload, save=False)
+    _save(evidence)
+    _event(
+        incident=incident,
+        kind=EventKind.EVIDENCE,
+        actor=actor,
+        message=f"Evidence {evidence.original_name} ({evidence.sha256[:12]}) added.",
+    )
+    return evidence
+
+
+# --- Penalties -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def penalty_create(
+    *,
+    actor: User,
+    incident: Incident,
+    amount: Any,
+    currency: str,
+    due_on: date | None = None,
+    today: date | None = None,
+) -> Penalty:
+    """A penalty added by hand (e.g. when liability was decided without an NDA clause)."""
+    require_writer(actor)
+    if incident.responsible_supplier_id is None:
+        raise TransitionNotAllowed("The incident has no responsible supplier to penalise.")
+    if incident.status not in (IncidentStatus.CONFIRMED, IncidentStatus.RESOLVED):
+        raise TransitionNotAllowed("Penalties are added to confirmed incidents.")
+    penalty = Penalty(
+        incident=incident,
+        supplier_id=incident.responsible_supplier_id,
+        amount=_to_decimal(amount, "amount"),
+        currency=(currency or "").upper(),
+        due_on=due_on,
+        proposed_on=_today(today),
+    )
+    _save(penalty)
+    _event(
+        incident=incident,
+        kind=EventKind.PENALTY,
+        actor=actor,
+        penalty=penalty,
+        to_status=penalty.status,
+        message=f"Penalty {penalty.amount} {penalty.currency} added.",
+    )
+    return penalty
+
+
+@transaction.atomic
+def penalty_update(
+    *,
+    actor: User,
+    penalty: Penalty,
+    amount: Any = None,
+    due_on: date | None = None,
+    currency: str | None = None,
+) -> Penalty:
+    """Change the amount (only while proposed or disputed) or the due date. A reduction
+    after issue must come from a different staff user than the issuer."""
+    require_writer(actor)
+    penalty = Penalty.objects.select_for_update().get(pk=penalty.pk)
+    changes = []
+    if amount is not None:
+        new_amount = _to_decimal(amount, "amount")
+        if new_amount != penalty.amount:
+            if penalty.status not in AMOUNT_EDITABLE_PENALTY_STATUSES:
+                raise TransitionNotAllowed(
+                    f"The amount of a {penalty.status} penalty cannot change."
+                )
+            if new_amount < penalty.amount and penalty.issued_by_id == actor.pk:
+                raise PermissionDenied(
+                    "Four eyes: a reduction must be made by someone other than the issuer."
+                )
+            changes.append(f"amount {penalty.amount} -> {new_amount}")
+            penalty.amount = new_amount
+    if currency is not None and currency.upper() != penalty.currency:
+        if penalty.status != PenaltyStatus.PROPOSED:
+            raise TransitionNotAllowed("The currency can change only while proposed.")
+        changes.append(f"currency {penalty.currency} -> {currency.upper()}")
+        penalty.currency = currency.upper()
+    if due_on is not None and due_on != penalty.due_on:
+        changes.append(f"due {penalty.due_on} -> {due_on}")
+        penalty.due_on = due_on
+    _save(penalty)
+    if changes:
+        _event(
+            incident=penalty.incident,
+            kind=EventKind.PENALTY,
+            actor=actor,
+            penalty=penalty,
+            message="Penalty changed: " + "; ".join(changes) + ".",
+        )
+    return penalty
+
+
+@transaction.atomic
+def penalty_transition(
+    *,
+    actor: User,
+    penalty: Penalty,
+    to: str,
+    note: str = "",
+    amount: Any = None,
+    today: date | None = None,
+) -> Penalty:
+    """proposed -> issued | waived; issued -> disputed (the supplier); disputed -> issued
+    (upheld, possibly reduced with `amount`) | waived. `paid` follows payments only.
+    Four eyes: a waiver or a reduction is made by someone other than the issuer."""
+    penalty = Penalty.objects.select_for_update().select_related("incident").get(pk=penalty.pk)
+    current = penalty.status
+    if to == PenaltyStatus.PAID:
+        raise TransitionNotAllowed("A penalty becomes paid when payments reach its amount.")
+    _refuse_unless_allowed(current, to, PENALTY_TRANSITIONS, "penalty")
+    if to == PenaltyStatus.DISPUTED:
+        if not (_is_supplier_party(actor, penalty.supplier_id) or actor.can_write):
+            raise PermissionDenied("Only the penalised supplier or compliance staff may dispute.")
+        if not note.strip():
+            raise ValidationError({"note": "Say why the penalty is disputed."})
+    else:
+        require_writer(actor)
+    if to == PenaltyStatus.WAIVED and penalty.issued_by_id == actor.pk:
+        raise PermissionDenied("Four eyes: a waiver must be made by someone other than the issuer.")
+    message = note
+    if amount is not None:
+        if to != PenaltyStatus.ISSUED:
+            raise ValidationError({"amount": "The amount can change only on issue or appeal."})
+        new_amount = _to_decimal(amount, "amount")
+        if current == PenaltyStatus.DISPUTED and new_amount != penalty.amount:
+            if new_amount > penalty.amount:
+                raise ValidationError({"amount": "An upheld penalty cannot be increased."})
+            if penalty.issued_by_id == actor.pk:
+                raise PermissionDenied(
+                    "Four eyes: a reduction must be made by someone other than the issuer."
+                )
+            if new_amount < penalty.paid_amount:
+                raise ValidationError({"amount": "Cannot reduce below what is already paid."})
+            message = f"Reduced from {penalty.amount} to {new_amount}. {note}".strip()
+        penalty.amount = new_amount
+    penalty.status = to
+    if to == PenaltyStatus.ISSUED and current == PenaltyStatus.PROPOSED:
+        penalty.issued_by = actor
+        penalty.issued_at = timezone.now()
+        if penalty.due_on is None:
+            penalty.due_on = _today(today) + timedelta(days=30)
+    if to == PenaltyStatus.ISSUED and penalty.paid_amount == penalty.amount:
+        # Upheld at a reduced amount that is already fully paid.
+        penalty.status = PenaltyStatus.PAID
+    _save(penalty)
+    _event(
+        incident=penalty.incident,
+        kind=EventKind.PENALTY,
+        actor=actor,
+        penalty=penalty,
+        from_status=current,
+        to_status=penalty.status,
+        message=message,
+    )
+    return penalty
+
+
+@transaction.atomic
+def penalty_acknowledge(*, actor: User, penalty: Penalty, note: str = "") -> IncidentEvent:
+    """The penalised supplier acknowledges an issued penalty (no status change)."""
+    if not _is_supplier_party(actor, penalty.supplier_id):
+        raise PermissionDenied("Only the penalised supplier acknowledges a penalty.")
+    if penalty.status != PenaltyStatus.ISSUED:
+        raise TransitionNotAllowed("Only an issued penalty can be acknowledged.")
+    return _event(
+        incident=penalty.incident,
+        kind=EventKind.PENALTY,
+        actor=actor,
+        penalty=penalty,
+        message=f"Acknowledged by {penalty.supplier}. {note}".strip(),
+    )
+
+
+@transaction.atomic
+def penalty_record_payment(
+    *, actor: User, penalty: Penalty, amount: Any, paid_on: date, reference: str = ""
+) -> Payment:
+    """Record money received against an issued penalty. Payments never exceed the amount;
+    reaching it makes the penalty paid."""
+    require_writer(actor)
+    penalty = Penalty.objects.select_for_update().select_related("incident").get(pk=penalty.pk)
+    value = _to_decimal(amount, "amount")
+    if penalty.status != PenaltyStatus.ISSUED:
+        raise TransitionNotAllowed(
+            f"Payments are recorded against issued penalties, not {penalty.status} ones."
+        )
+    if penalty.paid_amount + value > penalty.amount:
+        raise ValidationError(
+            {
+                "amount": f"This would exceed the penalty: {penalty.amount - penalty.paid_amount} "
+                f"{penalty.currency} is outstanding."
+            }
+        )
+    payment = Payment(
+        penalty=penalty,
+        amount=value,
+        paid_on=paid_on,
+        reference=(reference or "").strip(),
+        recorded_by=actor,
+    )
+    _save(payment)
+    # A conditional update: even a writer that slipped past the lock cannot overpay.
+    updated = Penalty.objects.filter(
+        pk=penalty.pk, paid_amount=penalty.paid_amount, status=PenaltyStatus.ISSUED
+    ).update(paid_amount=models.F("paid_amount") + value)
+    if updated != 1:
+        raise TransitionNotAllowed("The penalty changed meanwhile; try again.")
+    penalty.refresh_from_db()
+    _event(
+        incident=penalty.incident,
+        kind=EventKind.PAYMENT,
+        actor=actor,
+        penalty=penalty,
+        message=f"Payment {value} {penalty.currency} on {paid_on}"
+        f"{f' ({payment.reference})' if payment.reference else ''}.",
+    )
+    if penalty.paid_amount == penalty.amount:
+        penalty.status = PenaltyStatus.PAID
+        _save(penalty)
+        _event(
+            incident=penalty.incident,
+            kind=EventKind.PENALTY,
+            actor=actor,
+            penalty=penalty,
+            from_status=PenaltyStatus.ISSUED,
+            to_status=PenaltyStatus.PAID,
+            message="Paid in full.",
+        )
+    return payment
+
+
+# --- Rectification plans ---------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_update(
+    *, actor: User, plan: RectificationPlan, summary: str | None = None, due_on: date | None = None
+) -> RectificationPlan:
+    """The supplier drafts its summary while the plan awaits it; staff may move the due
+    date (which restarts the reminder schedule)."""
+    plan = RectificationPlan.objects.select_for_update().get(pk=plan.pk)
+    if summary is not None:
+        if not (_is_supplier_party(actor, plan.supplier_id) or actor.can_write):
+            raise PermissionDenied("Only the supplier or compliance staff edit the plan.")
+        if plan.status not in PLAN_AWAITING_SUPPLIER:
+            raise TransitionNotAllowed(f"A {plan.status} plan cannot be edited.")
+        plan.summary = summary
+    if due_on is not None and due_on != plan.due_on:
+        require_writer(actor)
+        plan.due_on = due_on
+    _save(plan)
+    return plan
+
+
+def _plan_actor_check(actor: User, plan: RectificationPlan, to: str) -> None:
+    if to == PlanStatus.SUBMITTED:
+        if not (_is_supplier_party(actor, plan.supplier_id) or actor.role == Role.ADMIN):
+            raise PermissionDenied("Only the supplier submits its rectification plan.")
+    elif to == PlanStatus.COMPLETED:
+        if not (_is_supplier_party(actor, plan.supplier_id) or actor.can_write):
+            raise PermissionDenied("Only the supplier or compliance staff complete a plan.")
+    else:
+        require_writer(actor)
+
+
+@transaction.atomic
+def plan_transition(
+    *, actor: User, plan: RectificationPlan, to: str, note: str = ""
+) -> RectificationPlan:
+    """requested -> submitted -> approved | changes_requested; changes_requested ->
+    submitted; approved -> completed (all actions done) -> verified. Suppliers submit;
+    staff approve, request changes (with a reason) and verify."""
+    plan = RectificationPlan.objects.select_for_update().select_related("incident").get(pk=plan.pk)
+    current = plan.status
+    _refuse_unless_allowed(current, to, PLAN_TRANSITIONS, "rectification plan")
+    _plan_actor_check(actor, plan, to)
+    now = timezone.now()
+    if to == PlanStatus.SUBMITTED:
+        if not plan.summary.strip():
+            raise ValidationError({"summary": "Write the plan's summary before submitting it."})
+        if not plan.actions.exists():
+            raise ValidationError({"actions": "Add at least one action before submitting."})
+        plan.submitted_at = now
+    elif to == PlanStatus.CHANGES_REQUESTED:
+        if not note.strip():
+            raise ValidationError({"note": "Say what must change."})
+        plan.changes_requested_reason = note.strip()
+    elif to == PlanStatus.APPROVED:
+        plan.approved_at = now
+        plan.changes_requested_reason = ""
+    elif to == PlanStatus.COMPLETED:
+        open_actions = plan.actions.filter(status=ActionStatus.OPEN).count()
+        if open_actions:
+            raise TransitionNotAllowed(
+                f"A plan is completed when all its actions are done; {open_actions} still open."
+            )
+        plan.completed_at = now
+    elif to == PlanStatus.VERIFIED:
+        plan.verified_at = now
+    plan.status = to
+    _save(plan)
+    _event(
+        incident=plan.incident,
+        kind=EventKind.PLAN,
+        actor=actor,
+        plan=plan,
+        from_status=current,
+        to_status=to,
+        message=note,
+    )
+    return plan
+
+
+# --- Rectification actions -------------------------------------------------------------
+
+
+def _require_plan_editor(actor: User, plan: RectificationPlan) -> None:
+    if not (_is_supplier_party(actor, plan.supplier_id) or actor.can_write):
+        raise PermissionDenied("Only the supplier or compliance staff edit this plan's actions.")
+
+
+@transaction.atomic
+def action_create(
+    *,
+    actor: User,
+    plan: RectificationPlan,
+    description: str,
+    due_on: date,
+    owner: str = "",
+    today: date | None = None,
+) -> RectificationAction:
+    """Add a measure to a plan while it is being drafted (or, by staff, while approved)."""
+    plan = RectificationPlan.objects.select_for_update().get(pk=plan.pk)
+    _require_plan_editor(actor, plan)
+    editable = set(PLAN_AWAITING_SUPPLIER)
+    if actor.can_write:
+        editable.add(PlanStatus.APPROVED)
+    if plan.status not in editable:
+        raise TransitionNotAllowed(f"Actions cannot be added to a {plan.status} plan.")
+    action = RectificationAction(
+        plan=plan, description=description, owner=owner, due_on=due_on, created_on=_today(today)
+    )
+    _save(action)
+    return action
+
+
+@transaction.atomic
+def action_update(
+    *, actor: User, action: RectificationAction, **fields: Any
+) -> RectificationAction:
+    action = (
+        RectificationAction.objects.select_for_update().select_related("plan").get(pk=action.pk)
+    )
+    _require_plan_editor(actor, action.plan)
+    unknown = set(fields) - {"description", "owner", "due_on", "evidence_note"}
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    structural = set(fields) - {"evidence_note"}
+    if structural and action.plan.status not in PLAN_AWAITING_SUPPLIER and not actor.can_write:
+        raise TransitionNotAllowed(f"Actions of a {action.plan.status} plan are fixed.")
+    if action.status == ActionStatus.DONE and structural:
+        raise TransitionNotAllowed("A done action cannot change.")
+    for name, value in fields.items():
+        setattr(action, name, value)
+    _save(action)
+    return action
+
+
+@transaction.atomic
+def action_delete(*, actor: User, action: RectificationAction) -> None:
+    action = (
+        RectificationAction.objects.select_for_update().select_related("plan").get(pk=action.pk)
+    )
+    _require_plan_editor(actor, action.plan)
+    if action.plan.status not in PLAN_AWAITING_SUPPLIER:
+        raise TransitionNotAllowed(f"Actions of a {action.plan.status} plan cannot be removed.")
+    action.delete()
+
+
+@transaction.atomic
+def action_complete(
+    *,
+    actor: User,
+    action: RectificationAction,
+    evidence_note: str,
+    completed_on: date | None = None,
+) -> RectificationAction:
+    """The supplier marks an action of its approved plan done, with an evidence note."""
+    action = (
+        RectificationAction.objects.select_for_update()
+        .select_related("plan", "plan__incident")
+        .get(pk=action.pk)
+    )
+    _require_plan_editor(actor, action.plan)
+    if action.plan.status != PlanStatus.APPROVED:
+        raise TransitionNotAllowed("Actions are marked done once the plan is approved.")
+    if action.status == ActionStatus.DONE:
+        raise TransitionNotAllowed("This action is already done.")
+    if not (evidence_note or "").strip():
+        raise ValidationError({"evidence_note": "Describe the evidence that the action is done."})
+    action.status = ActionStatus.DONE
+    action.completed_on = completed_on or timezone.localdate()
+    action.evidence_note = evidence_note.strip()
+    _save(action)
+    _event(
+        incident=action.plan.incident,
+        kind=EventKind.ACTION,
+        actor=actor,
+        plan=action.plan,
+        from_status=ActionStatus.OPEN,
+        to_status=ActionStatus.DONE,
+        message=f"Action done: {action.description[:80]}. Evidence: {action.evidence_note}",
+    )
+    return action
+
+
+@transaction.atomic
+def action_reopen(*, actor: User, action: RectificationAction, note: str) -> RectificationAction:
+    """Staff reopen an action whose evidence does not hold, while the plan is approved."""
+    require_writer(actor)
+    action = (
+        RectificationAction.objects.select_for_update()
+        .select_related("plan", "plan__incident")
+        .get(pk=action.pk)
+    )
+    if action.status != ActionStatus.DONE or action.plan.status != PlanStatus.APPROVED:
+        raise TransitionNotAllowed("Only a done action of an approved plan can be reopened.")
+    action.status = ActionStatus.OPEN
+    action.completed_on = None
+    _save(action)
+    _event(
+        incident=action.plan.incident,
+        kind=EventKind.ACTION,
+        actor=actor,
+        plan=action.plan,
+        from_status=ActionStatus.DONE,
+        to_status=ActionStatus.OPEN,
+        message=note,
+    )
+    return action

@@ -1,0 +1,307 @@
+"""Who the suppliers are, what they signed and what they received."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from .choices import (
+    COUNTRY_CODES,
+    CURRENCY_CODES,
+    MAX_TIER,
+    STAFF_ROLES,
+    WRITER_ROLES,
+    Classification,
+    ContactRole,
+    NDAStatus,
+    Role,
+    SupplierStatus,
+)
+
+
+class Supplier(models.Model):
+    """A company the buyer shares confidential material with, directly (tier 1) or through
+    the supplier that engaged it (`parent`). The parent chain never loops (a database
+    trigger refuses cycles) and `tier` is 1 + the depth of that chain."""
+
+    name = models.CharField(max_length=200)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. CN.")
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="subvendors",
+        help_text="The supplier that engaged this one; empty for a tier-1 supplier.",
+    )
+    tier = models.PositiveSmallIntegerField(default=1, editable=False)
+    status = models.CharField(
+        max_length=16, choices=SupplierStatus.choices, default=SupplierStatus.ACTIVE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="supplier_name_unique_ci",
+                violation_error_message="A supplier with this name already exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(country__in=sorted(COUNTRY_CODES)),
+                name="supplier_country_iso3166",
+                violation_error_message="Country must be an ISO 3166-1 alpha-2 code.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=SupplierStatus.values),
+                name="supplier_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("id")),
+                name="supplier_not_own_parent",
+                violation_error_message="A supplier cannot be its own parent.",
+            ),
+            models.CheckConstraint(
+                condition=Q(tier__gte=1, tier__lte=MAX_TIER)
+                & (Q(parent__isnull=True, tier=1) | Q(parent__isnull=False, tier__gt=1)),
+                name="supplier_tier_matches_parent",
+                violation_error_message="Tier must be 1 without a parent and above 1 with one.",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-created_at"], name="supplier_status_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def ancestors(self) -> list[Supplier]:
+        """The chain of parents, nearest first."""
+        chain: list[Supplier] = []
+        node = self.parent
+        while node is not None and len(chain) < MAX_TIER:
+            chain.append(node)
+            node = node.parent
+        return chain
+
+
+class BreachUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        # `createsuperuser` makes an admin of the tracker, not an auditor.
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person using the tracker: buyer staff (admin, compliance, auditor) or a supplier
+    user who belongs to exactly one supplier and sees only its world."""
+
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.AUDITOR)
+    supplier = models.ForeignKey(
+        Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+
+    objects = BreachUserManager()
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_valid"),
+            models.CheckConstraint(
+                condition=(Q(role=Role.SUPPLIER) & Q(supplier__isnull=False))
+                | (~Q(role=Role.SUPPLIER) & Q(supplier__isnull=True)),
+                name="user_supplier_iff_supplier_role",
+                violation_error_message="Supplier users need a supplier; staff have none.",
+            ),
+        ]
+
+    @property
+    def is_supplier_user(self) -> bool:
+        return self.role == Role.SUPPLIER
+
+    @property
+    def is_buyer_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def can_write(self) -> bool:
+        """Admins and compliance staff create and change records."""
+        return self.is_active and self.role in WRITER_ROLES
+
+
+class Contact(models.Model):
+    """A person at a supplier the buyer talks to; those who receive reminders are chased
+    when the supplier's rectification runs late."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=ContactRole.choices, default=ContactRole.OTHER)
+    receives_reminders = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                "supplier", Lower("email"), name="contact_email_unique_per_supplier"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=ContactRole.values), name="contact_role_valid"
+            ),
+            models.CheckConstraint(condition=~Q(email=""), name="contact_email_not_empty"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["supplier"],
+                condition=Q(receives_reminders=True),
+                name="contact_reminder_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class NDA(models.Model):
+    """A signed confidentiality agreement: liquidated damages per breach, whether the
+    supplier answers for its sub-vendors, and how many days it has to submit a
+    rectification plan once a breach is confirmed."""
+
+    reference = models.CharField(max_length=64, unique=True)
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="ndas")
+    signed_on = models.DateField()
+    effective_from = models.DateField()
+    expires_on = models.DateField(null=True, blank=True)
+    covers_subvendors = models.BooleanField(
+        default=False, help_text="The supplier answers for leaks by its downstream."
+    )
+    flow_down_required = models.BooleanField(
+        default=False, help_text="The supplier must bind its sub-vendors in writing."
+    )
+    penalty_amount = models.DecimalField(max_digits=16, decimal_places=2)
+    penalty_currency = models.CharField(max_length=3, default="CNY")
+    rectification_days = models.PositiveSmallIntegerField(default=30)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "NDA"
+        verbose_name_plural = "NDAs"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(penalty_amount__gt=0),
+                name="nda_penalty_amount_positive",
+                violation_error_message="The penalty amount must be positive.",
+            ),
+            models.CheckConstraint(
+                condition=Q(penalty_currency__in=sorted(CURRENCY_CODES)),
+                name="nda_penalty_currency_iso4217",
+                violation_error_message="Currency must be an ISO 4217 code.",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True) | Q(expires_on__gt=models.F("effective_from")),
+                name="nda_expires_after_effective",
+                violation_error_message="An NDA must expire after it becomes effective.",
+            ),
+            models.CheckConstraint(
+                condition=Q(rectification_days__gte=1, rectification_days__lte=365),
+                name="nda_rectification_days_range",
+                violation_error_message="Rectification days must be between 1 and 365.",
+            ),
+            models.CheckConstraint(condition=~Q(reference=""), name="nda_reference_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["supplier", "effective_from"], name="nda_supplier_effective_idx")
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def is_active_on(self, day: date) -> bool:
+        return self.effective_from <= day and (self.expires_on is None or day < self.expires_on)
+
+    def status_on(self, day: date) -> NDAStatus:
+        if day < self.effective_from:
+            return NDAStatus.NOT_YET_EFFECTIVE
+        if self.expires_on is not None and day >= self.expires_on:
+            return NDAStatus.EXPIRED
+        return NDAStatus.ACTIVE
+
+    @property
+    def status(self) -> NDAStatus:
+        return self.status_on(timezone.localdate())
+
+
+class ConfidentialAsset(models.Model):
+    """A confidential item the buyer hands over, e.g. the MS11 front bumper drafts."""
+
+    code = models.CharField(max_length=64, unique=True, help_text="e.g. MS11-BUMPER-FR")
+    name = models.CharField(max_length=200)
+    project = models.CharField(max_length=100, blank=True)
+    classification = models.CharField(
+        max_length=16, choices=Classification.choices, default=Classification.CONFIDENTIAL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(code=""), name="asset_code_not_empty"),
+            models.CheckConstraint(
+                condition=Q(classification__in=Classification.values),
+                name="asset_classification_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+def new_fingerprint() -> str:
+    """An unguessable token to embed as a watermark in what is handed over."""
+    return secrets.token_hex(16)
+
+
+class Disclosure(models.Model):
+    """One hand-over of a confidential asset to a supplier, under an NDA (or, a coverage
+    gap, under none), watermarked with a fingerprint that traces a leaked copy back."""
+
+    asset = models.ForeignKey(
+        ConfidentialAsset, on_delete=models.PROTECT, related_name="disclosures"
+    )
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="disclosures")
+    nda = models.ForeignKey(
+        NDA, null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures"
+    )
+    disclosed_on = models.DateField()
+    version = models.CharField(max_length=32, blank=True)
+    fingerprint = models.CharField(
+        max_length=64, unique=True, default=new_fingerprint, editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fingerprint__regex=r"^[0-9a-f]{32,64}$"),
+                name="disclosure_fingerprint_format",
+            ),
+        ]
+        indexes = [models.Index(fields=["asset", "supplier"], name="disclosure_asset_supplier_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.asset.code} to {self.supplier.name} on {self.disclosed_on}"

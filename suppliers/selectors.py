@@ -1,0 +1,359 @@
+"""Reads that carry business rules: who is liable for a leak, who may have leaked it,
+where NDA coverage has gaps, and what each user may see. Reused by API, UI, admin and
+tasks so that a rule lives in exactly one place."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .choices import MAX_TIER, Role
+from .models import NDA, ConfidentialAsset, Contact, Disclosure, Supplier, User
+
+# --- Liability -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Liability:
+    """Who answers for a leak by `source`, and under which agreement."""
+
+    responsible_supplier: Supplier
+    nda: NDA
+
+
+def _active_ndas(ndas: Iterable[NDA], on: date) -> list[NDA]:
+    # The most recently effective agreement wins when several are active at once.
+    return sorted(
+        (nda for nda in ndas if nda.is_active_on(on)),
+        key=lambda nda: (nda.effective_from, nda.pk),
+        reverse=True,
+    )
+
+
+def _chain(source: Supplier) -> list[Supplier]:
+    """`source` then its ancestors, nearest first, loaded in one query per level."""
+    return [source, *source.ancestors()]
+
+
+def resolve_liability(source: Supplier | None, *, on: date) -> Liability | None:
+    """The liability rule: walk up from the source supplier through its parents; the
+    responsible supplier is the nearest one (the source included) holding an NDA active
+    on `on` whose terms reach the source: the source's own NDA, or an ancestor's NDA that
+    covers sub-vendors. None means "no NDA coverage": staff must decide."""
+    if source is None:
+        return None
+    chain = _chain(source)
+    ndas_by_supplier: dict[int, list[NDA]] = defaultdict(list)
+    for nda in NDA.objects.filter(supplier__in=[s.pk for s in chain]):
+        ndas_by_supplier[nda.supplier_id].append(nda)
+    return _resolve_in_chain(chain, ndas_by_supplier, on)
+
+
+def _resolve_in_chain(
+    chain: list[Supplier], ndas_by_supplier: dict[int, list[NDA]], on: date
+) -> Liability | None:
+    for depth, supplier in enumerate(chain):
+        for nda in _active_ndas(ndas_by_supplier.get(supplier.pk, []), on):
+            if depth == 0 or nda.covers_subvendors:
+                return Liability(responsible_supplier=supplier, nda=nda)
+    return None
+
+
+# --- Leak tracing ----------------------------------------------------------------------
+
+
+@dataclass
+class Suspect:
+    """A recipient of a leaked asset, with its chain up to the party liable for it."""
+
+    disclosure: Disclosure
+    chain: list[Supplier]
+    liability: Liability | None
+    fingerprint_match: bool = False
+
+    @property
+    def recipient(self) -> Supplier:
+        return self.disclosure.supplier
+
+
+def incident_suspects(incident, *, fingerprint: str | None = None) -> list[Suspect]:
+    """The disclosures of the incident's leaked assets, each recipient with its chain up
+    to the liable party. A disclosure whose fingerprint matches a leaked copy is the
+    prime suspect and comes first, even if its asset was not yet linked to the incident."""
+    fingerprint = (fingerprint or incident.leak_fingerprint or "").strip().lower()
+    disclosures = list(
+        Disclosure.objects.filter(asset__in=incident.assets.all())
+        .select_related("asset", "supplier", "nda")
+        .order_by("disclosed_on", "id")
+    )
+    if fingerprint and not any(d.fingerprint == fingerprint for d in disclosures):
+        matched = (
+            Disclosure.objects.filter(fingerprint=fingerprint)
+            .select_related("asset", "supplier", "nda")
+            .first()
+        )
+        if matched is not None:
+            disclosures.append(matched)
+    parents = _parent_map()
+    suppliers = _suppliers_by_id(
+        {sid for d in disclosures for sid in _walk_up(d.supplier_id, parents)}
+    )
+    ndas = _ndas_by_supplier(suppliers.keys())
+    suspects = []
+    for disclosure in disclosures:
+        chain = [suppliers[sid] for sid in _walk_up(disclosure.supplier_id, parents)]
+        suspects.append(
+            Suspect(
+                disclosure=disclosure,
+                chain=chain,
+                liability=_resolve_in_chain(chain, ndas, incident.occurred_on),
+                fingerprint_match=bool(fingerprint) and disclosure.fingerprint == fingerprint,
+            )
+        )
+    suspects.sort(
+        key=lambda s: (
+            not s.fingerprint_match,
+            s.disclosure.supplier_id != incident.source_supplier_id,
+        )
+    )
+    return suspects
+
+
+def disclosure_by_fingerprint(fingerprint: str) -> Disclosure | None:
+    return (
+        Disclosure.objects.select_related("asset", "supplier", "nda")
+        .filter(fingerprint=fingerprint.strip().lower())
+        .first()
+    )
+
+
+# --- NDA coverage ----------------------------------------------------------------------
+
+
+@dataclass
+class CoverageGap:
+    """A sub-vendor that is not bound as it should be."""
+
+    supplier: Supplier
+    reason: str  # "no_nda_reach" or "flow_down_missing"
+    disclosure: Disclosure | None = None
+    parent_nda: NDA | None = None
+    detail: str = ""
+
+
+def coverage_gaps(
+    *, as_of: date | None = None, suppliers: QuerySet | None = None
+) -> list[CoverageGap]:
+    """Sub-vendors that received a disclosure while no NDA reached them (their own, or an
+    ancestor's covering sub-vendors), and sub-vendors whose parent's active NDA requires
+    flow-down while they hold no active NDA of their own."""
+    as_of = as_of or timezone.localdate()
+    parents = _parent_map()
+    subvendor_ids = {sid for sid, parent in parents.items() if parent is not None}
+    if suppliers is not None:
+        subvendor_ids &= set(suppliers.values_list("pk", flat=True))
+    if not subvendor_ids:
+        return []
+    involved = {sid for s in subvendor_ids for sid in _walk_up(s, parents)}
+    by_id = _suppliers_by_id(involved)
+    ndas = _ndas_by_supplier(involved)
+    gaps: list[CoverageGap] = []
+    for disclosure in (
+        Disclosure.objects.filter(supplier__in=subvendor_ids)
+        .select_related("asset", "nda")
+        .order_by("disclosed_on", "id")
+    ):
+        chain = [by_id[sid] for sid in _walk_up(disclosure.supplier_id, parents)]
+        if _resolve_in_chain(chain, ndas, disclosure.disclosed_on) is None:
+            disclosure.supplier = chain[0]
+            gaps.append(
+                CoverageGap(
+                    supplier=chain[0],
+                    reason="no_nda_reach",
+                    disclosure=disclosure,
+                    detail=(
+                        f"Received {disclosure.asset.code} on {disclosure.disclosed_on} "
+                        "while no NDA reached it."
+                    ),
+                )
+            )
+    for sid in sorted(subvendor_ids):
+        supplier = by_id[sid]
+        if _active_ndas(ndas.get(sid, []), as_of):
+            continue
+        parent_ndas = [
+            nda for nda in _active_ndas(ndas.get(parents[sid], []), as_of) if nda.flow_down_required
+        ]
+        if parent_ndas:
+            gaps.append(
+                CoverageGap(
+                    supplier=supplier,
+                    reason="flow_down_missing",
+                    parent_nda=parent_ndas[0],
+                    detail=(
+                        f"{parent_ndas[0].reference} requires flow-down, but "
+                        f"{supplier.name} has no NDA of its own."
+                    ),
+                )
+            )
+    return gaps
+
+
+# --- Supplier tree helpers -------------------------------------------------------------
+
+
+def _parent_map() -> dict[int, int | None]:
+    return dict(Supplier.objects.values_list("pk", "parent_id"))
+
+
+def _walk_up(supplier_id: int, parents: dict[int, int | None]) -> list[int]:
+    chain = [supplier_id]
+    node = parents.get(supplier_id)
+    while node is not None and len(chain) < MAX_TIER:
+        chain.append(node)
+        node = parents.get(node)
+    return chain
+
+
+def _suppliers_by_id(ids: Iterable[int]) -> dict[int, Supplier]:
+    return {s.pk: s for s in Supplier.objects.filter(pk__in=list(ids))}
+
+
+def _ndas_by_supplier(supplier_ids: Iterable[int]) -> dict[int, list[NDA]]:
+    grouped: dict[int, list[NDA]] = defaultdict(list)
+    for nda in NDA.objects.filter(supplier__in=list(supplier_ids)):
+        grouped[nda.supplier_id].append(nda)
+    return grouped
+
+
+def descendant_ids(supplier_id: int) -> set[int]:
+    """The supplier's sub-vendors at every depth (one query per tier)."""
+    found: set[int] = set()
+    frontier = {supplier_id}
+    for _ in range(MAX_TIER):
+        frontier = (
+            set(Supplier.objects.filter(parent__in=frontier).values_list("pk", flat=True)) - found
+        )
+        if not frontier:
+            break
+        found |= frontier
+    return found
+
+
+def subtree_ids(supplier_id: int) -> set[int]:
+    return {supplier_id, *descendant_ids(supplier_id)}
+
+
+# --- What each user may see ------------------------------------------------------------
+
+
+@dataclass
+class Scope:
+    """What a user may see: everything (staff), or one supplier's world."""
+
+    user: User
+    everything: bool
+    own_supplier_id: int | None = None
+    world_ids: set[int] = field(default_factory=set)  # own supplier + its sub-vendors
+
+
+def scope_for(user) -> Scope:
+    """Cached on the user object for the request."""
+    cached = getattr(user, "_breach_scope", None)
+    if cached is not None:
+        return cached
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        scope = Scope(user=user, everything=False)
+    elif user.role == Role.SUPPLIER:
+        scope = Scope(
+            user=user,
+            everything=False,
+            own_supplier_id=user.supplier_id,
+            world_ids=subtree_ids(user.supplier_id) if user.supplier_id else set(),
+        )
+    else:
+        scope = Scope(user=user, everything=True)
+    user._breach_scope = scope
+    return scope
+
+
+def suppliers_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    qs = Supplier.objects.all() if qs is None else qs
+    scope = scope_for(user)
+    return qs if scope.everything else qs.filter(pk__in=scope.world_ids)
+
+
+def contacts_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    qs = Contact.objects.all() if qs is None else qs
+    scope = scope_for(user)
+    return qs if scope.everything else qs.filter(supplier__in=scope.world_ids)
+
+
+def ndas_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    # A sub-vendor's user never sees its parent's NDA: only its own supplier's.
+    qs = NDA.objects.all() if qs is None else qs
+    scope = scope_for(user)
+    return qs if scope.everything else qs.filter(supplier=scope.own_supplier_id)
+
+
+def disclosures_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    qs = Disclosure.objects.all() if qs is None else qs
+    scope = scope_for(user)
+    return qs if scope.everything else qs.filter(supplier__in=scope.world_ids)
+
+
+def assets_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    qs = ConfidentialAsset.objects.all() if qs is None else qs
+    scope = scope_for(user)
+    if scope.everything:
+        return qs
+    return qs.filter(pk__in=Disclosure.objects.filter(supplier__in=scope.world_ids).values("asset"))
+
+
+def incidents_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    from breaches.models import Incident
+
+    qs = Incident.objects.all() if qs is None else qs
+    scope = scope_for(user)
+    if scope.everything:
+        return qs
+    return qs.filter(
+        Q(source_supplier__in=scope.world_ids) | Q(responsible_supplier__in=scope.world_ids)
+    )
+
+
+def penalties_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    from breaches.models import Penalty
+
+    qs = Penalty.objects.all() if qs is None else qs
+    scope = scope_for(user)
+    return qs if scope.everything else qs.filter(supplier=scope.own_supplier_id)
+
+
+def plans_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    from breaches.models import RectificationPlan
+
+    qs = RectificationPlan.objects.all() if qs is None else qs
+    scope = scope_for(user)
+    return qs if scope.everything else qs.filter(supplier=scope.own_supplier_id)
+
+
+def actions_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    from breaches.models import RectificationAction
+
+    qs = RectificationAction.objects.all() if qs is None else qs
+    scope = scope_for(user)
+    return qs if scope.everything else qs.filter(plan__supplier=scope.own_supplier_id)
+
+
+def reminders_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    from breaches.models import Reminder
+
+    qs = Reminder.objects.all() if qs is None else qs
+    scope = scope_for(user)
+    return qs if scope.everything else qs.filter(plan__supplier=scope.own_supplier_id)

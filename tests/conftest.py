@@ -1,0 +1,104 @@
+"""Shared fixtures: one user per role, and the seed case in miniature (a tier-1 supplier
+whose NDA covers sub-vendors, and its leaking sub-vendor with no NDA of its own)."""
+
+import os
+from datetime import date
+
+import pytest
+from django.core.cache import cache
+
+from suppliers.choices import Role
+
+from .factories import AssetFactory, DisclosureFactory, NDAFactory, SupplierFactory, UserFactory
+
+
+def pytest_sessionstart(session):
+    """In CI the services are part of the contract: unreachable means red, not skipped."""
+    if os.environ.get("REQUIRE_SERVICES") != "1":
+        return
+    import redis
+    from django.conf import settings
+    from django.db import connection
+
+    assert connection.vendor == "postgresql", "CI must run on PostgreSQL (set DATABASE_URL)"
+    broker = settings.CELERY_BROKER_URL
+    assert broker.startswith("redis://"), f"CI must run with Redis as broker, got {broker}"
+    redis.Redis.from_url(broker, socket_connect_timeout=3).ping()
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Throttle counters and cached scopes must not leak between tests.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", role=Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def compliance_user(db):
+    return UserFactory(username="compliance", role=Role.COMPLIANCE)
+
+
+@pytest.fixture
+def second_compliance_user(db):
+    return UserFactory(username="compliance2", role=Role.COMPLIANCE)
+
+
+@pytest.fixture
+def auditor_user(db):
+    return UserFactory(username="auditor", role=Role.AUDITOR)
+
+
+@pytest.fixture
+def tier1(db):
+    return SupplierFactory(name="Beijing Molding Technology Co. Ltd", country="CN")
+
+
+@pytest.fixture
+def subvendor(tier1):
+    return SupplierFactory(name="Hebei Precision Mould Studio", country="CN", parent=tier1)
+
+
+@pytest.fixture
+def tier1_nda(tier1):
+    return NDAFactory(
+        reference="NDA-XM-2024-017",
+        supplier=tier1,
+        effective_from=date(2024, 3, 1),
+        signed_on=date(2024, 2, 20),
+        expires_on=date(2027, 3, 1),
+        covers_subvendors=True,
+        flow_down_required=True,
+    )
+
+
+@pytest.fixture
+def bumper_asset(db):
+    return AssetFactory(code="MS11-BUMPER-FR", name="MS11 front bumper drafts", project="MS11")
+
+
+@pytest.fixture
+def bumper_disclosure(bumper_asset, subvendor, tier1_nda):
+    return DisclosureFactory(
+        asset=bumper_asset, supplier=subvendor, nda=tier1_nda, disclosed_on=date(2024, 11, 5)
+    )
+
+
+@pytest.fixture
+def supplier_user(tier1):
+    return UserFactory(username="bmt-user", role=Role.SUPPLIER, supplier=tier1)
+
+
+@pytest.fixture
+def other_supplier(db):
+    return SupplierFactory(name="Unrelated Glass Works", country="DE")
+
+
+@pytest.fixture
+def other_supplier_user(other_supplier):
+    return UserFactory(username="glass-user", role=Role.SUPPLIER, supplier=other_supplier)
