@@ -50,5 +50,15 @@ format: install
 ci:
 	bash .ci/run
 
+# Performance benchmark (long; never part of `test` or `ci`). Seeds BENCH_DATABASE_URL at
+# BENCH_INCIDENTS (20,000 by default; 1000000 for the full scale) when it is empty, serves
+# the app with gunicorn, loads it with wrk and prints every figure (docs/benchmarks.md).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/breach_scale
+bench: install
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 \
+		|| (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) \
+		|| { echo "bench needs wrk (apt-get install wrk)"; exit 2; }
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench.run
+
 clean:
 	rm -rf var db.sqlite3 db.sqlite3-*

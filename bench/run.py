@@ -1,0 +1,1180 @@
+"""`make bench`: measure the app on a large data set and print every figure of the
+performance issue.
+
+Steps: create and migrate the bench database (DATABASE_URL, default breach_scale), seed it
+with seed_scale if it is empty, audit the SQL of every measured request in-process
+(queries per request at several page sizes, COUNT(*) over big tables), start gunicorn
+(2 x cores + 1 workers, DEBUG off), load each endpoint with wrk at 1 and 10 connections,
+measure the two references in the same run (a bare Django view through the same
+gunicorn and middleware, and the raw SQL of the incidents page through pgbench), time
+the reminder sweep with one and four concurrent workers, EXPLAIN ANALYZE the overdue
+plans query, then print a table and the targets met or not, and write a Markdown report.
+
+Environment: DATABASE_URL, BENCH_INCIDENTS (20000), BENCH_SUPPLIERS, BENCH_SEED (42),
+BENCH_DURATION (10 seconds per run), BENCH_PORT (8400), BENCH_WORKERS (2 x cores + 1),
+BENCH_WORKER_CLASS (sync), BENCH_REPORT (var/bench/report.md), BENCH_SKIP_SWEEP=1,
+BENCH_RESEED=1 (empty and reseed when the database holds another scale).
+"""
+
+# The commands run here are built from constants and this repository's own paths.
+# ruff: noqa: S603, S607
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/breach_scale"
+BENCH_SECRET_KEY = "bench-only-secret-key-not-for-production-0123456789abcdefghijklmnop"  # noqa: S105
+BENCH_PASSWORD = "bench-password-Zt7q"  # noqa: S105
+BIG_TABLES = (
+    "breaches_incident",
+    "breaches_incidentevent",
+    "breaches_penalty",
+    "breaches_payment",
+    "breaches_rectificationplan",
+    "breaches_rectificationaction",
+    "breaches_reminder",
+    "suppliers_disclosure",
+    "breaches_incident_assets",
+)
+AUTH_TABLES = ("authtoken_token", "suppliers_user", "django_session", "axes_")
+
+
+def log(message: str) -> None:
+    print(f"[bench {datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
+
+
+# --- Configuration -----------------------------------------------------------------------
+
+
+@dataclass
+class Config:
+    database_url: str
+    incidents: int
+    suppliers: int | None
+    seed: int
+    duration: int
+    port: int
+    workers: int
+    worker_class: str
+    report: Path
+    skip_sweep: bool
+    reseed: bool
+    as_of: date
+
+    @classmethod
+    def from_env(cls) -> Config:
+        env = os.environ
+        cores = os.cpu_count() or 1
+        return cls(
+            database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            incidents=int(env.get("BENCH_INCIDENTS", "20000")),
+            suppliers=int(env["BENCH_SUPPLIERS"]) if env.get("BENCH_SUPPLIERS") else None,
+            seed=int(env.get("BENCH_SEED", "42")),
+            duration=int(env.get("BENCH_DURATION", "10")),
+            port=int(env.get("BENCH_PORT", "8400")),
+            workers=int(env.get("BENCH_WORKERS", str(2 * cores + 1))),
+            worker_class=env.get("BENCH_WORKER_CLASS", "sync"),
+            report=ROOT / env.get("BENCH_REPORT", "var/bench/report.md"),
+            skip_sweep=env.get("BENCH_SKIP_SWEEP") == "1",
+            reseed=env.get("BENCH_RESEED") == "1",
+            as_of=date.fromisoformat(env["BENCH_AS_OF"])
+            if env.get("BENCH_AS_OF")
+            else datetime.now(UTC).date(),
+        )
+
+    def django_env(self, *, in_process: bool = False) -> dict[str, str]:
+        env = os.environ.copy()
+        for name in ("DJANGO_DEBUG", "DJANGO_TESTING", "PYTEST_CURRENT_TEST"):
+            env.pop(name, None)
+        env.update(
+            DJANGO_SETTINGS_MODULE="bench.settings",
+            DATABASE_URL=self.database_url,
+            DJANGO_SECRET_KEY=BENCH_SECRET_KEY,
+            DJANGO_ALLOWED_HOSTS="127.0.0.1,testserver" if in_process else "127.0.0.1",
+            DJANGO_SECURE_SSL_REDIRECT="0",
+            DJANGO_SECURE_COOKIES="0",
+            DJANGO_SECURE_HSTS_SECONDS="0",
+            DJANGO_CONN_MAX_AGE="60",
+            THROTTLE_USER="100000000/second",
+            THROTTLE_ANON="100000000/second",
+            THROTTLE_TOKEN="100000000/second",  # noqa: S106
+            LOG_LEVEL="WARNING",
+            PYTHONPATH=str(ROOT),
+        )
+        return env
+
+
+# --- Database preparation ----------------------------------------------------------------
+
+
+def _pg_params(url: str) -> dict[str, str]:
+    parts = urllib.parse.urlsplit(url)
+    return {
+        "host": parts.hostname or "127.0.0.1",
+        "port": str(parts.port or 5432),
+        "user": urllib.parse.unquote(parts.username or "postgres"),
+        "password": urllib.parse.unquote(parts.password or ""),
+        "dbname": parts.path.lstrip("/"),
+    }
+
+
+def _pg_connect(url: str, dbname: str | None = None):
+    import psycopg
+
+    params = _pg_params(url)
+    if dbname:
+        params["dbname"] = dbname
+    return psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True)
+
+
+def prepare_database(cfg: Config) -> dict[str, int]:
+    params = _pg_params(cfg.database_url)
+    with _pg_connect(cfg.database_url, "postgres") as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [params["dbname"]]
+        ).fetchone()
+        if not exists:
+            log(f"creating database {params['dbname']}")
+            conn.execute(f'CREATE DATABASE "{params["dbname"]}"')
+    env = cfg.django_env()
+    log("migrating")
+    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [PY, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    counts = table_counts(cfg)
+    if counts["breaches_incident"] and cfg.reseed:
+        drift = abs(counts["breaches_incident"] - cfg.incidents) / cfg.incidents
+        if drift > 0.01:
+            log(f"reseeding: {counts['breaches_incident']} incidents, {cfg.incidents} asked")
+            seed(cfg, force=True)
+            counts = table_counts(cfg)
+    elif not counts["breaches_incident"] and not counts["suppliers_supplier"]:
+        seed(cfg, force=False)
+        counts = table_counts(cfg)
+    elif counts["breaches_incident"] != cfg.incidents:
+        log(
+            f"note: the database holds {counts['breaches_incident']} incidents "
+            f"({cfg.incidents} asked); measuring what is there (BENCH_RESEED=1 to reseed)"
+        )
+    return counts
+
+
+def seed(cfg: Config, *, force: bool) -> None:
+    command = [
+        PY,
+        "manage.py",
+        "seed_scale",
+        "--incidents",
+        str(cfg.incidents),
+        "--seed",
+        str(cfg.seed),
+        "--as-of",
+        cfg.as_of.isoformat(),
+    ]
+    if cfg.suppliers:
+        command += ["--suppliers", str(cfg.suppliers)]
+    if force:
+        command.append("--force")
+    log("seeding: " + " ".join(command[2:]))
+    started = time.monotonic()
+    subprocess.run(command, cwd=ROOT, env=cfg.django_env(), check=True)
+    log(f"seeded in {time.monotonic() - started:.0f}s")
+
+
+def table_counts(cfg: Config) -> dict[str, int]:
+    tables = (
+        "suppliers_supplier",
+        "suppliers_nda",
+        "suppliers_disclosure",
+        "breaches_incident",
+        "breaches_penalty",
+        "breaches_payment",
+        "breaches_rectificationplan",
+        "breaches_rectificationaction",
+        "breaches_reminder",
+    )
+    with _pg_connect(cfg.database_url) as conn:
+        # Exact counts, once, outside any request path: the report states the scale.
+        return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}  # noqa: S608
+
+
+# --- In-process setup and SQL audit --------------------------------------------------------
+
+
+@dataclass
+class Endpoint:
+    name: str
+    label: str
+    paths: list[str]
+    auth: str | None  # admin_token, supplier_token, staff_session, supplier_session
+    accept: str = "application/json"
+    available: bool = True
+    note: str = ""
+    queries: dict[str, int] = field(default_factory=dict)
+    count_queries: list[str] = field(default_factory=list)
+    unscoped_counts: list[str] = field(default_factory=list)
+    sample_sql: list[tuple[str, tuple]] = field(default_factory=list)
+    results: dict[str, dict] = field(default_factory=dict)
+
+
+@dataclass
+class Setup:
+    admin_token: str = ""
+    supplier_token: str = ""
+    staff_cookie: str = ""
+    supplier_cookie: str = ""
+    top_supplier: int | None = None
+    top_supplier_incidents: int = 0
+    filter_status: str = "confirmed"
+    detail_ids: list[int] = field(default_factory=list)
+    deep_cursor: str | None = None
+    deep_offset: int = 0
+
+    def header(self, auth: str | None) -> tuple[str, str]:
+        return {
+            None: ("", ""),
+            "admin_token": ("Authorization", f"Token {self.admin_token}"),
+            "supplier_token": ("Authorization", f"Token {self.supplier_token}"),
+            "staff_session": ("Cookie", f"sessionid={self.staff_cookie}"),
+            "supplier_session": ("Cookie", f"sessionid={self.supplier_cookie}"),
+        }[auth]
+
+
+def django_setup(cfg: Config) -> None:
+    os.environ.update(cfg.django_env(in_process=True))
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def prepare_users(cfg: Config) -> Setup:
+    from django.db.models import Count
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+
+    from breaches.models import Incident
+    from suppliers.models import User
+
+    setup = Setup()
+    top = (
+        Incident.objects.exclude(responsible_supplier=None)
+        .values("responsible_supplier")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
+    setup.top_supplier = top["responsible_supplier"]
+    setup.top_supplier_incidents = top["n"]
+    users = {
+        "bench-admin": {"role": "admin", "is_staff": True, "is_superuser": True},
+        "bench-staff": {"role": "compliance"},
+        "bench-supplier": {"role": "supplier", "supplier_id": setup.top_supplier},
+    }
+    made = {}
+    for username, fields in users.items():
+        user = User.objects.filter(username=username).first() or User(username=username)
+        for name, value in fields.items():
+            setattr(user, name, value)
+        user.email = f"{username}@bench.example.com"
+        user.is_active = True
+        user.set_password(BENCH_PASSWORD)
+        user.save()
+        made[username] = user
+    setup.admin_token = Token.objects.get_or_create(user=made["bench-admin"])[0].key
+    setup.supplier_token = Token.objects.get_or_create(user=made["bench-supplier"])[0].key
+    for username, attr in (("bench-staff", "staff_cookie"), ("bench-supplier", "supplier_cookie")):
+        client = Client()
+        client.force_login(made[username])
+        setattr(setup, attr, client.cookies["sessionid"].value)
+    ids = list(
+        Incident.objects.order_by("?").values_list("id", flat=True)[:500]
+        if Incident.objects.count() < 50_000
+        else _sample_ids(Incident._meta.db_table, 500)
+    )
+    setup.detail_ids = ids
+    return setup
+
+
+def _sample_ids(table: str, n: int) -> list[int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {table} TABLESAMPLE SYSTEM (1) LIMIT %s", [n])  # noqa: S608
+        return [row[0] for row in cursor.fetchall()]
+
+
+def try_token_endpoint(setup: Setup) -> str:
+    """The real token endpoint when the API offers it (it must agree with the ORM)."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    response = client.post(
+        "/api/v1/auth/token/",
+        {"username": "bench-admin", "password": BENCH_PASSWORD},
+        content_type="application/json",
+    )
+    if response.status_code == 200 and "token" in response.json():
+        setup.admin_token = response.json()["token"]
+        return "token from POST /api/v1/auth/token/"
+    return f"token endpoint answered {response.status_code}; token made through the ORM"
+
+
+def build_deep_cursor(setup: Setup, total: int) -> str:
+    """A cursor deep in the incidents list: the position of the row at 90% of the set,
+    encoded the way DRF's CursorPagination encodes it (the first ordering field)."""
+    from django.test import Client
+
+    from breaches.models import Incident
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {setup.admin_token}")
+    response = client.get("/api/v1/incidents/", {"page_size": 50})
+    if response.status_code != 200:
+        return f"incidents list answered {response.status_code}"
+    body = response.json()
+    next_url = body.get("next")
+    if not next_url:
+        return "incidents list has no next link"
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(next_url).query)
+    raw = base64.b64decode(query["cursor"][0].encode()).decode()
+    tokens = urllib.parse.parse_qs(raw, keep_blank_values=True)
+    position = tokens.get("p", [None])[0]
+    last = Incident.objects.get(pk=body["results"][-1]["id"])
+    field_name = next(
+        (f for f in ("created_at", "id", "occurred_on") if str(getattr(last, f)) == position),
+        None,
+    )
+    if field_name is None:
+        return f"cannot tell the cursor's field from position {position!r}"
+    offset = int(total * 0.9)
+    anchor = Incident.objects.order_by(f"-{field_name}", "-id").values_list(field_name, flat=True)[
+        offset
+    ]
+    encoded = base64.b64encode(urllib.parse.urlencode({"p": str(anchor)}).encode()).decode()
+    setup.deep_cursor = encoded
+    setup.deep_offset = offset
+    return f"deep cursor at row {offset} by {field_name}"
+
+
+def endpoints(setup: Setup) -> list[Endpoint]:
+    deep = (
+        f"/api/v1/incidents/?page_size=50&cursor={urllib.parse.quote(setup.deep_cursor)}"
+        if setup.deep_cursor
+        else None
+    )
+    listed = [
+        Endpoint("ping", "bare Django view (reference)", ["/bench/ping/"], None),
+        Endpoint(
+            "incidents_first",
+            "incidents list, first page",
+            ["/api/v1/incidents/?page_size=50"],
+            "admin_token",
+        ),
+        Endpoint(
+            "incidents_deep", "incidents list, deep page", [deep] if deep else [], "admin_token"
+        ),
+        Endpoint(
+            "incidents_filtered",
+            "incidents ?responsible_supplier=&status=",
+            [
+                f"/api/v1/incidents/?page_size=50&responsible_supplier={setup.top_supplier}"
+                f"&status={setup.filter_status}"
+            ],
+            "admin_token",
+        ),
+        Endpoint(
+            "incidents_supplier",
+            "incidents list, supplier user",
+            ["/api/v1/incidents/?page_size=50"],
+            "supplier_token",
+        ),
+        Endpoint(
+            "incident_detail",
+            "incident detail",
+            [f"/api/v1/incidents/{pk}/" for pk in setup.detail_ids],
+            "admin_token",
+        ),
+        Endpoint(
+            "plans_overdue",
+            "rectification plans ?overdue=true",
+            ["/api/v1/rectification-plans/?overdue=true&page_size=50"],
+            "admin_token",
+        ),
+        Endpoint("penalties", "penalties list", ["/api/v1/penalties/?page_size=50"], "admin_token"),
+        Endpoint("summary", "summary report", ["/api/v1/reports/summary/"], "admin_token"),
+        Endpoint(
+            "summary_supplier",
+            "summary report, supplier user",
+            ["/api/v1/reports/summary/"],
+            "supplier_token",
+        ),
+        Endpoint("dashboard_staff", "dashboard, staff", ["/"], "staff_session", accept="text/html"),
+        Endpoint(
+            "dashboard_supplier",
+            "dashboard, supplier user",
+            ["/"],
+            "supplier_session",
+            accept="text/html",
+        ),
+    ]
+    return listed
+
+
+class QueryLog:
+    def __init__(self):
+        self.queries: list[tuple[str, tuple]] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.queries.append((sql, tuple(params or ())))
+        return execute(sql, params, many, context)
+
+
+def audit(setup: Setup, points: list[Endpoint]) -> None:
+    """Run each request in-process and look at its SQL: how many queries (at page sizes
+    10, 50 and 200 for lists), and whether any COUNT touches a big table unscoped."""
+    from django.db import connection
+    from django.test import Client
+
+    for point in points:
+        if not point.paths:
+            point.available = False
+            point.note = point.note or "no path (prerequisite missing)"
+            continue
+        name, value = setup.header(point.auth)
+        extra = {"HTTP_HOST": "127.0.0.1", "HTTP_ACCEPT": point.accept}
+        if name == "Authorization":
+            extra["HTTP_AUTHORIZATION"] = value
+        client = Client(**extra)
+        if name == "Cookie":
+            client.cookies["sessionid"] = value.split("=", 1)[1]
+        variants = {"50": point.paths[0]}
+        if "page_size=50" in point.paths[0] and point.name != "incidents_deep":
+            variants["10"] = point.paths[0].replace("page_size=50", "page_size=10")
+            variants["200"] = point.paths[0].replace("page_size=50", "page_size=200")
+        for label, path in variants.items():
+            client.get(path)  # warm (scope caches, first-use imports)
+            recorder = QueryLog()
+            with connection.execute_wrapper(recorder):
+                response = client.get(path)
+            if response.status_code != 200:
+                point.available = False
+                point.note = f"GET {path} -> {response.status_code}"
+                break
+            point.queries[label] = len(recorder.queries)
+            if label == "50":
+                point.sample_sql = recorder.queries
+                for sql, _params in recorder.queries:
+                    upper = sql.upper()
+                    if "COUNT(" not in upper:
+                        continue
+                    tables = [t for t in BIG_TABLES if f'"{t}"' in sql or f" {t} " in sql]
+                    if not tables:
+                        continue
+                    point.count_queries.append(sql[:300])
+                    if " WHERE " not in upper:
+                        point.unscoped_counts.append(sql[:300])
+
+
+# --- gunicorn and wrk ----------------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, cfg: Config, logdir: Path):
+        self.cfg = cfg
+        self.logdir = logdir
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        gunicorn = str(Path(PY).with_name("gunicorn"))
+        command = [
+            gunicorn,
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{self.cfg.port}",
+            "--workers",
+            str(self.cfg.workers),
+            "--worker-class",
+            self.cfg.worker_class,
+            "--error-logfile",
+            str(self.logdir / "gunicorn.log"),
+            "--log-level",
+            "warning",
+            "--timeout",
+            "120",
+        ]
+        if self.cfg.worker_class == "gthread":
+            command += ["--threads", os.environ.get("BENCH_THREADS", "1")]
+        log(
+            f"starting gunicorn: {self.cfg.workers} {self.cfg.worker_class} workers "
+            f"on :{self.cfg.port}"
+        )
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=self.cfg.django_env(), start_new_session=True
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/bench/ping/", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.3)
+        raise RuntimeError("gunicorn did not answer within 60 s; see var/bench/gunicorn.log")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.cfg.port}"
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        log("stopping gunicorn")
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def preflight(server: Server, setup: Setup, point: Endpoint) -> None:
+    name, value = setup.header(point.auth)
+    request = urllib.request.Request(server.url + point.paths[0], headers={"Accept": point.accept})  # noqa: S310
+    if name:
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    if status != 200:
+        point.available = False
+        point.note = f"gunicorn answered {status}"
+
+
+def warm(cfg: Config, server: Server, setup: Setup, point: Endpoint, tmp: Path) -> None:
+    """A short unrecorded run so that every worker has imported and connected."""
+    short = Config(**{**vars(cfg), "duration": 2})
+    run_wrk(short, server, setup, point, 10, tmp)
+
+
+def run_wrk(
+    cfg: Config, server: Server, setup: Setup, point: Endpoint, connections: int, tmp: Path
+) -> dict:
+    paths_file = tmp / f"{point.name}.paths"
+    paths_file.write_text("\n".join(point.paths) + "\n")
+    name, value = setup.header(point.auth)
+    env = os.environ.copy()
+    env.update(
+        BENCH_PATHS_FILE=str(paths_file),
+        BENCH_HEADER_NAME=name,
+        BENCH_HEADER_VALUE=value,
+        BENCH_ACCEPT=point.accept,
+    )
+    threads = 1 if connections == 1 else 2
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{cfg.duration}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(ROOT / "bench" / "wrk.lua"),
+        server.url,
+    ]
+    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("BENCH_JSON "))
+    data = json.loads(line.removeprefix("BENCH_JSON "))
+    data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
+    data["errors"] = sum(data[k] for k in data if k.startswith("errors_"))
+    return data
+
+
+# --- The raw SQL reference (pgbench) -------------------------------------------------------
+
+
+def raw_sql_reference(cfg: Config, point: Endpoint, tmp: Path) -> dict:
+    """The SQL the incidents page runs (without authentication lookups), replayed by
+    pgbench at 1 and 10 clients: latency percentiles and transactions per second."""
+    import psycopg
+
+    statements = [
+        (sql, params)
+        for sql, params in point.sample_sql
+        if not any(table in sql for table in AUTH_TABLES)
+    ]
+    with _pg_connect(cfg.database_url) as conn:
+        cursor = psycopg.ClientCursor(conn)
+        script = "\n".join(
+            cursor.mogrify(sql.replace("%s", "%s"), params).replace("\n", " ") + ";"
+            for sql, params in statements
+        )
+    script_file = tmp / "incidents_page.sql"
+    script_file.write_text(script + "\n")
+    params = _pg_params(cfg.database_url)
+    out = {"statements": len(statements), "sql": script}
+    for clients in (1, 10):
+        logdir = tmp / f"pgbench{clients}"
+        logdir.mkdir(exist_ok=True)
+        env = os.environ.copy()
+        if params["password"]:
+            env["PGPASSWORD"] = params["password"]
+        command = [
+            "pgbench",
+            "-n",
+            "-h",
+            params["host"],
+            "-p",
+            params["port"],
+            "-U",
+            params["user"],
+            "-f",
+            str(script_file),
+            "-c",
+            str(clients),
+            "-j",
+            str(min(clients, 2)),
+            "-T",
+            str(cfg.duration),
+            "-l",
+            "--log-prefix",
+            str(logdir / "log"),
+            params["dbname"],
+        ]
+        subprocess.run(command, env=env, capture_output=True, text=True, check=True, cwd=logdir)
+        latencies = []
+        for log_file in logdir.glob("log*"):
+            for line in log_file.read_text().splitlines():
+                fields = line.split()
+                if len(fields) >= 3:
+                    latencies.append(int(fields[2]))
+        latencies.sort()
+        out[str(clients)] = {
+            "requests": len(latencies),
+            "rps": len(latencies) / cfg.duration,
+            "p50_us": _percentile(latencies, 50),
+            "p99_us": _percentile(latencies, 99),
+        }
+    return out
+
+
+def _percentile(values: list[int], pct: float) -> float:
+    if not values:
+        return float("nan")
+    index = min(len(values) - 1, max(0, round(pct / 100 * len(values)) - 1))
+    return values[index]
+
+
+# --- Overdue plans query (EXPLAIN ANALYZE) -------------------------------------------------
+
+
+def explain_overdue(cfg: Config, plans_point: Endpoint | None) -> dict:
+    """First 100 overdue plans: the API's own query at page_size=100 when the endpoint
+    exists, and the canonical partial-index query, each EXPLAIN ANALYZEd (best of 5)."""
+    import psycopg
+
+    queries = {
+        "index order (due_on, id)": (
+            "SELECT id, incident_id, supplier_id, due_on, status FROM breaches_rectificationplan "
+            "WHERE status IN ('requested', 'changes_requested') AND due_on < %s "
+            "ORDER BY due_on, id LIMIT 100",
+            (cfg.as_of,),
+        )
+    }
+    if plans_point is not None and plans_point.available:
+        from django.db import connection
+        from django.test import Client
+
+        client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {SETUP.admin_token}")
+        recorder = QueryLog()
+        with connection.execute_wrapper(recorder):
+            client.get("/api/v1/rectification-plans/", {"overdue": "true", "page_size": 100})
+        main = [
+            q
+            for q in recorder.queries
+            if "breaches_rectificationplan" in q[0].split("WHERE")[0] and "LIMIT" in q[0]
+        ]
+        if main:
+            queries["API query (page_size=100)"] = main[0]
+    out = {}
+    with _pg_connect(cfg.database_url) as conn:
+        cursor = psycopg.ClientCursor(conn)
+        for label, (sql, params) in queries.items():
+            text = cursor.mogrify(sql, params)
+            times, plan_text = [], ""
+            for _ in range(6):
+                rows = conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + text).fetchall()
+                plan_text = "\n".join(r[0] for r in rows)
+                match = re.search(r"Execution Time: ([\d.]+) ms", plan_text)
+                times.append(float(match.group(1)))
+            out[label] = {
+                "ms": min(times[1:]),
+                "median_ms": statistics.median(times[1:]),
+                "plan": plan_text,
+                "sql": text,
+            }
+    return out
+
+
+# --- The reminder sweep ----------------------------------------------------------------------
+
+
+def sweep_available(cfg: Config) -> bool:
+    probe = subprocess.run(
+        [PY, "-c", "import django; django.setup(); from breaches.reminders import run_sweep"],
+        cwd=ROOT,
+        env=cfg.django_env(),
+        capture_output=True,
+        text=True,
+    )
+    return probe.returncode == 0
+
+
+def sweep_bench(cfg: Config) -> dict:
+    """The sweep over the whole set: one worker (time, peak memory, rows), a same-day
+    rerun, then the reminders emptied and four workers at once (duplicates counted)."""
+    out: dict = {}
+    reset_reminders(cfg)
+    out["one"] = sweep_round(cfg, workers=1)
+    out["rerun"] = sweep_round(cfg, workers=1)
+    reset_reminders(cfg)
+    out["four"] = sweep_round(cfg, workers=4)
+    out["four_rerun"] = sweep_round(cfg, workers=1)
+    return out
+
+
+def reset_reminders(cfg: Config) -> None:
+    with _pg_connect(cfg.database_url) as conn:
+        conn.execute("DELETE FROM breaches_reminder")
+        # Timeline entries the sweep may have written (append-only refuses UPDATE only).
+        conn.execute("DELETE FROM breaches_incidentevent WHERE kind = 'reminder'")
+
+
+def reminder_stats(cfg: Config) -> dict:
+    with _pg_connect(cfg.database_url) as conn:
+        total, distinct = conn.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT (plan_id, COALESCE(action_id, 0), due_on, "
+            "schedule_point)) FROM breaches_reminder"
+        ).fetchone()
+        targets = conn.execute(
+            "SELECT COUNT(DISTINCT (plan_id, COALESCE(action_id, 0), schedule_point)) "
+            "FROM breaches_reminder"
+        ).fetchone()[0]
+    return {"rows": total, "distinct_points": distinct, "distinct_target_points": targets}
+
+
+def sweep_round(cfg: Config, *, workers: int) -> dict:
+    before = reminder_stats(cfg)
+    env = cfg.django_env()
+    start_at = time.time() + 2.0  # every worker starts its sweep at the same instant
+    command = [
+        PY,
+        "-m",
+        "bench.sweep",
+        "--as-of",
+        cfg.as_of.isoformat(),
+        "--start-at",
+        str(start_at),
+    ]
+    started = time.monotonic()
+    children = [
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(workers)
+    ]
+    reports = []
+    for child in children:
+        stdout, _ = child.communicate()
+        line = next((x for x in stdout.splitlines() if x.startswith("SWEEP_JSON ")), None)
+        reports.append(
+            json.loads(line.removeprefix("SWEEP_JSON ")) if line else {"error": stdout[-500:]}
+        )
+    wall = time.monotonic() - started - 2.0
+    after = reminder_stats(cfg)
+    return {
+        "workers": workers,
+        "wall_s": max(wall, max((r.get("elapsed_s", 0) for r in reports), default=0)),
+        "reports": reports,
+        "rows_written": after["rows"] - before["rows"],
+        "rows_total": after["rows"],
+        "duplicates": after["rows"] - after["distinct_points"],
+    }
+
+
+# --- Environment and report ----------------------------------------------------------------
+
+
+def machine_info(cfg: Config) -> dict:
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as handle:
+        mem_kb = int(next(line for line in handle if line.startswith("MemTotal")).split()[1])
+    import django
+    import gunicorn
+
+    with _pg_connect(cfg.database_url) as conn:
+        pg_version = conn.execute("SHOW server_version").fetchone()[0]
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[
+        0
+    ]
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "postgresql": pg_version,
+        "gunicorn": gunicorn.__version__,
+        "wrk": wrk_version.strip(),
+        "kernel": platform.release(),
+    }
+
+
+def loadavg() -> str:
+    with open("/proc/loadavg") as handle:
+        return " ".join(handle.read().split()[:3])
+
+
+def ms(us: float | None) -> str:
+    return "n/a" if us is None else f"{us / 1000:.1f}"
+
+
+def evaluate(
+    points: dict[str, Endpoint], sql_ref: dict | None, overdue: dict, sweep: dict | None
+) -> list[dict]:
+    """Each target of the issue: the figure measured and whether it is met."""
+    targets = []
+
+    def add(name, measured, met):
+        targets.append({"target": name, "measured": measured, "met": met})
+
+    def res(key, conns="1"):
+        point = points.get(key)
+        if point is None or not point.available or conns not in point.results:
+            return None
+        return point.results[conns]
+
+    lists = [p for p in points.values() if p.available and {"10", "200"} <= set(p.queries)]
+    constant = all(p.queries["10"] == p.queries["50"] == p.queries["200"] for p in lists)
+    add(
+        "constant queries per request whatever the page size",
+        "; ".join(
+            f"{p.name}: {p.queries['10']}/{p.queries['50']}/{p.queries['200']}" for p in lists
+        )
+        or "no list measured",
+        constant if lists else None,
+    )
+    unscoped = [f"{p.name}: {q[:80]}" for p in points.values() for q in p.unscoped_counts]
+    audited = [p for p in points.values() if p.available and p.queries and p.name != "ping"]
+    add(
+        "no unscoped COUNT(*) over a big table on any request path",
+        "none" if not unscoped else "; ".join(unscoped),
+        (not unscoped) if audited else None,
+    )
+    first1, first10, deep1 = (
+        res("incidents_first"),
+        res("incidents_first", "10"),
+        res("incidents_deep"),
+    )
+    if first1:
+        add(
+            "incidents list p50 <= 10 ms (1 conn)",
+            f"{ms(first1['p50_us'])} ms",
+            first1["p50_us"] <= 10_000,
+        )
+        add(
+            "incidents list p99 <= 40 ms (1 conn)",
+            f"{ms(first1['p99_us'])} ms",
+            first1["p99_us"] <= 40_000,
+        )
+    if first10:
+        add(
+            "incidents list >= 400 req/s (10 conns)",
+            f"{first10['rps']:.0f} req/s",
+            first10["rps"] >= 400,
+        )
+        add(
+            "incidents list p99 <= 80 ms (10 conns)",
+            f"{ms(first10['p99_us'])} ms",
+            first10["p99_us"] <= 80_000,
+        )
+    if first1 and deep1:
+        ratio = deep1["p50_us"] / first1["p50_us"]
+        add("deep page within 1.5x of the first page (p50, 1 conn)", f"{ratio:.2f}x", ratio <= 1.5)
+    detail10 = res("incident_detail", "10")
+    if detail10:
+        add(
+            "detail >= 800 req/s (10 conns)", f"{detail10['rps']:.0f} req/s", detail10["rps"] >= 800
+        )
+    ping10 = res("ping", "10")
+    if first10 and ping10:
+        share = first10["rps"] / ping10["rps"]
+        add("list throughput >= 15% of the bare Django view", f"{share:.0%}", share >= 0.15)
+    for key, label in (("summary", "summary report"), ("dashboard_staff", "staff dashboard")):
+        r = res(key)
+        if r:
+            add(f"{label} p50 <= 50 ms", f"{ms(r['p50_us'])} ms", r["p50_us"] <= 50_000)
+    best = min((v["ms"] for v in overdue.values()), default=None)
+    if overdue:
+        detail = ", ".join(f"{k}: {v['ms']:.2f} ms" for k, v in overdue.items())
+        api_ms = overdue.get("API query (page_size=100)", {}).get("ms", best)
+        add("first 100 overdue plans < 2 ms of SQL", detail, api_ms < 2.0)
+    if sweep:
+        one, rerun, four = sweep["one"], sweep["rerun"], sweep["four"]
+        peak = max((r.get("maxrss_mb", 0) for r in one["reports"]), default=0)
+        add(
+            "sweep <= 15 s with one worker",
+            f"{one['wall_s']:.1f} s, {one['rows_written']} rows",
+            one["wall_s"] <= 15,
+        )
+        add("sweep peak memory < 300 MB", f"{peak:.0f} MB RSS", peak < 300)
+        add(
+            "zero duplicates with four concurrent workers",
+            f"{four['duplicates']} duplicates of {four['rows_total']} rows",
+            four["duplicates"] == 0 and four["rows_total"] > 0,
+        )
+        add(
+            "same-day rerun < 1 s",
+            f"{rerun['wall_s']:.2f} s, {rerun['rows_written']} rows",
+            rerun["wall_s"] < 1,
+        )
+    return targets
+
+
+def render(
+    cfg, info, counts, load_before, load_after, points, sql_ref, overdue, sweep, targets, notes
+) -> str:
+    lines = [
+        f"# Benchmark run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"- Machine: {info['cpu']}, {info['cores']} cores, {info['ram_gb']} GB RAM, "
+        f"Linux {info['kernel']}",
+        f"- Versions: Python {info['python']}, Django {info['django']}, "
+        f"PostgreSQL {info['postgresql']}, "
+        f"gunicorn {info['gunicorn']}, {info['wrk']}",
+        f"- gunicorn: {cfg.workers} {cfg.worker_class} workers, DEBUG off, CONN_MAX_AGE=60; "
+        f"wrk {cfg.duration} s per run (1 connection / 10 connections on 2 threads), loopback",
+        f"- Load average (1/5/15 min) before: {load_before}; after: {load_after}",
+        "- Scale: " + ", ".join(f"{k.split('_', 1)[1]}={v:,}" for k, v in counts.items()),
+        f"- As-of date (overdue plans, sweep): {cfg.as_of}",
+        *[f"- {note}" for note in notes],
+        "",
+        "## Endpoints",
+        "",
+        "| endpoint | queries (page 10/50/200) | 1 conn p50 ms | 1 conn p99 ms | 10 conn req/s "
+        "| 10 conn p99 ms | throughput vs bare view | throughput vs raw SQL | p50 vs raw SQL |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    ping10 = points["ping"].results.get("10") if points["ping"].available else None
+    for point in points.values():
+        if not point.available:
+            lines.append(f"| {point.label} | n/a ({point.note}) | | | | | | | |")
+            continue
+        r1, r10 = point.results.get("1", {}), point.results.get("10", {})
+        q = (
+            "/".join(str(point.queries.get(k, "-")) for k in ("10", "50", "200"))
+            if len(point.queries) > 1
+            else str(point.queries.get("50", "-"))
+        )
+        vs_bare = f"{r10['rps'] / ping10['rps']:.0%}" if ping10 and r10 else ""
+        vs_sql = vs_sql_p50 = ""
+        if sql_ref and r10:
+            vs_sql = f"{r10['rps'] / sql_ref['10']['rps']:.1%}"
+            vs_sql_p50 = f"{r1['p50_us'] / sql_ref['1']['p50_us']:.1f}x"
+        errors = r1.get("errors", 0) + r10.get("errors", 0)
+        lines.append(
+            f"| {point.label}{f' (ERRORS: {errors})' if errors else ''} | {q} "
+            f"| {ms(r1.get('p50_us'))} | {ms(r1.get('p99_us'))} "
+            f"| {r10.get('rps', 0):.0f} | {ms(r10.get('p99_us'))} | {vs_bare} | {vs_sql} "
+            f"| {vs_sql_p50} |"
+        )
+    if sql_ref:
+        lines.append(
+            f"| raw SQL of the incidents page (pgbench, {sql_ref['statements']} statements) | "
+            f"{sql_ref['statements']} | {ms(sql_ref['1']['p50_us'])} | "
+            f"{ms(sql_ref['1']['p99_us'])} | "
+            f"{sql_ref['10']['rps']:.0f} | {ms(sql_ref['10']['p99_us'])} | | 100% | 1.0x |"
+        )
+    lines += ["", "## Targets", "", "| target | measured | met |", "|---|---|---|"]
+    for t in targets:
+        mark = "n/a" if t["met"] is None else ("met" if t["met"] else "**not met**")
+        lines.append(f"| {t['target']} | {t['measured']} | {mark} |")
+    if overdue:
+        lines += ["", "## First 100 overdue plans (EXPLAIN ANALYZE, best of 5 warm runs)", ""]
+        for label, data in overdue.items():
+            lines += [
+                f"### {label}: {data['ms']:.3f} ms (median {data['median_ms']:.3f} ms)",
+                "",
+                "```sql",
+                data["sql"],
+                "```",
+                "",
+                "```",
+                data["plan"],
+                "```",
+                "",
+            ]
+    if sweep:
+        lines += [
+            "",
+            "## Reminder sweep",
+            "",
+            "| run | workers | wall s | rows written | peak RSS MB (per worker) | duplicates |",
+            "|---|---|---|---|---|---|",
+        ]
+        for key, label in (
+            ("one", "first run"),
+            ("rerun", "same-day rerun"),
+            ("four", "four at once (after emptying reminders)"),
+            ("four_rerun", "rerun after the four"),
+        ):
+            s = sweep[key]
+            rss = ", ".join(f"{r.get('maxrss_mb', 0):.0f}" for r in s["reports"])
+            lines.append(
+                f"| {label} | {s['workers']} | {s['wall_s']:.2f} | {s['rows_written']} | {rss} "
+                f"| {s['duplicates']} |"
+            )
+        errors = [r for key in sweep for r in sweep[key]["reports"] if "error" in r]
+        if errors:
+            lines += ["", "Sweep errors: " + "; ".join(str(e["error"])[:300] for e in errors)]
+    audit_lines = [
+        f"- {p.name}: {len(p.count_queries)} COUNT queries on big tables"
+        + (": " + " | ".join(q[:160] for q in p.count_queries) if p.count_queries else "")
+        for p in points.values()
+        if p.available and p.queries
+    ]
+    lines += ["", "## SQL audit (in-process, Django execute_wrapper)", "", *audit_lines, ""]
+    return "\n".join(lines)
+
+
+SETUP = Setup()
+
+
+def main() -> int:
+    global SETUP
+    # A TERM (or Ctrl-C) unwinds through the finally that stops gunicorn.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    cfg = Config.from_env()
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        return 2
+    logdir = ROOT / "var" / "bench"
+    logdir.mkdir(parents=True, exist_ok=True)
+    load_before = loadavg()
+    counts = prepare_database(cfg)
+    log("scale: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    django_setup(cfg)
+    notes: list[str] = []
+    SETUP = setup = prepare_users(cfg)
+    notes.append(try_token_endpoint(setup))
+    notes.append(build_deep_cursor(setup, counts["breaches_incident"]))
+    notes.append(
+        f"Filter and supplier user: supplier {setup.top_supplier}, responsible for "
+        f"{setup.top_supplier_incidents:,} incidents"
+    )
+    points = {p.name: p for p in endpoints(setup)}
+    log("auditing the SQL of each request")
+    audit(setup, list(points.values()))
+    from django.db import connections
+
+    connections.close_all()
+    info = machine_info(cfg)
+    server = Server(cfg, logdir)
+    sweep = None
+    sql_ref = None
+    overdue = {}
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmpname:
+        tmp = Path(tmpname)
+        try:
+            server.start()
+            for point in points.values():
+                if point.available:
+                    preflight(server, setup, point)
+                if not point.available:
+                    log(f"skip {point.name}: {point.note}")
+                    continue
+                warm(cfg, server, setup, point, tmp)
+                for conns in (1, 10):
+                    point.results[str(conns)] = run_wrk(cfg, server, setup, point, conns, tmp)
+                    r = point.results[str(conns)]
+                    log(
+                        f"{point.name:20s} c={conns:<2d} p50={ms(r['p50_us'])} ms "
+                        f"p99={ms(r['p99_us'])} ms "
+                        f"{r['rps']:.0f} req/s errors={r['errors']}"
+                    )
+        finally:
+            server.stop()
+        if points["incidents_first"].available:
+            log("raw SQL reference (pgbench)")
+            sql_ref = raw_sql_reference(cfg, points["incidents_first"], tmp)
+            log(
+                f"raw SQL c=1 p50={ms(sql_ref['1']['p50_us'])} ms; "
+                f"c=10 {sql_ref['10']['rps']:.0f} tps "
+                f"p99={ms(sql_ref['10']['p99_us'])} ms"
+            )
+    log("EXPLAIN ANALYZE: first 100 overdue plans")
+    overdue = explain_overdue(cfg, points.get("plans_overdue"))
+    if not cfg.skip_sweep:
+        if sweep_available(cfg):
+            log("reminder sweep: 1 worker, rerun, 4 workers")
+            sweep = sweep_bench(cfg)
+        else:
+            notes.append(
+                "reminder sweep not measured: breaches.reminders.run_sweep is not importable"
+            )
+    load_after = loadavg()
+    targets = evaluate(points, sql_ref, overdue, sweep)
+    report = render(
+        cfg, info, counts, load_before, load_after, points, sql_ref, overdue, sweep, targets, notes
+    )
+    cfg.report.parent.mkdir(parents=True, exist_ok=True)
+    cfg.report.write_text(report)
+    raw = {
+        "points": {
+            k: {"results": v.results, "queries": v.queries, "note": v.note}
+            for k, v in points.items()
+        },
+        "sql_ref": sql_ref,
+        "overdue": {k: {"ms": v["ms"]} for k, v in overdue.items()},
+        "sweep": sweep,
+        "targets": targets,
+        "counts": counts,
+        "machine": info,
+    }
+    (cfg.report.parent / (cfg.report.stem + ".json")).write_text(
+        json.dumps(raw, indent=2, default=str)
+    )
+    print()
+    print(report)
+    print(f"\nReport written to {cfg.report.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
