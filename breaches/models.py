@@ -306,6 +306,8 @@ class Penalty(models.Model):
         indexes = [
             models.Index(fields=["status", "-created_at"], name="penalty_status_idx"),
             models.Index(fields=["supplier", "status"], name="penalty_supplier_status_idx"),
+            # Newest first, the lists' cursor order: no sort of the whole table per page.
+            models.Index(fields=["-created_at", "-id"], name="penalty_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -406,6 +408,13 @@ class RectificationPlan(models.Model):
             ),
             models.Index(fields=["status", "-created_at"], name="plan_status_idx"),
             models.Index(fields=["supplier", "status"], name="plan_supplier_status_idx"),
+            models.Index(fields=["-created_at", "-id"], name="plan_created_idx"),
+            # `?overdue=true` pages newest first over the plans the supplier still owes.
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=Q(status__in=sorted(PLAN_AWAITING_SUPPLIER)),
+                name="plan_awaiting_created_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -453,6 +462,7 @@ class RectificationAction(models.Model):
                 condition=Q(status=ActionStatus.OPEN),
                 name="action_open_due_idx",
             ),
+            models.Index(fields=["-created_at", "-id"], name="action_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -518,6 +528,7 @@ class Reminder(models.Model):
                 condition=~Q(state=DeliveryState.SENT),
                 name="reminder_undelivered_idx",
             ),
+            models.Index(fields=["-created_at", "-id"], name="reminder_created_idx"),
         ]
 
     def __str__(self) -> str:
