@@ -54,6 +54,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+def save_inlines_only(model_admin, request, form, formsets, change) -> None:
+    for formset in formsets:
+        model_admin.save_formset(request, form, formset, change=change)
+
+
 # --- Incidents -------------------------------------------------------------------------
 
 
@@ -186,9 +191,9 @@ class IncidentAdmin(HistoryAdmin):
         copy_saved(obj, saved)
 
     def save_related(self, request, form, formsets, change):
-        # The services already set the assets (and wrote the timeline event); the inlines
-        # are read-only, so there is nothing else to save.
-        pass
+        # The services already set the assets (and wrote the timeline event): no
+        # form.save_m2m(). The inlines are read-only; saving them is a no-op.
+        save_inlines_only(self, request, form, formsets, change)
 
     def _transition(self, request, queryset, to: str, done: str) -> None:
         self.run_service_action(
@@ -313,7 +318,7 @@ class PenaltyAdmin(HistoryAdmin):
         copy_saved(obj, saved)
 
     def save_related(self, request, form, formsets, change):
-        pass
+        save_inlines_only(self, request, form, formsets, change)
 
     def _transition(self, request, queryset, to: str, done: str) -> None:
         self.run_service_action(
@@ -416,7 +421,7 @@ class RectificationPlanAdmin(HistoryAdmin):
         copy_saved(obj, saved)
 
     def save_related(self, request, form, formsets, change):
-        pass
+        save_inlines_only(self, request, form, formsets, change)
 
     def _transition(self, request, queryset, to: str, done: str) -> None:
         self.run_service_action(

@@ -103,6 +103,10 @@ class SupplierAdminForm(forms.ModelForm):
         model = Supplier
         fields = ["name", "country", "parent"]
 
+    def clean_country(self):
+        # Normalised before the ISO 3166 check, as supplier_create does.
+        return (self.cleaned_data.get("country") or "").strip().upper()
+
     def clean(self):
         cleaned = super().clean()
         if "parent" in cleaned:
@@ -255,7 +259,7 @@ class NDAAdmin(HistoryAdmin):
 
     @admin.display(description="status")
     def status_today(self, obj: NDA) -> str:
-        return obj.status.label
+        return obj.status.label if obj.effective_from else "-"
 
     def save_model(self, request, obj, form, change):
         if change:
