@@ -612,12 +612,12 @@ class SummaryView(APIView):
             .values("currency")
             .annotate(
                 count=Count("id"),
-                amount=Coalesce(
+                amount_total=Coalesce(
                     Sum(Case(When(status=PenaltyStatus.WAIVED, then=zero), default=F("amount"))),
                     zero,
                 ),
-                paid=Coalesce(Sum("paid_amount"), zero),
-                outstanding=Coalesce(
+                paid_total=Coalesce(Sum("paid_amount"), zero),
+                outstanding_total=Coalesce(
                     Sum(
                         Case(
                             When(status=PenaltyStatus.WAIVED, then=zero),
@@ -627,7 +627,7 @@ class SummaryView(APIView):
                     ),
                     zero,
                 ),
-                waived=Coalesce(
+                waived_total=Coalesce(
                     Sum(Case(When(status=PenaltyStatus.WAIVED, then=F("amount")), default=zero)),
                     zero,
                 ),
@@ -643,6 +643,16 @@ class SummaryView(APIView):
                 "plans": plans.filter(filters.plan_overdue_q(today)).count(),
                 "actions": actions_visible_to(user).filter(filters.action_overdue_q(today)).count(),
             },
-            "penalty_totals": list(totals),
+            "penalty_totals": [
+                {
+                    "currency": row["currency"],
+                    "count": row["count"],
+                    "amount": row["amount_total"],
+                    "paid": row["paid_total"],
+                    "outstanding": row["outstanding_total"],
+                    "waived": row["waived_total"],
+                }
+                for row in totals
+            ],
         }
         return Response(api.SummarySerializer(data).data)
