@@ -124,9 +124,7 @@ def test_seed_case_through_the_api(admin_user, compliance_user, second_complianc
     # Invalid transition: 409, nothing changes.
     r = staff.post(f"/api/v1/incidents/{iid}/transition/", {"to": "closed"}, format="json")
     assert r.status_code == 409, r.content
-    r = staff.post(
-        f"/api/v1/incidents/{iid}/transition/", {"to": "investigating"}, format="json"
-    )
+    r = staff.post(f"/api/v1/incidents/{iid}/transition/", {"to": "investigating"}, format="json")
     assert r.status_code == 200 and r.json()["status"] == "investigating", r.content
     r = staff.post(
         f"/api/v1/incidents/{iid}/transition/",

@@ -111,8 +111,6 @@ class RolePermission(permissions.BasePermission):
         if not (user and user.is_authenticated):
             return False
         action = getattr(view, "action", None)
-        if user.role == Role.SUPPLIER and action in self.staff_only_reads:
-            return self._refuse(request, view)
         if request.method in permissions.SAFE_METHODS or is_writer(user):
             return True
         # A supplier user's detail writes are decided on the object, after the scoped
@@ -125,6 +123,8 @@ class RolePermission(permissions.BasePermission):
 
     def has_object_permission(self, request, view, obj) -> bool:
         user = request.user
+        if user.role == Role.SUPPLIER and view.action in self.staff_only_reads:
+            return self._refuse(request, view)
         if request.method in permissions.SAFE_METHODS or is_writer(user):
             return True
         if user.role == Role.SUPPLIER and view.action in self.supplier_actions:
