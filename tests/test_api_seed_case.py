@@ -34,13 +34,15 @@ def test_seed_case_through_the_api(admin_user, compliance_user, second_complianc
     )
     assert r.status_code == 201, r.content
     sub = r.json()
-    assert sub["tier"] == 2 and sub["parent"] == tier1["id"]
+    assert sub["tier"] == 2
+    assert sub["parent"] == tier1["id"]
     r = staff.post(
         "/api/v1/suppliers/",
         {"name": "beijing molding technology co. ltd", "country": "CN"},
         format="json",
     )
-    assert r.status_code == 400 and "name" in r.json(), r.content
+    assert r.status_code == 400, r.content
+    assert "name" in r.json(), r.content
 
     # NDAs: the tier-1's covers sub-vendors and requires flow-down.
     r = staff.post(
@@ -119,19 +121,22 @@ def test_seed_case_through_the_api(admin_user, compliance_user, second_complianc
 
     # Status is read-only: a PATCH does not move it.
     r = staff.patch(f"/api/v1/incidents/{iid}/", {"status": "closed"}, format="json")
-    assert r.status_code == 200 and r.json()["status"] == "reported", r.content
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == "reported", r.content
 
     # Invalid transition: 409, nothing changes.
     r = staff.post(f"/api/v1/incidents/{iid}/transition/", {"to": "closed"}, format="json")
     assert r.status_code == 409, r.content
     r = staff.post(f"/api/v1/incidents/{iid}/transition/", {"to": "investigating"}, format="json")
-    assert r.status_code == 200 and r.json()["status"] == "investigating", r.content
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == "investigating", r.content
     r = staff.post(
         f"/api/v1/incidents/{iid}/transition/",
         {"to": "confirmed", "note": "Watermark matches the sub-vendor's copy."},
         format="json",
     )
-    assert r.status_code == 200 and r.json()["status"] == "confirmed", r.content
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == "confirmed", r.content
 
     # Confirmation created the proposed penalty (NDA clause) and the requested plan.
     penalties = results(staff.get(f"/api/v1/penalties/?incident={iid}"))
@@ -147,14 +152,16 @@ def test_seed_case_through_the_api(admin_user, compliance_user, second_complianc
     plans = results(staff.get(f"/api/v1/rectification-plans/?incident={iid}"))
     assert len(plans) == 1
     plan = plans[0]
-    assert plan["status"] == "requested" and plan["supplier"] == tier1["id"]
+    assert plan["status"] == "requested"
+    assert plan["supplier"] == tier1["id"]
     today = timezone.localdate()
     assert plan["due_on"] == (today + timedelta(days=30)).isoformat()
 
     # Issue, then pay in two parts; an overpayment is refused and changes nothing.
     pid = penalty["id"]
     r = staff.post(f"/api/v1/penalties/{pid}/transition/", {"to": "issued"}, format="json")
-    assert r.status_code == 200 and r.json()["status"] == "issued", r.content
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == "issued", r.content
     r = staff.post(
         f"/api/v1/penalties/{pid}/payments/",
         {"amount": "400000.00", "paid_on": "2025-03-01", "reference": "WIRE-1"},
@@ -166,9 +173,11 @@ def test_seed_case_through_the_api(admin_user, compliance_user, second_complianc
         {"amount": "600000.01", "paid_on": "2025-03-02", "reference": "WIRE-2"},
         format="json",
     )
-    assert r.status_code == 400 and "amount" in r.json(), r.content
+    assert r.status_code == 400, r.content
+    assert "amount" in r.json(), r.content
     r = staff.get(f"/api/v1/penalties/{pid}/")
-    assert r.json()["paid_amount"] == "400000.00" and len(r.json()["payments"]) == 1
+    assert r.json()["paid_amount"] == "400000.00"
+    assert len(r.json()["payments"]) == 1
     r = staff.post(
         f"/api/v1/penalties/{pid}/payments/",
         {"amount": "600000.00", "paid_on": "2025-03-02", "reference": "WIRE-2"},
@@ -228,7 +237,8 @@ def test_seed_case_through_the_api(admin_user, compliance_user, second_complianc
     r = supplier_client.post(
         f"/api/v1/rectification-plans/{plan_id}/transition/", {"to": "submitted"}, format="json"
     )
-    assert r.status_code == 200 and r.json()["status"] == "submitted", r.content
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == "submitted", r.content
     # Approving is for staff: the supplier may see the plan, so 403 (not 404).
     r = supplier_client.post(
         f"/api/v1/rectification-plans/{plan_id}/transition/", {"to": "approved"}, format="json"
@@ -239,7 +249,8 @@ def test_seed_case_through_the_api(admin_user, compliance_user, second_complianc
     r = staff.post(
         f"/api/v1/rectification-plans/{plan_id}/transition/", {"to": "approved"}, format="json"
     )
-    assert r.status_code == 200 and r.json()["status"] == "approved", r.content
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == "approved", r.content
     assert r.json()["progress"] == {"done": 0, "total": 2, "percent": 0}
     action_ids = [a["id"] for a in r.json()["actions"]]
     r = supplier_client.post(
@@ -247,7 +258,8 @@ def test_seed_case_through_the_api(admin_user, compliance_user, second_complianc
         {"evidence_note": "Signed NDAs uploaded to the portal."},
         format="json",
     )
-    assert r.status_code == 200 and r.json()["status"] == "done", r.content
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == "done", r.content
     r = staff.get(f"/api/v1/rectification-plans/{plan_id}/")
     assert r.json()["progress"] == {"done": 1, "total": 2, "percent": 50}
 
@@ -261,7 +273,8 @@ def test_seed_case_through_the_api(admin_user, compliance_user, second_complianc
     assert prime["fingerprint_match"] is True
     assert prime["recipient"] == sub["id"]
     assert [link["id"] for link in prime["chain"]] == [sub["id"], tier1["id"]]
-    assert prime["responsible_supplier"] == tier1["id"] and prime["nda"] == nda["id"]
+    assert prime["responsible_supplier"] == tier1["id"]
+    assert prime["nda"] == nda["id"]
     assert not any(s["fingerprint_match"] for s in suspects[1:])
 
     # Coverage gaps: a second sub-vendor without an NDA under a flow-down clause.
@@ -314,11 +327,13 @@ def test_supplier_user_cannot_use_another_users_role(admin_user):
         {"username": "x", "password": "Correct-Horse-Battery-42", "role": Role.SUPPLIER},
         format="json",
     )
-    assert r.status_code == 400 and "supplier" in r.json(), r.content
+    assert r.status_code == 400, r.content
+    assert "supplier" in r.json(), r.content
     r = client_for(admin_user).post(
         "/api/v1/users/",
         {"username": "y", "password": "123", "role": Role.AUDITOR},
         format="json",
     )
-    assert r.status_code == 400 and "password" in r.json(), r.content
+    assert r.status_code == 400, r.content
+    assert "password" in r.json(), r.content
     assert not UserFactory._meta.model.objects.filter(username__in=["x", "y"]).exists()
