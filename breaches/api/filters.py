@@ -29,7 +29,7 @@ from breaches.models import (
     RectificationPlan,
     Reminder,
 )
-from suppliers.api.common import IdFilter
+from suppliers.api.common import IdFilter, StrictBooleanFilter
 from suppliers.api.filters import CreatedRangeFilterSet
 
 
@@ -64,7 +64,7 @@ class IncidentFilter(CreatedRangeFilterSet):
     status = filters.ChoiceFilter(choices=IncidentStatus.choices)
     channel = filters.ChoiceFilter(choices=Channel.choices)
     severity = filters.ChoiceFilter(choices=Severity.choices)
-    no_nda_coverage = filters.BooleanFilter()
+    no_nda_coverage = StrictBooleanFilter()
     occurred_on_after = filters.DateFilter(field_name="occurred_on", lookup_expr="gte")
     occurred_on_before = filters.DateFilter(field_name="occurred_on", lookup_expr="lte")
 
@@ -113,7 +113,7 @@ class PlanFilter(DueOnRangeFilterSet):
     incident = IdFilter(field_name="incident_id")
     supplier = IdFilter(field_name="supplier_id")
     status = filters.ChoiceFilter(choices=PlanStatus.choices)
-    overdue = filters.BooleanFilter(
+    overdue = StrictBooleanFilter(
         method="filter_overdue", label="Requested or changes requested, past its due date"
     )
 
@@ -131,7 +131,7 @@ class ActionFilter(DueOnRangeFilterSet):
     incident = IdFilter(field_name="plan__incident_id")
     supplier = IdFilter(field_name="plan__supplier_id")
     status = filters.ChoiceFilter(choices=ActionStatus.choices)
-    overdue = filters.BooleanFilter(
+    overdue = StrictBooleanFilter(
         method="filter_overdue", label="Open, past its due date, in an approved plan"
     )
 

@@ -41,8 +41,33 @@ class IdFilter(filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
-class OverdueFilter(filters.BooleanFilter):
-    """`overdue=true` restricts to overdue rows, `false` to the others."""
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (1/0, yes/no); anything else is a 400 rather than silently ignored."""
+
+    widget = forms.TextInput  # the select widget would turn junk into "unknown" silently
+    TRUE = frozenset({"true", "1", "yes", "on"})
+    FALSE = frozenset({"false", "0", "no", "off"})
+
+    def to_python(self, value):
+        if value in (None, "") or isinstance(value, bool):
+            return value if isinstance(value, bool) else None
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError("Enter true or false.", code="invalid")
+
+    def validate(self, value):
+        return None
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, **kwargs):
+        kwargs["widget"] = forms.TextInput
+        super().__init__(*args, **kwargs)
 
 
 # --- Fields ----------------------------------------------------------------------------

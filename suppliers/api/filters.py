@@ -16,7 +16,7 @@ from suppliers.choices import (
 )
 from suppliers.models import NDA, ConfidentialAsset, Contact, Disclosure, Supplier, User
 
-from .common import IdFilter
+from .common import IdFilter, StrictBooleanFilter
 
 
 class CreatedRangeFilterSet(filters.FilterSet):
@@ -33,7 +33,7 @@ class SupplierFilter(CreatedRangeFilterSet):
     status = filters.ChoiceFilter(choices=SupplierStatus.choices)
     country = filters.CharFilter(field_name="country", lookup_expr="iexact", max_length=2)
     tier = filters.NumberFilter(min_value=1, max_value=10)
-    top_level = filters.BooleanFilter(field_name="parent", lookup_expr="isnull")
+    top_level = StrictBooleanFilter(field_name="parent", lookup_expr="isnull")
 
     class Meta:
         model = Supplier
@@ -43,7 +43,7 @@ class SupplierFilter(CreatedRangeFilterSet):
 class ContactFilter(CreatedRangeFilterSet):
     supplier = IdFilter(field_name="supplier_id")
     role = filters.ChoiceFilter(choices=ContactRole.choices)
-    receives_reminders = filters.BooleanFilter()
+    receives_reminders = StrictBooleanFilter()
 
     class Meta:
         model = Contact
@@ -53,8 +53,8 @@ class ContactFilter(CreatedRangeFilterSet):
 class NDAFilter(CreatedRangeFilterSet):
     supplier = IdFilter(field_name="supplier_id")
     status = filters.ChoiceFilter(choices=NDAStatus.choices, method="filter_status")
-    covers_subvendors = filters.BooleanFilter()
-    flow_down_required = filters.BooleanFilter()
+    covers_subvendors = StrictBooleanFilter()
+    flow_down_required = StrictBooleanFilter()
     penalty_currency = filters.CharFilter(lookup_expr="iexact", max_length=3)
     effective_from_after = filters.DateFilter(field_name="effective_from", lookup_expr="gte")
     effective_from_before = filters.DateFilter(field_name="effective_from", lookup_expr="lte")
@@ -104,7 +104,7 @@ class DisclosureFilter(CreatedRangeFilterSet):
 class UserFilter(filters.FilterSet):
     role = filters.ChoiceFilter(choices=Role.choices)
     supplier = IdFilter(field_name="supplier_id")
-    is_active = filters.BooleanFilter()
+    is_active = StrictBooleanFilter()
 
     class Meta:
         model = User
