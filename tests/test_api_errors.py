@@ -133,7 +133,8 @@ def test_discovered_before_occurred_is_a_field_error(staff):
 )
 def test_unicode_is_handled(staff, name):
     # Sent as raw JSON so that escapes such as a lone surrogate reach the parser as is.
-    body = '{"name": "%s", "country": "CN"}' % name.replace("\x00", "\\u0000")
+    escaped = name.replace("\x00", "\\u0000")
+    body = '{"name": "' + escaped + '", "country": "CN"}'
     response = staff.generic(
         "POST", "/api/v1/suppliers/", body.encode(), content_type="application/json"
     )
