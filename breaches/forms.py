@@ -51,10 +51,9 @@ class IncidentForm(forms.Form):
 
 
 class TransitionForm(forms.Form):
-    """One workflow button: the target status, an optional note, and (upholding a disputed
-    penalty) an optional reduced amount."""
+    """One workflow button's fields (the target status travels as the plain `to` field):
+    an optional note and, upholding a disputed penalty, an optional reduced amount."""
 
-    to = forms.CharField(widget=forms.HiddenInput)
     note = forms.CharField(max_length=2000, required=False)
     amount = forms.DecimalField(
         max_digits=16, decimal_places=2, min_value=Decimal("0.01"), required=False

@@ -369,7 +369,6 @@ def _transition_forms(choices, *, data=None, failed_to=None, note_labels=None, a
         bound = data if failed_to == to else None
         form = TransitionForm(
             bound,
-            initial={"to": to},
             prefix=f"t-{to}",
             note_label=(note_labels or {}).get(to, "Note (optional)"),
             with_amount=to in amount_for,
@@ -467,7 +466,7 @@ def incident_transition(request: HttpRequest, pk: int) -> HttpResponse:
     form = TransitionForm(request.POST, prefix=f"t-{to}")
     detail_url = reverse("breaches:incident-detail", args=[incident.pk])
     if not form.is_valid():
-        messages.error(request, "The request was incomplete; nothing changed.")
+        messages.error(request, "The note is too long (2000 characters at most); nothing changed.")
         return redirect(detail_url)
     try:
         incident = services.incident_transition(
