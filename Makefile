@@ -50,5 +50,10 @@ format: install
 ci:
 	bash .ci/run
 
+# PNGs of the dashboard, an incident and a plan (desktop and phone) into docs/screenshots/,
+# from a throw-away SQLite database, with Debian's headless Chromium (apt-get install chromium).
+screenshots: install
+	$(DEV_ENV) $(PY) scripts/screenshots.py
+
 clean:
 	rm -rf var db.sqlite3 db.sqlite3-*
