@@ -21,6 +21,7 @@ from .models import (
     RectificationAction,
     RectificationPlan,
     Reminder,
+    ReminderMessage,
 )
 
 
@@ -490,6 +491,14 @@ class RectificationActionAdmin(ServiceAdminMixin, admin.ModelAdmin):
             PlanStatus.REQUESTED,
             PlanStatus.CHANGES_REQUESTED,
         )
+
+
+@admin.register(ReminderMessage)
+class ReminderMessageAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "recipient", "as_of", "state", "attempts", "sent_at"]
+    list_filter = ["state", "kind"]
+    search_fields = ["recipient"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(Reminder)
