@@ -69,7 +69,12 @@ def test_models_that_must_have_rows_in_the_demo_have_them(demo):
     for model, _ in REGISTERED:
         if model._meta.app_label not in ("suppliers", "breaches"):
             continue
-        if model._meta.model_name in ("evidence", "reminder", "remindermessage", "incidentsequence"):
+        if model._meta.model_name in (
+            "evidence",
+            "reminder",
+            "remindermessage",
+            "incidentsequence",
+        ):
             continue
         assert model._default_manager.exists(), model._meta.label
 
