@@ -50,6 +50,11 @@ format: install
 ci:
 	bash .ci/run
 
+# PNGs of the dashboard, an incident and a plan (desktop and phone) into docs/screenshots/,
+# from a throw-away SQLite database, with Debian's headless Chromium (apt-get install chromium).
+screenshots: install
+	$(DEV_ENV) $(PY) scripts/screenshots.py
+
 # Performance benchmark (long; never part of `test` or `ci`). Seeds BENCH_DATABASE_URL at
 # BENCH_INCIDENTS (20,000 by default; 1000000 for the full scale) when it is empty, serves
 # the app with gunicorn, loads it with wrk and prints every figure (docs/benchmarks.md).

@@ -115,3 +115,12 @@ class DeliveryState(models.TextChoices):
     PENDING = "pending", "Pending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    # Not sent because the target stopped being due before the mail went out.
+    SKIPPED = "skipped", "Skipped (no longer due)"
+
+
+class MessageKind(models.TextChoices):
+    """What a grouped reminder mail carries: one sweep's reminders, or the weekly digest."""
+
+    REMINDERS = "reminders", "Reminders"
+    DIGEST = "digest", "Weekly overdue digest"

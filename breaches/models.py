@@ -21,6 +21,7 @@ from .choices import (
     DeliveryState,
     EventKind,
     IncidentStatus,
+    MessageKind,
     PenaltyStatus,
     PlanStatus,
     ReminderKind,
@@ -535,3 +536,64 @@ class Reminder(models.Model):
         return (
             f"{self.get_kind_display()} L{self.level} {self.target_type} {self.schedule_point:+d}d"
         )
+
+
+class ReminderMessage(models.Model):
+    """One grouped email to one recipient: every reminder a sweep recorded for that
+    person (or, for the weekly digest, everything overdue). Unique per sweep and
+    recipient, so a sweep sends one message per person; the send task claims the row
+    with a conditional update before mailing, so a redelivered task never mails twice.
+    Its delivery state is rolled up onto the Reminder rows it covers."""
+
+    kind = models.CharField(
+        max_length=12, choices=MessageKind.choices, default=MessageKind.REMINDERS
+    )
+    sweep_id = models.UUIDField(help_text="The sweep (or digest run) that created it.")
+    as_of = models.DateField(help_text="The day the sweep counted overdue days from.")
+    recipient = models.EmailField(max_length=254)
+    reminder_ids = models.JSONField(default=list, blank=True)
+    skipped_reminder_ids = models.JSONField(
+        default=list, blank=True, help_text="Items left out because they were no longer due."
+    )
+    state = models.CharField(
+        max_length=8, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set while a send task holds the message."
+    )
+    enqueued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the send was last handed to the broker."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sweep_id", "recipient"], name="reminder_message_one_per_sweep_recipient"
+            ),
+            models.UniqueConstraint(
+                fields=["as_of", "recipient"],
+                condition=Q(kind=MessageKind.DIGEST),
+                name="reminder_message_one_digest_per_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=MessageKind.values), name="reminder_message_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=DeliveryState.values), name="reminder_message_state_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(state=DeliveryState.PENDING),
+                name="reminder_message_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient} ({self.get_state_display()})"

@@ -642,6 +642,7 @@ def penalty_transition(
 @transaction.atomic
 def penalty_acknowledge(*, actor: User, penalty: Penalty, note: str = "") -> IncidentEvent:
     """The penalised supplier acknowledges an issued penalty (no status change)."""
+    penalty = Penalty.objects.select_for_update().select_related("incident").get(pk=penalty.pk)
     if not _is_supplier_party(actor, penalty.supplier_id):
         raise PermissionDenied("Only the penalised supplier acknowledges a penalty.")
     if penalty.status != PenaltyStatus.ISSUED:

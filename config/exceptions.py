@@ -6,7 +6,9 @@ conflicts below (409). Views never translate errors themselves.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+import logging
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from rest_framework import exceptions as drf_exceptions
@@ -40,8 +42,44 @@ def validation_error_detail(exc: DjangoValidationError) -> dict | list:
     return {"non_field_errors": [str(m) for m in exc.messages]}
 
 
+security_log = logging.getLogger("breaches.security")
+
+
+def _log_refusal(exc, context) -> None:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    security_log.warning(
+        "%s %s refused (%s) for %s",
+        getattr(request, "method", "?"),
+        getattr(request, "path", "?"),
+        type(exc).__name__,
+        getattr(user, "username", None) or "anonymous",
+    )
+
+
 def api_exception_handler(exc, context):
-    """DRF exception handler: domain errors become 400/403/409 with a JSON body."""
+    """DRF exception handler: domain errors become 400/403/409 with a JSON body, and
+    nothing a client can send becomes a 500."""
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"detail": "The request body is too large.", "code": "too_large"},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, SuspiciousOperation) and not isinstance(exc, PermissionDenied):
+        return Response({"detail": str(exc) or "Bad request."}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, OverflowError):
+        return Response(
+            {"detail": "A number in the request is out of range."},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(
+        exc,
+        PermissionDenied
+        | drf_exceptions.PermissionDenied
+        | drf_exceptions.NotAuthenticated
+        | drf_exceptions.AuthenticationFailed,
+    ):
+        _log_refusal(exc, context)
     if isinstance(exc, Conflict):
         return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):

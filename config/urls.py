@@ -1,8 +1,11 @@
 """URL map: browser pages, the admin, the REST API under /api/v1/ and /healthz."""
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from breaches.views import LoginView, dashboard
 
 from .health import healthz
 
@@ -15,4 +18,13 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("config.api")),
+]
+
+# Browser UI: sign-in, the dashboard and the pages of both apps (every page needs login).
+urlpatterns += [
+    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", dashboard, name="dashboard"),
+    path("", include("suppliers.urls")),
+    path("", include("breaches.urls")),
 ]

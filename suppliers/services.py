@@ -72,6 +72,12 @@ def _check_parent(supplier: Supplier, parent: Supplier | None) -> int:
     return depth
 
 
+def supplier_parent_tier(supplier: Supplier, parent: Supplier | None) -> int:
+    """The tier `supplier` would have under `parent`; ValidationError on a loop or a chain
+    deeper than MAX_TIER. For forms that want the service's rule before saving."""
+    return _check_parent(supplier, parent)
+
+
 def _retier_subtree(supplier: Supplier) -> None:
     frontier = [supplier]
     while frontier:

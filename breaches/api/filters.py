@@ -1,0 +1,161 @@
+"""One FilterSet per model of the breaches app. Every foreign key, `status` and the
+date ranges filter; `overdue=true` follows DESIGN section 5; bad values are a 400."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils import timezone
+from django_filters import rest_framework as filters
+
+from breaches.choices import (
+    PLAN_AWAITING_SUPPLIER,
+    ActionStatus,
+    Channel,
+    DeliveryState,
+    EventKind,
+    IncidentStatus,
+    PenaltyStatus,
+    PlanStatus,
+    ReminderKind,
+    ReminderTargetType,
+    Severity,
+)
+from breaches.models import (
+    Evidence,
+    Incident,
+    IncidentEvent,
+    Penalty,
+    RectificationAction,
+    RectificationPlan,
+    Reminder,
+)
+from suppliers.api.common import IdFilter, StrictBooleanFilter
+from suppliers.api.filters import CreatedRangeFilterSet
+
+
+def plan_overdue_q(today) -> Q:
+    """A plan the supplier still owes past its due date."""
+    return Q(status__in=sorted(PLAN_AWAITING_SUPPLIER), due_on__lt=today)
+
+
+def action_overdue_q(today, prefix: str = "") -> Q:
+    """An open action past its due date in an approved plan."""
+    return Q(
+        **{
+            f"{prefix}status": ActionStatus.OPEN,
+            f"{prefix}due_on__lt": today,
+            f"{prefix}plan__status": PlanStatus.APPROVED,
+        }
+    )
+
+
+class DueOnRangeFilterSet(CreatedRangeFilterSet):
+    due_on_after = filters.DateFilter(field_name="due_on", lookup_expr="gte")
+    due_on_before = filters.DateFilter(field_name="due_on", lookup_expr="lte")
+
+
+class IncidentFilter(CreatedRangeFilterSet):
+    source_supplier = IdFilter(field_name="source_supplier_id")
+    responsible_supplier = IdFilter(field_name="responsible_supplier_id")
+    supplier = IdFilter(method="filter_supplier", label="Source or responsible supplier")
+    nda = IdFilter(field_name="nda_id")
+    owner = IdFilter(field_name="owner_id")
+    asset = IdFilter(field_name="assets", distinct=True)
+    status = filters.ChoiceFilter(choices=IncidentStatus.choices)
+    channel = filters.ChoiceFilter(choices=Channel.choices)
+    severity = filters.ChoiceFilter(choices=Severity.choices)
+    no_nda_coverage = StrictBooleanFilter()
+    occurred_on_after = filters.DateFilter(field_name="occurred_on", lookup_expr="gte")
+    occurred_on_before = filters.DateFilter(field_name="occurred_on", lookup_expr="lte")
+
+    class Meta:
+        model = Incident
+        fields = ["source_supplier", "responsible_supplier", "nda", "owner", "status"]
+
+    def filter_supplier(self, queryset, name, value):
+        return queryset.filter(Q(source_supplier_id=value) | Q(responsible_supplier_id=value))
+
+
+class EventFilter(CreatedRangeFilterSet):
+    kind = filters.ChoiceFilter(choices=EventKind.choices)
+    actor = IdFilter(field_name="actor_id")
+    penalty = IdFilter(field_name="penalty_id")
+    plan = IdFilter(field_name="plan_id")
+
+    class Meta:
+        model = IncidentEvent
+        fields = ["kind", "actor", "penalty", "plan"]
+
+
+class EvidenceFilter(filters.FilterSet):
+    incident = IdFilter(field_name="incident_id")
+    uploaded_by = IdFilter(field_name="uploaded_by_id")
+    content_type = filters.CharFilter(max_length=100)
+
+    class Meta:
+        model = Evidence
+        fields = ["incident", "uploaded_by", "content_type"]
+
+
+class PenaltyFilter(DueOnRangeFilterSet):
+    incident = IdFilter(field_name="incident_id")
+    supplier = IdFilter(field_name="supplier_id")
+    issued_by = IdFilter(field_name="issued_by_id")
+    status = filters.ChoiceFilter(choices=PenaltyStatus.choices)
+    currency = filters.CharFilter(lookup_expr="iexact", max_length=3)
+
+    class Meta:
+        model = Penalty
+        fields = ["incident", "supplier", "issued_by", "status", "currency"]
+
+
+class PlanFilter(DueOnRangeFilterSet):
+    incident = IdFilter(field_name="incident_id")
+    supplier = IdFilter(field_name="supplier_id")
+    status = filters.ChoiceFilter(choices=PlanStatus.choices)
+    overdue = StrictBooleanFilter(
+        method="filter_overdue", label="Requested or changes requested, past its due date"
+    )
+
+    class Meta:
+        model = RectificationPlan
+        fields = ["incident", "supplier", "status"]
+
+    def filter_overdue(self, queryset, name, value):
+        q = plan_overdue_q(timezone.localdate())
+        return queryset.filter(q) if value else queryset.exclude(q)
+
+
+class ActionFilter(DueOnRangeFilterSet):
+    plan = IdFilter(field_name="plan_id")
+    incident = IdFilter(field_name="plan__incident_id")
+    supplier = IdFilter(field_name="plan__supplier_id")
+    status = filters.ChoiceFilter(choices=ActionStatus.choices)
+    overdue = StrictBooleanFilter(
+        method="filter_overdue", label="Open, past its due date, in an approved plan"
+    )
+
+    class Meta:
+        model = RectificationAction
+        fields = ["plan", "incident", "supplier", "status"]
+
+    def filter_overdue(self, queryset, name, value):
+        q = action_overdue_q(timezone.localdate())
+        return queryset.filter(q) if value else queryset.exclude(q)
+
+
+class ReminderFilter(DueOnRangeFilterSet):
+    plan = IdFilter(field_name="plan_id")
+    action = IdFilter(field_name="action_id")
+    supplier = IdFilter(field_name="plan__supplier_id")
+    target_type = filters.ChoiceFilter(choices=ReminderTargetType.choices)
+    kind = filters.ChoiceFilter(choices=ReminderKind.choices)
+    status = filters.ChoiceFilter(
+        field_name="state", choices=DeliveryState.choices, label="Delivery state"
+    )
+    state = filters.ChoiceFilter(choices=DeliveryState.choices)
+    level = filters.NumberFilter(min_value=1, max_value=3)
+
+    class Meta:
+        model = Reminder
+        fields = ["plan", "action", "target_type", "kind", "state", "level"]

@@ -1,0 +1,509 @@
+"""Serializers of the breaches app. `status` is read-only everywhere: it changes only
+through the transition endpoints, which call the services."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from breaches.choices import (
+    ActionStatus,
+    IncidentStatus,
+    PenaltyStatus,
+    PlanStatus,
+)
+from breaches.models import (
+    Evidence,
+    Incident,
+    IncidentEvent,
+    Payment,
+    Penalty,
+    RectificationAction,
+    RectificationPlan,
+    Reminder,
+)
+from suppliers.api.common import MoneyField, ScopedPrimaryKeyRelatedField
+from suppliers.api.serializers import clean_currency, supplier_field
+from suppliers.choices import WRITER_ROLES, Role
+from suppliers.models import NDA, ConfidentialAsset, User
+from suppliers.selectors import (
+    assets_visible_to,
+    incidents_visible_to,
+    ndas_visible_to,
+    plans_visible_to,
+    scope_for,
+)
+
+
+def _staff_owners(user, qs):
+    return qs.filter(role__in=sorted(WRITER_ROLES), is_active=True)
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    assets = ScopedPrimaryKeyRelatedField(
+        selector=assets_visible_to,
+        queryset=ConfidentialAsset.objects.all(),
+        many=True,
+        required=False,
+    )
+    source_supplier = supplier_field(required=False, allow_null=True)
+    source_supplier_name = serializers.CharField(
+        source="source_supplier.name", read_only=True, default=None
+    )
+    responsible_supplier_name = serializers.CharField(
+        source="responsible_supplier.name", read_only=True, default=None
+    )
+    nda_reference = serializers.CharField(source="nda.reference", read_only=True, default=None)
+    owner = ScopedPrimaryKeyRelatedField(
+        selector=_staff_owners, queryset=User.objects.all(), required=False, allow_null=True
+    )
+    owner_username = serializers.CharField(source="owner.username", read_only=True, default=None)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "description",
+            "assets",
+            "occurred_on",
+            "discovered_on",
+            "channel",
+            "severity",
+            "status",
+            "source_supplier",
+            "source_supplier_name",
+            "responsible_supplier",
+            "responsible_supplier_name",
+            "nda",
+            "nda_reference",
+            "no_nda_coverage",
+            "liability_overridden",
+            "liability_override_reason",
+            "leak_fingerprint",
+            "owner",
+            "owner_username",
+            "confirmed_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "reference",
+            "status",
+            "responsible_supplier",
+            "nda",
+            "no_nda_coverage",
+            "liability_overridden",
+            "liability_override_reason",
+            "confirmed_at",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"leak_fingerprint": {"max_length": 64}}
+
+    def validate(self, attrs):
+        occurred = attrs.get("occurred_on", getattr(self.instance, "occurred_on", None))
+        discovered = attrs.get("discovered_on", getattr(self.instance, "discovered_on", None))
+        if occurred and discovered and discovered < occurred:
+            raise serializers.ValidationError(
+                {"discovered_on": ["An incident cannot be discovered before it occurred."]}
+            )
+        return attrs
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        # A sub-vendor's user does not see its parent's agreement.
+        if (
+            getattr(user, "role", None) == Role.SUPPLIER
+            and instance.nda_id is not None
+            and instance.nda.supplier_id != user.supplier_id
+        ):
+            data["nda"] = None
+            data["nda_reference"] = None
+        return data
+
+
+class IncidentTransitionSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=IncidentStatus.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class PenaltyTransitionSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=PenaltyStatus.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    amount = MoneyField(
+        required=False,
+        allow_null=True,
+        help_text="Only when upholding a disputed penalty at a reduced amount.",
+    )
+
+
+class PlanTransitionSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=PlanStatus.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class NoteSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=5000)
+
+
+class LiabilitySerializer(serializers.Serializer):
+    responsible_supplier = supplier_field(allow_null=True)
+    nda = ScopedPrimaryKeyRelatedField(
+        selector=ndas_visible_to, queryset=NDA.objects.all(), required=False, allow_null=True
+    )
+    reason = serializers.CharField(max_length=5000)
+
+
+class FingerprintSerializer(serializers.Serializer):
+    fingerprint = serializers.RegexField(r"^\s*[0-9a-fA-F]{32,64}\s*$", max_length=80)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor_username = serializers.CharField(source="actor.username", read_only=True, default=None)
+
+    class Meta:
+        model = IncidentEvent
+        fields = [
+            "id",
+            "incident",
+            "kind",
+            "actor",
+            "actor_username",
+            "from_status",
+            "to_status",
+            "message",
+            "penalty",
+            "plan",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+    uploaded_by_username = serializers.CharField(
+        source="uploaded_by.username", read_only=True, default=None
+    )
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "id",
+            "incident",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "description",
+            "uploaded_by",
+            "uploaded_by_username",
+            "uploaded_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_download_url(self, obj: Evidence) -> str:
+        return reverse("evidence-download", kwargs={"pk": obj.pk})
+
+
+class EvidenceUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=False, max_length=255)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    amount = MoneyField()
+
+    class Meta:
+        model = Payment
+        fields = ["id", "penalty", "amount", "paid_on", "reference", "recorded_by", "created_at"]
+        read_only_fields = ["penalty", "recorded_by", "created_at"]
+        extra_kwargs = {"reference": {"max_length": 100}}
+
+
+class PenaltySerializer(serializers.ModelSerializer):
+    incident = ScopedPrimaryKeyRelatedField(
+        selector=incidents_visible_to, queryset=Incident.objects.all()
+    )
+    incident_reference = serializers.CharField(source="incident.reference", read_only=True)
+    supplier_name = serializers.CharField(source="supplier.name", read_only=True)
+    amount = MoneyField()
+    paid_amount = MoneyField(read_only=True)
+    outstanding = MoneyField(read_only=True)
+    payments = PaymentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Penalty
+        fields = [
+            "id",
+            "incident",
+            "incident_reference",
+            "supplier",
+            "supplier_name",
+            "amount",
+            "currency",
+            "paid_amount",
+            "outstanding",
+            "proposed_on",
+            "due_on",
+            "status",
+            "issued_by",
+            "issued_at",
+            "payments",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "supplier",
+            "proposed_on",
+            "status",
+            "issued_by",
+            "issued_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def validate_currency(self, value: str) -> str:
+        return clean_currency(value)
+
+    def validate_incident(self, value):
+        if self.instance is not None and value.pk != self.instance.incident_id:
+            raise serializers.ValidationError("A penalty cannot move to another incident.")
+        return value
+
+
+class PenaltyAcknowledgeSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class ActionSerializer(serializers.ModelSerializer):
+    plan = ScopedPrimaryKeyRelatedField(
+        selector=plans_visible_to, queryset=RectificationPlan.objects.all()
+    )
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RectificationAction
+        fields = [
+            "id",
+            "plan",
+            "description",
+            "owner",
+            "created_on",
+            "due_on",
+            "status",
+            "completed_on",
+            "evidence_note",
+            "overdue",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "created_on",
+            "status",
+            "completed_on",
+            "created_at",
+            "updated_at",
+        ]
+
+    def validate_plan(self, value):
+        if self.instance is not None and value.pk != self.instance.plan_id:
+            raise serializers.ValidationError("An action cannot move to another plan.")
+        return value
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_overdue(self, obj: RectificationAction) -> bool:
+        today = self.context.get("today")
+        if today is None:
+            from django.utils import timezone
+
+            today = timezone.localdate()
+        return (
+            obj.status == ActionStatus.OPEN
+            and obj.due_on < today
+            and obj.plan.status == PlanStatus.APPROVED
+        )
+
+
+class PlanActionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RectificationAction
+        fields = ["id", "description", "owner", "due_on", "status", "completed_on"]
+        read_only_fields = fields
+
+
+class PlanProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+    percent = serializers.IntegerField()
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    incident_reference = serializers.CharField(source="incident.reference", read_only=True)
+    supplier_name = serializers.CharField(source="supplier.name", read_only=True)
+    actions = PlanActionSerializer(many=True, read_only=True)
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RectificationPlan
+        fields = [
+            "id",
+            "incident",
+            "incident_reference",
+            "supplier",
+            "supplier_name",
+            "requested_on",
+            "due_on",
+            "summary",
+            "status",
+            "changes_requested_reason",
+            "submitted_at",
+            "approved_at",
+            "completed_at",
+            "verified_at",
+            "actions",
+            "progress",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "incident",
+            "supplier",
+            "requested_on",
+            "status",
+            "changes_requested_reason",
+            "submitted_at",
+            "approved_at",
+            "completed_at",
+            "verified_at",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"summary": {"max_length": 20000}}
+
+    @extend_schema_field(PlanProgressSerializer)
+    def get_progress(self, obj: RectificationPlan) -> dict:
+        actions = list(obj.actions.all())
+        done = sum(1 for a in actions if a.status == ActionStatus.DONE)
+        total = len(actions)
+        return {"done": done, "total": total, "percent": (100 * done // total) if total else 0}
+
+
+class ActionCompleteSerializer(serializers.Serializer):
+    evidence_note = serializers.CharField(max_length=5000)
+    completed_on = serializers.DateField(required=False, allow_null=True)
+
+
+class ReminderSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Reminder
+        fields = [
+            "id",
+            "target_type",
+            "plan",
+            "action",
+            "kind",
+            "level",
+            "due_on",
+            "schedule_point",
+            "days_overdue",
+            "recipients",
+            "state",
+            "attempts",
+            "sent_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is not None and not scope_for(user).everything:
+            data.pop("recipients", None)
+        return data
+
+
+# --- Reports ---------------------------------------------------------------------------
+
+
+class ChainLinkSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    tier = serializers.IntegerField()
+
+
+class SuspectSerializer(serializers.Serializer):
+    disclosure = serializers.IntegerField(source="disclosure.pk")
+    asset = serializers.IntegerField(source="disclosure.asset_id")
+    asset_code = serializers.CharField(source="disclosure.asset.code")
+    recipient = serializers.IntegerField(source="disclosure.supplier_id")
+    recipient_name = serializers.CharField(source="disclosure.supplier.name")
+    disclosed_on = serializers.DateField(source="disclosure.disclosed_on")
+    version = serializers.CharField(source="disclosure.version")
+    fingerprint = serializers.CharField(source="disclosure.fingerprint")
+    fingerprint_match = serializers.BooleanField()
+    chain = ChainLinkSerializer(many=True)
+    responsible_supplier = serializers.IntegerField(
+        source="liability.responsible_supplier.pk", allow_null=True, default=None
+    )
+    responsible_supplier_name = serializers.CharField(
+        source="liability.responsible_supplier.name", allow_null=True, default=None
+    )
+    nda = serializers.IntegerField(source="liability.nda.pk", allow_null=True, default=None)
+    nda_reference = serializers.CharField(
+        source="liability.nda.reference", allow_null=True, default=None
+    )
+
+
+class CoverageGapSerializer(serializers.Serializer):
+    supplier = serializers.IntegerField()
+    supplier_name = serializers.CharField()
+    parent = serializers.IntegerField(allow_null=True)
+    tier = serializers.IntegerField()
+    reason = serializers.ChoiceField(choices=["no_nda_reach", "flow_down_missing"])
+    disclosure = serializers.IntegerField(allow_null=True)
+    asset_code = serializers.CharField(allow_null=True)
+    parent_nda = serializers.IntegerField(allow_null=True)
+    parent_nda_reference = serializers.CharField(allow_null=True)
+    detail = serializers.CharField()
+
+
+class StatusCountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_status = serializers.DictField(child=serializers.IntegerField())
+
+
+class CurrencyTotalSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    count = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+    paid = serializers.DecimalField(max_digits=20, decimal_places=2)
+    outstanding = serializers.DecimalField(max_digits=20, decimal_places=2)
+    waived = serializers.DecimalField(max_digits=20, decimal_places=2)
+
+
+class OverdueCountsSerializer(serializers.Serializer):
+    plans = serializers.IntegerField()
+    actions = serializers.IntegerField()
+
+
+class SummarySerializer(serializers.Serializer):
+    as_of = serializers.DateField()
+    incidents = StatusCountsSerializer()
+    penalties = StatusCountsSerializer()
+    rectification_plans = StatusCountsSerializer()
+    overdue = OverdueCountsSerializer()
+    penalty_totals = CurrencyTotalSerializer(many=True)
+
+
+ZERO = Decimal("0.00")

@@ -1,0 +1,658 @@
+"""API views of the breaches app. Querysets are scoped by the selectors; every change,
+status or not, goes through breaches.services (actor=request.user)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Case, Count, DecimalField, F, Prefetch, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.http import FileResponse
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import SearchFilter
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from breaches import services
+from breaches.choices import PenaltyStatus
+from breaches.models import (
+    Evidence,
+    Incident,
+    IncidentEvent,
+    Penalty,
+    RectificationAction,
+    RectificationPlan,
+    Reminder,
+)
+from suppliers.api.common import (
+    CursorSafeOrdering,
+    NewestFirstCursorPagination,
+    RolePermission,
+    ServiceMixin,
+    ServiceViewSet,
+    UploadedCursorPagination,
+)
+from suppliers.selectors import (
+    actions_visible_to,
+    coverage_gaps,
+    incident_suspects,
+    incidents_visible_to,
+    ndas_visible_to,
+    penalties_visible_to,
+    plans_visible_to,
+    reminders_visible_to,
+    scope_for,
+    suppliers_visible_to,
+)
+
+from . import filters
+from . import serializers as api
+
+BACKENDS = [DjangoFilterBackend, SearchFilter, CursorSafeOrdering]
+CONFLICT = OpenApiResponse(description="Invalid transition or conflicting state.")
+FORBIDDEN = OpenApiResponse(description="Your role may not do this.")
+BAD_REQUEST = OpenApiResponse(description="A JSON body naming each bad field.")
+
+
+# --- Permissions, one per resource -----------------------------------------------------
+
+
+class IncidentPermission(RolePermission):
+    """Supplier users may upload evidence and add notes on incidents they can see."""
+
+    supplier_actions = frozenset({"evidence", "notes"})
+    staff_only_reads = frozenset({"suspects"})
+
+
+class PenaltyPermission(RolePermission):
+    """Supplier users may dispute (transition, checked by the service) and acknowledge."""
+
+    supplier_actions = frozenset({"transition", "acknowledge"})
+
+
+class PlanPermission(RolePermission):
+    """Supplier users draft (edit the summary) and submit or complete their plans."""
+
+    supplier_actions = frozenset({"transition", "update", "partial_update"})
+
+
+class ActionPermission(RolePermission):
+    """Supplier users create, edit, remove and complete the actions of their plans."""
+
+    supplier_actions = frozenset({"create", "update", "partial_update", "destroy", "complete"})
+
+
+class ReadOnlyPermission(RolePermission):
+    """Everyone reads what is in scope; nobody writes here."""
+
+
+class EvidencePermission(RolePermission):
+    """Evidence is read (and downloaded) by whoever may see the incident."""
+
+
+# --- Incidents -------------------------------------------------------------------------
+
+
+def _transition_response(serializer_class):
+    return {
+        200: serializer_class,
+        400: BAD_REQUEST,
+        403: FORBIDDEN,
+        404: OpenApiResponse(description="Not found or outside your scope."),
+        409: CONFLICT,
+    }
+
+
+class IncidentViewSet(ServiceViewSet):
+    """Leaks of confidential material, with their timeline, evidence and suspects."""
+
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    serializer_class = api.IncidentSerializer
+    permission_classes = [IncidentPermission]
+    filter_backends = BACKENDS
+    filterset_class = filters.IncidentFilter
+    search_fields = ["reference", "title", "description"]
+    ordering_fields = ["created_at", "occurred_on"]
+    create_service = services.incident_create
+    update_service = services.incident_update
+    service_object_name = "incident"
+
+    def get_queryset(self):
+        qs = Incident.objects.select_related(
+            "source_supplier", "responsible_supplier", "nda", "owner"
+        ).prefetch_related("assets")
+        return incidents_visible_to(self.request.user, qs)
+
+    def perform_update(self, serializer):
+        changes = dict(serializer.validated_data)
+        assets = changes.pop("assets", None)
+        serializer.instance = services.incident_update(
+            actor=self.request.user, incident=serializer.instance, assets=assets, **changes
+        )
+
+    @extend_schema(
+        request=api.IncidentTransitionSerializer,
+        responses=_transition_response(api.IncidentSerializer),
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        """Move the incident along its workflow; confirming creates the penalty and plan."""
+        incident = self.get_object()
+        payload = api.IncidentTransitionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.incident_transition(
+            actor=request.user, incident=incident, **payload.validated_data
+        )
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        request=api.LiabilitySerializer, responses=_transition_response(api.IncidentSerializer)
+    )
+    @action(detail=True, methods=["post"])
+    def liability(self, request, pk=None):
+        """Staff decide liability by hand (overriding the rule), with a reason."""
+        incident = self.get_object()
+        payload = api.LiabilitySerializer(data=request.data, context={"request": request})
+        payload.is_valid(raise_exception=True)
+        services.incident_set_liability(
+            actor=request.user,
+            incident=incident,
+            responsible_supplier=payload.validated_data["responsible_supplier"],
+            nda=payload.validated_data.get("nda"),
+            reason=payload.validated_data["reason"],
+        )
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        request=api.FingerprintSerializer, responses=_transition_response(api.IncidentSerializer)
+    )
+    @action(detail=True, methods=["post"])
+    def fingerprint(self, request, pk=None):
+        """Report the fingerprint found on a leaked copy; its disclosure becomes prime suspect."""
+        incident = self.get_object()
+        payload = api.FingerprintSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.incident_report_fingerprint(
+            actor=request.user, incident=incident, fingerprint=payload.validated_data["fingerprint"]
+        )
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        request=api.NoteSerializer,
+        responses={201: api.EventSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
+    )
+    @action(detail=True, methods=["post"])
+    def notes(self, request, pk=None):
+        """Add a note to the incident's timeline."""
+        incident = self.get_object()
+        payload = api.NoteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        event = services.incident_add_note(
+            actor=request.user, incident=incident, message=payload.validated_data["message"]
+        )
+        return Response(api.EventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses=api.EventSerializer(many=True),
+        parameters=[
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 200, default 50"),
+            OpenApiParameter("cursor", OpenApiTypes.STR),
+        ],
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], pagination_class=NewestFirstCursorPagination)
+    def events(self, request, pk=None):
+        """The incident's append-only timeline, newest first."""
+        incident = self.get_object()
+        events = IncidentEvent.objects.filter(incident=incident).select_related("actor")
+        user = request.user
+        if not scope_for(user).everything:
+            # Events about a penalty or plan outside the supplier user's scope stay hidden.
+            events = events.filter(
+                Q(penalty__isnull=True) | Q(penalty__in=penalties_visible_to(user)),
+                Q(plan__isnull=True) | Q(plan__in=plans_visible_to(user)),
+            )
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(api.EventSerializer(page, many=True).data)
+
+    @extend_schema(
+        methods=["GET"],
+        responses=api.EvidenceSerializer(many=True),
+        parameters=[
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 200, default 50"),
+            OpenApiParameter("cursor", OpenApiTypes.STR),
+        ],
+        filters=False,
+    )
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": api.EvidenceUploadSerializer},
+        responses={
+            201: api.EvidenceSerializer,
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+            413: OpenApiResponse(description="The file is too large."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser, FormParser],
+        pagination_class=UploadedCursorPagination,
+    )
+    def evidence(self, request, pk=None):
+        """List the incident's evidence, or upload a file (multipart field `file`)."""
+        incident = self.get_object()
+        if request.method == "GET":
+            rows = Evidence.objects.filter(incident=incident).select_related("uploaded_by")
+            page = self.paginate_queryset(rows)
+            return self.get_paginated_response(api.EvidenceSerializer(page, many=True).data)
+        payload = api.EvidenceUploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        evidence = services.incident_add_evidence(
+            actor=request.user,
+            incident=incident,
+            upload=payload.validated_data["file"],
+            description=payload.validated_data.get("description", ""),
+        )
+        return Response(api.EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "fingerprint", OpenApiTypes.STR, description="Fingerprint found on a leaked copy"
+            )
+        ],
+        responses={200: api.SuspectSerializer(many=True), 403: FORBIDDEN},
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def suspects(self, request, pk=None):
+        """Recipients of the leaked assets, each with its chain up to the liable party;
+        a fingerprint match comes first (staff only)."""
+        incident = self.get_object()
+        fingerprint = request.query_params.get("fingerprint", "")
+        if len(fingerprint) > 128:
+            raise exceptions.ValidationError({"fingerprint": ["At most 128 characters."]})
+        suspects = incident_suspects(incident, fingerprint=fingerprint)
+        return Response(api.SuspectSerializer(suspects, many=True).data)
+
+
+# --- Penalties -------------------------------------------------------------------------
+
+
+class PenaltyViewSet(ServiceViewSet):
+    """Penalties claimed from the responsible supplier; payments settle them."""
+
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    serializer_class = api.PenaltySerializer
+    permission_classes = [PenaltyPermission]
+    filter_backends = BACKENDS
+    filterset_class = filters.PenaltyFilter
+    search_fields = ["incident__reference", "supplier__name"]
+    ordering_fields = ["created_at", "due_on"]
+    create_service = services.penalty_create
+    service_object_name = "penalty"
+
+    def get_queryset(self):
+        qs = Penalty.objects.select_related("incident", "supplier").prefetch_related("payments")
+        return penalties_visible_to(self.request.user, qs)
+
+    def perform_update(self, serializer):
+        changes = dict(serializer.validated_data)
+        changes.pop("incident", None)
+        serializer.instance = services.penalty_update(
+            actor=self.request.user, penalty=serializer.instance, **changes
+        )
+
+    @extend_schema(
+        request=api.PenaltyTransitionSerializer,
+        responses=_transition_response(api.PenaltySerializer),
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        """Issue, dispute (the supplier), uphold (optionally reduced) or waive."""
+        penalty = self.get_object()
+        payload = api.PenaltyTransitionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.penalty_transition(actor=request.user, penalty=penalty, **payload.validated_data)
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        request=api.PaymentSerializer,
+        responses={201: api.PaymentSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def payments(self, request, pk=None):
+        """Record a payment; payments never exceed the amount and reaching it pays the penalty."""
+        penalty = self.get_object()
+        payload = api.PaymentSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        payment = services.penalty_record_payment(
+            actor=request.user,
+            penalty=penalty,
+            amount=payload.validated_data["amount"],
+            paid_on=payload.validated_data["paid_on"],
+            reference=payload.validated_data.get("reference", ""),
+        )
+        return Response(api.PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=api.PenaltyAcknowledgeSerializer,
+        responses={201: api.EventSerializer, 403: FORBIDDEN, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        """The penalised supplier acknowledges an issued penalty."""
+        penalty = self.get_object()
+        payload = api.PenaltyAcknowledgeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        event = services.penalty_acknowledge(
+            actor=request.user, penalty=penalty, note=payload.validated_data["note"]
+        )
+        return Response(api.EventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
+# --- Rectification plans and actions ---------------------------------------------------
+
+
+class PlanViewSet(
+    ServiceMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Rectification plans: created by confirmation, drafted and submitted by the
+    supplier, approved by staff."""
+
+    serializer_class = api.PlanSerializer
+    permission_classes = [PlanPermission]
+    filter_backends = BACKENDS
+    filterset_class = filters.PlanFilter
+    search_fields = ["summary", "incident__reference", "supplier__name"]
+    ordering_fields = ["created_at", "due_on"]
+    service_object_name = "plan"
+
+    def get_queryset(self):
+        qs = RectificationPlan.objects.select_related("incident", "supplier").prefetch_related(
+            Prefetch("actions", queryset=RectificationAction.objects.order_by("due_on", "id"))
+        )
+        return plans_visible_to(self.request.user, qs)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.plan_update(
+            actor=self.request.user, plan=serializer.instance, **serializer.validated_data
+        )
+
+    @extend_schema(
+        request=api.PlanTransitionSerializer, responses=_transition_response(api.PlanSerializer)
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        """Submit (the supplier), approve, request changes, complete or verify."""
+        plan = self.get_object()
+        payload = api.PlanTransitionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.plan_transition(actor=request.user, plan=plan, **payload.validated_data)
+        return Response(self.get_serializer(self.get_object()).data)
+
+
+class ActionViewSet(ServiceViewSet):
+    """The measures of a rectification plan."""
+
+    serializer_class = api.ActionSerializer
+    permission_classes = [ActionPermission]
+    filter_backends = BACKENDS
+    filterset_class = filters.ActionFilter
+    search_fields = ["description", "owner"]
+    ordering_fields = ["created_at", "due_on"]
+    create_service = services.action_create
+    delete_service = services.action_delete
+    service_object_name = "action"
+
+    def get_queryset(self):
+        qs = RectificationAction.objects.select_related("plan")
+        return actions_visible_to(self.request.user, qs)
+
+    def perform_update(self, serializer):
+        changes = dict(serializer.validated_data)
+        changes.pop("plan", None)
+        serializer.instance = services.action_update(
+            actor=self.request.user, action=serializer.instance, **changes
+        )
+
+    @extend_schema(
+        request=api.ActionCompleteSerializer,
+        responses=_transition_response(api.ActionSerializer),
+    )
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        """Mark an action of an approved plan done, with an evidence note."""
+        target = self.get_object()
+        payload = api.ActionCompleteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.action_complete(
+            actor=request.user,
+            action=target,
+            evidence_note=payload.validated_data["evidence_note"],
+            completed_on=payload.validated_data.get("completed_on"),
+        )
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(request=api.NoteSerializer, responses=_transition_response(api.ActionSerializer))
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        """Staff reopen a done action whose evidence does not hold."""
+        target = self.get_object()
+        payload = api.NoteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.action_reopen(
+            actor=request.user, action=target, note=payload.validated_data["message"]
+        )
+        return Response(self.get_serializer(self.get_object()).data)
+
+
+# --- Read-only resources ---------------------------------------------------------------
+
+
+class ReminderViewSet(viewsets.ReadOnlyModelViewSet):
+    """The log of reminders sent about plans and actions (read-only)."""
+
+    serializer_class = api.ReminderSerializer
+    permission_classes = [ReadOnlyPermission]
+    pagination_class = NewestFirstCursorPagination
+    filter_backends = BACKENDS
+    filterset_class = filters.ReminderFilter
+    search_fields = []
+    ordering_fields = ["created_at"]
+
+    def get_queryset(self):
+        return reminders_visible_to(self.request.user, Reminder.objects.all())
+
+
+class EvidenceViewSet(viewsets.ReadOnlyModelViewSet):
+    """Evidence files, readable by whoever may see their incident."""
+
+    serializer_class = api.EvidenceSerializer
+    permission_classes = [EvidencePermission]
+    pagination_class = UploadedCursorPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = filters.EvidenceFilter
+
+    def get_queryset(self):
+        return Evidence.objects.filter(
+            incident__in=incidents_visible_to(self.request.user)
+        ).select_related("uploaded_by")
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(description="Not found or outside your scope."),
+        },
+        filters=False,
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        """The file as an attachment, never rendered inline."""
+        evidence = self.get_object()
+        try:
+            handle = evidence.file.open("rb")
+        except FileNotFoundError:
+            raise exceptions.NotFound("The stored file is missing.") from None
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=evidence.original_name,
+            content_type="application/octet-stream",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["X-Evidence-SHA256"] = evidence.sha256
+        return response
+
+
+# --- Reports ---------------------------------------------------------------------------
+
+
+def _as_of(request) -> date:
+    raw = request.query_params.get("as_of")
+    if not raw:
+        return timezone.localdate()
+    field = serializers.DateField()
+    try:
+        return field.run_validation(raw)
+    except serializers.ValidationError as exc:
+        raise exceptions.ValidationError({"as_of": exc.detail}) from None
+
+
+AS_OF = OpenApiParameter(
+    "as_of", OpenApiTypes.DATE, description="The day the report is for (default today)"
+)
+
+
+class CoverageGapsView(APIView):
+    """Sub-vendors not bound as they should be (DESIGN 3, NDA coverage). Staff see all;
+    a supplier user sees the gaps of its own world."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(parameters=[AS_OF], responses={200: api.CoverageGapSerializer(many=True)})
+    def get(self, request):
+        as_of = _as_of(request)
+        user = request.user
+        scope = scope_for(user)
+        gaps = coverage_gaps(
+            as_of=as_of, suppliers=None if scope.everything else suppliers_visible_to(user)
+        )
+        visible_ndas = (
+            None if scope.everything else set(ndas_visible_to(user).values_list("pk", flat=True))
+        )
+        rows = []
+        for gap in gaps:
+            nda = gap.parent_nda
+            if nda is not None and visible_ndas is not None and nda.pk not in visible_ndas:
+                nda = None
+            rows.append(
+                {
+                    "supplier": gap.supplier.pk,
+                    "supplier_name": gap.supplier.name,
+                    "parent": gap.supplier.parent_id,
+                    "tier": gap.supplier.tier,
+                    "reason": gap.reason,
+                    "disclosure": gap.disclosure.pk if gap.disclosure else None,
+                    "asset_code": gap.disclosure.asset.code if gap.disclosure else None,
+                    "parent_nda": nda.pk if nda else None,
+                    "parent_nda_reference": nda.reference if nda else None,
+                    "detail": gap.detail
+                    if nda is not None or gap.parent_nda is None
+                    else (f"{gap.supplier.name} has no NDA of its own although one is required."),
+                }
+            )
+        return Response(api.CoverageGapSerializer(rows, many=True).data)
+
+
+def _status_counts(qs) -> dict:
+    by_status = {
+        row["status"]: row["n"]
+        for row in qs.order_by().values("status").annotate(n=Count("id")).order_by("status")
+    }
+    return {"total": sum(by_status.values()), "by_status": by_status}
+
+
+MONEY = DecimalField(max_digits=20, decimal_places=2)
+
+
+class SummaryView(APIView):
+    """Counts by status, overdue counts and penalty totals per currency, in the caller's
+    scope; aggregate queries only."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(parameters=[AS_OF], responses={200: api.SummarySerializer})
+    def get(self, request):
+        today = _as_of(request)
+        user = request.user
+        plans = plans_visible_to(user)
+        penalties = penalties_visible_to(user)
+        zero = Value(0, output_field=MONEY)
+        totals = (
+            penalties.order_by()
+            .values("currency")
+            .annotate(
+                count=Count("id"),
+                amount_total=Coalesce(
+                    Sum(Case(When(status=PenaltyStatus.WAIVED, then=zero), default=F("amount"))),
+                    zero,
+                ),
+                paid_total=Coalesce(Sum("paid_amount"), zero),
+                outstanding_total=Coalesce(
+                    Sum(
+                        Case(
+                            When(status=PenaltyStatus.WAIVED, then=zero),
+                            default=F("amount") - F("paid_amount"),
+                            output_field=MONEY,
+                        )
+                    ),
+                    zero,
+                ),
+                waived_total=Coalesce(
+                    Sum(Case(When(status=PenaltyStatus.WAIVED, then=F("amount")), default=zero)),
+                    zero,
+                ),
+            )
+            .order_by("currency")
+        )
+        data = {
+            "as_of": today,
+            "incidents": _status_counts(incidents_visible_to(user)),
+            "penalties": _status_counts(penalties),
+            "rectification_plans": _status_counts(plans),
+            "overdue": {
+                "plans": plans.filter(filters.plan_overdue_q(today)).count(),
+                "actions": actions_visible_to(user).filter(filters.action_overdue_q(today)).count(),
+            },
+            "penalty_totals": [
+                {
+                    "currency": row["currency"],
+                    "count": row["count"],
+                    "amount": row["amount_total"],
+                    "paid": row["paid_total"],
+                    "outstanding": row["outstanding_total"],
+                    "waived": row["waived_total"],
+                }
+                for row in totals
+            ],
+        }
+        return Response(api.SummarySerializer(data).data)

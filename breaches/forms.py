@@ -1,0 +1,110 @@
+"""Browser forms of the breaches app. They parse input; the workflow services decide."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+
+from breaches.choices import Channel, Severity
+from suppliers.models import Supplier
+from suppliers.selectors import assets_visible_to, suppliers_visible_to
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class IncidentForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    source_supplier = forms.ModelChoiceField(
+        queryset=Supplier.objects.none(),
+        required=False,
+        empty_label="Unknown",
+        help_text="Who actually leaked; the liable supplier is resolved from it.",
+    )
+    assets = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, help_text="The confidential assets that leaked."
+    )
+    occurred_on = forms.DateField(widget=DATE_WIDGET)
+    discovered_on = forms.DateField(widget=DATE_WIDGET)
+    channel = forms.ChoiceField(choices=Channel.choices)
+    severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.MEDIUM)
+    leak_fingerprint = forms.CharField(
+        max_length=64,
+        required=False,
+        label="Fingerprint found on the leaked copy",
+        help_text="Optional: the watermark token, if one was found.",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source_supplier"].queryset = suppliers_visible_to(user).order_by("name")
+        self.fields["assets"].queryset = assets_visible_to(user).order_by("code")
+
+    def clean(self):
+        cleaned = super().clean()
+        occurred, discovered = cleaned.get("occurred_on"), cleaned.get("discovered_on")
+        if occurred and discovered and discovered < occurred:
+            self.add_error("discovered_on", "An incident cannot be discovered before it occurred.")
+        return cleaned
+
+
+class TransitionForm(forms.Form):
+    """One workflow button's fields (the target status travels as the plain `to` field):
+    an optional note and, upholding a disputed penalty, an optional reduced amount."""
+
+    note = forms.CharField(max_length=2000, required=False)
+    amount = forms.DecimalField(
+        max_digits=16, decimal_places=2, min_value=Decimal("0.01"), required=False
+    )
+
+    def __init__(self, *args, note_label: str = "Note", with_amount: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["note"].label = note_label
+        if not with_amount:
+            del self.fields["amount"]
+        else:
+            self.fields["amount"].label = "Reduced amount (optional)"
+
+
+class NoteForm(forms.Form):
+    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Note")
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField(help_text="PDF, images, office documents, ZIP or plain text.")
+    description = forms.CharField(max_length=500, required=False)
+
+
+class FingerprintForm(forms.Form):
+    fingerprint = forms.CharField(
+        max_length=64, help_text="The token found on a leaked copy (hex).", label="Fingerprint"
+    )
+
+
+class PaymentForm(forms.Form):
+    amount = forms.DecimalField(max_digits=16, decimal_places=2, min_value=Decimal("0.01"))
+    paid_on = forms.DateField(widget=DATE_WIDGET, initial=timezone.localdate)
+    reference = forms.CharField(max_length=100, required=False, label="Payment reference")
+
+
+class PlanSummaryForm(forms.Form):
+    summary = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="What the supplier will change, including over its downstream.",
+    )
+
+
+class ActionForm(forms.Form):
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    owner = forms.CharField(max_length=200, required=False, help_text="Who at the supplier.")
+    due_on = forms.DateField(widget=DATE_WIDGET)
+
+
+class ActionCompleteForm(forms.Form):
+    evidence_note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Evidence note",
+        help_text="What shows the action is done.",
+    )

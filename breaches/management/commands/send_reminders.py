@@ -1,0 +1,84 @@
+"""`python manage.py send_reminders [--as-of YYYY-MM-DD] [--dry-run] [--send-now]`: the
+same reminder sweep the beat runs daily, by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from breaches import reminders
+
+
+def _as_of(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandError(f"--as-of must be a date as YYYY-MM-DD, got {value!r}.") from exc
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the reminder sweep: record the reminders due (one per target and schedule "
+        "point) and send one message per recipient. Safe to run twice."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--as-of", help="Count overdue days as of this date (YYYY-MM-DD).")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Show what would be sent; write and send nothing.",
+        )
+        parser.add_argument(
+            "--send-now",
+            action="store_true",
+            help="Send the messages in this process instead of queueing them for the worker.",
+        )
+
+    def handle(self, *args, as_of=None, dry_run=False, send_now=False, **options):
+        day = _as_of(as_of) if as_of else None
+        result = reminders.run_sweep(as_of=day, dry_run=dry_run, enqueue=not send_now)
+        verbose = options.get("verbosity", 1) >= 1
+        header = f"Reminder sweep as of {result.as_of:%Y-%m-%d}"
+        self.stdout.write(header + (" (dry run: nothing written, nothing sent)" if dry_run else ""))
+        if verbose:
+            for item in result.items:
+                target = (
+                    "plan" if item.action_id is None else f"action #{item.action_id} {item.label}"
+                )
+                when = (
+                    "due soon" if item.schedule_point < 0 else f"{item.days_overdue} days overdue"
+                )
+                to = ", ".join(item.recipients) or "nobody (no reminder contacts)"
+                self.stdout.write(
+                    f"  {item.incident_reference} plan #{item.plan_id} {target}: {when}, "
+                    f"due {item.due_on:%Y-%m-%d}, point {item.schedule_point}, "
+                    f"level {item.level} -> {to}"
+                )
+            for recipient, count in result.messages.items():
+                self.stdout.write(f"  message to {recipient}: {count} item{'s' * (count != 1)}")
+        verb = "Would record" if dry_run else "Recorded"
+        self.stdout.write(
+            f"{verb} {result.created} reminder{'s' * (result.created != 1)}; "
+            f"{len(result.messages)} message{'s' * (len(result.messages) != 1)} "
+            f"({'would be sent' if dry_run else 'one per recipient'})."
+        )
+        pending = result.requeued_message_ids
+        if dry_run:
+            if pending:
+                self.stdout.write(f"Would re-queue {len(pending)} undelivered message(s).")
+            return
+        if send_now:
+            outcomes: dict[str, int] = {}
+            older = reminders.undelivered_message_ids(exclude_sweep=result.sweep_id)
+            for message_id in result.message_ids + older:
+                outcome = reminders.deliver_message(message_id=message_id, final_attempt=True)
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            summary = ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())) or "nothing"
+            self.stdout.write(f"Sent now: {summary}.")
+        else:
+            self.stdout.write(
+                f"Queued {len(result.message_ids)} message(s) for the worker"
+                + (f", re-queued {len(pending)} undelivered." if pending else ".")
+            )

@@ -1,0 +1,887 @@
+"""The reminder sweep of DESIGN section 5, and the delivery of its grouped mail.
+
+A plan is overdue when the supplier still owes it (requested or changes_requested)
+past its due date; an action is overdue when it is open past its due date in an
+approved plan. Each target gets reminders at fixed schedule points counted from its
+due date: 3 days before ("due soon", point -3), then 1, 3, 7 and 14 days overdue, then
+every 7 days. A sweep records, for every target, the latest point it has reached, so
+a sweep that missed days catches up with one reminder, not a burst.
+
+What makes it safe to run twice (two beats, two workers, a retry) is the database:
+Reminder is unique per (target, due date, point) and rows are inserted with
+`ON CONFLICT DO NOTHING ... RETURNING`, so of two concurrent sweeps exactly one
+creates each row, and only the sweep that created a row mails about it. Mail is
+grouped: one ReminderMessage per recipient per sweep lists every item due for that
+person. Sends are enqueued after commit; the send task claims its message with a
+conditional update before mailing (a redelivered task finds it claimed or sent) and
+rolls the outcome up onto the Reminder rows. If the broker is down the rows stay
+pending with no `enqueued_at`, and the next sweep enqueues them again.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from suppliers.models import Contact, Supplier, User
+
+from .choices import (
+    PLAN_AWAITING_SUPPLIER,
+    ActionStatus,
+    DeliveryState,
+    EventKind,
+    MessageKind,
+    PlanStatus,
+    ReminderKind,
+    ReminderTargetType,
+)
+from .models import (
+    IncidentEvent,
+    RectificationAction,
+    RectificationPlan,
+    Reminder,
+    ReminderMessage,
+)
+
+logger = logging.getLogger(__name__)
+
+DUE_SOON_POINT = -3
+OVERDUE_POINTS = (1, 3, 7, 14)
+REPEAT_EVERY_DAYS = 7
+LEVEL_2_FROM_DAYS = 7
+LEVEL_3_FROM_DAYS = 14
+
+# Targets are read in chunks (a server-side cursor on PostgreSQL) and written in
+# batches, so a sweep over a million plans holds one chunk in memory at a time.
+SWEEP_CHUNK = 2000
+INSERT_BATCH = 500
+# A send task holds its message this long; after that a re-enqueued send may take it
+# over (the worker died between claiming and mailing).
+CLAIM_LEASE = timedelta(minutes=30)
+# A pending message handed to the broker this long ago without being sent was lost
+# (the broker's visibility timeout is one hour); the next sweep enqueues it again.
+REQUEUE_AFTER = timedelta(hours=2)
+DIGEST_ITEMS_PER_SUPPLIER = 25
+DIGEST_MAX_SUPPLIERS = 200
+
+
+# --- The schedule -----------------------------------------------------------------------
+
+
+def latest_point(days_overdue: int) -> int | None:
+    """The latest schedule point reached `days_overdue` days after the due date (negative
+    before it), or None before the due-soon notice."""
+    if days_overdue < DUE_SOON_POINT:
+        return None
+    if days_overdue < OVERDUE_POINTS[0]:
+        return DUE_SOON_POINT
+    if days_overdue < OVERDUE_POINTS[-1]:
+        return max(p for p in OVERDUE_POINTS if p <= days_overdue)
+    last = OVERDUE_POINTS[-1]
+    return last + (days_overdue - last) // REPEAT_EVERY_DAYS * REPEAT_EVERY_DAYS
+
+
+def next_point(point: int) -> int:
+    if point == DUE_SOON_POINT:
+        return OVERDUE_POINTS[0]
+    later = [p for p in OVERDUE_POINTS if p > point]
+    return later[0] if later else point + REPEAT_EVERY_DAYS
+
+
+def level_for(days_overdue: int) -> int:
+    """Level 1 under 7 days overdue (and due soon), 2 from 7 to 13, 3 from 14."""
+    if days_overdue >= LEVEL_3_FROM_DAYS:
+        return 3
+    if days_overdue >= LEVEL_2_FROM_DAYS:
+        return 2
+    return 1
+
+
+def next_step_text(*, point: int, due_on: date, has_parent: bool) -> str:
+    """What happens next if the item stays outstanding: the next escalation."""
+    nxt = next_point(point)
+    when = due_on + timedelta(days=nxt)
+    if point == DUE_SOON_POINT:
+        return (
+            f"Due on {due_on:%Y-%m-%d}. If it is not done by then, overdue reminders start "
+            f"on {when:%Y-%m-%d}; from 7 days overdue the incident owner is copied."
+        )
+    level = level_for(point)
+    next_level = level_for(nxt)
+    if next_level > level == 1:
+        also = " and the parent supplier's contacts" if has_parent else ""
+        return (
+            f"If it is still outstanding on {when:%Y-%m-%d} ({nxt} days overdue), the reminder "
+            f"escalates to level 2: the incident owner{also} will be copied."
+        )
+    if next_level > level == 2:
+        return (
+            f"If it is still outstanding on {when:%Y-%m-%d} ({nxt} days overdue), the reminder "
+            "escalates to level 3: the compliance managers will be copied."
+        )
+    if level == 3:
+        return (
+            "The compliance managers are informed. Reminders repeat every 7 days; the next "
+            f"goes out on {when:%Y-%m-%d} ({nxt} days overdue)."
+        )
+    return f"Next reminder on {when:%Y-%m-%d} ({nxt} days overdue) if it is still outstanding."
+
+
+# --- Who is told ------------------------------------------------------------------------
+
+
+def _norm(email: str | None) -> str:
+    return (email or "").strip().lower()
+
+
+def compliance_manager_emails() -> list[str]:
+    """Active members of the compliance managers group with an email (read only: the
+    sweep's dry run must write nothing, so the group is not created here)."""
+    emails = User.objects.filter(
+        groups__name=settings.COMPLIANCE_MANAGERS_GROUP, is_active=True
+    ).values_list("email", flat=True)
+    return sorted({_norm(e) for e in emails if _norm(e)})
+
+
+class RecipientResolver:
+    """Recipients per level, with the contacts of each supplier read once per sweep."""
+
+    def __init__(self) -> None:
+        self.managers = tuple(compliance_manager_emails())
+        self._contacts: dict[int, tuple[str, ...]] = {}
+        self._cache: dict[tuple, tuple[str, ...]] = {}
+
+    def load_contacts(self, supplier_ids: Iterable[int | None]) -> None:
+        missing = {sid for sid in supplier_ids if sid is not None and sid not in self._contacts}
+        if not missing:
+            return
+        found: dict[int, set[str]] = defaultdict(set)
+        rows = Contact.objects.filter(supplier_id__in=missing, receives_reminders=True)
+        for supplier_id, email in rows.values_list("supplier_id", "email"):
+            if _norm(email):
+                found[supplier_id].add(_norm(email))
+        for sid in missing:
+            self._contacts[sid] = tuple(sorted(found.get(sid, ())))
+
+    def recipients(
+        self, *, level: int, supplier_id: int, parent_id: int | None, owner_email: str
+    ) -> tuple[str, ...]:
+        key = (level, supplier_id, parent_id if level >= 2 else None, owner_email * (level >= 2))
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        emails = set(self._contacts.get(supplier_id, ()))
+        if level >= 2:
+            if owner_email:
+                emails.add(owner_email)
+            if parent_id is not None:
+                emails.update(self._contacts.get(parent_id, ()))
+        if level >= 3:
+            emails.update(self.managers)
+        result = self._cache[key] = tuple(sorted(emails))
+        return result
+
+
+# --- The sweep --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class SweepItem:
+    """One reminder the sweep recorded (or, in a dry run, would record)."""
+
+    target_type: str
+    plan_id: int
+    action_id: int | None
+    incident_id: int
+    incident_reference: str
+    label: str
+    due_on: date
+    schedule_point: int
+    days_overdue: int
+    level: int
+    recipients: tuple[str, ...]
+    reminder_id: int | None = None
+
+    @property
+    def kind(self) -> str:
+        return ReminderKind.DUE_SOON if self.schedule_point < 0 else ReminderKind.OVERDUE
+
+
+@dataclass
+class SweepResult:
+    as_of: date
+    dry_run: bool
+    sweep_id: uuid.UUID
+    items: list[SweepItem] = field(default_factory=list)
+    # recipient -> number of items in that person's one message
+    messages: dict[str, int] = field(default_factory=dict)
+    message_ids: list[int] = field(default_factory=list)
+    requeued_message_ids: list[int] = field(default_factory=list)
+    targets_seen: int = 0
+
+    @property
+    def created(self) -> int:
+        return len(self.items)
+
+
+def _chunks(iterable: Iterable, size: int) -> Iterator[list]:
+    chunk: list = []
+    for row in iterable:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# (target_type, plan_id, action_id, due_on, supplier_id, parent_id, incident_id, reference,
+#  owner_email, action_description)
+TargetRow = tuple
+
+
+def _plan_targets(as_of: date) -> Iterator[TargetRow]:
+    # The filter matches the partial index plan_awaiting_due_idx (status list sorted the
+    # same way), which holds only the plans the supplier still owes.
+    qs = (
+        RectificationPlan.objects.filter(
+            status__in=sorted(PLAN_AWAITING_SUPPLIER),
+            due_on__lte=as_of - timedelta(days=DUE_SOON_POINT),
+        )
+        .order_by("due_on", "id")
+        .values_list(
+            "id",
+            "due_on",
+            "supplier_id",
+            "supplier__parent_id",
+            "incident_id",
+            "incident__reference",
+            "incident__owner__email",
+            "incident__owner__is_active",
+        )
+    )
+    for pid, due_on, sid, parent, iid, ref, owner, owner_active in qs.iterator(SWEEP_CHUNK):
+        owner_email = _norm(owner) if owner_active else ""
+        yield (ReminderTargetType.PLAN, pid, None, due_on, sid, parent, iid, ref, owner_email, "")
+
+
+def _action_targets(as_of: date) -> Iterator[TargetRow]:
+    # action_open_due_idx holds only open actions.
+    qs = (
+        RectificationAction.objects.filter(
+            status=ActionStatus.OPEN,
+            due_on__lte=as_of - timedelta(days=DUE_SOON_POINT),
+            plan__status=PlanStatus.APPROVED,
+        )
+        .order_by("due_on", "id")
+        .values_list(
+            "id",
+            "due_on",
+            "plan_id",
+            "plan__supplier_id",
+            "plan__supplier__parent_id",
+            "plan__incident_id",
+            "plan__incident__reference",
+            "plan__incident__owner__email",
+            "plan__incident__owner__is_active",
+            "description",
+        )
+    )
+    for row in qs.iterator(SWEEP_CHUNK):
+        aid, due_on, pid, sid, parent, iid, ref, owner, owner_active, description = row
+        owner_email = _norm(owner) if owner_active else ""
+        label = description if len(description) <= 80 else description[:77] + "..."
+        target = ReminderTargetType.ACTION
+        yield (target, pid, aid, due_on, sid, parent, iid, ref, owner_email, label)
+
+
+def _existing_keys(target_type: str, candidates: list[SweepItem]) -> set[tuple]:
+    """The (target id, due_on, point) of candidates that already have their reminder."""
+    points = {c.schedule_point for c in candidates}
+    if target_type == ReminderTargetType.PLAN:
+        qs = Reminder.objects.filter(
+            action__isnull=True,
+            plan_id__in=[c.plan_id for c in candidates],
+            schedule_point__in=points,
+        ).values_list("plan_id", "due_on", "schedule_point")
+    else:
+        qs = Reminder.objects.filter(
+            action_id__in=[c.action_id for c in candidates], schedule_point__in=points
+        ).values_list("action_id", "due_on", "schedule_point")
+    return set(qs)
+
+
+def _target_id(item: SweepItem) -> int:
+    return item.action_id if item.action_id is not None else item.plan_id
+
+
+_INSERT_FIELDS = (
+    "target_type",
+    "plan",
+    "action",
+    "kind",
+    "level",
+    "due_on",
+    "schedule_point",
+    "days_overdue",
+    "recipients",
+    "state",
+    "attempts",
+    "last_error",
+    "created_at",
+)
+NO_RECIPIENTS_ERROR = "Not sent: nobody to notify (the supplier has no reminder contacts)."
+
+
+def _insert_reminders(items: list[SweepItem], now) -> dict[tuple[str, int], int]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING: the rows this call created, keyed by
+    (target type, target id). A row another sweep holds (even uncommitted, on
+    PostgreSQL) is not returned, so each reminder belongs to exactly one sweep."""
+    fields = [Reminder._meta.get_field(name) for name in _INSERT_FIELDS]
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in fields)
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    created: dict[tuple[str, int], int] = {}
+    for batch in _chunks(items, INSERT_BATCH):
+        params: list[Any] = []
+        for item in batch:
+            values = {
+                "target_type": item.target_type,
+                "plan": item.plan_id,
+                "action": item.action_id,
+                "kind": item.kind,
+                "level": item.level,
+                "due_on": item.due_on,
+                "schedule_point": item.schedule_point,
+                "days_overdue": item.days_overdue,
+                "recipients": list(item.recipients),
+                "state": DeliveryState.PENDING if item.recipients else DeliveryState.FAILED,
+                "attempts": 0,
+                "last_error": "" if item.recipients else NO_RECIPIENTS_ERROR,
+                "created_at": now,
+            }
+            params.extend(
+                f.get_db_prep_save(values[name], connection)
+                for name, f in zip(_INSERT_FIELDS, fields, strict=True)
+            )
+        sql = (
+            f"INSERT INTO {qn(Reminder._meta.db_table)} ({columns}) VALUES "  # noqa: S608
+            + ", ".join([row_sql] * len(batch))
+            + " ON CONFLICT DO NOTHING RETURNING id, target_type, plan_id, action_id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for rid, target_type, plan_id, action_id in cursor.fetchall():
+                created[(target_type, action_id if action_id is not None else plan_id)] = rid
+    return created
+
+
+def _event_message(item: SweepItem) -> str:
+    what = (
+        "the rectification plan"
+        if item.target_type == ReminderTargetType.PLAN
+        else f"action \u201c{item.label}\u201d"
+    )
+    if item.schedule_point < 0:
+        when = f"due soon (due {item.due_on:%Y-%m-%d})"
+    else:
+        days = f"{item.days_overdue} day{'s' * (item.days_overdue != 1)}"
+        when = f"{days} overdue (due {item.due_on:%Y-%m-%d})"
+    to = ", ".join(item.recipients) if item.recipients else "nobody: no reminder contacts"
+    return f"Level {item.level} reminder for {what}, {when}; to {to}."
+
+
+def _candidates(rows: list[TargetRow], as_of: date, resolver: RecipientResolver):
+    resolver.load_contacts(sid for row in rows for sid in (row[4], row[5]))  # supplier and parent
+    out: list[SweepItem] = []
+    for target_type, pid, aid, due_on, sid, parent, iid, ref, owner_email, label in rows:
+        days = (as_of - due_on).days
+        point = latest_point(days)
+        if point is None:
+            continue
+        level = level_for(max(point, 0))
+        out.append(
+            SweepItem(
+                target_type=target_type,
+                plan_id=pid,
+                action_id=aid,
+                incident_id=iid,
+                incident_reference=ref,
+                label=label,
+                due_on=due_on,
+                schedule_point=point,
+                days_overdue=max(days, 0) if point >= 0 else days,
+                level=level,
+                recipients=resolver.recipients(
+                    level=level, supplier_id=sid, parent_id=parent, owner_email=owner_email
+                ),
+            )
+        )
+    return out
+
+
+def undelivered_message_ids(*, now=None, exclude_sweep: uuid.UUID | None = None) -> list[int]:
+    """Pending messages nobody is handling: never handed to the broker (it was down), or
+    handed over long ago and lost; not held by a live send task."""
+    now = now or timezone.now()
+    qs = ReminderMessage.objects.filter(state=DeliveryState.PENDING)
+    if exclude_sweep is not None:
+        qs = qs.exclude(sweep_id=exclude_sweep)
+    qs = (
+        qs.filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - REQUEUE_AFTER))
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE))
+        .order_by("created_at", "id")
+    )
+    return list(qs.values_list("id", flat=True))
+
+
+def run_sweep(*, as_of: date | None = None, dry_run: bool = False, enqueue: bool = True):
+    """Record the reminders due on `as_of` (today by default) and queue one message per
+    recipient. `dry_run` computes the same result and writes and sends nothing;
+    `enqueue=False` records everything but leaves the sends to a later sweep."""
+    as_of = as_of or timezone.localdate()
+    now = timezone.now()
+    result = SweepResult(as_of=as_of, dry_run=dry_run, sweep_id=uuid.uuid4())
+    resolver = RecipientResolver()
+    by_recipient: dict[str, list[int]] = defaultdict(list)
+    counts: dict[str, int] = defaultdict(int)
+
+    with transaction.atomic():
+        for source in (_plan_targets(as_of), _action_targets(as_of)):
+            for rows in _chunks(source, SWEEP_CHUNK):
+                result.targets_seen += len(rows)
+                candidates = _candidates(rows, as_of, resolver)
+                if not candidates:
+                    continue
+                existing = _existing_keys(candidates[0].target_type, candidates)
+                new = [
+                    c
+                    for c in candidates
+                    if (_target_id(c), c.due_on, c.schedule_point) not in existing
+                ]
+                if not new:
+                    continue
+                if dry_run:
+                    created_items = new
+                else:
+                    created = _insert_reminders(new, now)
+                    created_items = []
+                    for item in new:
+                        rid = created.get((item.target_type, _target_id(item)))
+                        if rid is not None:
+                            item.reminder_id = rid
+                            created_items.append(item)
+                    IncidentEvent.objects.bulk_create(
+                        [
+                            IncidentEvent(
+                                incident_id=item.incident_id,
+                                plan_id=item.plan_id,
+                                kind=EventKind.REMINDER,
+                                message=_event_message(item),
+                                created_at=now,
+                            )
+                            for item in created_items
+                        ],
+                        batch_size=INSERT_BATCH,
+                    )
+                for item in created_items:
+                    for email in item.recipients:
+                        counts[email] += 1
+                        if item.reminder_id is not None:
+                            by_recipient[email].append(item.reminder_id)
+                result.items.extend(created_items)
+
+        result.messages = dict(sorted(counts.items()))
+        if dry_run:
+            result.requeued_message_ids = undelivered_message_ids(
+                now=now, exclude_sweep=result.sweep_id
+            )
+            return result
+
+        messages = ReminderMessage.objects.bulk_create(
+            [
+                ReminderMessage(
+                    kind=MessageKind.REMINDERS,
+                    sweep_id=result.sweep_id,
+                    as_of=as_of,
+                    recipient=email,
+                    reminder_ids=ids,
+                    created_at=now,
+                )
+                for email, ids in sorted(by_recipient.items())
+            ],
+            batch_size=INSERT_BATCH,
+        )
+        result.message_ids = [m.pk for m in messages]
+        if enqueue:
+            result.requeued_message_ids = undelivered_message_ids(
+                now=now, exclude_sweep=result.sweep_id
+            )
+            to_send = result.message_ids + result.requeued_message_ids
+            if to_send:
+                transaction.on_commit(partial(enqueue_messages, to_send))
+    logger.info(
+        "Reminder sweep %s as of %s: %d targets, %d reminders, %d messages, %d re-queued",
+        result.sweep_id,
+        as_of,
+        result.targets_seen,
+        result.created,
+        len(result.message_ids),
+        len(result.requeued_message_ids),
+    )
+    return result
+
+
+# --- Handing sends to the broker ----------------------------------------------------
+
+
+def enqueue_message(message_id: int) -> None:
+    """Hand one send to the broker (raises kombu's OperationalError when it is down)."""
+    from .tasks import send_reminder_message
+
+    send_reminder_message.apply_async(args=[message_id])
+
+
+def enqueue_messages(message_ids: list[int]) -> int:
+    """Enqueue the sends (after commit). A broker that is down stops the loop and leaves
+    the rest with no `enqueued_at`: the next sweep enqueues them. Never raises."""
+    done: list[int] = []
+    try:
+        for message_id in message_ids:
+            enqueue_message(message_id)
+            done.append(message_id)
+    except Exception:
+        logger.exception(
+            "Could not enqueue reminder sends (%d of %d queued); the next sweep retries them",
+            len(done),
+            len(message_ids),
+        )
+    for batch in _chunks(done, INSERT_BATCH):
+        try:
+            ReminderMessage.objects.filter(pk__in=batch).update(enqueued_at=timezone.now())
+        except Exception:
+            logger.exception("Could not stamp enqueued reminder messages")
+    return len(done)
+
+
+# --- Delivery -------------------------------------------------------------------------
+
+
+class ReminderDeliveryError(Exception):
+    """The mail backend refused or failed; the send task retries with backoff."""
+
+
+def _still_due(reminder: Reminder) -> bool:
+    plan = reminder.plan
+    if reminder.action_id is None:
+        return plan.status in PLAN_AWAITING_SUPPLIER and plan.due_on == reminder.due_on
+    action = reminder.action
+    return (
+        action.status == ActionStatus.OPEN
+        and plan.status == PlanStatus.APPROVED
+        and action.due_on == reminder.due_on
+    )
+
+
+def plan_url(plan_id: int) -> str:
+    return f"{settings.SITE_URL}/plans/{plan_id}/"
+
+
+def incident_url(incident_id: int) -> str:
+    return f"{settings.SITE_URL}/incidents/{incident_id}/"
+
+
+def _item_context(reminder: Reminder) -> dict[str, Any]:
+    plan = reminder.plan
+    incident = plan.incident
+    if reminder.action_id is None:
+        target = "Rectification plan (submission)"
+    else:
+        target = f"Action: {reminder.action.description}"
+    return {
+        "reference": incident.reference,
+        "incident_title": incident.title,
+        "incident_url": incident_url(incident.pk),
+        "target": target,
+        "target_type": reminder.target_type,
+        "url": plan_url(plan.pk),
+        "supplier": plan.supplier.name,
+        "due_on": reminder.due_on,
+        "due_soon": reminder.schedule_point < 0,
+        "days_overdue": reminder.days_overdue,
+        "days_left": -reminder.days_overdue if reminder.days_overdue < 0 else 0,
+        "level": reminder.level,
+        "next_step": next_step_text(
+            point=reminder.schedule_point,
+            due_on=reminder.due_on,
+            has_parent=plan.supplier.parent_id is not None,
+        ),
+    }
+
+
+def _reminder_email(message: ReminderMessage, reminders: list[Reminder]) -> EmailMultiAlternatives:
+    items = [_item_context(r) for r in reminders]
+    items.sort(key=lambda i: (-i["days_overdue"], i["reference"], i["target"]))
+    overdue = sum(1 for i in items if not i["due_soon"])
+    context = {
+        "items": items,
+        "overdue_count": overdue,
+        "due_soon_count": len(items) - overdue,
+        "as_of": message.as_of,
+        "site_url": settings.SITE_URL,
+        "max_level": max(i["level"] for i in items),
+    }
+    return _email("breaches/email/reminder", context, message.recipient)
+
+
+def _email(template: str, context: dict, recipient: str) -> EmailMultiAlternatives:
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    text = render_to_string(f"{template}.txt", context)
+    html = render_to_string(f"{template}.html", context)
+    mail = EmailMultiAlternatives(
+        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[recipient]
+    )
+    mail.attach_alternative(html, "text/html")
+    return mail
+
+
+def overdue_by_supplier(as_of: date) -> list[dict[str, Any]]:
+    """Everything overdue on `as_of`, grouped by supplier (the weekly digest)."""
+    groups: dict[int, dict[str, Any]] = {}
+
+    def group(supplier_id: int) -> dict[str, Any]:
+        if supplier_id not in groups:
+            groups[supplier_id] = {"supplier_id": supplier_id, "items": [], "count": 0}
+        return groups[supplier_id]
+
+    plans = (
+        RectificationPlan.objects.filter(
+            status__in=sorted(PLAN_AWAITING_SUPPLIER), due_on__lt=as_of
+        )
+        .order_by("due_on", "id")
+        .values_list("id", "due_on", "supplier_id", "incident_id", "incident__reference")
+    )
+    for pid, due_on, sid, iid, ref in plans.iterator(SWEEP_CHUNK):
+        g = group(sid)
+        g["count"] += 1
+        if len(g["items"]) < DIGEST_ITEMS_PER_SUPPLIER:
+            g["items"].append(
+                {
+                    "reference": ref,
+                    "incident_url": incident_url(iid),
+                    "target": "Rectification plan (submission)",
+                    "url": plan_url(pid),
+                    "due_on": due_on,
+                    "days_overdue": (as_of - due_on).days,
+                }
+            )
+    actions = (
+        RectificationAction.objects.filter(
+            status=ActionStatus.OPEN, due_on__lt=as_of, plan__status=PlanStatus.APPROVED
+        )
+        .order_by("due_on", "id")
+        .values_list(
+            "due_on",
+            "description",
+            "plan_id",
+            "plan__supplier_id",
+            "plan__incident_id",
+            "plan__incident__reference",
+        )
+    )
+    for due_on, description, pid, sid, iid, ref in actions.iterator(SWEEP_CHUNK):
+        g = group(sid)
+        g["count"] += 1
+        if len(g["items"]) < DIGEST_ITEMS_PER_SUPPLIER:
+            g["items"].append(
+                {
+                    "reference": ref,
+                    "incident_url": incident_url(iid),
+                    "target": f"Action: {description[:120]}",
+                    "url": plan_url(pid),
+                    "due_on": due_on,
+                    "days_overdue": (as_of - due_on).days,
+                }
+            )
+    names = dict(Supplier.objects.filter(pk__in=groups).values_list("id", "name"))
+    result = []
+    for g in groups.values():
+        g["supplier"] = names.get(g["supplier_id"], f"Supplier #{g['supplier_id']}")
+        g["more"] = g["count"] - len(g["items"])
+        g["items"].sort(key=lambda i: (-i["days_overdue"], i["reference"]))
+        result.append(g)
+    result.sort(key=lambda g: (-g["count"], g["supplier"].lower()))
+    return result
+
+
+def _digest_email(message: ReminderMessage) -> EmailMultiAlternatives:
+    groups = overdue_by_supplier(message.as_of)
+    context = {
+        "as_of": message.as_of,
+        "groups": groups[:DIGEST_MAX_SUPPLIERS],
+        "more_suppliers": max(0, len(groups) - DIGEST_MAX_SUPPLIERS),
+        "total": sum(g["count"] for g in groups),
+        "supplier_count": len(groups),
+        "site_url": settings.SITE_URL,
+    }
+    return _email("breaches/email/weekly_digest", context, message.recipient)
+
+
+def _claim(message_id: int, now) -> bool:
+    """Take the message for this send: only a pending message that no live task holds.
+    The conditional update is what keeps a redelivered or duplicated task from mailing
+    a second time."""
+    return bool(
+        ReminderMessage.objects.filter(pk=message_id, state=DeliveryState.PENDING)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE))
+        .update(claimed_at=now, attempts=F("attempts") + 1)
+    )
+
+
+def _roll_up(message: ReminderMessage) -> None:
+    """Carry the outcome of the messages of this sweep onto the Reminder rows they cover:
+    pending while any recipient's mail is pending, failed if any failed, sent once all
+    went out (skipped if every recipient's mail left the item out). Rows are locked in
+    id order, so two sends finishing at once see each other's outcome."""
+    if not message.reminder_ids:
+        return
+    reminders = list(
+        Reminder.objects.select_for_update()
+        .filter(pk__in=message.reminder_ids)
+        .order_by("pk")
+        .only("pk", "recipients", "state", "attempts", "last_error", "sent_at")
+    )
+    recipients = {email for r in reminders for email in r.recipients}
+    covering = {
+        m.recipient: m
+        for m in ReminderMessage.objects.filter(
+            sweep_id=message.sweep_id, recipient__in=recipients
+        ).only("recipient", "state", "attempts", "last_error", "sent_at", "skipped_reminder_ids")
+    }
+    for reminder in reminders:
+        outcomes = []
+        errors = []
+        attempts = 0
+        sent_at = None
+        for email in reminder.recipients:
+            m = covering.get(email)
+            if m is None:
+                continue
+            attempts = max(attempts, m.attempts)
+            if reminder.pk in m.skipped_reminder_ids:
+                outcomes.append(DeliveryState.SKIPPED)
+                continue
+            outcomes.append(m.state)
+            if m.last_error:
+                errors.append(f"{email}: {m.last_error}")
+            if m.sent_at and (sent_at is None or m.sent_at > sent_at):
+                sent_at = m.sent_at
+        if not outcomes:
+            continue
+        if DeliveryState.PENDING in outcomes:
+            state = DeliveryState.PENDING
+        elif DeliveryState.FAILED in outcomes:
+            state = DeliveryState.FAILED
+        elif DeliveryState.SENT in outcomes:
+            state = DeliveryState.SENT
+        else:
+            state = DeliveryState.SKIPPED
+        reminder.state = state
+        reminder.attempts = attempts
+        reminder.last_error = "\n".join(errors)[:2000]
+        reminder.sent_at = sent_at if state == DeliveryState.SENT else None
+    Reminder.objects.bulk_update(reminders, ["state", "attempts", "last_error", "sent_at"])
+
+
+def deliver_message(*, message_id: int, final_attempt: bool = True) -> str:
+    """Send one grouped message, exactly once. Returns the outcome: "sent", "skipped"
+    (nothing left that is still due), "failed" (last attempt failed), or "not_claimed"
+    (already sent, failed for good, or another task holds it). Raises
+    ReminderDeliveryError when the send failed and another attempt should follow."""
+    now = timezone.now()
+    if not _claim(message_id, now):
+        return "not_claimed"
+    message = ReminderMessage.objects.get(pk=message_id)
+    try:
+        if message.kind == MessageKind.DIGEST:
+            mail = _digest_email(message)
+            skipped: list[int] = []
+        else:
+            reminders = list(
+                Reminder.objects.filter(pk__in=message.reminder_ids)
+                .select_related("plan__incident", "plan__supplier", "action")
+                .order_by("pk")
+            )
+            due = [r for r in reminders if _still_due(r)]
+            skipped = [r.pk for r in reminders if r not in due]
+            mail = _reminder_email(message, due) if due else None
+        if mail is not None:
+            mail.send(fail_silently=False)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        with transaction.atomic():
+            ReminderMessage.objects.filter(pk=message_id).update(
+                state=DeliveryState.FAILED if final_attempt else DeliveryState.PENDING,
+                claimed_at=None,
+                last_error=error,
+            )
+            message.refresh_from_db()
+            _roll_up(message)
+        if final_attempt:
+            logger.error(
+                "Reminder message %s to %s failed for good: %s",
+                message_id,
+                message.recipient,
+                error,
+            )
+            return "failed"
+        raise ReminderDeliveryError(error) from exc
+    outcome = DeliveryState.SENT if mail is not None else DeliveryState.SKIPPED
+    with transaction.atomic():
+        ReminderMessage.objects.filter(pk=message_id).update(
+            state=outcome,
+            sent_at=timezone.now() if mail is not None else None,
+            claimed_at=None,
+            last_error="",
+            skipped_reminder_ids=skipped,
+        )
+        message.refresh_from_db()
+        _roll_up(message)
+    return str(outcome)
+
+
+# --- Weekly digest --------------------------------------------------------------------
+
+
+def create_weekly_digest(*, as_of: date | None = None, enqueue: bool = True) -> list[int]:
+    """One digest message per compliance manager for `as_of` (unique per day and
+    recipient, so a second beat or worker adds nothing), sent after commit."""
+    as_of = as_of or timezone.localdate()
+    run_id = uuid.uuid4()
+    created: list[int] = []
+    with transaction.atomic():
+        for email in compliance_manager_emails():
+            try:
+                with transaction.atomic():
+                    message = ReminderMessage.objects.create(
+                        kind=MessageKind.DIGEST, sweep_id=run_id, as_of=as_of, recipient=email
+                    )
+            except IntegrityError:
+                continue
+            created.append(message.pk)
+        if enqueue and created:
+            transaction.on_commit(partial(enqueue_messages, list(created)))
+    return created

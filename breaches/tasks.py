@@ -1,0 +1,64 @@
+"""Celery tasks of the breaches app: thin wrappers that call one function each.
+
+The beat schedule (settings.CELERY_BEAT_SCHEDULE) runs the reminder sweep daily and the
+overdue digest weekly; both are safe to run twice (the database decides)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from celery import shared_task
+from django.db import OperationalError as DatabaseOperationalError
+
+from . import reminders
+
+# Backoff 60 s, 120 s, ... capped at 10 min: five retries end well below the broker's
+# one-hour visibility timeout, so a retried send is never also redelivered.
+SEND_MAX_RETRIES = 5
+
+
+@shared_task(
+    autoretry_for=(DatabaseOperationalError,),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=3,
+    acks_late=True,
+)
+def run_reminder_sweep(as_of: str | None = None) -> dict:
+    """The daily sweep: record the due reminders and queue one message per recipient."""
+    result = reminders.run_sweep(as_of=date.fromisoformat(as_of) if as_of else None)
+    return {
+        "as_of": result.as_of.isoformat(),
+        "reminders": result.created,
+        "messages": len(result.message_ids),
+        "requeued": len(result.requeued_message_ids),
+    }
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(reminders.ReminderDeliveryError,),
+    retry_backoff=60,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=SEND_MAX_RETRIES,
+    acks_late=True,
+)
+def send_reminder_message(self, message_id: int) -> str:
+    """Send one grouped reminder (or digest) message; claims it first, so running twice
+    mails once. Raises ReminderDeliveryError (and is retried) while tries remain."""
+    return reminders.deliver_message(
+        message_id=message_id, final_attempt=self.request.retries >= self.max_retries
+    )
+
+
+@shared_task(
+    autoretry_for=(DatabaseOperationalError,),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=3,
+    acks_late=True,
+)
+def send_weekly_digest(as_of: str | None = None) -> int:
+    """Queue the weekly overdue digest to each compliance manager (once per day)."""
+    return len(reminders.create_weekly_digest(as_of=date.fromisoformat(as_of) if as_of else None))

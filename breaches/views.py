@@ -1,0 +1,907 @@
+"""Browser pages of the breaches app: the dashboard, incidents, penalties, rectification
+plans and reminders. Reads are scoped through suppliers.selectors (outside the user's
+world is a 404); every change goes through breaches.services with actor=request.user.
+Service errors map to the page: ValidationError next to the fields, PermissionDenied to
+the 403 page, Conflict / TransitionNotAllowed to a flash message and back."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from breaches import services
+from breaches.allowed import (
+    allowed_incident_transitions,
+    allowed_penalty_transitions,
+    allowed_plan_transitions,
+    can_acknowledge_penalty,
+    can_add_action,
+    can_complete_action,
+    can_edit_plan,
+    can_record_payment,
+    escalation_level,
+)
+from breaches.choices import (
+    OPEN_INCIDENT_STATUSES,
+    PLAN_AWAITING_SUPPLIER,
+    ActionStatus,
+    IncidentStatus,
+    PenaltyStatus,
+    PlanStatus,
+    Severity,
+)
+from breaches.filters import IncidentFilter, PenaltyFilter, PlanFilter, ReminderFilter
+from breaches.forms import (
+    ActionCompleteForm,
+    ActionForm,
+    EvidenceForm,
+    FingerprintForm,
+    IncidentForm,
+    NoteForm,
+    PaymentForm,
+    PlanSummaryForm,
+    TransitionForm,
+)
+from breaches.models import Incident, Penalty, RectificationPlan
+from config.exceptions import Conflict
+from suppliers.selectors import (
+    actions_visible_to,
+    incident_suspects,
+    incidents_visible_to,
+    penalties_visible_to,
+    plans_visible_to,
+    reminders_visible_to,
+    resolve_liability,
+    scope_for,
+    suppliers_visible_to,
+)
+from suppliers.ui import add_service_errors, error_text, paginate, redirect_back
+
+# --- Sign-in ---------------------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, telling the person plainly when django-axes has locked them out
+    (instead of the bare lockout response the middleware would otherwise send)."""
+
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        if getattr(self.request, "axes_locked_out", False):
+            from django.conf import settings
+
+            self.request.axes_locked_out = False  # this page is the lockout response
+            minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+            form.errors.clear()
+            context = self.get_context_data(form=form, locked_out=True, cooloff_minutes=minutes)
+            return self.render_to_response(context, status=429)
+        return super().form_invalid(form)
+
+
+# --- Dashboard -------------------------------------------------------------------------
+
+CHART_WIDTH = 420
+MONTH_CHART_HEIGHT = 200
+
+
+def _month_starts(today: date, count: int = 12) -> list[date]:
+    months = []
+    year, month = today.year, today.month
+    for _ in range(count):
+        months.append(date(year, month, 1))
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return list(reversed(months))
+
+
+def _incidents_per_month_chart(incidents, today: date) -> dict:
+    """Bars for the last 12 months, computed once by GROUP BY on the indexed occurred_on."""
+    months = _month_starts(today)
+    rows = (
+        incidents.filter(occurred_on__gte=months[0])
+        .order_by()
+        .annotate(month=TruncMonth("occurred_on"))
+        .values("month")
+        .annotate(n=Count("id"))
+    )
+    counts = {}
+    for row in rows:
+        month = row["month"]
+        if hasattr(month, "date"):
+            month = month.date()
+        counts[month.replace(day=1)] = row["n"]
+    top = max(counts.values(), default=0) or 1
+    plot_height = MONTH_CHART_HEIGHT - 40
+    slot = CHART_WIDTH / len(months)
+    bars = []
+    for index, month in enumerate(months):
+        n = counts.get(month, 0)
+        height = round(plot_height * n / top, 1)
+        x = round(index * slot + slot * 0.15, 1)
+        bars.append(
+            {
+                "x": x,
+                "y": round(20 + plot_height - height, 1),
+                "width": round(slot * 0.7, 1),
+                "height": height,
+                "label": month.strftime("%b"),
+                "title": month.strftime("%B %Y"),
+                "value": n,
+                "label_x": round(x + slot * 0.35, 1),
+                "value_y": round(20 + plot_height - height - 4, 1),
+            }
+        )
+    return {
+        "bars": bars,
+        "width": CHART_WIDTH,
+        "height": MONTH_CHART_HEIGHT,
+        "axis_y": 20 + plot_height,
+        "label_y": MONTH_CHART_HEIGHT - 6,
+        "total": sum(counts.values()),
+    }
+
+
+def _penalties_by_supplier_chart(penalties) -> dict:
+    """The ten largest penalty totals by supplier (and currency), waived ones left out."""
+    rows = list(
+        penalties.exclude(status=PenaltyStatus.WAIVED)
+        .order_by()
+        .values("supplier_id", "supplier__name", "currency")
+        .annotate(total=Sum("amount"))
+        .order_by("-total", "supplier__name")[:10]
+    )
+    top = max((row["total"] for row in rows), default=Decimal(0)) or Decimal(1)
+    label_width, bar_space, row_height = 150, 120, 26
+    bars = []
+    for index, row in enumerate(rows):
+        width = round(float(bar_space * row["total"] / top), 1)
+        y = 10 + index * row_height
+        name = row["supplier__name"]
+        bars.append(
+            {
+                "y": y,
+                "text_y": y + 15,
+                "width": max(width, 1),
+                "label": name if len(name) <= 20 else name[:19] + "…",
+                "name": name,
+                "value": f"{row['total']:,.0f} {row['currency']}",
+                "value_x": label_width + max(width, 1) + 6,
+            }
+        )
+    return {
+        "bars": bars,
+        "width": CHART_WIDTH,
+        "height": 20 + row_height * len(rows),
+        "bar_x": label_width,
+    }
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Aggregates scoped to the user, a constant number of queries whatever the volume:
+    each panel is one GROUP BY on indexed columns or a short, limited list."""
+    user = request.user
+    today = timezone.localdate()
+    incidents = incidents_visible_to(user)
+
+    status_counts = dict(
+        incidents.order_by().values("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    by_status = [
+        (value, label, status_counts.get(value, 0)) for value, label in IncidentStatus.choices
+    ]
+    severity_counts = dict(
+        incidents.filter(status__in=OPEN_INCIDENT_STATUSES)
+        .order_by()
+        .values_list("severity")
+        .annotate(n=Count("id"))
+        .values_list("severity", "n")
+    )
+    by_severity = [
+        (value, label, severity_counts.get(value, 0)) for value, label in reversed(Severity.choices)
+    ]
+
+    overdue_plans_qs = plans_visible_to(user).filter(
+        status__in=PLAN_AWAITING_SUPPLIER, due_on__lt=today
+    )
+    overdue_plans = list(
+        overdue_plans_qs.select_related("incident", "supplier").order_by("due_on", "id")[:10]
+    )
+    overdue_actions_qs = actions_visible_to(user).filter(
+        status=ActionStatus.OPEN, plan__status=PlanStatus.APPROVED, due_on__lt=today
+    )
+    overdue_actions = list(
+        overdue_actions_qs.select_related("plan", "plan__incident", "plan__supplier").order_by(
+            "due_on", "id"
+        )[:10]
+    )
+    for item in [*overdue_plans, *overdue_actions]:
+        item.days_overdue = (today - item.due_on).days
+        item.escalation_level = escalation_level(item.days_overdue)
+
+    penalties = penalties_visible_to(user)
+    money = list(
+        penalties.order_by()
+        .values("currency")
+        .annotate(
+            outstanding=Sum(
+                F("amount") - F("paid_amount"),
+                filter=Q(status__in=[PenaltyStatus.ISSUED, PenaltyStatus.DISPUTED]),
+            ),
+            collected=Sum("paid_amount"),
+            proposed=Sum("amount", filter=Q(status=PenaltyStatus.PROPOSED)),
+        )
+        .order_by("currency")
+    )
+    return render(
+        request,
+        "breaches/dashboard.html",
+        {
+            "today": today,
+            "by_status": by_status,
+            "open_total": sum(status_counts.get(s, 0) for s in OPEN_INCIDENT_STATUSES),
+            "by_severity": by_severity,
+            "overdue_plans": overdue_plans,
+            "overdue_plans_count": overdue_plans_qs.count(),
+            "overdue_actions": overdue_actions,
+            "overdue_actions_count": overdue_actions_qs.count(),
+            "money": money,
+            "month_chart": _incidents_per_month_chart(incidents, today),
+            "supplier_chart": _penalties_by_supplier_chart(penalties),
+        },
+    )
+
+
+# --- Incidents -------------------------------------------------------------------------
+
+
+@login_required
+def incident_list(request: HttpRequest) -> HttpResponse:
+    queryset = (
+        incidents_visible_to(request.user)
+        .select_related("source_supplier", "responsible_supplier")
+        .order_by("-created_at", "-id")
+    )
+    incident_filter = IncidentFilter(request.GET or None, queryset=queryset, request=request)
+    page = paginate(request, incident_filter.qs)
+    return render(
+        request,
+        "breaches/incident_list.html",
+        {"filter_form": incident_filter.form, "page": page, "is_filtered": bool(request.GET)},
+    )
+
+
+@login_required
+def incident_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.can_write:
+        raise PermissionDenied("Only compliance staff report incidents.")
+    form = IncidentForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            incident = services.incident_create(
+                actor=request.user,
+                title=data["title"],
+                description=data["description"],
+                source_supplier=data["source_supplier"],
+                assets=list(data["assets"]),
+                occurred_on=data["occurred_on"],
+                discovered_on=data["discovered_on"],
+                channel=data["channel"],
+                severity=data["severity"],
+                leak_fingerprint=data["leak_fingerprint"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            if incident.responsible_supplier_id:
+                messages.success(
+                    request,
+                    f"Incident {incident.reference} reported. Liable: "
+                    f"{incident.responsible_supplier.name} under {incident.nda}.",
+                )
+            else:
+                messages.warning(
+                    request,
+                    f"Incident {incident.reference} reported. No NDA coverage: decide "
+                    "liability before confirming.",
+                )
+            return redirect("breaches:incident-detail", pk=incident.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "breaches/incident_form.html",
+        {"form": form, "preview_url": reverse("breaches:liability-preview")},
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def liability_preview(request: HttpRequest) -> JsonResponse:
+    """Who the liability rule would hold responsible, for the report form."""
+    if not request.user.can_write:
+        raise PermissionDenied("Only compliance staff report incidents.")
+    try:
+        source_id = int(request.GET.get("source_supplier", ""))
+        occurred_on = date.fromisoformat(request.GET.get("occurred_on", ""))
+    except ValueError:
+        return JsonResponse(
+            {"detail": "Give source_supplier (an id) and occurred_on (YYYY-MM-DD)."}, status=400
+        )
+    source = get_object_or_404(suppliers_visible_to(request.user), pk=source_id)
+    liability = resolve_liability(source, on=occurred_on)
+    return JsonResponse(
+        {
+            "source_supplier": source.name,
+            "responsible_supplier": liability.responsible_supplier.name if liability else None,
+            "nda": liability.nda.reference if liability else None,
+        }
+    )
+
+
+def _scoped_incident(request: HttpRequest, pk: int) -> Incident:
+    return get_object_or_404(
+        incidents_visible_to(request.user).select_related(
+            "source_supplier", "responsible_supplier", "nda", "owner"
+        ),
+        pk=pk,
+    )
+
+
+def _transition_forms(choices, *, data=None, failed_to=None, note_labels=None, amount_for=()):
+    forms = []
+    for to, verb in choices:
+        bound = data if failed_to == to else None
+        form = TransitionForm(
+            bound,
+            prefix=f"t-{to}",
+            note_label=(note_labels or {}).get(to, "Note (optional)"),
+            with_amount=to in amount_for,
+        )
+        if bound is not None:
+            form.is_valid()
+        forms.append({"to": to, "verb": verb, "form": form})
+    return forms
+
+
+def _incident_context(request: HttpRequest, incident: Incident, **overrides) -> dict:
+    user = request.user
+    scope = scope_for(user)
+    penalties = list(penalties_visible_to(user).filter(incident=incident).order_by("created_at"))
+    plans = list(
+        plans_visible_to(user)
+        .filter(incident=incident)
+        .prefetch_related("actions")
+        .order_by("created_at")
+    )
+    for plan in plans:
+        actions = list(plan.actions.all())
+        plan.done_count = sum(1 for a in actions if a.status == ActionStatus.DONE)
+        plan.action_count = len(actions)
+    events = incident.events.select_related("actor", "penalty", "plan")
+    nda_visible = incident.nda is not None and (
+        scope.everything or incident.nda.supplier_id == scope.own_supplier_id
+    )
+    if not scope.everything:
+        # A supplier user sees the events of its own penalties and plans only.
+        events = events.filter(
+            Q(penalty__isnull=True) | Q(penalty__supplier=scope.own_supplier_id),
+            Q(plan__isnull=True) | Q(plan__supplier=scope.own_supplier_id),
+        )
+    participant = user.can_write or (
+        user.is_supplier_user
+        and (
+            incident.source_supplier_id in scope.world_ids
+            or incident.responsible_supplier_id in scope.world_ids
+        )
+    )
+    fingerprint = request.GET.get("fingerprint", "").strip().lower()[:64]
+    context = {
+        "incident": incident,
+        "assets": incident.assets.all(),
+        "events": events,
+        "hide_liability_text": not nda_visible and incident.nda_id is not None,
+        "nda_visible": nda_visible,
+        "evidence_list": incident.evidence.select_related("uploaded_by"),
+        "penalties": penalties,
+        "plans": plans,
+        "transitions": _transition_forms(
+            allowed_incident_transitions(
+                user,
+                incident,
+                penalties=penalties if scope.everything else None,
+                plans=plans if scope.everything else None,
+            )
+        ),
+        "can_participate": participant,
+        "evidence_form": EvidenceForm() if participant else None,
+        "note_form": NoteForm() if participant else None,
+        "fingerprint_form": FingerprintForm(initial={"fingerprint": fingerprint})
+        if user.can_write
+        else None,
+        "show_suspects": user.is_buyer_staff,
+        "fingerprint": fingerprint,
+    }
+    if user.is_buyer_staff:
+        context["suspects"] = incident_suspects(incident, fingerprint=fingerprint or None)
+    context.update(overrides)
+    return context
+
+
+@login_required
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _scoped_incident(request, pk)
+    return render(request, "breaches/incident_detail.html", _incident_context(request, incident))
+
+
+TRANSITION_DONE = {
+    IncidentStatus.INVESTIGATING: "is under investigation",
+    IncidentStatus.CONFIRMED: "is confirmed",
+    IncidentStatus.DISMISSED: "was dismissed",
+    IncidentStatus.RESOLVED: "is resolved",
+    IncidentStatus.CLOSED: "is closed",
+}
+
+
+@login_required
+@require_POST
+def incident_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _scoped_incident(request, pk)
+    to = request.POST.get("to", "")
+    form = TransitionForm(request.POST, prefix=f"t-{to}")
+    detail_url = reverse("breaches:incident-detail", args=[incident.pk])
+    if not form.is_valid():
+        messages.error(request, "The note is too long (2000 characters at most); nothing changed.")
+        return redirect(detail_url)
+    try:
+        incident = services.incident_transition(
+            actor=request.user, incident=incident, to=to, note=form.cleaned_data["note"]
+        )
+    except (Conflict, ValidationError) as exc:
+        text = exc.message if isinstance(exc, Conflict) else error_text(exc)
+        messages.error(request, text)
+        return redirect_back(request, detail_url)
+    message = f"{incident.reference} {TRANSITION_DONE.get(to, 'changed')}."
+    if to == IncidentStatus.CONFIRMED:
+        message += " A penalty was proposed and a rectification plan requested."
+    messages.success(request, message)
+    return redirect(detail_url)
+
+
+@login_required
+@require_POST
+def incident_add_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _scoped_incident(request, pk)
+    form = EvidenceForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            evidence = services.incident_add_evidence(
+                actor=request.user,
+                incident=incident,
+                upload=form.cleaned_data["file"],
+                description=form.cleaned_data["description"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Evidence {evidence.original_name} added (sha256 {evidence.sha256[:12]}...).",
+            )
+            return redirect("breaches:incident-detail", pk=incident.pk)
+    context = _incident_context(request, incident, evidence_form=form)
+    return render(request, "breaches/incident_detail.html", context, status=400)
+
+
+@login_required
+@require_GET
+def evidence_download(request: HttpRequest, pk: int, evidence_pk: int) -> FileResponse:
+    """Evidence is never rendered inline: always an attachment of its checked type."""
+    incident = _scoped_incident(request, pk)
+    evidence = get_object_or_404(incident.evidence.all(), pk=evidence_pk)
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("The evidence file is missing from storage.") from exc
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_POST
+def incident_add_note(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _scoped_incident(request, pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.incident_add_note(
+                actor=request.user, incident=incident, message=form.cleaned_data["message"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Note added to the timeline.")
+            return redirect("breaches:incident-detail", pk=incident.pk)
+    context = _incident_context(request, incident, note_form=form)
+    return render(request, "breaches/incident_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def incident_report_fingerprint(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _scoped_incident(request, pk)
+    form = FingerprintForm(request.POST)
+    if form.is_valid():
+        try:
+            incident = services.incident_report_fingerprint(
+                actor=request.user, incident=incident, fingerprint=form.cleaned_data["fingerprint"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Fingerprint recorded; its disclosure is the prime suspect.")
+            return redirect("breaches:incident-detail", pk=incident.pk)
+    context = _incident_context(request, incident, fingerprint_form=form)
+    return render(request, "breaches/incident_detail.html", context, status=400)
+
+
+# --- Penalties -------------------------------------------------------------------------
+
+
+@login_required
+def penalty_list(request: HttpRequest) -> HttpResponse:
+    queryset = (
+        penalties_visible_to(request.user)
+        .select_related("incident", "supplier")
+        .order_by("-created_at", "-id")
+    )
+    penalty_filter = PenaltyFilter(request.GET or None, queryset=queryset, request=request)
+    page = paginate(request, penalty_filter.qs)
+    return render(
+        request,
+        "breaches/penalty_list.html",
+        {"filter_form": penalty_filter.form, "page": page, "is_filtered": bool(request.GET)},
+    )
+
+
+def _scoped_penalty(request: HttpRequest, pk: int) -> Penalty:
+    return get_object_or_404(
+        penalties_visible_to(request.user).select_related("incident", "supplier", "issued_by"),
+        pk=pk,
+    )
+
+
+PENALTY_NOTE_LABELS = {
+    PenaltyStatus.DISPUTED: "Why the penalty is disputed",
+    PenaltyStatus.WAIVED: "Reason for the waiver",
+}
+
+
+def _penalty_context(request: HttpRequest, penalty: Penalty, **overrides) -> dict:
+    user = request.user
+    context = {
+        "penalty": penalty,
+        "payments": penalty.payments.select_related("recorded_by"),
+        "transitions": _transition_forms(
+            allowed_penalty_transitions(user, penalty),
+            note_labels=PENALTY_NOTE_LABELS,
+            amount_for=(PenaltyStatus.ISSUED,) if penalty.status == PenaltyStatus.DISPUTED else (),
+        ),
+        "payment_form": PaymentForm() if can_record_payment(user, penalty) else None,
+        "can_acknowledge": can_acknowledge_penalty(user, penalty),
+        "events": penalty.events.select_related("actor"),
+        "incident_visible": incidents_visible_to(user).filter(pk=penalty.incident_id).exists(),
+    }
+    context.update(overrides)
+    return context
+
+
+@login_required
+def penalty_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    penalty = _scoped_penalty(request, pk)
+    return render(request, "breaches/penalty_detail.html", _penalty_context(request, penalty))
+
+
+@login_required
+@require_POST
+def penalty_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    penalty = _scoped_penalty(request, pk)
+    to = request.POST.get("to", "")
+    with_amount = to == PenaltyStatus.ISSUED and penalty.status == PenaltyStatus.DISPUTED
+    form = TransitionForm(request.POST, prefix=f"t-{to}", with_amount=with_amount)
+    detail_url = reverse("breaches:penalty-detail", args=[penalty.pk])
+    if form.is_valid():
+        try:
+            penalty = services.penalty_transition(
+                actor=request.user,
+                penalty=penalty,
+                to=to,
+                note=form.cleaned_data["note"],
+                amount=form.cleaned_data.get("amount"),
+            )
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            return redirect_back(request, detail_url)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Penalty is now {penalty.get_status_display().lower()}.")
+            return redirect(detail_url)
+    transitions = _transition_forms(
+        allowed_penalty_transitions(request.user, penalty),
+        note_labels=PENALTY_NOTE_LABELS,
+        amount_for=(PenaltyStatus.ISSUED,) if penalty.status == PenaltyStatus.DISPUTED else (),
+    )
+    for item in transitions:
+        if item["to"] == to:
+            item["form"] = form
+    context = _penalty_context(request, penalty, transitions=transitions)
+    return render(request, "breaches/penalty_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def penalty_record_payment(request: HttpRequest, pk: int) -> HttpResponse:
+    penalty = _scoped_penalty(request, pk)
+    form = PaymentForm(request.POST)
+    detail_url = reverse("breaches:penalty-detail", args=[penalty.pk])
+    if form.is_valid():
+        try:
+            payment = services.penalty_record_payment(
+                actor=request.user, penalty=penalty, **form.cleaned_data
+            )
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            return redirect_back(request, detail_url)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            penalty.refresh_from_db()
+            text = f"Payment of {payment.amount} {penalty.currency} recorded."
+            if penalty.status == PenaltyStatus.PAID:
+                text += " The penalty is paid in full."
+            else:
+                text += f" Outstanding: {penalty.outstanding} {penalty.currency}."
+            messages.success(request, text)
+            return redirect(detail_url)
+    context = _penalty_context(request, penalty, payment_form=form)
+    return render(request, "breaches/penalty_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def penalty_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    penalty = _scoped_penalty(request, pk)
+    detail_url = reverse("breaches:penalty-detail", args=[penalty.pk])
+    try:
+        services.penalty_acknowledge(
+            actor=request.user, penalty=penalty, note=request.POST.get("note", "")[:2000]
+        )
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect_back(request, detail_url)
+    messages.success(request, "Penalty acknowledged.")
+    return redirect(detail_url)
+
+
+# --- Rectification plans ---------------------------------------------------------------
+
+
+@login_required
+def plan_list(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    queryset = (
+        plans_visible_to(request.user)
+        .select_related("incident", "supplier")
+        .order_by("-created_at", "-id")
+    )
+    plan_filter = PlanFilter(request.GET or None, queryset=queryset, request=request)
+    page = paginate(request, plan_filter.qs)
+    for plan in page:
+        plan.is_late = plan.status in PLAN_AWAITING_SUPPLIER and plan.due_on < today
+        plan.days_overdue = (today - plan.due_on).days if plan.is_late else 0
+    return render(
+        request,
+        "breaches/plan_list.html",
+        {"filter_form": plan_filter.form, "page": page, "is_filtered": bool(request.GET)},
+    )
+
+
+def _scoped_plan(request: HttpRequest, pk: int) -> RectificationPlan:
+    return get_object_or_404(
+        plans_visible_to(request.user).select_related("incident", "supplier"), pk=pk
+    )
+
+
+PLAN_NOTE_LABELS = {PlanStatus.CHANGES_REQUESTED: "What must change (required)"}
+
+
+def _plan_context(request: HttpRequest, plan: RectificationPlan, **overrides) -> dict:
+    user = request.user
+    today = timezone.localdate()
+    actions = list(plan.actions.all())
+    for action in actions:
+        action.is_late = action.status == ActionStatus.OPEN and action.due_on < today
+        action.days_overdue = (today - action.due_on).days if action.is_late else 0
+        action.complete_form = (
+            ActionCompleteForm(prefix=f"a{action.pk}")
+            if can_complete_action(user, plan, action)
+            else None
+        )
+    done = sum(1 for a in actions if a.status == ActionStatus.DONE)
+    plan_late = plan.status in PLAN_AWAITING_SUPPLIER and plan.due_on < today
+    days_overdue = (today - plan.due_on).days if plan_late else 0
+    context = {
+        "plan": plan,
+        "actions": actions,
+        "done": done,
+        "total": len(actions),
+        "percent": round(100 * done / len(actions)) if actions else 0,
+        "plan_late": plan_late,
+        "days_overdue": days_overdue,
+        "escalation": escalation_level(days_overdue) if plan_late else None,
+        "summary_form": PlanSummaryForm(initial={"summary": plan.summary})
+        if can_edit_plan(user, plan)
+        else None,
+        "action_form": ActionForm() if can_add_action(user, plan) else None,
+        "transitions": _transition_forms(
+            allowed_plan_transitions(user, plan, actions=actions), note_labels=PLAN_NOTE_LABELS
+        ),
+        "events": plan.events.select_related("actor"),
+        "incident_visible": incidents_visible_to(user).filter(pk=plan.incident_id).exists(),
+    }
+    context.update(overrides)
+    return context
+
+
+@login_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _scoped_plan(request, pk)
+    return render(request, "breaches/plan_detail.html", _plan_context(request, plan))
+
+
+@login_required
+@require_POST
+def plan_update_summary(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _scoped_plan(request, pk)
+    form = PlanSummaryForm(request.POST)
+    detail_url = reverse("breaches:plan-detail", args=[plan.pk])
+    if form.is_valid():
+        try:
+            services.plan_update(
+                actor=request.user, plan=plan, summary=form.cleaned_data["summary"]
+            )
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            return redirect_back(request, detail_url)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Plan summary saved.")
+            return redirect(detail_url)
+    context = _plan_context(request, plan, summary_form=form)
+    return render(request, "breaches/plan_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def plan_add_action(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _scoped_plan(request, pk)
+    form = ActionForm(request.POST)
+    detail_url = reverse("breaches:plan-detail", args=[plan.pk])
+    if form.is_valid():
+        try:
+            services.action_create(actor=request.user, plan=plan, **form.cleaned_data)
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            return redirect_back(request, detail_url)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Action added to the plan.")
+            return redirect(detail_url)
+    context = _plan_context(request, plan, action_form=form)
+    return render(request, "breaches/plan_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def action_complete(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
+    plan = _scoped_plan(request, pk)
+    action = get_object_or_404(actions_visible_to(request.user).filter(plan=plan), pk=action_pk)
+    form = ActionCompleteForm(request.POST, prefix=f"a{action.pk}")
+    detail_url = reverse("breaches:plan-detail", args=[plan.pk])
+    if form.is_valid():
+        try:
+            services.action_complete(
+                actor=request.user, action=action, evidence_note=form.cleaned_data["evidence_note"]
+            )
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            return redirect_back(request, detail_url)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Action marked done.")
+            return redirect(detail_url)
+    context = _plan_context(request, plan)
+    for item in context["actions"]:
+        if item.pk == action.pk:
+            item.complete_form = form
+    return render(request, "breaches/plan_detail.html", context, status=400)
+
+
+PLAN_DONE = {
+    PlanStatus.SUBMITTED: "Plan submitted for review.",
+    PlanStatus.APPROVED: "Plan approved.",
+    PlanStatus.CHANGES_REQUESTED: "Changes requested from the supplier.",
+    PlanStatus.COMPLETED: "Plan marked completed.",
+    PlanStatus.VERIFIED: "Plan verified.",
+}
+
+
+@login_required
+@require_POST
+def plan_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _scoped_plan(request, pk)
+    to = request.POST.get("to", "")
+    form = TransitionForm(request.POST, prefix=f"t-{to}")
+    detail_url = reverse("breaches:plan-detail", args=[plan.pk])
+    if form.is_valid():
+        try:
+            plan = services.plan_transition(
+                actor=request.user, plan=plan, to=to, note=form.cleaned_data["note"]
+            )
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            return redirect_back(request, detail_url)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, PLAN_DONE.get(to, "Plan updated."))
+            return redirect(detail_url)
+    context = _plan_context(request, plan)
+    for item in context["transitions"]:
+        if item["to"] == to:
+            item["form"] = form
+    return render(request, "breaches/plan_detail.html", context, status=400)
+
+
+# --- Reminders -------------------------------------------------------------------------
+
+
+@login_required
+def reminder_list(request: HttpRequest) -> HttpResponse:
+    queryset = (
+        reminders_visible_to(request.user)
+        .select_related("plan", "plan__incident", "plan__supplier", "action")
+        .order_by("-created_at", "-id")
+    )
+    reminder_filter = ReminderFilter(request.GET or None, queryset=queryset, request=request)
+    page = paginate(request, reminder_filter.qs)
+    return render(
+        request,
+        "breaches/reminder_list.html",
+        {"filter_form": reminder_filter.form, "page": page, "is_filtered": bool(request.GET)},
+    )

@@ -1,0 +1,229 @@
+"""What every API resource shares: cursor pagination, cursor-safe ordering, scoped
+foreign-key fields, the role permission base, and viewsets that write through services.
+
+Kept in one module so that the suppliers and breaches APIs behave identically."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django_filters import rest_framework as filters
+from rest_framework import exceptions, permissions, serializers, viewsets
+
+from suppliers.choices import WRITER_ROLES, Role
+
+from .pagination import (  # noqa: F401  (re-exported for the API modules)
+    CursorSafeOrdering,
+    DateJoinedCursorPagination,
+    NewestFirstCursorPagination,
+    UploadedCursorPagination,
+)
+
+security_log = logging.getLogger("breaches.security")
+
+MAX_ID = 2**63 - 1
+
+
+# --- Filters ---------------------------------------------------------------------------
+
+
+class IdFilter(filters.NumberFilter):
+    """A foreign key filter by id: a whole number, bounded, so junk is a 400."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (1/0, yes/no); anything else is a 400 rather than silently ignored."""
+
+    widget = forms.TextInput  # the select widget would turn junk into "unknown" silently
+    TRUE = frozenset({"true", "1", "yes", "on"})
+    FALSE = frozenset({"false", "0", "no", "off"})
+
+    def to_python(self, value):
+        if value in (None, "") or isinstance(value, bool):
+            return value if isinstance(value, bool) else None
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError("Enter true or false.", code="invalid")
+
+    def validate(self, value):
+        return None
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, **kwargs):
+        kwargs["widget"] = forms.TextInput
+        super().__init__(*args, **kwargs)
+
+
+# --- Fields ----------------------------------------------------------------------------
+
+
+class MoneyField(serializers.DecimalField):
+    """Money as a decimal string: at most 16 digits, two places, finite, positive."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 16)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("coerce_to_string", True)
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("min_value", Decimal("0.01"))
+        super().__init__(**kwargs)
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A foreign key limited to what the caller may see: naming any other id is a 400
+    field error, exactly as if it did not exist (mass assignment is refused)."""
+
+    def __init__(self, *, selector, **kwargs):
+        self.selector = selector
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        return self.selector(user, super().get_queryset())
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            number = int(data)
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= number <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(number)
+
+
+# --- Permissions -----------------------------------------------------------------------
+
+
+def is_writer(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.role in WRITER_ROLES)
+
+
+def is_staff_reader(user) -> bool:
+    return bool(user and user.is_authenticated and user.role != Role.SUPPLIER)
+
+
+class RolePermission(permissions.BasePermission):
+    """DESIGN section 7 for one resource. Admin and compliance do everything; auditors
+    only read; supplier users read their world and may attempt `supplier_actions`
+    (the service still checks the act, e.g. which transition). A supplier user writing
+    to an object it can see but may not change gets 403, one it cannot see 404."""
+
+    supplier_actions: frozenset[str] = frozenset()
+    staff_only_reads: frozenset[str] = frozenset()
+    message = "Your role may not do this."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        action = getattr(view, "action", None)
+        if request.method in permissions.SAFE_METHODS or is_writer(user):
+            return True
+        # A supplier user's detail writes are decided on the object, after the scoped
+        # lookup (so an object outside its world is a 404 first).
+        if user.role == Role.SUPPLIER and (
+            getattr(view, "detail", False) or action in self.supplier_actions
+        ):
+            return True
+        return self._refuse(request, view)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        user = request.user
+        if user.role == Role.SUPPLIER and view.action in self.staff_only_reads:
+            return self._refuse(request, view)
+        if request.method in permissions.SAFE_METHODS or is_writer(user):
+            return True
+        if user.role == Role.SUPPLIER and view.action in self.supplier_actions:
+            return True
+        return self._refuse(request, view)
+
+    def _refuse(self, request, view) -> bool:
+        security_log.warning(
+            "refused %s %s for %s (role %s)",
+            request.method,
+            request.path,
+            getattr(request.user, "username", "?"),
+            getattr(request.user, "role", "?"),
+        )
+        return False
+
+
+class AdminOnly(permissions.BasePermission):
+    message = "Only administrators manage user accounts."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        allowed = bool(user and user.is_authenticated and user.role == Role.ADMIN)
+        if not allowed and user and user.is_authenticated:
+            security_log.warning(
+                "refused %s %s for %s (not admin)", request.method, request.path, user.username
+            )
+        return allowed
+
+
+# --- Viewsets --------------------------------------------------------------------------
+
+
+class ServiceMixin:
+    """Writes go through service functions (HackSoft style):
+    `create_service(actor=..., **validated)`, `update_service(actor=..., <obj>=..., **changes)`,
+    `delete_service(actor=..., <obj>=...)`. The serializer validates; the service decides."""
+
+    pagination_class = NewestFirstCursorPagination
+    create_service = None
+    update_service = None
+    delete_service = None
+    service_object_name: str = ""
+
+    def service_kwargs(self, validated: dict) -> dict:
+        return dict(validated)
+
+    def perform_create(self, serializer):
+        serializer.instance = type(self).create_service(
+            actor=self.request.user, **self.service_kwargs(serializer.validated_data)
+        )
+
+    def perform_update(self, serializer):
+        changes = self.service_kwargs(serializer.validated_data)
+        serializer.instance = type(self).update_service(
+            actor=self.request.user, **{self.service_object_name: serializer.instance}, **changes
+        )
+
+    def perform_destroy(self, instance):
+        type(self).delete_service(actor=self.request.user, **{self.service_object_name: instance})
+
+    def update(self, request, *args, **kwargs):
+        response = super().update(request, *args, **kwargs)
+        # Re-read through the scoped, related-loading queryset for the representation.
+        instance = self.get_object()
+        response.data = self.get_serializer(instance).data
+        return response
+
+
+class ServiceViewSet(ServiceMixin, viewsets.ModelViewSet):
+    """A full resource whose writes go through services."""
+
+
+def django_errors_to_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
+    from config.exceptions import validation_error_detail
+
+    return exceptions.ValidationError(validation_error_detail(exc))

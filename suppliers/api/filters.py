@@ -1,0 +1,111 @@
+"""One FilterSet per model of the suppliers app (shared by API and UI). Every foreign
+key and status filters; bad values are a 400 naming the parameter."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils import timezone
+from django_filters import rest_framework as filters
+
+from suppliers.choices import (
+    Classification,
+    ContactRole,
+    NDAStatus,
+    Role,
+    SupplierStatus,
+)
+from suppliers.models import NDA, ConfidentialAsset, Contact, Disclosure, Supplier, User
+
+from .common import IdFilter, StrictBooleanFilter
+
+
+class CreatedRangeFilterSet(filters.FilterSet):
+    created_after = filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label="Created on or after (date)"
+    )
+    created_before = filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label="Created on or before (date)"
+    )
+
+
+class SupplierFilter(CreatedRangeFilterSet):
+    parent = IdFilter(field_name="parent_id")
+    status = filters.ChoiceFilter(choices=SupplierStatus.choices)
+    country = filters.CharFilter(field_name="country", lookup_expr="iexact", max_length=2)
+    tier = filters.NumberFilter(min_value=1, max_value=10)
+    top_level = StrictBooleanFilter(field_name="parent", lookup_expr="isnull")
+
+    class Meta:
+        model = Supplier
+        fields = ["parent", "status", "country", "tier"]
+
+
+class ContactFilter(CreatedRangeFilterSet):
+    supplier = IdFilter(field_name="supplier_id")
+    role = filters.ChoiceFilter(choices=ContactRole.choices)
+    receives_reminders = StrictBooleanFilter()
+
+    class Meta:
+        model = Contact
+        fields = ["supplier", "role", "receives_reminders"]
+
+
+class NDAFilter(CreatedRangeFilterSet):
+    supplier = IdFilter(field_name="supplier_id")
+    status = filters.ChoiceFilter(choices=NDAStatus.choices, method="filter_status")
+    covers_subvendors = StrictBooleanFilter()
+    flow_down_required = StrictBooleanFilter()
+    penalty_currency = filters.CharFilter(lookup_expr="iexact", max_length=3)
+    effective_from_after = filters.DateFilter(field_name="effective_from", lookup_expr="gte")
+    effective_from_before = filters.DateFilter(field_name="effective_from", lookup_expr="lte")
+
+    class Meta:
+        model = NDA
+        fields = ["supplier", "status", "covers_subvendors", "flow_down_required"]
+
+    def filter_status(self, queryset, name, value):
+        # Status is derived from the dates, so it filters on them.
+        today = timezone.localdate()
+        if value == NDAStatus.NOT_YET_EFFECTIVE:
+            return queryset.filter(effective_from__gt=today)
+        if value == NDAStatus.EXPIRED:
+            return queryset.filter(expires_on__lte=today)
+        return queryset.filter(
+            Q(effective_from__lte=today) & (Q(expires_on__isnull=True) | Q(expires_on__gt=today))
+        )
+
+
+class AssetFilter(CreatedRangeFilterSet):
+    classification = filters.ChoiceFilter(choices=Classification.choices)
+    project = filters.CharFilter(lookup_expr="iexact", max_length=100)
+    supplier = IdFilter(field_name="disclosures__supplier", distinct=True)
+
+    class Meta:
+        model = ConfidentialAsset
+        fields = ["classification", "project"]
+
+
+class DisclosureFilter(CreatedRangeFilterSet):
+    asset = IdFilter(field_name="asset_id")
+    supplier = IdFilter(field_name="supplier_id")
+    nda = IdFilter(field_name="nda_id")
+    fingerprint = filters.CharFilter(method="filter_fingerprint", max_length=64)
+    disclosed_on_after = filters.DateFilter(field_name="disclosed_on", lookup_expr="gte")
+    disclosed_on_before = filters.DateFilter(field_name="disclosed_on", lookup_expr="lte")
+
+    class Meta:
+        model = Disclosure
+        fields = ["asset", "supplier", "nda"]
+
+    def filter_fingerprint(self, queryset, name, value):
+        return queryset.filter(fingerprint=value.strip().lower())
+
+
+class UserFilter(filters.FilterSet):
+    role = filters.ChoiceFilter(choices=Role.choices)
+    supplier = IdFilter(field_name="supplier_id")
+    is_active = StrictBooleanFilter()
+
+    class Meta:
+        model = User
+        fields = ["role", "supplier", "is_active"]

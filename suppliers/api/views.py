@@ -1,0 +1,266 @@
+"""API views of the suppliers app. Querysets are scoped by the selectors; writes go
+through suppliers.services."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
+from rest_framework.views import APIView
+
+from suppliers import services
+from suppliers.selectors import (
+    assets_visible_to,
+    contacts_visible_to,
+    disclosures_visible_to,
+    ndas_visible_to,
+    suppliers_visible_to,
+)
+
+from . import filters
+from . import serializers as api_serializers
+from .common import (
+    AdminOnly,
+    CursorSafeOrdering,
+    DateJoinedCursorPagination,
+    RolePermission,
+    ServiceMixin,
+    ServiceViewSet,
+    security_log,
+)
+
+
+def _backends():
+    from django_filters.rest_framework import DjangoFilterBackend
+    from rest_framework.filters import SearchFilter
+
+    return [DjangoFilterBackend, SearchFilter, CursorSafeOrdering]
+
+
+class ReadOnlyForSuppliers(RolePermission):
+    """Staff write, auditors read, supplier users read their world."""
+
+
+@extend_schema_view(destroy=extend_schema(responses={204: None, 409: OpenApiResponse()}))
+class SupplierViewSet(ServiceViewSet):
+    """Suppliers and sub-vendors. Deleting one with any history is a 409 (terminate it)."""
+
+    serializer_class = api_serializers.SupplierSerializer
+    permission_classes = [ReadOnlyForSuppliers]
+    filter_backends = _backends()
+    filterset_class = filters.SupplierFilter
+    search_fields = ["name"]
+    ordering_fields = ["created_at", "name"]
+    create_service = services.supplier_create
+    update_service = services.supplier_update
+    delete_service = services.supplier_delete
+    service_object_name = "supplier"
+
+    def get_queryset(self):
+        return suppliers_visible_to(self.request.user, _supplier_qs())
+
+
+def _supplier_qs():
+    from suppliers.models import Supplier
+
+    return Supplier.objects.select_related("parent")
+
+
+class ContactViewSet(ServiceViewSet):
+    """The people at a supplier; those receiving reminders are chased when it runs late."""
+
+    serializer_class = api_serializers.ContactSerializer
+    permission_classes = [ReadOnlyForSuppliers]
+    filter_backends = _backends()
+    filterset_class = filters.ContactFilter
+    search_fields = ["name", "email"]
+    ordering_fields = ["created_at"]
+    create_service = services.contact_create
+    update_service = services.contact_update
+    delete_service = services.contact_delete
+    service_object_name = "contact"
+
+    def get_queryset(self):
+        from suppliers.models import Contact
+
+        return contacts_visible_to(self.request.user, Contact.objects.select_related("supplier"))
+
+
+@extend_schema_view(destroy=extend_schema(responses={204: None, 409: OpenApiResponse()}))
+class NDAViewSet(ServiceViewSet):
+    """Confidentiality agreements. `status` is derived from the dates."""
+
+    serializer_class = api_serializers.NDASerializer
+    permission_classes = [ReadOnlyForSuppliers]
+    filter_backends = _backends()
+    filterset_class = filters.NDAFilter
+    search_fields = ["reference"]
+    ordering_fields = ["created_at", "effective_from"]
+    create_service = services.nda_create
+    update_service = services.nda_update
+    delete_service = services.nda_delete
+    service_object_name = "nda"
+
+    def get_queryset(self):
+        from suppliers.models import NDA
+
+        return ndas_visible_to(self.request.user, NDA.objects.select_related("supplier"))
+
+
+@extend_schema_view(destroy=extend_schema(responses={204: None, 409: OpenApiResponse()}))
+class AssetViewSet(ServiceViewSet):
+    """Confidential assets handed over to suppliers."""
+
+    serializer_class = api_serializers.AssetSerializer
+    permission_classes = [ReadOnlyForSuppliers]
+    filter_backends = _backends()
+    filterset_class = filters.AssetFilter
+    search_fields = ["code", "name", "project"]
+    ordering_fields = ["created_at"]
+    create_service = services.asset_create
+    update_service = services.asset_update
+    delete_service = services.asset_delete
+    service_object_name = "asset"
+
+    def get_queryset(self):
+        from suppliers.models import ConfidentialAsset
+
+        return assets_visible_to(self.request.user, ConfidentialAsset.objects.all())
+
+
+class DisclosureViewSet(
+    ServiceMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Hand-overs of assets to suppliers, each with its generated fingerprint."""
+
+    serializer_class = api_serializers.DisclosureSerializer
+    permission_classes = [ReadOnlyForSuppliers]
+    filter_backends = _backends()
+    filterset_class = filters.DisclosureFilter
+    search_fields = ["version", "asset__code", "supplier__name"]
+    ordering_fields = ["created_at", "disclosed_on"]
+    create_service = services.disclosure_create
+    update_service = services.disclosure_update
+    service_object_name = "disclosure"
+
+    def get_queryset(self):
+        from suppliers.models import Disclosure
+
+        return disclosures_visible_to(
+            self.request.user, Disclosure.objects.select_related("asset", "supplier", "nda")
+        )
+
+
+class UserViewSet(ServiceViewSet):
+    """Accounts (admins only). Deactivating one (PATCH is_active=false, or DELETE) ends
+    its sessions and revokes its tokens."""
+
+    serializer_class = api_serializers.UserSerializer
+    permission_classes = [AdminOnly]
+    pagination_class = DateJoinedCursorPagination
+    filter_backends = _backends()
+    filterset_class = filters.UserFilter
+    search_fields = ["username", "email", "first_name", "last_name"]
+    ordering_fields = ["date_joined"]
+    service_object_name = "user"
+
+    def get_queryset(self):
+        from suppliers.models import User
+
+        return User.objects.all()
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        is_active = data.pop("is_active", True)
+        user = services.user_create(actor=self.request.user, **data)
+        if not is_active:
+            user = services.user_update(actor=self.request.user, user=user, is_active=False)
+        serializer.instance = user
+
+    def perform_update(self, serializer):
+        serializer.instance = services.user_update(
+            actor=self.request.user, user=serializer.instance, **serializer.validated_data
+        )
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, *args, **kwargs):
+        """Deactivates the account (it is kept for the audit trail)."""
+        services.user_deactivate(actor=request.user, user=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Tokens ----------------------------------------------------------------------------
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class AuthTokenView(APIView):
+    """POST username and password for an API token; DELETE revokes the caller's token."""
+
+    throttle_scope = "token"
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [AllowAny()]
+        return [IsAuthenticated()]
+
+    def get_throttles(self):
+        if self.request.method == "POST":
+            return [AnonRateThrottle(), ScopedRateThrottle()]
+        return [UserRateThrottle()]
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: TokenResponseSerializer, 400: OpenApiResponse(), 429: OpenApiResponse()},
+        auth=[],
+    )
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        username = serializer.validated_data["username"]
+        # django-axes needs the Django request: it counts failures and locks out per
+        # user name and address; its middleware turns a lockout into a response.
+        user = authenticate(
+            request=request._request,
+            username=username,
+            password=serializer.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            security_log.warning("API token refused for %r", username)
+            if getattr(request._request, "axes_locked_out", False):
+                return Response(
+                    {"detail": "Too many failed attempts; this account is locked for a while."},
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                )
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Unable to log in with the provided credentials."]}
+            )
+        token, _ = Token.objects.get_or_create(user=user)
+        security_log.info("API token issued to %s", user.username)
+        return Response({"token": token.key})
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request):
+        deleted, _ = Token.objects.filter(user=request.user).delete()
+        security_log.info("API token revoked by %s (%d)", request.user.username, deleted)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,87 @@
+"""Helpers shared by the browser views of both apps: mapping service errors onto forms,
+and paging without a COUNT(*) (lists over big tables fetch one row more than they show)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponseRedirect
+from django.utils.http import url_has_allowed_host_and_scheme
+
+PAGE_SIZE = 25
+MAX_PAGE = 10_000
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError next to the fields it names; the rest on top."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            messages = [m for error in errors for m in error.messages]
+            target = field if field in form.fields else None
+            if target is None and field not in ("__all__", "non_field_errors"):
+                messages = [f"{field.replace('_', ' ').capitalize()}: {m}" for m in messages]
+            form.add_error(target, messages)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def error_text(exc: ValidationError) -> str:
+    """One line for a flash message."""
+    if hasattr(exc, "error_dict"):
+        return " ".join(m for errors in exc.message_dict.values() for m in errors)
+    return " ".join(exc.messages)
+
+
+def redirect_back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
+    """Back to the page the form was on (same host only), else `fallback`."""
+    target = request.POST.get("next") or request.META.get("HTTP_REFERER") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = fallback
+    return HttpResponseRedirect(target or fallback)
+
+
+@dataclass
+class Page:
+    object_list: list[Any]
+    number: int
+    has_next: bool
+    has_previous: bool
+    next_query: str
+    previous_query: str
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+
+def paginate(request: HttpRequest, queryset, per_page: int = PAGE_SIZE) -> Page:
+    """Offset paging that never counts the table: it reads per_page + 1 rows to know
+    whether a next page exists. Page numbers out of range give an empty page, not a 500."""
+    try:
+        number = int(request.GET.get("page", "1"))
+    except ValueError:
+        number = 1
+    number = min(max(number, 1), MAX_PAGE)
+    offset = (number - 1) * per_page
+    rows = list(queryset[offset : offset + per_page + 1])
+    params = request.GET.copy()
+
+    def query_for(page_number: int) -> str:
+        params["page"] = str(page_number)
+        return params.urlencode()
+
+    return Page(
+        object_list=rows[:per_page],
+        number=number,
+        has_next=len(rows) > per_page,
+        has_previous=number > 1,
+        next_query=query_for(number + 1),
+        previous_query=query_for(number - 1),
+    )

@@ -1,0 +1,229 @@
+"""Browser pages of the suppliers app. Every read is scoped through the selectors
+(anything outside the user's world is a 404); every write goes through the services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from breaches.choices import PLAN_AWAITING_SUPPLIER
+from suppliers import services
+from suppliers.filters import SupplierFilter
+from suppliers.forms import AssetForm, DisclosureForm, NDAForm, SupplierForm
+from suppliers.models import Supplier
+from suppliers.selectors import (
+    coverage_gaps,
+    descendant_ids,
+    disclosures_visible_to,
+    incidents_visible_to,
+    ndas_visible_to,
+    penalties_visible_to,
+    plans_visible_to,
+    subtree_ids,
+    suppliers_visible_to,
+)
+from suppliers.ui import add_service_errors, paginate
+
+
+def _require_writer(request: HttpRequest) -> None:
+    if not request.user.can_write:
+        raise PermissionDenied("Only compliance staff may change supplier records.")
+
+
+def _subvendor_tree(user, supplier: Supplier) -> list[tuple[Supplier, int]]:
+    """The visible sub-vendors of `supplier` in depth-first order, with their depth."""
+    ids = descendant_ids(supplier.pk)
+    if not ids:
+        return []
+    nodes = list(suppliers_visible_to(user).filter(pk__in=ids).order_by("name"))
+    children: dict[int, list[Supplier]] = {}
+    for node in nodes:
+        children.setdefault(node.parent_id, []).append(node)
+    ordered: list[tuple[Supplier, int]] = []
+
+    def walk(parent_id: int, depth: int) -> None:
+        for child in children.get(parent_id, []):
+            ordered.append((child, depth))
+            walk(child.pk, depth + 1)
+
+    walk(supplier.pk, 1)
+    return ordered
+
+
+@login_required
+def supplier_list(request: HttpRequest) -> HttpResponse:
+    queryset = suppliers_visible_to(request.user).select_related("parent").order_by("name", "id")
+    supplier_filter = SupplierFilter(request.GET or None, queryset=queryset, request=request)
+    page = paginate(request, supplier_filter.qs)
+    return render(
+        request,
+        "suppliers/supplier_list.html",
+        {"filter_form": supplier_filter.form, "page": page, "is_filtered": bool(request.GET)},
+    )
+
+
+@login_required
+def supplier_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    supplier = get_object_or_404(suppliers_visible_to(user).select_related("parent"), pk=pk)
+    parent_visible = (
+        supplier.parent_id is not None
+        and suppliers_visible_to(user).filter(pk=supplier.parent_id).exists()
+    )
+    incidents = (
+        incidents_visible_to(user)
+        .filter(Q(source_supplier=supplier) | Q(responsible_supplier=supplier))
+        .select_related("source_supplier", "responsible_supplier")
+        .order_by("-created_at", "-id")[:20]
+    )
+    context = {
+        "supplier": supplier,
+        "parent_visible": parent_visible,
+        "tree": _subvendor_tree(user, supplier),
+        "ndas": ndas_visible_to(user).filter(supplier=supplier).order_by("-effective_from"),
+        "disclosures": disclosures_visible_to(user)
+        .filter(supplier=supplier)
+        .select_related("asset", "nda")
+        .order_by("-disclosed_on", "-id"),
+        "incidents": incidents,
+        "penalties": penalties_visible_to(user)
+        .filter(supplier=supplier)
+        .select_related("incident")
+        .order_by("-created_at"),
+        "plans": plans_visible_to(user)
+        .filter(supplier=supplier)
+        .select_related("incident")
+        .order_by("-created_at"),
+        "awaiting_statuses": PLAN_AWAITING_SUPPLIER,
+        "can_write": user.can_write,
+    }
+    if user.is_buyer_staff:
+        # Gaps name parents' agreements, so only the buyer's staff see them.
+        subtree = Supplier.objects.filter(pk__in=subtree_ids(supplier.pk))
+        context["gaps"] = coverage_gaps(suppliers=subtree)
+    return render(request, "suppliers/supplier_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def supplier_create(request: HttpRequest) -> HttpResponse:
+    _require_writer(request)
+    form = SupplierForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            supplier = services.supplier_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, f"Supplier {supplier.name} registered (tier {supplier.tier})."
+            )
+            return redirect("suppliers:detail", pk=supplier.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "suppliers/supplier_form.html", {"form": form, "supplier": None}, status=status
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def supplier_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    supplier = get_object_or_404(suppliers_visible_to(request.user), pk=pk)
+    _require_writer(request)
+    form = SupplierForm(request.POST or None, user=request.user, instance=supplier)
+    if request.method == "POST" and form.is_valid():
+        try:
+            supplier = services.supplier_update(
+                actor=request.user, supplier=supplier, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Supplier {supplier.name} saved.")
+            return redirect("suppliers:detail", pk=supplier.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "suppliers/supplier_form.html",
+        {"form": form, "supplier": supplier},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def nda_create(request: HttpRequest, pk: int) -> HttpResponse:
+    supplier = get_object_or_404(suppliers_visible_to(request.user), pk=pk)
+    _require_writer(request)
+    form = NDAForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            nda = services.nda_create(actor=request.user, supplier=supplier, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"NDA {nda.reference} recorded for {supplier.name}.")
+            return redirect("suppliers:detail", pk=supplier.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "suppliers/simple_form.html",
+        {"form": form, "supplier": supplier, "heading": f"New NDA for {supplier.name}"},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def disclosure_create(request: HttpRequest, pk: int) -> HttpResponse:
+    supplier = get_object_or_404(suppliers_visible_to(request.user), pk=pk)
+    _require_writer(request)
+    form = DisclosureForm(request.POST or None, user=request.user, supplier=supplier)
+    if request.method == "POST" and form.is_valid():
+        try:
+            disclosure = services.disclosure_create(
+                actor=request.user, supplier=supplier, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Disclosure of {disclosure.asset.code} recorded; watermark the copy with "
+                f"fingerprint {disclosure.fingerprint}.",
+            )
+            return redirect("suppliers:detail", pk=supplier.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "suppliers/simple_form.html",
+        {"form": form, "supplier": supplier, "heading": f"New disclosure to {supplier.name}"},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def asset_create(request: HttpRequest) -> HttpResponse:
+    _require_writer(request)
+    form = AssetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            asset = services.asset_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Confidential asset {asset.code} registered.")
+            return redirect("suppliers:list")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "suppliers/simple_form.html",
+        {"form": form, "supplier": None, "heading": "New confidential asset"},
+        status=status,
+    )

@@ -1,0 +1,258 @@
+"""The Django admin: every page renders, and writes go through the services."""
+
+from decimal import Decimal
+from html.parser import HTMLParser
+from io import StringIO
+
+import pytest
+from django.contrib import admin
+from django.core.management import call_command
+from django.urls import reverse
+
+from breaches.models import Incident, IncidentEvent, Payment, Penalty
+from suppliers.models import Supplier, User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(db):
+    call_command("load_demo", stdout=StringIO())
+
+
+@pytest.fixture
+def client_admin(client, demo):
+    client.force_login(User.objects.get(username="admin"))
+    return client
+
+
+def _url(model, view: str, *args) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+REGISTERED = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
+
+
+def test_every_model_of_the_apps_is_registered():
+    from django.apps import apps
+
+    for app in ("suppliers", "breaches"):
+        for model in apps.get_app_config(app).get_models():
+            if model._meta.label.split(".")[1].startswith("Historical"):
+                continue
+            assert model in admin.site._registry, model._meta.label
+
+
+@pytest.mark.parametrize(("model", "model_admin"), REGISTERED, ids=lambda v: str(v))
+def test_every_admin_page_renders(client_admin, rf, model, model_admin):
+    r = client_admin.get(_url(model, "changelist"))
+    assert r.status_code == 200, r.content[:2000]
+    if model_admin.search_fields:
+        r = client_admin.get(_url(model, "changelist"), {"q": "MS11"})
+        assert r.status_code == 200, r.content[:2000]
+    request = rf.get("/")
+    request.user = User.objects.get(username="admin")
+    if model_admin.has_add_permission(request):
+        r = client_admin.get(_url(model, "add"))
+        assert r.status_code == 200, r.content[:2000]
+    obj = model._default_manager.first()
+    if obj is not None:
+        r = client_admin.get(_url(model, "change", obj.pk))
+        assert r.status_code == 200, r.content[:2000]
+        if hasattr(model_admin, "history_view"):
+            r = client_admin.get(_url(model, "history", obj.pk))
+            assert r.status_code == 200, r.content[:2000]
+
+
+def test_models_that_must_have_rows_in_the_demo_have_them(demo):
+    # So the change pages above are really exercised.
+    for model, _ in REGISTERED:
+        if model._meta.app_label not in ("suppliers", "breaches"):
+            continue
+        if model._meta.model_name in (
+            "evidence",
+            "reminder",
+            "remindermessage",
+            "incidentsequence",
+        ):
+            continue
+        assert model._default_manager.exists(), model._meta.label
+
+
+class _FormFields(HTMLParser):
+    """The fields the admin's change form would post back as they are rendered."""
+
+    def __init__(self):
+        super().__init__()
+        self.data: dict[str, list[str]] = {}
+        self._select: str | None = None
+        self._textarea: str | None = None
+        self._in_form = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and a.get("id", "").endswith("_form"):
+            self._in_form = True
+        if not self._in_form:
+            return
+        name = a.get("name")
+        if tag == "input" and name and a.get("type") not in ("submit", "button", "file"):
+            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                return
+            self.data.setdefault(name, []).append(a.get("value", "on"))
+        elif tag == "select" and name:
+            self._select = name
+            self.data.setdefault(name, [])
+        elif tag == "option" and self._select and "selected" in a:
+            self.data[self._select].append(a.get("value", ""))
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.data[name] = [""]
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "form":
+            self._in_form = False
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.data[self._textarea][0] += (
+                data.lstrip("\n") if not self.data[self._textarea][0] else data
+            )
+
+
+def _form_data(client, url: str) -> dict[str, list[str]]:
+    r = client.get(url)
+    assert r.status_code == 200, r.content[:2000]
+    parser = _FormFields()
+    parser.feed(r.content.decode())
+    return parser.data
+
+
+def test_adding_a_supplier_goes_through_the_service(client_admin):
+    parent = Supplier.objects.get(name="Beijing Molding Technology Co. Ltd")
+    data = _form_data(client_admin, _url(Supplier, "add"))
+    data.update(name=["  Tianjin Tooling Works  "], country=["cn"], parent=[str(parent.pk)])
+    r = client_admin.post(_url(Supplier, "add"), data)
+    assert r.status_code == 302, r.content[:3000]
+    created = Supplier.objects.get(name="Tianjin Tooling Works")
+    assert (created.country, created.parent, created.tier) == ("CN", parent, 2)
+
+
+def test_a_cycle_is_refused_in_the_form_and_changes_nothing(client_admin):
+    tier1 = Supplier.objects.get(name="Beijing Molding Technology Co. Ltd")
+    sub = tier1.subvendors.get()
+    url = _url(Supplier, "change", tier1.pk)
+    data = _form_data(client_admin, url)
+    data["parent"] = [str(sub.pk)]
+    r = client_admin.post(url, data)
+    assert r.status_code == 200, r.content[:2000]
+    assert b"loop" in r.content
+    tier1.refresh_from_db()
+    assert (tier1.parent, tier1.tier) == (None, 1)
+
+
+def test_status_cannot_be_set_through_the_change_form(client_admin):
+    incident = Incident.objects.get(status="reported", source_supplier__isnull=False)
+    url = _url(Incident, "change", incident.pk)
+    data = _form_data(client_admin, url)
+    assert "status" not in data
+    data["status"] = ["closed"]
+    data["title"] = ["Press photo of MS11 seat trim samples (edited)"]
+    events = incident.events.count()
+    r = client_admin.post(url, data)
+    assert r.status_code == 302, r.content[:3000]
+    incident.refresh_from_db()
+    assert incident.status == "reported"
+    assert incident.title.endswith("(edited)")
+    assert incident.events.count() == events + 1, "incident_update writes a timeline note"
+
+
+def test_adding_an_incident_resolves_liability_and_writes_the_timeline(client_admin):
+    sub = Supplier.objects.get(name="Hebei Precision Mould Studio")
+    data = _form_data(client_admin, _url(Incident, "add"))
+    data.update(
+        title=["Second bumper leak"],
+        occurred_on=["2025-02-01"],
+        discovered_on=["2025-02-03"],
+        channel=["press"],
+        severity=["high"],
+        source_supplier=[str(sub.pk)],
+    )
+    r = client_admin.post(_url(Incident, "add"), data)
+    assert r.status_code == 302, r.content[:3000]
+    incident = Incident.objects.get(title="Second bumper leak")
+    assert incident.reference.startswith("INC-")
+    assert incident.responsible_supplier == sub.parent
+    assert incident.nda.reference == "NDA-XM-2024-017"
+    assert list(incident.events.values_list("kind", flat=True)) == ["created"]
+
+
+def test_admin_actions_call_the_workflow(client_admin):
+    investigating = Incident.objects.get(status="investigating")
+    reported = Incident.objects.filter(status="reported").first()
+    r = client_admin.post(
+        _url(Incident, "changelist"),
+        {"action": "confirm", "_selected_action": [investigating.pk, reported.pk]},
+        follow=True,
+    )
+    assert r.status_code == 200
+    investigating.refresh_from_db()
+    reported.refresh_from_db()
+    assert investigating.status == "confirmed"
+    assert investigating.penalties.count() == 1
+    assert investigating.rectification_plans.count() == 1
+    assert reported.status == "reported", "a refused transition changes nothing"
+    text = r.content.decode()
+    assert "Confirmed: 1." in text, text[:3000]
+    assert "Refused:" in text, text[:3000]
+
+
+def test_overpayment_in_admin_is_refused_and_records_nothing(client_admin):
+    penalty = Penalty.objects.get(status="issued")
+    payments = Payment.objects.count()
+    r = client_admin.post(
+        _url(Payment, "add"),
+        {
+            "penalty": penalty.pk,
+            "amount": str(penalty.amount),
+            "paid_on": "2025-03-01",
+            "reference": "TOO-MUCH",
+        },
+        follow=True,
+    )
+    assert r.status_code == 200
+    assert b"Refused" in r.content
+    assert Payment.objects.count() == payments
+    penalty.refresh_from_db()
+    assert penalty.paid_amount == Decimal("400000.00")
+
+
+def test_timeline_events_are_read_only_and_undeletable(client_admin):
+    event = IncidentEvent.objects.first()
+    r = client_admin.get(_url(IncidentEvent, "delete", event.pk))
+    assert r.status_code == 403
+    r = client_admin.post(_url(IncidentEvent, "change", event.pk), {"message": "rewritten"})
+    assert r.status_code == 403
+    assert IncidentEvent.objects.get(pk=event.pk).message == event.message
+
+
+def test_history_revert_is_disabled(client_admin):
+    incident = Incident.objects.get(status="confirmed", occurred_on__year=2025)
+    version = incident.history.earliest("history_date")
+    url = reverse("admin:breaches_incident_simple_history", args=(incident.pk, version.history_id))
+    assert client_admin.get(url).status_code == 200
+    assert client_admin.post(url, {"title": "old"}).status_code == 403
+    incident.refresh_from_db()
+    assert incident.status == "confirmed"
+
+
+def test_deleting_a_supplier_with_history_is_refused(client_admin):
+    tier1 = Supplier.objects.get(name="Beijing Molding Technology Co. Ltd")
+    r = client_admin.post(_url(Supplier, "delete", tier1.pk), {"post": "yes"}, follow=True)
+    assert r.status_code == 200
+    assert b"Refused" in r.content or b"Cannot delete" in r.content
+    assert Supplier.objects.filter(pk=tier1.pk).exists()

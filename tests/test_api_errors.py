@@ -1,0 +1,259 @@
+"""DESIGN section 6 error contract: 400 naming each bad field, 404 outside scope, 409 for
+invalid transitions and conflicts, and never a 500 for anything a client can send."""
+
+from __future__ import annotations
+
+import pytest
+
+from breaches.models import Incident, Payment, RectificationAction
+from suppliers.models import NDA, Supplier
+from tests.apiclients import client_for
+from tests.factories import IncidentFactory, PenaltyFactory, PlanFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(compliance_user):
+    return client_for(compliance_user)
+
+
+def _nda_payload(supplier, **overrides):
+    payload = {
+        "reference": "NDA-E-1",
+        "supplier": supplier.pk,
+        "signed_on": "2025-01-01",
+        "effective_from": "2025-01-02",
+        "penalty_amount": "1000.00",
+        "penalty_currency": "CNY",
+    }
+    payload.update(overrides)
+    return payload
+
+
+@pytest.mark.parametrize(
+    ("amount", "why"),
+    [
+        ("NaN", "nan"),
+        ("Infinity", "inf"),
+        ("-Infinity", "-inf"),
+        ("1e400", "huge exponent"),
+        ("12345678901234567.00", "17 digits"),
+        ("1.001", "three places"),
+        ("-5.00", "negative"),
+        ("0", "zero"),
+        ("abc", "text"),
+        ("", "blank"),
+        (None, "null"),
+        ([], "list"),
+        ({"a": 1}, "object"),
+        (True, "bool"),
+    ],
+)
+def test_bad_money_is_a_400_naming_the_field(staff, tier1, amount, why):
+    response = staff.post(
+        "/api/v1/ndas/", _nda_payload(tier1, penalty_amount=amount), format="json"
+    )
+    assert response.status_code == 400, (why, response.content)
+    assert "penalty_amount" in response.json(), response.content
+    assert not NDA.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"name": "A", "country": "CN"',  # truncated
+        b"not json",
+        b'{"name": NaN, "country": "CN"}',
+        b'{"name": Infinity}',
+        b"[1, 2, 3]",
+        b'"just a string"',
+        b"\xff\xfe\x00",
+        b'{"name": "A", "country": 1e400}',
+        b"",
+    ],
+)
+def test_malformed_bodies_are_400(staff, raw):
+    response = staff.generic("POST", "/api/v1/suppliers/", raw, content_type="application/json")
+    assert response.status_code == 400, (raw, response.content)
+    assert not Supplier.objects.exists()
+
+
+def test_huge_numbers_and_unknown_ids_are_400(staff, tier1):
+    for parent in (10**30, -1, 0, 999999, "abc", 1.5, True, [1], {"id": 1}):
+        response = staff.post(
+            "/api/v1/suppliers/", {"name": "X", "country": "CN", "parent": parent}, format="json"
+        )
+        assert response.status_code == 400, (parent, response.content)
+        assert "parent" in response.json(), response.content
+    response = staff.post(
+        "/api/v1/ndas/", _nda_payload(tier1, rectification_days=10**20), format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert "rectification_days" in response.json()
+
+
+def test_each_bad_field_is_named(staff):
+    response = staff.post(
+        "/api/v1/incidents/",
+        {
+            "title": "",
+            "occurred_on": "2025-02-30",
+            "discovered_on": "yesterday",
+            "channel": "carrier pigeon",
+            "severity": None,
+            "assets": [10**25],
+        },
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    body = response.json()
+    for field in ("title", "occurred_on", "discovered_on", "channel", "severity", "assets"):
+        assert field in body, (field, body)
+    assert not Incident.objects.exists()
+
+
+def test_discovered_before_occurred_is_a_field_error(staff):
+    response = staff.post(
+        "/api/v1/incidents/",
+        {
+            "title": "x",
+            "occurred_on": "2025-02-02",
+            "discovered_on": "2025-02-01",
+            "channel": "press",
+        },
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert "discovered_on" in response.json()
+
+
+@pytest.mark.parametrize(
+    "name", ["\x00nul", "\\ud800 lone surrogate", "名字" * 200, "   ", "🚗 MS11 Ltd"]
+)
+def test_unicode_is_handled(staff, name):
+    # Sent as raw JSON so that escapes such as a lone surrogate reach the parser as is.
+    escaped = name.replace("\x00", "\\u0000")
+    body = '{"name": "' + escaped + '", "country": "CN"}'
+    response = staff.generic(
+        "POST", "/api/v1/suppliers/", body.encode(), content_type="application/json"
+    )
+    if name == "🚗 MS11 Ltd":
+        assert response.status_code == 201, response.content
+    else:
+        assert response.status_code == 400, response.content
+        assert "name" in response.json()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "status=nonsense",
+        "incident=abc",
+        "incident=99999999999999999999999",
+        "incident=-3",
+        "due_on_after=2025-13-45",
+        "created_before=tomorrow",
+        "overdue=maybe",
+        "page_size=abc",
+        "page_size=0",
+        "page_size=-1",
+        "cursor=%%%garbage",
+        "cursor=cD0yMDI1",
+        "ordering=amount",
+        "ordering=-created_at,id",
+    ],
+)
+def test_invalid_list_parameters_are_400(staff, query):
+    response = staff.get(f"/api/v1/rectification-plans/?{query}")
+    assert response.status_code == 400, (query, response.content)
+
+
+def test_page_size_is_capped(staff, tier1):
+    for _ in range(3):
+        PlanFactory(supplier=tier1)
+    response = staff.get("/api/v1/rectification-plans/?page_size=100000")
+    assert response.status_code == 200, response.content
+    assert len(response.json()["results"]) == 3
+
+
+def test_unknown_ids_in_urls_are_404(staff):
+    for url in (
+        "/api/v1/incidents/999999/",
+        "/api/v1/incidents/99999999999999999999999999/",
+        "/api/v1/penalties/abc/",
+        "/api/v1/evidence/999/download/",
+    ):
+        response = staff.get(url)
+        assert response.status_code == 404, (url, response.content)
+
+
+def test_invalid_transition_is_409_and_changes_nothing(staff, tier1):
+    incident = IncidentFactory(responsible_supplier=tier1)
+    response = staff.post(
+        f"/api/v1/incidents/{incident.pk}/transition/", {"to": "closed"}, format="json"
+    )
+    assert response.status_code == 409, response.content
+    assert response.json()["code"] == "invalid_transition"
+    incident.refresh_from_db()
+    assert incident.status == "reported"
+    response = staff.post(
+        f"/api/v1/incidents/{incident.pk}/transition/", {"to": "flying"}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert "to" in response.json()
+
+
+def test_deleting_supplier_with_history_is_409(staff, tier1, subvendor):
+    response = staff.delete(f"/api/v1/suppliers/{tier1.pk}/")
+    assert response.status_code == 409, response.content
+    assert Supplier.objects.filter(pk=tier1.pk).exists()
+    response = staff.delete(f"/api/v1/suppliers/{subvendor.pk}/")
+    assert response.status_code == 204, response.content
+
+
+def test_overpayment_and_payment_on_proposed_penalty(staff, tier1):
+    penalty = PenaltyFactory(supplier=tier1, status="issued")
+    response = staff.post(
+        f"/api/v1/penalties/{penalty.pk}/payments/",
+        {"amount": "1000000.01", "paid_on": "2025-03-01"},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert "amount" in response.json()
+    proposed = PenaltyFactory(supplier=tier1)
+    response = staff.post(
+        f"/api/v1/penalties/{proposed.pk}/payments/",
+        {"amount": "1.00", "paid_on": "2025-03-01"},
+        format="json",
+    )
+    assert response.status_code == 409, response.content
+    assert not Payment.objects.exists()
+
+
+def test_mass_assignment_of_invisible_plan_creates_nothing(other_supplier_user, tier1):
+    plan = PlanFactory(supplier=tier1)
+    response = client_for(other_supplier_user).post(
+        "/api/v1/rectification-actions/",
+        {"plan": plan.pk, "description": "sneaky", "due_on": "2099-01-01"},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert "plan" in response.json()
+    assert not RectificationAction.objects.exists()
+
+
+def test_read_only_fields_are_ignored(staff, tier1):
+    response = staff.post(
+        "/api/v1/suppliers/",
+        {"name": "Ro", "country": "CN", "tier": 7, "id": 555},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["tier"] == 1
+    assert response.json()["id"] != 555
+
+
+def test_wrong_content_type_is_415(staff):
+    response = staff.generic("POST", "/api/v1/suppliers/", b"name=x", content_type="text/csv")
+    assert response.status_code == 415, response.content

@@ -1,0 +1,569 @@
+"""The permission matrix of DESIGN section 7: every endpoint and method, for every role
+(anonymous, admin, compliance, auditor, the liable supplier's user and an unrelated
+supplier's user), with the exact status code; and the unrelated user never sees the
+liable world's ids in any list or detail."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from tests.apiclients import build_world, client_for
+from tests.factories import AssetFactory, NDAFactory, UserFactory
+
+ROLES = ("anon", "admin", "compliance", "auditor", "liable", "other")
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def world(
+    admin_user,
+    compliance_user,
+    auditor_user,
+    supplier_user,
+    other_supplier_user,
+    tier1,
+    subvendor,
+    tier1_nda,
+    bumper_asset,
+    other_supplier,
+):
+    liable = build_world(
+        supplier=tier1,
+        subvendor=subvendor,
+        nda=tier1_nda,
+        asset=bumper_asset,
+        tag="bmt",
+        actor=compliance_user,
+    )
+    unrelated = build_world(
+        supplier=other_supplier,
+        nda=NDAFactory(supplier=other_supplier, reference="NDA-GLASS-1"),
+        asset=AssetFactory(code="GLASS-PANEL-1"),
+        tag="glass",
+        actor=compliance_user,
+    )
+    spare_user = UserFactory(username="spare", role="auditor")
+    return SimpleNamespace(
+        L=liable,
+        O=unrelated,
+        spare_user=spare_user,
+        users={
+            "anon": None,
+            "admin": admin_user,
+            "compliance": compliance_user,
+            "auditor": auditor_user,
+            "liable": supplier_user,
+            "other": other_supplier_user,
+        },
+    )
+
+
+def _day(days: int) -> str:
+    return (timezone.localdate() + timedelta(days=days)).isoformat()
+
+
+# Expected codes, in ROLES order.
+LIST = (401, 200, 200, 200, 200, 200)
+READ = (401, 200, 200, 200, 200, 404)  # a detail in the liable supplier's world
+CREATE = (401, 201, 201, 403, 403, 403)
+ADMIN_ONLY = (401, 200, 403, 403, 403, 403)
+
+
+def staff(code: int) -> tuple:
+    """A staff-only act on an object of the liable world."""
+    return (401, code, code, 403, 403, 404)
+
+
+def with_supplier(code: int, supplier_code: int | None = None) -> tuple:
+    """An act the liable supplier's user may attempt too."""
+    return (401, code, code, 403, code if supplier_code is None else supplier_code, 404)
+
+
+CASES = [
+    # suppliers
+    ("GET", lambda w: "/api/v1/suppliers/", None, LIST),
+    ("POST", lambda w: "/api/v1/suppliers/", lambda w: {"name": "New Co", "country": "DE"}, CREATE),
+    ("GET", lambda w: f"/api/v1/suppliers/{w.L.subvendor.pk}/", None, READ),
+    (
+        "PUT",
+        lambda w: f"/api/v1/suppliers/{w.L.subvendor.pk}/",
+        lambda w: {"name": "Hebei Mould", "country": "CN", "parent": w.L.supplier.pk},
+        staff(200),
+    ),
+    (
+        "PATCH",
+        lambda w: f"/api/v1/suppliers/{w.L.subvendor.pk}/",
+        lambda w: {"status": "suspended"},
+        staff(200),
+    ),
+    ("DELETE", lambda w: f"/api/v1/suppliers/{w.L.supplier.pk}/", None, staff(409)),
+    # contacts
+    ("GET", lambda w: "/api/v1/contacts/", None, LIST),
+    (
+        "POST",
+        lambda w: "/api/v1/contacts/",
+        lambda w: {"supplier": w.L.supplier.pk, "name": "Li", "email": "li@bmt.example"},
+        CREATE,
+    ),
+    ("GET", lambda w: f"/api/v1/contacts/{w.L.contact.pk}/", None, READ),
+    (
+        "PUT",
+        lambda w: f"/api/v1/contacts/{w.L.contact.pk}/",
+        lambda w: {"supplier": w.L.supplier.pk, "name": "Wang", "email": "wang@bmt.example"},
+        staff(200),
+    ),
+    ("PATCH", lambda w: f"/api/v1/contacts/{w.L.contact.pk}/", lambda w: {"name": "Z"}, staff(200)),
+    ("DELETE", lambda w: f"/api/v1/contacts/{w.L.contact.pk}/", None, staff(204)),
+    # NDAs
+    ("GET", lambda w: "/api/v1/ndas/", None, LIST),
+    (
+        "POST",
+        lambda w: "/api/v1/ndas/",
+        lambda w: {
+            "reference": "NDA-NEW-1",
+            "supplier": w.L.subvendor.pk,
+            "signed_on": "2025-01-01",
+            "effective_from": "2025-01-02",
+            "penalty_amount": "50000.00",
+            "penalty_currency": "CNY",
+        },
+        CREATE,
+    ),
+    ("GET", lambda w: f"/api/v1/ndas/{w.L.nda.pk}/", None, READ),
+    (
+        "PUT",
+        lambda w: f"/api/v1/ndas/{w.L.nda.pk}/",
+        lambda w: {
+            "reference": w.L.nda.reference,
+            "supplier": w.L.supplier.pk,
+            "signed_on": "2024-02-20",
+            "effective_from": "2024-03-01",
+            "expires_on": "2027-03-01",
+            "covers_subvendors": True,
+            "penalty_amount": "1000000.00",
+            "penalty_currency": "CNY",
+        },
+        staff(200),
+    ),
+    (
+        "PATCH",
+        lambda w: f"/api/v1/ndas/{w.L.nda.pk}/",
+        lambda w: {"rectification_days": 45},
+        staff(200),
+    ),
+    ("DELETE", lambda w: f"/api/v1/ndas/{w.L.nda.pk}/", None, staff(409)),
+    # assets
+    ("GET", lambda w: "/api/v1/assets/", None, LIST),
+    (
+        "POST",
+        lambda w: "/api/v1/assets/",
+        lambda w: {"code": "MS11-DOOR-L", "name": "Left door"},
+        CREATE,
+    ),
+    ("GET", lambda w: f"/api/v1/assets/{w.L.asset.pk}/", None, READ),
+    (
+        "PUT",
+        lambda w: f"/api/v1/assets/{w.L.asset.pk}/",
+        lambda w: {"code": w.L.asset.code, "name": "Front bumper", "classification": "secret"},
+        staff(200),
+    ),
+    ("PATCH", lambda w: f"/api/v1/assets/{w.L.asset.pk}/", lambda w: {"name": "FB"}, staff(200)),
+    ("DELETE", lambda w: f"/api/v1/assets/{w.L.asset.pk}/", None, staff(409)),
+    # disclosures
+    ("GET", lambda w: "/api/v1/disclosures/", None, LIST),
+    (
+        "POST",
+        lambda w: "/api/v1/disclosures/",
+        lambda w: {
+            "asset": w.L.asset.pk,
+            "supplier": w.L.supplier.pk,
+            "nda": w.L.nda.pk,
+            "disclosed_on": "2025-01-05",
+        },
+        CREATE,
+    ),
+    ("GET", lambda w: f"/api/v1/disclosures/{w.L.disclosure.pk}/", None, READ),
+    (
+        "PUT",
+        lambda w: f"/api/v1/disclosures/{w.L.disclosure.pk}/",
+        lambda w: {
+            "asset": w.L.asset.pk,
+            "supplier": w.L.subvendor.pk,
+            "nda": w.L.nda.pk,
+            "disclosed_on": "2024-11-06",
+            "version": "v4",
+        },
+        staff(200),
+    ),
+    (
+        "PATCH",
+        lambda w: f"/api/v1/disclosures/{w.L.disclosure.pk}/",
+        lambda w: {"version": "v9"},
+        staff(200),
+    ),
+    # incidents
+    ("GET", lambda w: "/api/v1/incidents/", None, LIST),
+    (
+        "POST",
+        lambda w: "/api/v1/incidents/",
+        lambda w: {
+            "title": "Another leak",
+            "occurred_on": "2025-02-01",
+            "discovered_on": "2025-02-03",
+            "channel": "press",
+            "source_supplier": w.L.subvendor.pk,
+        },
+        CREATE,
+    ),
+    ("GET", lambda w: f"/api/v1/incidents/{w.L.incident.pk}/", None, READ),
+    (
+        "PUT",
+        lambda w: f"/api/v1/incidents/{w.L.incident.pk}/",
+        lambda w: {
+            "title": "Renamed",
+            "occurred_on": "2025-01-22",
+            "discovered_on": "2025-01-23",
+            "channel": "social_media",
+            "source_supplier": w.L.subvendor.pk,
+            "assets": [w.L.asset.pk],
+        },
+        staff(200),
+    ),
+    (
+        "PATCH",
+        lambda w: f"/api/v1/incidents/{w.L.incident.pk}/",
+        lambda w: {"severity": "critical"},
+        staff(200),
+    ),
+    (
+        "POST",
+        lambda w: f"/api/v1/incidents/{w.L.incident.pk}/transition/",
+        lambda w: {"to": "dismissed", "note": "A false alarm."},
+        staff(200),
+    ),
+    (
+        "POST",
+        lambda w: f"/api/v1/incidents/{w.L.incident.pk}/liability/",
+        lambda w: {
+            "responsible_supplier": w.L.supplier.pk,
+            "nda": w.L.nda.pk,
+            "reason": "Confirmed by the contract team.",
+        },
+        staff(200),
+    ),
+    (
+        "POST",
+        lambda w: f"/api/v1/incidents/{w.L.incident.pk}/fingerprint/",
+        lambda w: {"fingerprint": w.L.disclosure.fingerprint},
+        staff(200),
+    ),
+    (
+        "POST",
+        lambda w: f"/api/v1/incidents/{w.L.incident.pk}/notes/",
+        lambda w: {"message": "Called the supplier."},
+        with_supplier(201),
+    ),
+    ("GET", lambda w: f"/api/v1/incidents/{w.L.incident.pk}/events/", None, READ),
+    ("GET", lambda w: f"/api/v1/incidents/{w.L.incident.pk}/evidence/", None, READ),
+    (
+        "POST",
+        lambda w: f"/api/v1/incidents/{w.L.incident.pk}/evidence/",
+        lambda w: {
+            "file": SimpleUploadedFile("scan.txt", b"screenshot transcript\n", "text/plain"),
+            "description": "Transcript",
+        },
+        with_supplier(201),
+    ),
+    (
+        "GET",
+        lambda w: f"/api/v1/incidents/{w.L.incident.pk}/suspects/",
+        None,
+        (401, 200, 200, 200, 403, 404),
+    ),
+    # evidence
+    ("GET", lambda w: "/api/v1/evidence/", None, LIST),
+    ("GET", lambda w: f"/api/v1/evidence/{w.L.evidence.pk}/", None, READ),
+    ("GET", lambda w: f"/api/v1/evidence/{w.L.evidence.pk}/download/", None, READ),
+    # penalties
+    ("GET", lambda w: "/api/v1/penalties/", None, LIST),
+    (
+        "POST",
+        lambda w: "/api/v1/penalties/",
+        lambda w: {"incident": w.L.confirmed.pk, "amount": "5000.00", "currency": "CNY"},
+        CREATE,
+    ),
+    ("GET", lambda w: f"/api/v1/penalties/{w.L.penalty.pk}/", None, READ),
+    (
+        "PUT",
+        lambda w: f"/api/v1/penalties/{w.L.penalty.pk}/",
+        lambda w: {
+            "incident": w.L.confirmed.pk,
+            "amount": "1000000.00",
+            "currency": "CNY",
+            "due_on": "2026-12-31",
+        },
+        staff(200),
+    ),
+    (
+        "PATCH",
+        lambda w: f"/api/v1/penalties/{w.L.penalty.pk}/",
+        lambda w: {"due_on": "2026-12-31"},
+        staff(200),
+    ),
+    (
+        "POST",
+        lambda w: f"/api/v1/penalties/{w.L.penalty.pk}/transition/",
+        lambda w: {"to": "disputed", "note": "The leak was not ours."},
+        with_supplier(200),
+    ),
+    (
+        "POST",
+        lambda w: f"/api/v1/penalties/{w.L.penalty.pk}/payments/",
+        lambda w: {"amount": "100.00", "paid_on": "2025-03-01", "reference": "W-1"},
+        staff(201),
+    ),
+    (
+        "POST",
+        lambda w: f"/api/v1/penalties/{w.L.penalty.pk}/acknowledge/",
+        lambda w: {"note": "Received."},
+        (401, 403, 403, 403, 201, 404),
+    ),
+    # rectification plans
+    ("GET", lambda w: "/api/v1/rectification-plans/", None, LIST),
+    ("GET", lambda w: f"/api/v1/rectification-plans/{w.L.plan.pk}/", None, READ),
+    (
+        "PUT",
+        lambda w: f"/api/v1/rectification-plans/{w.L.plan.pk}/",
+        lambda w: {"summary": "Full rewrite", "due_on": w.L.plan.due_on.isoformat()},
+        with_supplier(200),
+    ),
+    (
+        "PATCH",
+        lambda w: f"/api/v1/rectification-plans/{w.L.plan.pk}/",
+        lambda w: {"summary": "Watermark every draft."},
+        with_supplier(200),
+    ),
+    (
+        "POST",
+        lambda w: f"/api/v1/rectification-plans/{w.L.plan.pk}/transition/",
+        lambda w: {"to": "submitted"},
+        # Suppliers submit (admins may stand in); compliance staff do not.
+        (401, 200, 403, 403, 200, 404),
+    ),
+    # rectification actions
+    ("GET", lambda w: "/api/v1/rectification-actions/", None, LIST),
+    (
+        "POST",
+        lambda w: "/api/v1/rectification-actions/",
+        lambda w: {"plan": w.L.plan.pk, "description": "Audit sub-vendors", "due_on": _day(10)},
+        # The unrelated user names a plan it cannot see: a field error, nothing created.
+        (401, 201, 201, 403, 201, 400),
+    ),
+    ("GET", lambda w: f"/api/v1/rectification-actions/{w.L.action.pk}/", None, READ),
+    (
+        "PUT",
+        lambda w: f"/api/v1/rectification-actions/{w.L.action.pk}/",
+        lambda w: {
+            "plan": w.L.plan.pk,
+            "description": "Encrypt drafts at rest",
+            "owner": "CISO",
+            "due_on": w.L.action.due_on.isoformat(),
+        },
+        with_supplier(200),
+    ),
+    (
+        "PATCH",
+        lambda w: f"/api/v1/rectification-actions/{w.L.action.pk}/",
+        lambda w: {"owner": "CISO"},
+        with_supplier(200),
+    ),
+    (
+        "DELETE",
+        lambda w: f"/api/v1/rectification-actions/{w.L.action.pk}/",
+        None,
+        with_supplier(204),
+    ),
+    (
+        "POST",
+        lambda w: f"/api/v1/rectification-actions/{w.L.approved_action.pk}/complete/",
+        lambda w: {"evidence_note": "Policy signed."},
+        with_supplier(200),
+    ),
+    (
+        "POST",
+        lambda w: f"/api/v1/rectification-actions/{w.L.action.pk}/reopen/",
+        lambda w: {"message": "Not convincing."},
+        # Allowed to staff, refused by the state (the action is still open).
+        (401, 409, 409, 403, 403, 404),
+    ),
+    # reminders
+    ("GET", lambda w: "/api/v1/reminders/", None, LIST),
+    ("GET", lambda w: f"/api/v1/reminders/{w.L.reminder.pk}/", None, READ),
+    # users (admin only)
+    ("GET", lambda w: "/api/v1/users/", None, ADMIN_ONLY),
+    (
+        "POST",
+        lambda w: "/api/v1/users/",
+        lambda w: {"username": "newbie", "password": "Correct-Horse-42!", "role": "auditor"},
+        (401, 201, 403, 403, 403, 403),
+    ),
+    ("GET", lambda w: f"/api/v1/users/{w.spare_user.pk}/", None, ADMIN_ONLY),
+    (
+        "PUT",
+        lambda w: f"/api/v1/users/{w.spare_user.pk}/",
+        lambda w: {"username": "spare", "email": "spare@example.com", "role": "compliance"},
+        ADMIN_ONLY,
+    ),
+    (
+        "PATCH",
+        lambda w: f"/api/v1/users/{w.spare_user.pk}/",
+        lambda w: {"is_active": False},
+        ADMIN_ONLY,
+    ),
+    ("DELETE", lambda w: f"/api/v1/users/{w.spare_user.pk}/", None, (401, 204, 403, 403, 403, 403)),
+    # reports
+    ("GET", lambda w: "/api/v1/reports/coverage-gaps/", None, LIST),
+    ("GET", lambda w: "/api/v1/reports/summary/", None, LIST),
+    # auth and documentation
+    (
+        "POST",
+        lambda w: "/api/v1/auth/token/",
+        lambda w: {"username": "nobody", "password": "wrong"},
+        (400, 400, 400, 400, 400, 400),
+    ),
+    ("DELETE", lambda w: "/api/v1/auth/token/", None, (401, 204, 204, 204, 204, 204)),
+    ("GET", lambda w: "/api/v1/schema/", None, (200,) * 6),
+    ("GET", lambda w: "/api/v1/docs/", None, (200,) * 6),
+]
+
+
+def _case_id(case) -> str:
+    method, url, _, _ = case
+    fake = SimpleNamespace(
+        **{
+            name: SimpleNamespace(**{f: SimpleNamespace(pk="{id}") for f in _WORLD_FIELDS})
+            for name in ("L", "O")
+        },
+        spare_user=SimpleNamespace(pk="{id}"),
+    )
+    fake.L.plan.due_on = fake.L.action.due_on = None
+    return f"{method} {url(fake)}"
+
+
+_WORLD_FIELDS = [
+    "supplier",
+    "subvendor",
+    "nda",
+    "asset",
+    "disclosure",
+    "contact",
+    "incident",
+    "confirmed",
+    "penalty",
+    "plan",
+    "action",
+    "approved_plan",
+    "approved_action",
+    "reminder",
+    "event",
+    "evidence",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_permission_matrix(world, role, case):
+    method, url_of, payload_of, expected_codes = case
+    expected = expected_codes[ROLES.index(role)]
+    client = client_for(world.users[role])
+    url = url_of(world)
+    payload = payload_of(world) if payload_of else None
+    fmt = "multipart" if payload and any(hasattr(v, "read") for v in payload.values()) else "json"
+    response = getattr(client, method.lower())(url, payload, format=fmt)
+    assert response.status_code == expected, (
+        f"{role} {method} {url}: {response.status_code} {response.content[:400]!r}"
+    )
+    if role == "anon" and expected == 401:
+        assert response.headers.get("WWW-Authenticate", "").startswith("Token")
+
+
+def _ids(client, url) -> set[int]:
+    ids: set[int] = set()
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.content)
+        body = response.json()
+        rows = body["results"] if isinstance(body, dict) else body
+        ids |= {row["id"] for row in rows}
+        url = body.get("next") if isinstance(body, dict) else None
+    return ids
+
+
+LISTS = {
+    "suppliers": lambda w: {w.supplier.pk} | ({w.subvendor.pk} if w.subvendor else set()),
+    "contacts": lambda w: {w.contact.pk},
+    "ndas": lambda w: {w.nda.pk},
+    "assets": lambda w: {w.asset.pk},
+    "disclosures": lambda w: {w.disclosure.pk},
+    "incidents": lambda w: {w.incident.pk, w.confirmed.pk},
+    "evidence": lambda w: {w.evidence.pk},
+    "penalties": lambda w: {w.penalty.pk},
+    "rectification-plans": lambda w: {w.plan.pk, w.approved_plan.pk},
+    "rectification-actions": lambda w: {w.action.pk, w.approved_action.pk},
+    "reminders": lambda w: {w.reminder.pk},
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("resource", sorted(LISTS))
+def test_supplier_users_see_only_their_world(world, resource):
+    own_ids, foreign_ids = LISTS[resource](world.L), LISTS[resource](world.O)
+    liable = client_for(world.users["liable"])
+    other = client_for(world.users["other"])
+    seen_by_liable = _ids(liable, f"/api/v1/{resource}/?page_size=2")
+    seen_by_other = _ids(other, f"/api/v1/{resource}/?page_size=2")
+    assert own_ids <= seen_by_liable, (resource, own_ids, seen_by_liable)
+    assert not (foreign_ids & seen_by_liable), (resource, seen_by_liable)
+    assert foreign_ids <= seen_by_other, (resource, foreign_ids, seen_by_other)
+    assert not (own_ids & seen_by_other), (resource, seen_by_other)
+    for pk in own_ids:
+        response = other.get(f"/api/v1/{resource}/{pk}/")
+        assert response.status_code == 404, (resource, pk, response.content)
+    staff_ids = _ids(client_for(world.users["auditor"]), f"/api/v1/{resource}/?page_size=200")
+    assert own_ids | foreign_ids <= staff_ids
+
+
+@pytest.mark.django_db
+def test_sub_vendor_user_does_not_see_parent_nda_or_penalty(world):
+    sub_user = UserFactory(username="hebei", role="supplier", supplier=world.L.subvendor)
+    client = client_for(sub_user)
+    assert world.L.nda.pk not in _ids(client, "/api/v1/ndas/")
+    assert world.L.penalty.pk not in _ids(client, "/api/v1/penalties/")
+    assert client.get(f"/api/v1/penalties/{world.L.penalty.pk}/").status_code == 404
+    # It sees the incident its own company leaked, without the parent's agreement.
+    response = client.get(f"/api/v1/incidents/{world.L.incident.pk}/")
+    assert response.status_code == 200, response.content
+    assert response.json()["nda"] is None
+    assert response.json()["nda_reference"] is None
+    events = client.get(f"/api/v1/incidents/{world.L.confirmed.pk}/events/").json()["results"]
+    assert all(e["penalty"] is None for e in events)
+
+
+@pytest.mark.django_db
+def test_refused_authorisation_is_logged(world, caplog):
+    client = client_for(world.users["auditor"])
+    with caplog.at_level("WARNING", logger="breaches.security"):
+        response = client.post("/api/v1/suppliers/", {"name": "X", "country": "CN"}, format="json")
+    assert response.status_code == 403
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("refused" in m and "auditor" in m for m in messages), messages

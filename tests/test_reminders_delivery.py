@@ -1,0 +1,346 @@
+"""Delivery of the grouped reminder mail: retries with backoff and the recorded state,
+one failing recipient not blocking the others, a redelivered send not mailing twice,
+the broker being down (nothing lost, nothing doubled), items resolved before the mail
+went out, and the weekly digest to the compliance managers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnreachable
+
+from breaches import reminders, tasks
+from breaches.choices import DeliveryState, MessageKind, PlanStatus
+from breaches.models import RectificationPlan, Reminder, ReminderMessage
+from config.celery import app as celery_app
+from tests.factories import SupplierFactory
+from tests.reminder_helpers import (
+    day,
+    deliver_pending,
+    make_action,
+    make_manager,
+    make_plan,
+    recipients_of,
+)
+
+
+class FlakyBackend(BaseEmailBackend):
+    """Fails for the recipients in `failures` (that many times; -1: always), otherwise
+    delivers to django.core.mail.outbox like the test backend."""
+
+    failures: dict[str, int] = {}
+    calls = 0
+
+    def send_messages(self, messages):
+        for message in messages:
+            FlakyBackend.calls += 1
+            for address in message.to:
+                left = self.failures.get(address, 0)
+                if left:
+                    if left > 0:
+                        self.failures[address] = left - 1
+                    raise ConnectionRefusedError(f"SMTP server refused {address}")
+        mail.outbox.extend(messages)
+        return len(messages)
+
+
+@pytest.fixture
+def flaky_mail(settings, mailoutbox):
+    settings.EMAIL_BACKEND = "tests.test_reminders_delivery.FlakyBackend"
+    FlakyBackend.failures = {}
+    FlakyBackend.calls = 0
+    yield FlakyBackend
+    FlakyBackend.failures = {}
+
+
+@pytest.fixture
+def eager_celery(monkeypatch):
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+
+
+def test_send_task_is_configured_to_retry_with_backoff():
+    task = tasks.send_reminder_message
+    assert task.max_retries == tasks.SEND_MAX_RETRIES >= 3
+    assert task.retry_backoff
+    assert reminders.ReminderDeliveryError in task.autoretry_for
+    assert task.acks_late
+    # The whole backoff ends below the broker's visibility timeout (one hour).
+    assert task.retry_backoff_max * task.max_retries < 3600
+
+
+@pytest.mark.django_db
+def test_send_that_keeps_failing_is_retried_then_recorded_failed(flaky_mail, mailoutbox):
+    make_plan(contact_email="broken@supplier.example")
+    make_plan(contact_email="fine@supplier.example")
+    reminders.run_sweep(as_of=day(3), enqueue=False)
+    flaky_mail.failures = {"broken@supplier.example": -1}
+    broken = ReminderMessage.objects.get(recipient="broken@supplier.example")
+    fine = ReminderMessage.objects.get(recipient="fine@supplier.example")
+
+    outcome = tasks.send_reminder_message.apply(args=[broken.pk]).get()
+    other = tasks.send_reminder_message.apply(args=[fine.pk]).get()
+
+    assert (outcome, other) == ("failed", "sent")
+    broken.refresh_from_db()
+    assert broken.state == DeliveryState.FAILED
+    assert broken.attempts == tasks.SEND_MAX_RETRIES + 1
+    assert "SMTP server refused broken@supplier.example" in broken.last_error
+    assert broken.claimed_at is None
+    failed = Reminder.objects.get(recipients=["broken@supplier.example"])
+    assert failed.state == DeliveryState.FAILED
+    assert failed.attempts == tasks.SEND_MAX_RETRIES + 1
+    assert "broken@supplier.example: ConnectionRefusedError" in failed.last_error
+    assert failed.sent_at is None
+    # The other reminder went out regardless.
+    sent = Reminder.objects.get(recipients=["fine@supplier.example"])
+    assert (sent.state, sent.attempts) == (DeliveryState.SENT, 1)
+    assert sent.sent_at is not None
+    assert recipients_of(mailoutbox) == ["fine@supplier.example"]
+    # A failed message is not picked up again by a later sweep or a late redelivery.
+    assert tasks.send_reminder_message.apply(args=[broken.pk]).get() == "not_claimed"
+    assert broken.pk not in reminders.undelivered_message_ids()
+
+
+@pytest.mark.django_db
+def test_transient_failure_is_retried_and_then_sent_once(flaky_mail, mailoutbox):
+    make_plan(contact_email="flaky@supplier.example")
+    reminders.run_sweep(as_of=day(1), enqueue=False)
+    flaky_mail.failures = {"flaky@supplier.example": 2}
+    message = ReminderMessage.objects.get()
+
+    assert tasks.send_reminder_message.apply(args=[message.pk]).get() == "sent"
+
+    message.refresh_from_db()
+    assert (message.state, message.attempts, message.last_error) == (DeliveryState.SENT, 3, "")
+    reminder = Reminder.objects.get()
+    assert (reminder.state, reminder.attempts) == (DeliveryState.SENT, 3)
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db
+def test_one_recipient_failing_marks_the_shared_reminder_failed_but_others_get_it(
+    flaky_mail, mailoutbox
+):
+    parent = SupplierFactory()
+    make_plan(supplier=parent, contact_email="parent@tier1.example")
+    sub = SupplierFactory(parent=parent)
+    make_plan(supplier=sub, contact_email="sub@sub.example")  # level 2 copies the parent
+    reminders.run_sweep(as_of=day(7), enqueue=False)
+    flaky_mail.failures = {"sub@sub.example": -1}
+
+    for message in ReminderMessage.objects.order_by("recipient"):
+        tasks.send_reminder_message.apply(args=[message.pk])
+
+    assert recipients_of(mailoutbox) == ["parent@tier1.example"]
+    assert "2 overdue" in mailoutbox[0].subject  # both plans, in one mail to the parent
+    shared = Reminder.objects.get(plan__supplier=sub)
+    assert shared.recipients == ["parent@tier1.example", "sub@sub.example"]
+    assert shared.state == DeliveryState.FAILED
+    assert shared.last_error.startswith("sub@sub.example: ")
+    own = Reminder.objects.get(plan__supplier=parent)
+    assert own.state == DeliveryState.SENT
+
+
+@pytest.mark.django_db
+def test_reminder_is_pending_until_every_recipient_has_it(mailoutbox):
+    parent = SupplierFactory()
+    sub = SupplierFactory(parent=parent)
+    make_plan(supplier=parent, contact_email="parent@tier1.example")
+    make_plan(supplier=sub, contact_email="sub@sub.example")
+    reminders.run_sweep(as_of=day(7), enqueue=False)
+    shared = Reminder.objects.get(plan__supplier=sub)
+
+    first = ReminderMessage.objects.get(recipient="parent@tier1.example")
+    assert reminders.deliver_message(message_id=first.pk) == "sent"
+    shared.refresh_from_db()
+    assert shared.state == DeliveryState.PENDING
+    second = ReminderMessage.objects.get(recipient="sub@sub.example")
+    assert reminders.deliver_message(message_id=second.pk) == "sent"
+    shared.refresh_from_db()
+    assert shared.state == DeliveryState.SENT
+
+
+@pytest.mark.django_db
+def test_a_redelivered_send_does_not_mail_twice(mailoutbox):
+    make_plan()
+    reminders.run_sweep(as_of=day(1), enqueue=False)
+    message = ReminderMessage.objects.get()
+
+    assert tasks.send_reminder_message.apply(args=[message.pk]).get() == "sent"
+    assert tasks.send_reminder_message.apply(args=[message.pk]).get() == "not_claimed"
+    assert len(mailoutbox) == 1
+    message.refresh_from_db()
+    assert message.attempts == 1
+
+
+@pytest.mark.django_db
+def test_a_send_in_flight_elsewhere_is_not_taken_over(mailoutbox):
+    """While another worker holds the claim, a duplicate delivery leaves it alone; once
+    the claim is older than the lease (the worker died) it may take over."""
+    make_plan()
+    reminders.run_sweep(as_of=day(1), enqueue=False)
+    message = ReminderMessage.objects.get()
+    ReminderMessage.objects.filter(pk=message.pk).update(claimed_at=timezone.now())
+
+    assert reminders.deliver_message(message_id=message.pk) == "not_claimed"
+    assert mailoutbox == []
+    assert message.pk not in reminders.undelivered_message_ids()
+
+    stale = timezone.now() - reminders.CLAIM_LEASE - timedelta(minutes=1)
+    ReminderMessage.objects.filter(pk=message.pk).update(claimed_at=stale)
+    assert reminders.deliver_message(message_id=message.pk) == "sent"
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db
+def test_broker_unreachable_then_back_nothing_lost_nothing_doubled(
+    mailoutbox, eager_celery, django_capture_on_commit_callbacks, monkeypatch
+):
+    make_plan(contact_email="a@supplier.example")
+    make_plan(contact_email="b@supplier.example")
+
+    def broker_down(message_id):
+        raise BrokerUnreachable("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(reminders, "enqueue_message", broker_down)
+        with django_capture_on_commit_callbacks(execute=True):
+            first = reminders.run_sweep(as_of=day(3))
+
+    # The sweep itself succeeded and recorded what is due, undelivered.
+    assert first.created == 2
+    assert mailoutbox == []
+    assert set(Reminder.objects.values_list("state", flat=True)) == {DeliveryState.PENDING}
+    assert list(ReminderMessage.objects.values_list("enqueued_at", flat=True)) == [None, None]
+    assert len(reminders.undelivered_message_ids()) == 2
+
+    # The broker is back: the next sweep (same day, or the next) re-queues and delivers.
+    with django_capture_on_commit_callbacks(execute=True):
+        second = reminders.run_sweep(as_of=day(4))
+    assert second.created == 0
+    assert sorted(second.requeued_message_ids) == sorted(first.message_ids)
+    assert recipients_of(mailoutbox) == ["a@supplier.example", "b@supplier.example"]
+    assert set(Reminder.objects.values_list("state", flat=True)) == {DeliveryState.SENT}
+
+    # And a third sweep has nothing to add or resend.
+    with django_capture_on_commit_callbacks(execute=True):
+        third = reminders.run_sweep(as_of=day(4))
+    assert (third.created, third.requeued_message_ids) == (0, [])
+    assert len(mailoutbox) == 2
+    assert Reminder.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_broker_failing_midway_queues_the_rest_later(
+    mailoutbox, eager_celery, django_capture_on_commit_callbacks, monkeypatch
+):
+    for name in ("a", "b", "c"):
+        make_plan(contact_email=f"{name}@supplier.example")
+    real = reminders.enqueue_message
+    calls = []
+
+    def flaky_enqueue(message_id):
+        calls.append(message_id)
+        if len(calls) > 1:
+            raise BrokerUnreachable("connection lost")
+        real(message_id)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(reminders, "enqueue_message", flaky_enqueue)
+        with django_capture_on_commit_callbacks(execute=True):
+            reminders.run_sweep(as_of=day(1))
+    assert len(mailoutbox) == 1
+    assert ReminderMessage.objects.filter(enqueued_at__isnull=False).count() == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders.run_sweep(as_of=day(1))
+    assert recipients_of(mailoutbox) == [
+        "a@supplier.example",
+        "b@supplier.example",
+        "c@supplier.example",
+    ]
+
+
+@pytest.mark.django_db
+def test_message_lost_in_the_broker_is_requeued_after_a_while():
+    make_plan()
+    reminders.run_sweep(as_of=day(1), enqueue=False)
+    message = ReminderMessage.objects.get()
+    ReminderMessage.objects.filter(pk=message.pk).update(enqueued_at=timezone.now())
+    assert reminders.undelivered_message_ids() == []
+    long_ago = timezone.now() - reminders.REQUEUE_AFTER - timedelta(minutes=1)
+    ReminderMessage.objects.filter(pk=message.pk).update(enqueued_at=long_ago)
+    assert reminders.undelivered_message_ids() == [message.pk]
+
+
+@pytest.mark.django_db
+def test_items_resolved_before_the_mail_went_out_are_left_out(mailoutbox):
+    kept = make_plan()
+    resolved = make_plan(supplier=kept.supplier)
+    reminders.run_sweep(as_of=day(1), enqueue=False)
+    RectificationPlan.objects.filter(pk=resolved.pk).update(status=PlanStatus.SUBMITTED)
+
+    assert deliver_pending() == {"sent": 1}
+    body = mailoutbox[0].body
+    assert kept.incident.reference in body
+    assert resolved.incident.reference not in body
+    assert resolved.reminders.get().state == DeliveryState.SKIPPED
+    assert kept.reminders.get().state == DeliveryState.SENT
+
+
+@pytest.mark.django_db
+def test_message_with_nothing_left_to_say_is_not_sent(mailoutbox):
+    plan = make_plan(status=PlanStatus.APPROVED, due_on=day(-30))
+    action = make_action(plan=plan)
+    reminders.run_sweep(as_of=day(1), enqueue=False)
+    type(action).objects.filter(pk=action.pk).update(status="done", completed_on=day(1))
+
+    assert deliver_pending() == {"skipped": 1}
+    assert mailoutbox == []
+    assert ReminderMessage.objects.get().state == DeliveryState.SKIPPED
+    assert action.reminders.get().state == DeliveryState.SKIPPED
+
+
+# --- Weekly digest --------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_weekly_digest_lists_everything_overdue_by_supplier_once(
+    mailoutbox, eager_celery, django_capture_on_commit_callbacks, settings
+):
+    settings.SITE_URL = "https://breach.example"
+    make_manager("m1")
+    make_manager("m2")
+    make_manager("m3", is_active=False)
+    molding = SupplierFactory(name="Beijing Molding")
+    glass = SupplierFactory(name="Glass Works")
+    late_plan = make_plan(supplier=molding, due_on=day(-10))
+    approved = make_plan(supplier=glass, status=PlanStatus.APPROVED, due_on=day(-60))
+    make_action(plan=approved, due_on=day(-2), description="Rotate the SFTP keys")
+    on_time = make_plan(supplier=glass, due_on=day(20))
+    submitted = make_plan(supplier=molding, status=PlanStatus.SUBMITTED, due_on=day(-5))
+
+    for _ in range(2):  # two beats, or a retry: one digest per manager and day
+        with django_capture_on_commit_callbacks(execute=True):
+            tasks.send_weekly_digest.apply(kwargs={"as_of": DUE_ISO})
+
+    assert recipients_of(mailoutbox) == ["m1@example.com", "m2@example.com"]
+    digest = mailoutbox[0]
+    assert "2 overdue items at 2 suppliers" in digest.subject
+    for body in (digest.body, digest.alternatives[0][0]):
+        assert "Beijing Molding" in body
+        assert "Glass Works" in body
+        assert late_plan.incident.reference in body
+        assert "Rotate the SFTP keys" in body
+        assert f"https://breach.example/plans/{late_plan.pk}/" in body
+        assert on_time.incident.reference not in body
+        assert submitted.incident.reference not in body
+    assert "10 days overdue" in digest.body
+    assert ReminderMessage.objects.filter(kind=MessageKind.DIGEST).count() == 2
+
+
+DUE_ISO = day(0).isoformat()

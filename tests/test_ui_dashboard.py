@@ -1,0 +1,136 @@
+"""The dashboard's numbers, its constant query count, and the UI's rule helpers."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from breaches.allowed import (
+    allowed_incident_transitions,
+    allowed_penalty_transitions,
+    allowed_plan_transitions,
+    escalation_level,
+)
+from breaches.choices import PenaltyStatus, PlanStatus
+from tests.factories import (
+    ActionFactory,
+    IncidentFactory,
+    PenaltyFactory,
+    PlanFactory,
+    SupplierFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("days", "level"), [(0, 1), (1, 1), (6, 1), (7, 2), (13, 2), (14, 3), (60, 3)]
+)
+def test_escalation_levels(days, level):
+    assert escalation_level(days) == level
+
+
+def _bulk_world(n: int, today: date):
+    """n suppliers each with an incident, a penalty, an overdue plan and a late action."""
+    for i in range(n):
+        supplier = SupplierFactory()
+        incident = IncidentFactory(
+            source_supplier=supplier,
+            responsible_supplier=supplier,
+            occurred_on=today - timedelta(days=30 * (i % 12)),
+            discovered_on=today - timedelta(days=30 * (i % 12)),
+        )
+        PenaltyFactory(incident=incident, supplier=supplier, currency=["CNY", "EUR"][i % 2])
+        PlanFactory(
+            incident=incident,
+            supplier=supplier,
+            requested_on=today - timedelta(days=40),
+            due_on=today - timedelta(days=i + 1),
+        )
+        approved = PlanFactory(
+            incident=IncidentFactory(source_supplier=supplier, responsible_supplier=supplier),
+            supplier=supplier,
+            requested_on=today - timedelta(days=40),
+            due_on=today - timedelta(days=20),
+        )
+        type(approved).objects.filter(pk=approved.pk).update(status=PlanStatus.APPROVED)
+        ActionFactory(plan=approved, due_on=today - timedelta(days=i + 1))
+
+
+def _dashboard_queries(client) -> tuple[int, dict]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("dashboard"))
+    assert response.status_code == 200
+    return len(queries), response.context
+
+
+def test_dashboard_query_count_does_not_grow_with_data(client, compliance_user):
+    today = date.today()
+    client.force_login(compliance_user)
+    _bulk_world(2, today)
+    few, _ = _dashboard_queries(client)
+    _bulk_world(30, today)
+    many, context = _dashboard_queries(client)
+    assert many == few, (few, many)
+    assert context["overdue_plans_count"] == 32
+    assert len(context["overdue_plans"]) == 10
+    assert context["overdue_actions_count"] == 32
+    assert len(context["supplier_chart"]["bars"]) == 10
+    assert context["month_chart"]["total"] == 32  # the approved plans' incidents are older
+
+
+def test_dashboard_query_count_for_a_supplier_user(client, supplier_user, tier1):
+    client.force_login(supplier_user)
+    few, _ = _dashboard_queries(client)
+    _bulk_world(10, date.today())
+    many, context = _dashboard_queries(client)
+    assert many == few
+    assert context["open_total"] == 0
+    assert context["overdue_plans_count"] == 0
+
+
+def test_dashboard_money_per_currency(client, compliance_user):
+    from decimal import Decimal
+
+    supplier = SupplierFactory()
+    issued = PenaltyFactory(supplier=supplier, amount=Decimal("1000.00"))
+    type(issued).objects.filter(pk=issued.pk).update(
+        status=PenaltyStatus.ISSUED, paid_amount=Decimal("250.00")
+    )
+    PenaltyFactory(supplier=supplier, amount=Decimal("99.00"))  # proposed
+    waived = PenaltyFactory(supplier=supplier, amount=Decimal("5000.00"), currency="EUR")
+    type(waived).objects.filter(pk=waived.pk).update(status=PenaltyStatus.WAIVED)
+    client.force_login(compliance_user)
+    money = {row["currency"]: row for row in client.get(reverse("dashboard")).context["money"]}
+    assert money["CNY"]["outstanding"] == Decimal("750.00")
+    assert money["CNY"]["collected"] == Decimal("250.00")
+    assert money["CNY"]["proposed"] == Decimal("99.00")
+    assert not money["EUR"]["outstanding"]
+
+
+def test_allowed_helpers_follow_roles(
+    compliance_user, second_compliance_user, auditor_user, supplier_user, tier1
+):
+    incident = IncidentFactory(source_supplier=tier1, responsible_supplier=tier1)
+    assert allowed_incident_transitions(auditor_user, incident) == []
+    assert allowed_incident_transitions(supplier_user, incident) == []
+    assert [t for t, _ in allowed_incident_transitions(compliance_user, incident)] == [
+        "investigating"
+    ]
+    penalty = PenaltyFactory(incident=incident, supplier=tier1)
+    type(penalty).objects.filter(pk=penalty.pk).update(
+        status=PenaltyStatus.DISPUTED, issued_by=compliance_user
+    )
+    penalty.refresh_from_db()
+    assert [t for t, _ in allowed_penalty_transitions(compliance_user, penalty)] == ["issued"]
+    assert [t for t, _ in allowed_penalty_transitions(second_compliance_user, penalty)] == [
+        "issued",
+        "waived",
+    ]
+    assert allowed_penalty_transitions(supplier_user, penalty) == []
+    plan = PlanFactory(incident=incident, supplier=tier1)
+    assert [t for t, _ in allowed_plan_transitions(supplier_user, plan)] == ["submitted"]
+    assert allowed_plan_transitions(compliance_user, plan) == []
+    assert allowed_plan_transitions(auditor_user, plan) == []
