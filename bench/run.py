@@ -768,6 +768,7 @@ def sweep_bench(cfg: Config) -> dict:
 
 def reset_reminders(cfg: Config) -> None:
     with _pg_connect(cfg.database_url) as conn:
+        conn.execute("DELETE FROM breaches_remindermessage")
         conn.execute("DELETE FROM breaches_reminder")
         # Timeline entries the sweep may have written (append-only refuses UPDATE only).
         conn.execute("DELETE FROM breaches_incidentevent WHERE kind = 'reminder'")

@@ -20,6 +20,7 @@ pending with no `enqueued_at`, and the next sweep enqueues them again.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections import defaultdict
@@ -350,6 +351,8 @@ def _insert_reminders(items: list[SweepItem], now) -> dict[tuple[str, int], int]
     """INSERT ... ON CONFLICT DO NOTHING RETURNING: the rows this call created, keyed by
     (target type, target id). A row another sweep holds (even uncommitted, on
     PostgreSQL) is not returned, so each reminder belongs to exactly one sweep."""
+    if connection.vendor == "postgresql":
+        return _insert_reminders_pg(items, now)
     fields = [Reminder._meta.get_field(name) for name in _INSERT_FIELDS]
     qn = connection.ops.quote_name
     columns = ", ".join(qn(f.column) for f in fields)
@@ -387,6 +390,87 @@ def _insert_reminders(items: list[SweepItem], now) -> dict[tuple[str, int], int]
             for rid, target_type, plan_id, action_id in cursor.fetchall():
                 created[(target_type, action_id if action_id is not None else plan_id)] = rid
     return created
+
+
+# PostgreSQL: one statement per batch whose columns travel as arrays (unnest), so that
+# neither Django nor psycopg adapts and parses thousands of placeholders per batch.
+PG_BATCH = 5000
+_PG_INSERT_REMINDERS = """
+INSERT INTO breaches_reminder (target_type, plan_id, action_id, kind, level, due_on,
+    schedule_point, days_overdue, recipients, state, attempts, last_error, created_at)
+SELECT t.target_type, t.plan_id, t.action_id, t.kind, t.level, t.due_on, t.schedule_point,
+    t.days_overdue, t.recipients::jsonb, t.state, 0, t.last_error, %s
+FROM unnest(%s::varchar[], %s::bigint[], %s::bigint[], %s::varchar[], %s::smallint[],
+    %s::date[], %s::smallint[], %s::smallint[], %s::text[], %s::varchar[], %s::text[])
+    AS t(target_type, plan_id, action_id, kind, level, due_on, schedule_point,
+         days_overdue, recipients, state, last_error)
+ON CONFLICT DO NOTHING
+RETURNING id, target_type, plan_id, action_id
+"""
+_PG_INSERT_EVENTS = """
+INSERT INTO breaches_incidentevent (kind, from_status, to_status, message, created_at,
+    incident_id, plan_id)
+SELECT %s, '', '', t.message, %s, t.incident_id, t.plan_id
+FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS t(incident_id, plan_id, message)
+"""
+
+
+def _insert_reminders_pg(items: list[SweepItem], now) -> dict[tuple[str, int], int]:
+    created: dict[tuple[str, int], int] = {}
+    for batch in _chunks(items, PG_BATCH):
+        columns: list[list] = [[] for _ in range(11)]
+        for item in batch:
+            row = (
+                item.target_type,
+                item.plan_id,
+                item.action_id,
+                item.kind,
+                item.level,
+                item.due_on,
+                item.schedule_point,
+                item.days_overdue,
+                json.dumps(list(item.recipients)),
+                DeliveryState.PENDING if item.recipients else DeliveryState.FAILED,
+                "" if item.recipients else NO_RECIPIENTS_ERROR,
+            )
+            for column, value in zip(columns, row, strict=True):
+                column.append(value)
+        with connection.cursor() as cursor:
+            cursor.execute(_PG_INSERT_REMINDERS, [now, *columns])
+            for rid, target_type, plan_id, action_id in cursor.fetchall():
+                created[(target_type, action_id if action_id is not None else plan_id)] = rid
+    return created
+
+
+def _record_reminder_events(items: list[SweepItem], now) -> None:
+    """One timeline entry per reminder recorded, on the incident it is about."""
+    if connection.vendor != "postgresql":
+        IncidentEvent.objects.bulk_create(
+            [
+                IncidentEvent(
+                    incident_id=item.incident_id,
+                    plan_id=item.plan_id,
+                    kind=EventKind.REMINDER,
+                    message=_event_message(item),
+                    created_at=now,
+                )
+                for item in items
+            ],
+            batch_size=INSERT_BATCH,
+        )
+        return
+    for batch in _chunks(items, PG_BATCH):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _PG_INSERT_EVENTS,
+                [
+                    str(EventKind.REMINDER),
+                    now,
+                    [item.incident_id for item in batch],
+                    [item.plan_id for item in batch],
+                    [_event_message(item) for item in batch],
+                ],
+            )
 
 
 def _event_message(item: SweepItem) -> str:
@@ -484,19 +568,7 @@ def run_sweep(*, as_of: date | None = None, dry_run: bool = False, enqueue: bool
                         if rid is not None:
                             item.reminder_id = rid
                             created_items.append(item)
-                    IncidentEvent.objects.bulk_create(
-                        [
-                            IncidentEvent(
-                                incident_id=item.incident_id,
-                                plan_id=item.plan_id,
-                                kind=EventKind.REMINDER,
-                                message=_event_message(item),
-                                created_at=now,
-                            )
-                            for item in created_items
-                        ],
-                        batch_size=INSERT_BATCH,
-                    )
+                    _record_reminder_events(created_items, now)
                 for item in created_items:
                     for email in item.recipients:
                         counts[email] += 1

@@ -55,6 +55,7 @@ from breaches.forms import (
     TransitionForm,
 )
 from breaches.models import Incident, Penalty, RectificationPlan
+from breaches.report_cache import cached_for_scope
 from config.exceptions import Conflict
 from suppliers.selectors import (
     actions_visible_to,
@@ -190,20 +191,12 @@ def _penalties_by_supplier_chart(penalties) -> dict:
     }
 
 
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """Aggregates scoped to the user, a constant number of queries whatever the volume:
-    each panel is one GROUP BY on indexed columns or a short, limited list."""
-    user = request.user
-    today = timezone.localdate()
+def _dashboard_aggregates(user, today: date) -> dict:
+    """The dashboard's whole-scope figures (counts, money, charts): plain data, cached."""
     incidents = incidents_visible_to(user)
-
     status_counts = dict(
         incidents.order_by().values("status").annotate(n=Count("id")).values_list("status", "n")
     )
-    by_status = [
-        (value, label, status_counts.get(value, 0)) for value, label in IncidentStatus.choices
-    ]
     severity_counts = dict(
         incidents.filter(status__in=OPEN_INCIDENT_STATUSES)
         .order_by()
@@ -211,28 +204,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .annotate(n=Count("id"))
         .values_list("severity", "n")
     )
-    by_severity = [
-        (value, label, severity_counts.get(value, 0)) for value, label in reversed(Severity.choices)
-    ]
-
-    overdue_plans_qs = plans_visible_to(user).filter(
-        status__in=PLAN_AWAITING_SUPPLIER, due_on__lt=today
-    )
-    overdue_plans = list(
-        overdue_plans_qs.select_related("incident", "supplier").order_by("due_on", "id")[:10]
-    )
-    overdue_actions_qs = actions_visible_to(user).filter(
-        status=ActionStatus.OPEN, plan__status=PlanStatus.APPROVED, due_on__lt=today
-    )
-    overdue_actions = list(
-        overdue_actions_qs.select_related("plan", "plan__incident", "plan__supplier").order_by(
-            "due_on", "id"
-        )[:10]
-    )
-    for item in [*overdue_plans, *overdue_actions]:
-        item.days_overdue = (today - item.due_on).days
-        item.escalation_level = escalation_level(item.days_overdue)
-
     penalties = penalties_visible_to(user)
     money = list(
         penalties.order_by()
@@ -247,6 +218,57 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
         .order_by("currency")
     )
+    return {
+        "status_counts": status_counts,
+        "severity_counts": severity_counts,
+        "overdue_plans_count": _overdue_plans(user, today).count(),
+        "overdue_actions_count": _overdue_actions(user, today).count(),
+        "money": money,
+        "month_chart": _incidents_per_month_chart(incidents, today),
+        "supplier_chart": _penalties_by_supplier_chart(penalties),
+    }
+
+
+def _overdue_plans(user, today: date):
+    return plans_visible_to(user).filter(status__in=PLAN_AWAITING_SUPPLIER, due_on__lt=today)
+
+
+def _overdue_actions(user, today: date):
+    return actions_visible_to(user).filter(
+        status=ActionStatus.OPEN, plan__status=PlanStatus.APPROVED, due_on__lt=today
+    )
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Aggregates scoped to the user, a constant number of queries whatever the volume:
+    each panel is one GROUP BY on indexed columns or a short, limited list. The
+    whole-scope figures are reused for a minute (report_cache); the overdue lists are
+    read live."""
+    user = request.user
+    today = timezone.localdate()
+    figures = cached_for_scope("dashboard", user, today, lambda: _dashboard_aggregates(user, today))
+    status_counts = figures["status_counts"]
+    severity_counts = figures["severity_counts"]
+    by_status = [
+        (value, label, status_counts.get(value, 0)) for value, label in IncidentStatus.choices
+    ]
+    by_severity = [
+        (value, label, severity_counts.get(value, 0)) for value, label in reversed(Severity.choices)
+    ]
+    overdue_plans = list(
+        _overdue_plans(user, today)
+        .select_related("incident", "supplier")
+        .order_by("due_on", "id")[:10]
+    )
+    overdue_actions = list(
+        _overdue_actions(user, today)
+        .select_related("plan", "plan__incident", "plan__supplier")
+        .order_by("due_on", "id")[:10]
+    )
+    for item in [*overdue_plans, *overdue_actions]:
+        item.days_overdue = (today - item.due_on).days
+        item.escalation_level = escalation_level(item.days_overdue)
     return render(
         request,
         "breaches/dashboard.html",
@@ -256,12 +278,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "open_total": sum(status_counts.get(s, 0) for s in OPEN_INCIDENT_STATUSES),
             "by_severity": by_severity,
             "overdue_plans": overdue_plans,
-            "overdue_plans_count": overdue_plans_qs.count(),
+            "overdue_plans_count": figures["overdue_plans_count"],
             "overdue_actions": overdue_actions,
-            "overdue_actions_count": overdue_actions_qs.count(),
-            "money": money,
-            "month_chart": _incidents_per_month_chart(incidents, today),
-            "supplier_chart": _penalties_by_supplier_chart(penalties),
+            "overdue_actions_count": figures["overdue_actions_count"],
+            "money": figures["money"],
+            "month_chart": figures["month_chart"],
+            "supplier_chart": figures["supplier_chart"],
         },
     )
 

@@ -102,6 +102,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Whole-scope aggregates (summary report, dashboard) are reused this long; 0 turns it off
+# (tests and development see every change at once).
+REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=0 if (DEBUG or TESTING) else 60)
 
 AUTH_USER_MODEL = "suppliers.User"
 AUTHENTICATION_BACKENDS = [

@@ -35,6 +35,7 @@ from breaches.models import (
     RectificationPlan,
     Reminder,
 )
+from breaches.report_cache import cached_for_scope
 from suppliers.api.common import (
     CursorSafeOrdering,
     NewestFirstCursorPagination,
@@ -604,6 +605,12 @@ class SummaryView(APIView):
     def get(self, request):
         today = _as_of(request)
         user = request.user
+        # Whole-scope aggregates: computed at most once a minute per scope (report_cache).
+        return Response(
+            cached_for_scope("summary", user, today, lambda: self._summary(user, today))
+        )
+
+    def _summary(self, user, today) -> dict:
         plans = plans_visible_to(user)
         penalties = penalties_visible_to(user)
         zero = Value(0, output_field=MONEY)
@@ -655,4 +662,4 @@ class SummaryView(APIView):
                 for row in totals
             ],
         }
-        return Response(api.SummarySerializer(data).data)
+        return dict(api.SummarySerializer(data).data)

@@ -182,6 +182,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 # Emptied by --force, children first (SQLite deletes in this order).
 SEEDED_TABLES = (
+    "breaches_remindermessage",
     "breaches_reminder",
     "breaches_rectificationaction",
     "breaches_incidentevent",
