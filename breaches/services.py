@@ -279,12 +279,18 @@ class ConfirmationResult:
     plan: RectificationPlan
 
 
-def _confirm(incident: Incident, actor: User, today: date) -> ConfirmationResult:
+def _check_confirmable(incident: Incident) -> None:
+    # Checked before the status is set, so the refusal is this clear 409 rather than the
+    # model's constraint message.
     if incident.responsible_supplier_id is None:
         raise TransitionNotAllowed(
             "Confirming needs a responsible supplier: no NDA covers the source, so staff "
             "must decide liability first."
         )
+
+
+def _confirm(incident: Incident, actor: User, today: date) -> ConfirmationResult:
+    _check_confirmable(incident)
     nda = incident.nda
     penalty = None
     if nda is not None:
@@ -346,6 +352,8 @@ def incident_transition(
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     current = incident.status
     _refuse_unless_allowed(current, to, INCIDENT_TRANSITIONS, "incident")
+    if to == IncidentStatus.CONFIRMED:
+        _check_confirmable(incident)
     if to == IncidentStatus.CLOSED:
         _check_closable(incident)
     incident.status = to
@@ -684,10 +692,12 @@ def penalty_record_payment(
         recorded_by=actor,
     )
     _save(payment)
-    # A conditional update: even a writer that slipped past the lock cannot overpay.
+    # A conditional update: even a writer that slipped past the lock cannot overpay. The
+    # sum is made in Decimal here, not in SQL: SQLite adds NUMERIC columns as floats
+    # (0.10 + 0.20 != 0.30 there), which broke exactness and the equality guard.
     updated = Penalty.objects.filter(
         pk=penalty.pk, paid_amount=penalty.paid_amount, status=PenaltyStatus.ISSUED
-    ).update(paid_amount=models.F("paid_amount") + value)
+    ).update(paid_amount=penalty.paid_amount + value)
     if updated != 1:
         raise TransitionNotAllowed("The penalty changed meanwhile; try again.")
     penalty.refresh_from_db()
