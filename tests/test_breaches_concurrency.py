@@ -1,0 +1,258 @@
+"""Two transactions racing the same workflow step on PostgreSQL end with exactly one
+success and one refusal: the services lock the row (`select_for_update`) and re-check
+the state once they hold it.
+
+The race is made deterministic rather than left to luck: the first transaction is held
+just after it has locked and read its row, the second is started and the test waits
+until PostgreSQL reports it blocked on that lock, then the first is released. If the
+service did not lock, the second would never block and the test fails.
+
+These tests need real concurrent transactions. CI runs them on PostgreSQL (nothing is
+skipped there); on SQLite, whose test database is an in-memory shared cache without row
+locks, they are skipped with that reason, and only there.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection, connections
+
+from breaches import services
+from breaches.choices import IncidentStatus, PenaltyStatus
+from breaches.models import Incident, IncidentEvent, Payment, Penalty
+from config.exceptions import TransitionNotAllowed
+from suppliers.choices import Role
+
+from .factories import IncidentFactory, NDAFactory, PenaltyFactory, SupplierFactory, UserFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+WAIT_SECONDS = 15
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor == "sqlite":
+        pytest.skip("row-lock races need PostgreSQL; SQLite has no row locks (CI runs PG)")
+    assert connection.vendor == "postgresql", connection.vendor
+
+
+class HeldAfterLock:
+    """Wraps a function a service calls right after `select_for_update`: the first
+    caller is held there (row locked) until released; later callers pass through."""
+
+    def __init__(self, monkeypatch, module, name: str) -> None:
+        self.original = getattr(module, name)
+        self.locked = threading.Event()
+        self.release = threading.Event()
+        self._first = True
+        self._guard = threading.Lock()
+        monkeypatch.setattr(module, name, self)
+
+    def __call__(self, *args, **kwargs):
+        with self._guard:
+            first, self._first = self._first, False
+        if first:
+            self.locked.set()
+            assert self.release.wait(WAIT_SECONDS), "never released"
+        return self.original(*args, **kwargs)
+
+
+def _blocked_on_a_lock() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+def _wait_until_blocked() -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if _blocked_on_a_lock():
+            return
+        time.sleep(0.02)
+    pytest.fail("the second transaction never waited for the row lock")
+
+
+def _run(work, outcomes: list, name: str):
+    def target():
+        try:
+            work()
+        except Exception as exc:
+            outcomes.append((name, exc))
+        else:
+            outcomes.append((name, "ok"))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def _race(hold: HeldAfterLock, first, second) -> dict:
+    outcomes: list = []
+    a = _run(first, outcomes, "first")
+    assert hold.locked.wait(WAIT_SECONDS), f"first never took the lock: {outcomes}"
+    b = _run(second, outcomes, "second")
+    try:
+        _wait_until_blocked()
+    finally:
+        hold.release.set()
+        a.join(WAIT_SECONDS)
+        b.join(WAIT_SECONDS)
+    assert not a.is_alive()
+    assert not b.is_alive()
+    return dict(outcomes)
+
+
+@pytest.fixture
+def seed_case():
+    tier1 = SupplierFactory(name="Beijing Molding Technology Co. Ltd")
+    sub = SupplierFactory(name="Hebei Precision Mould Studio", parent=tier1)
+    nda = NDAFactory(supplier=tier1, covers_subvendors=True)
+    return tier1, sub, nda
+
+
+def test_racing_confirmations_one_wins_one_is_refused(monkeypatch, seed_case):
+    tier1, sub, nda = seed_case
+    lead = UserFactory(role=Role.COMPLIANCE)
+    second = UserFactory(role=Role.COMPLIANCE)
+    incident = IncidentFactory(
+        status=IncidentStatus.INVESTIGATING,
+        source_supplier=sub,
+        responsible_supplier=tier1,
+        nda=nda,
+    )
+    hold = HeldAfterLock(monkeypatch, services, "_refuse_unless_allowed")
+
+    def confirm(actor):
+        return lambda: services.incident_transition(
+            actor=actor, incident=Incident(pk=incident.pk), to=IncidentStatus.CONFIRMED
+        )
+
+    outcomes = _race(hold, confirm(lead), confirm(second))
+    assert outcomes["first"] == "ok", outcomes
+    assert isinstance(outcomes["second"], TransitionNotAllowed), outcomes
+    assert "from confirmed" in str(outcomes["second"])
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.CONFIRMED
+    # Confirmed once: one penalty, one plan, one transition event.
+    assert incident.penalties.count() == 1
+    assert incident.rectification_plans.count() == 1
+    assert IncidentEvent.objects.filter(incident=incident, kind="transition").count() == 1
+
+
+def test_racing_different_transitions_of_the_same_incident(monkeypatch, seed_case):
+    tier1, sub, nda = seed_case
+    lead = UserFactory(role=Role.COMPLIANCE)
+    incident = IncidentFactory(
+        status=IncidentStatus.INVESTIGATING,
+        source_supplier=sub,
+        responsible_supplier=tier1,
+        nda=nda,
+    )
+    hold = HeldAfterLock(monkeypatch, services, "_refuse_unless_allowed")
+
+    def move(to):
+        return lambda: services.incident_transition(
+            actor=lead, incident=Incident(pk=incident.pk), to=to
+        )
+
+    outcomes = _race(hold, move(IncidentStatus.DISMISSED), move(IncidentStatus.CONFIRMED))
+    assert outcomes["first"] == "ok", outcomes
+    assert isinstance(outcomes["second"], TransitionNotAllowed), outcomes
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.DISMISSED
+    assert not incident.penalties.exists()
+    assert not incident.rectification_plans.exists()
+
+
+def test_racing_payments_that_together_would_overpay(monkeypatch, seed_case):
+    tier1, sub, nda = seed_case
+    clerk = UserFactory(role=Role.COMPLIANCE)
+    incident = IncidentFactory(
+        status=IncidentStatus.CONFIRMED,
+        source_supplier=sub,
+        responsible_supplier=tier1,
+        nda=nda,
+    )
+    penalty = PenaltyFactory(
+        incident=incident, supplier=tier1, amount=Decimal("100.00"), status=PenaltyStatus.ISSUED
+    )
+    hold = HeldAfterLock(monkeypatch, services, "_to_decimal")
+
+    def pay(reference):
+        return lambda: services.penalty_record_payment(
+            actor=clerk,
+            penalty=Penalty(pk=penalty.pk),
+            amount="60.00",
+            paid_on=date(2025, 3, 1),
+            reference=reference,
+        )
+
+    outcomes = _race(hold, pay("W-1"), pay("W-2"))
+    assert outcomes["first"] == "ok", outcomes
+    refusal = outcomes["second"]
+    assert not isinstance(refusal, str), outcomes
+    assert "exceed" in str(refusal), refusal
+    penalty.refresh_from_db()
+    assert (penalty.paid_amount, penalty.status) == (Decimal("60.00"), PenaltyStatus.ISSUED)
+    assert list(Payment.objects.values_list("reference", flat=True)) == ["W-1"]
+
+
+def test_racing_payments_that_together_settle_it_exactly(monkeypatch, seed_case):
+    tier1, sub, nda = seed_case
+    clerk = UserFactory(role=Role.COMPLIANCE)
+    incident = IncidentFactory(
+        status=IncidentStatus.CONFIRMED,
+        source_supplier=sub,
+        responsible_supplier=tier1,
+        nda=nda,
+    )
+    penalty = PenaltyFactory(
+        incident=incident, supplier=tier1, amount=Decimal("100.00"), status=PenaltyStatus.ISSUED
+    )
+    hold = HeldAfterLock(monkeypatch, services, "_to_decimal")
+
+    def pay(amount):
+        return lambda: services.penalty_record_payment(
+            actor=clerk, penalty=Penalty(pk=penalty.pk), amount=amount, paid_on=date(2025, 3, 1)
+        )
+
+    outcomes = _race(hold, pay("40.00"), pay("60.00"))
+    assert outcomes == {"first": "ok", "second": "ok"}, outcomes
+    penalty.refresh_from_db()
+    assert (penalty.paid_amount, penalty.status) == (Decimal("100.00"), PenaltyStatus.PAID)
+
+
+def test_concurrent_incident_creation_numbers_without_duplicates(seed_case):
+    _, sub, _ = seed_case
+    lead = UserFactory(role=Role.COMPLIANCE)
+    barrier = threading.Barrier(4)
+    outcomes: list = []
+
+    def create():
+        barrier.wait(WAIT_SECONDS)
+        services.incident_create(
+            actor=lead,
+            title="Leak",
+            occurred_on=date(2025, 1, 22),
+            discovered_on=date(2025, 1, 22),
+            channel="press",
+            source_supplier=sub,
+        )
+
+    threads = [_run(create, outcomes, f"t{i}") for i in range(4)]
+    for thread in threads:
+        thread.join(WAIT_SECONDS * 2)
+    assert sorted(o for _, o in outcomes) == ["ok"] * 4, outcomes
+    references = list(Incident.objects.values_list("reference", flat=True))
+    assert len(set(references)) == 4, references
