@@ -43,7 +43,9 @@ def test_every_model_of_the_apps_is_registered():
             assert model in admin.site._registry, model._meta.label
 
 
-@pytest.mark.parametrize(("model", "model_admin"), REGISTERED, ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    ("model", "model_admin"), REGISTERED, ids=[model._meta.label for model, _ in REGISTERED]
+)
 def test_every_admin_page_renders(client_admin, rf, model, model_admin):
     r = client_admin.get(_url(model, "changelist"))
     assert r.status_code == 200, r.content[:2000]
@@ -251,3 +253,20 @@ def test_deleting_a_supplier_with_history_is_refused(client_admin):
     assert r.status_code == 200
     assert b"Refused" in r.content or b"Cannot delete" in r.content
     assert Supplier.objects.filter(pk=tier1.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("model_name", "field_name", "term"),
+    [
+        ("incident", "source_supplier", "Hebei"),
+        ("incident", "assets", "MS11"),
+        ("incident", "owner", "compliance"),
+    ],
+)
+def test_incident_form_autocompletes(client_admin, model_name, field_name, term):
+    r = client_admin.get(
+        "/admin/autocomplete/",
+        {"app_label": "breaches", "model_name": model_name, "field_name": field_name, "term": term},
+    )
+    assert r.status_code == 200, r.content[:500]
+    assert r.json()["results"], r.content[:500]
