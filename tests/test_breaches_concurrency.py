@@ -9,15 +9,22 @@ service did not lock, the second would never block and the test fails.
 
 These tests need real concurrent transactions. CI runs them on PostgreSQL (nothing is
 skipped there); on SQLite, whose test database is an in-memory shared cache without row
-locks, they are skipped with that reason, and only there.
+locks, they are skipped with that reason, and only there. The embedded default (a file
+SQLite database, writers serialised by IMMEDIATE transactions) is raced in a
+subprocess on every database by the last test.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.db import connection, connections
@@ -30,16 +37,28 @@ from suppliers.choices import Role
 
 from .factories import IncidentFactory, NDAFactory, PenaltyFactory, SupplierFactory, UserFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
 WAIT_SECONDS = 15
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def _postgres_only():
     if connection.vendor == "sqlite":
-        pytest.skip("row-lock races need PostgreSQL; SQLite has no row locks (CI runs PG)")
+        pytest.skip(
+            "row-lock races need PostgreSQL; the SQLite test database is an in-memory shared "
+            "cache without row locks (CI runs PostgreSQL; the embedded file database is "
+            "raced by test_embedded_sqlite_serialises_racing_writers)"
+        )
     assert connection.vendor == "postgresql", connection.vendor
+
+
+def postgres_race(test):
+    for mark in (
+        pytest.mark.postgres,
+        pytest.mark.django_db(transaction=True),
+        pytest.mark.usefixtures("_postgres_only"),
+    ):
+        test = mark(test)
+    return test
 
 
 class HeldAfterLock:
@@ -121,6 +140,7 @@ def seed_case():
     return tier1, sub, nda
 
 
+@postgres_race
 def test_racing_confirmations_one_wins_one_is_refused(monkeypatch, seed_case):
     tier1, sub, nda = seed_case
     lead = UserFactory(role=Role.COMPLIANCE)
@@ -150,6 +170,7 @@ def test_racing_confirmations_one_wins_one_is_refused(monkeypatch, seed_case):
     assert IncidentEvent.objects.filter(incident=incident, kind="transition").count() == 1
 
 
+@postgres_race
 def test_racing_different_transitions_of_the_same_incident(monkeypatch, seed_case):
     tier1, sub, nda = seed_case
     lead = UserFactory(role=Role.COMPLIANCE)
@@ -175,6 +196,7 @@ def test_racing_different_transitions_of_the_same_incident(monkeypatch, seed_cas
     assert not incident.rectification_plans.exists()
 
 
+@postgres_race
 def test_racing_payments_that_together_would_overpay(monkeypatch, seed_case):
     tier1, sub, nda = seed_case
     clerk = UserFactory(role=Role.COMPLIANCE)
@@ -208,6 +230,7 @@ def test_racing_payments_that_together_would_overpay(monkeypatch, seed_case):
     assert list(Payment.objects.values_list("reference", flat=True)) == ["W-1"]
 
 
+@postgres_race
 def test_racing_payments_that_together_settle_it_exactly(monkeypatch, seed_case):
     tier1, sub, nda = seed_case
     clerk = UserFactory(role=Role.COMPLIANCE)
@@ -233,6 +256,7 @@ def test_racing_payments_that_together_settle_it_exactly(monkeypatch, seed_case)
     assert (penalty.paid_amount, penalty.status) == (Decimal("100.00"), PenaltyStatus.PAID)
 
 
+@postgres_race
 def test_concurrent_incident_creation_numbers_without_duplicates(seed_case):
     _, sub, _ = seed_case
     lead = UserFactory(role=Role.COMPLIANCE)
@@ -256,3 +280,38 @@ def test_concurrent_incident_creation_numbers_without_duplicates(seed_case):
     assert sorted(o for _, o in outcomes) == ["ok"] * 4, outcomes
     references = list(Incident.objects.values_list("reference", flat=True))
     assert len(set(references)) == 4, references
+
+
+def test_embedded_sqlite_serialises_racing_writers(tmp_path):
+    """`make run` serves web, worker and beat from one SQLite file: two writers racing
+    the same confirmation or overpaying payments end with one success and one refusal
+    there too (tests/sqlite_race.py, run against a fresh file database)."""
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'race.sqlite3'}",
+        "DJANGO_DEBUG": "1",
+        "DJANGO_TESTING": "0",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.sqlite_race"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(done.stdout.strip().splitlines()[-1])
+    assert results["confirm"]["first"] == "ok", results
+    assert results["confirm"]["second"].startswith("TransitionNotAllowed"), results
+    assert results["confirm_state"] == {
+        "status": "confirmed",
+        "penalties": 1,
+        "plans": 1,
+        "transition_events": 1,
+    }, results
+    assert results["pay"]["first"] == "ok", results
+    assert "exceed" in results["pay"]["second"], results
+    assert results["pay_state"] == {"paid_amount": "60.00", "status": "issued", "payments": 1}
