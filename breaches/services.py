@@ -226,6 +226,10 @@ def incident_update(
         raise TransitionNotAllowed(
             f"The source, dates and assets of a {incident.status} incident cannot change."
         )
+    owner = fields.get("owner")
+    if owner is not None and owner.role not in (Role.ADMIN, Role.COMPLIANCE):
+        # As on creation: reminders escalate to the owner, who must be compliance staff.
+        raise ValidationError({"owner": "The owner must be a compliance staff member."})
     for name, value in fields.items():
         setattr(incident, name, value)
     if liability_facts and not incident.liability_overridden:

@@ -170,6 +170,31 @@ def test_incident_update_reresolves_liability_until_confirmed(
     assert incident.occurred_on == date(2025, 1, 22)
 
 
+def test_incident_owner_stays_compliance_staff(
+    compliance_user, second_compliance_user, auditor_user, supplier_user, liable_incident
+):
+    incident = liable_incident()
+    for owner in (auditor_user, supplier_user):
+        with pytest.raises(ValidationError):
+            services.incident_update(actor=compliance_user, incident=incident, owner=owner)
+    incident.refresh_from_db()
+    assert incident.owner is None
+    assert _events(incident) == 0
+    services.incident_update(actor=compliance_user, incident=incident, owner=second_compliance_user)
+    incident.refresh_from_db()
+    assert incident.owner == second_compliance_user
+
+
+@pytest.mark.parametrize("role", [Role.AUDITOR, Role.SUPPLIER])
+def test_incident_update_refused_for_readers_and_suppliers(role, tier1, liable_incident):
+    actor = UserFactory(role=role, supplier=tier1 if role == Role.SUPPLIER else None)
+    incident = liable_incident()
+    with pytest.raises(PermissionDenied):
+        services.incident_update(actor=actor, incident=incident, title="Edited")
+    incident.refresh_from_db()
+    assert incident.title != "Edited"
+
+
 def test_liability_override_needs_a_reason_and_is_frozen_after_confirmation(
     compliance_user, liable_incident, other_supplier
 ):
