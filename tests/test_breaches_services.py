@@ -965,3 +965,89 @@ def test_sub_vendor_users_are_not_the_liable_party(plan_in, subvendor):
     plan = plan_in(PlanStatus.REQUESTED)
     with pytest.raises(PermissionDenied):
         services.plan_transition(actor=sub_user, plan=plan, to="submitted")
+
+
+# --- Edits around the workflows --------------------------------------------------------
+
+
+def test_plan_update_rules(plan_in, supplier_user, compliance_user):
+    plan = plan_in(PlanStatus.REQUESTED)
+    with pytest.raises(PermissionDenied):
+        services.plan_update(actor=supplier_user, plan=plan, due_on=plan.due_on + timedelta(1))
+    services.plan_update(actor=supplier_user, plan=plan, summary="Revised")
+    later = plan.due_on + timedelta(days=14)
+    plan = services.plan_update(actor=compliance_user, plan=plan, due_on=later)
+    assert (plan.summary, plan.due_on) == ("Revised", later)
+    approved = plan_in(PlanStatus.APPROVED)
+    with pytest.raises(TransitionNotAllowed):
+        services.plan_update(actor=supplier_user, plan=approved, summary="Too late")
+    approved.refresh_from_db()
+    assert approved.summary == "Tighten downstream security"
+
+
+def test_action_update_and_delete_rules(plan_in, supplier_user):
+    drafting = plan_in(PlanStatus.REQUESTED)
+    action = drafting.actions.get()
+    services.action_update(actor=supplier_user, action=action, description="Reworded")
+    with pytest.raises(ValidationError):
+        services.action_update(actor=supplier_user, action=action, status="done")
+    approved = plan_in(PlanStatus.APPROVED)
+    fixed = ActionFactory(plan=approved)
+    with pytest.raises(TransitionNotAllowed):
+        services.action_update(actor=supplier_user, action=fixed, due_on=date(2099, 1, 1))
+    services.action_update(actor=supplier_user, action=fixed, evidence_note="Progress: 50%")
+    with pytest.raises(TransitionNotAllowed):
+        services.action_delete(actor=supplier_user, action=fixed)
+    services.action_delete(actor=supplier_user, action=action)
+    assert not RectificationAction.objects.filter(pk=action.pk).exists()
+    fixed.refresh_from_db()
+    assert (fixed.evidence_note, fixed.status) == ("Progress: 50%", ActionStatus.OPEN)
+
+
+def test_penalty_create_by_hand(compliance_user, liable_incident, tier1):
+    reported = liable_incident()
+    with pytest.raises(TransitionNotAllowed):
+        services.penalty_create(
+            actor=compliance_user, incident=reported, amount="10.00", currency="CNY"
+        )
+    confirmed = liable_incident(IncidentStatus.CONFIRMED)
+    penalty = services.penalty_create(
+        actor=compliance_user, incident=confirmed, amount="10.00", currency="usd", today=TODAY
+    )
+    assert (penalty.supplier, penalty.amount, penalty.currency) == (tier1, Decimal("10.00"), "USD")
+    assert penalty.proposed_on == TODAY
+    with pytest.raises(ValidationError):
+        services.penalty_create(
+            actor=compliance_user, incident=confirmed, amount="10.00", currency="XYZ"
+        )
+    assert confirmed.penalties.count() == 1
+
+
+def test_reporting_a_fingerprint_records_it_on_the_timeline(compliance_user, liable_incident):
+    incident = liable_incident()
+    with pytest.raises(ValidationError):
+        services.incident_report_fingerprint(
+            actor=compliance_user, incident=incident, fingerprint=" "
+        )
+    incident = services.incident_report_fingerprint(
+        actor=compliance_user, incident=incident, fingerprint=" ABCDEF0123456789ABCDEF0123456789 "
+    )
+    assert incident.leak_fingerprint == "abcdef0123456789abcdef0123456789"
+    assert incident.events.get().kind == EventKind.FINGERPRINT
+
+
+def test_evidence_size_limits(liable_incident, compliance_user, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.EVIDENCE_MAX_BYTES = 64
+    incident = liable_incident()
+    for content in (b"", b"%PDF-1.4\n" + b"x" * 100):
+        with pytest.raises(ValidationError):
+            services.incident_add_evidence(
+                actor=compliance_user,
+                incident=incident,
+                upload=SimpleUploadedFile("x.pdf", content),
+            )
+    assert not incident.evidence.exists()
+    assert _events(incident) == 0
