@@ -31,7 +31,7 @@ from django.db import connection, connections
 
 from breaches import services
 from breaches.choices import IncidentStatus, PenaltyStatus
-from breaches.models import Incident, IncidentEvent, Payment, Penalty
+from breaches.models import Incident, IncidentEvent, Payment, Penalty, RectificationPlan
 from config.exceptions import TransitionNotAllowed
 from suppliers.choices import Role
 
@@ -194,6 +194,60 @@ def test_racing_different_transitions_of_the_same_incident(monkeypatch, seed_cas
     assert incident.status == IncidentStatus.DISMISSED
     assert not incident.penalties.exists()
     assert not incident.rectification_plans.exists()
+
+
+@postgres_race
+def test_racing_penalty_issue_and_waiver(monkeypatch, seed_case):
+    tier1, sub, nda = seed_case
+    issuer = UserFactory(role=Role.COMPLIANCE)
+    waiver = UserFactory(role=Role.COMPLIANCE)
+    incident = IncidentFactory(
+        status=IncidentStatus.CONFIRMED, source_supplier=sub, responsible_supplier=tier1, nda=nda
+    )
+    penalty = PenaltyFactory(incident=incident, supplier=tier1)
+    hold = HeldAfterLock(monkeypatch, services, "_refuse_unless_allowed")
+
+    def move(actor, to):
+        return lambda: services.penalty_transition(
+            actor=actor, penalty=Penalty(pk=penalty.pk), to=to
+        )
+
+    outcomes = _race(hold, move(waiver, PenaltyStatus.WAIVED), move(issuer, PenaltyStatus.ISSUED))
+    assert outcomes["first"] == "ok", outcomes
+    assert isinstance(outcomes["second"], TransitionNotAllowed), outcomes
+    penalty.refresh_from_db()
+    assert (penalty.status, penalty.issued_by) == (PenaltyStatus.WAIVED, None)
+    assert IncidentEvent.objects.filter(penalty=penalty).count() == 1
+
+
+@postgres_race
+def test_racing_plan_approval_and_change_request(monkeypatch, seed_case):
+    from breaches.choices import PlanStatus
+
+    from .factories import PlanFactory
+
+    tier1, sub, nda = seed_case
+    reviewer = UserFactory(role=Role.COMPLIANCE)
+    other = UserFactory(role=Role.COMPLIANCE)
+    incident = IncidentFactory(
+        status=IncidentStatus.CONFIRMED, source_supplier=sub, responsible_supplier=tier1, nda=nda
+    )
+    plan = PlanFactory(incident=incident, supplier=tier1, status=PlanStatus.SUBMITTED)
+    hold = HeldAfterLock(monkeypatch, services, "_refuse_unless_allowed")
+
+    def move(actor, to):
+        return lambda: services.plan_transition(
+            actor=actor, plan=RectificationPlan(pk=plan.pk), to=to, note="Add an audit."
+        )
+
+    outcomes = _race(
+        hold, move(reviewer, PlanStatus.APPROVED), move(other, PlanStatus.CHANGES_REQUESTED)
+    )
+    assert outcomes["first"] == "ok", outcomes
+    assert isinstance(outcomes["second"], TransitionNotAllowed), outcomes
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.APPROVED
+    assert plan.changes_requested_reason == ""
 
 
 @postgres_race
