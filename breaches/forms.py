@@ -24,7 +24,9 @@ class IncidentForm(forms.Form):
         help_text="Who actually leaked; the liable supplier is resolved from it.",
     )
     assets = forms.ModelMultipleChoiceField(
-        queryset=None, required=False, help_text="The confidential assets that leaked."
+        queryset=None,
+        required=False,
+        help_text="The confidential assets that leaked (Ctrl or Cmd picks several).",
     )
     occurred_on = forms.DateField(widget=DATE_WIDGET)
     discovered_on = forms.DateField(widget=DATE_WIDGET)
