@@ -8,8 +8,8 @@ from django import forms
 from django.utils import timezone
 
 from breaches.choices import Channel, Severity
-from suppliers.models import Supplier
-from suppliers.selectors import assets_visible_to, suppliers_visible_to
+from suppliers.models import NDA, Supplier
+from suppliers.selectors import assets_visible_to, ndas_visible_to, suppliers_visible_to
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -110,3 +110,27 @@ class ActionCompleteForm(forms.Form):
         label="Evidence note",
         help_text="What shows the action is done.",
     )
+
+
+class LiabilityForm(forms.Form):
+    """Staff override of the liability rule (before confirmation), with a reason."""
+
+    responsible_supplier = forms.ModelChoiceField(
+        queryset=Supplier.objects.none(), required=False, empty_label="Nobody"
+    )
+    nda = forms.ModelChoiceField(
+        queryset=NDA.objects.none(),
+        required=False,
+        label="NDA",
+        empty_label="None",
+        help_text="Must belong to the responsible supplier.",
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["responsible_supplier"].queryset = suppliers_visible_to(user).order_by("name")
+        self.fields["nda"].queryset = (
+            ndas_visible_to(user).select_related("supplier").order_by("reference")
+        )
+        self.fields["nda"].label_from_instance = lambda nda: f"{nda.reference} ({nda.supplier})"

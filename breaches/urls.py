@@ -19,6 +19,7 @@ urlpatterns = [
         views.evidence_download,
         name="evidence-download",
     ),
+    path("incidents/<int:pk>/liability/", views.incident_set_liability, name="incident-liability"),
     path("incidents/<int:pk>/notes/", views.incident_add_note, name="incident-note"),
     path(
         "incidents/<int:pk>/fingerprint/",

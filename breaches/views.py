@@ -49,6 +49,7 @@ from breaches.forms import (
     EvidenceForm,
     FingerprintForm,
     IncidentForm,
+    LiabilityForm,
     NoteForm,
     PaymentForm,
     PlanSummaryForm,
@@ -434,6 +435,16 @@ def _incident_context(request: HttpRequest, incident: Incident, **overrides) -> 
         "fingerprint_form": FingerprintForm(initial={"fingerprint": fingerprint})
         if user.can_write
         else None,
+        "liability_form": LiabilityForm(
+            user=user,
+            initial={
+                "responsible_supplier": incident.responsible_supplier_id,
+                "nda": incident.nda_id,
+            },
+        )
+        if user.can_write
+        and incident.status in (IncidentStatus.REPORTED, IncidentStatus.INVESTIGATING)
+        else None,
         "show_suspects": user.is_buyer_staff,
         "fingerprint": fingerprint,
     }
@@ -563,6 +574,36 @@ def incident_report_fingerprint(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Fingerprint recorded; its disclosure is the prime suspect.")
             return redirect("breaches:incident-detail", pk=incident.pk)
     context = _incident_context(request, incident, fingerprint_form=form)
+    return render(request, "breaches/incident_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def incident_set_liability(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff decide liability by hand (no NDA coverage, or the rule does not fit)."""
+    incident = _scoped_incident(request, pk)
+    if not request.user.can_write:
+        raise PermissionDenied("Only compliance staff decide liability.")
+    form = LiabilityForm(request.POST, user=request.user)
+    detail_url = reverse("breaches:incident-detail", args=[incident.pk])
+    if form.is_valid():
+        try:
+            incident = services.incident_set_liability(
+                actor=request.user, incident=incident, **form.cleaned_data
+            )
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            return redirect_back(request, detail_url)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Liability set to {incident.responsible_supplier or 'nobody'}"
+                f"{f' under {incident.nda}' if incident.nda else ''}.",
+            )
+            return redirect(detail_url)
+    context = _incident_context(request, incident, liability_form=form)
     return render(request, "breaches/incident_detail.html", context, status=400)
 
 
