@@ -91,6 +91,13 @@ class PaymentForm(forms.Form):
     reference = forms.CharField(max_length=100, required=False, label="Payment reference")
 
 
+class PenaltyEditForm(forms.Form):
+    """The amount while proposed or disputed, and the due date."""
+
+    amount = forms.DecimalField(max_digits=16, decimal_places=2, min_value=Decimal("0.01"))
+    due_on = forms.DateField(widget=DATE_WIDGET, required=False)
+
+
 class PlanSummaryForm(forms.Form):
     summary = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),

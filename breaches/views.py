@@ -34,6 +34,7 @@ from breaches.allowed import (
     escalation_level,
 )
 from breaches.choices import (
+    AMOUNT_EDITABLE_PENALTY_STATUSES,
     OPEN_INCIDENT_STATUSES,
     PLAN_AWAITING_SUPPLIER,
     ActionStatus,
@@ -52,6 +53,7 @@ from breaches.forms import (
     LiabilityForm,
     NoteForm,
     PaymentForm,
+    PenaltyEditForm,
     PlanSummaryForm,
     TransitionForm,
 )
@@ -650,6 +652,9 @@ def _penalty_context(request: HttpRequest, penalty: Penalty, **overrides) -> dic
             amount_for=(PenaltyStatus.ISSUED,) if penalty.status == PenaltyStatus.DISPUTED else (),
         ),
         "payment_form": PaymentForm() if can_record_payment(user, penalty) else None,
+        "edit_form": PenaltyEditForm(initial={"amount": penalty.amount, "due_on": penalty.due_on})
+        if user.can_write and penalty.status in AMOUNT_EDITABLE_PENALTY_STATUSES
+        else None,
         "can_acknowledge": can_acknowledge_penalty(user, penalty),
         "events": penalty.events.select_related("actor"),
         "incident_visible": incidents_visible_to(user).filter(pk=penalty.incident_id).exists(),
@@ -727,6 +732,32 @@ def penalty_record_payment(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, text)
             return redirect(detail_url)
     context = _penalty_context(request, penalty, payment_form=form)
+    return render(request, "breaches/penalty_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def penalty_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    penalty = _scoped_penalty(request, pk)
+    form = PenaltyEditForm(request.POST)
+    detail_url = reverse("breaches:penalty-detail", args=[penalty.pk])
+    if form.is_valid():
+        try:
+            penalty = services.penalty_update(
+                actor=request.user,
+                penalty=penalty,
+                amount=form.cleaned_data["amount"],
+                due_on=form.cleaned_data["due_on"],
+            )
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            return redirect_back(request, detail_url)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Penalty set to {penalty.amount} {penalty.currency}.")
+            return redirect(detail_url)
+    context = _penalty_context(request, penalty, edit_form=form)
     return render(request, "breaches/penalty_detail.html", context, status=400)
 
 
