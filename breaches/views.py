@@ -201,19 +201,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     incidents = incidents_visible_to(user)
 
-    status_counts = dict(
-        incidents.order_by().values("status").annotate(n=Count("id")).values_list("status", "n")
-    )
+    # One scan gives both panels: counts by (status, severity), at most 6 x 4 rows.
+    status_counts: dict[str, int] = {}
+    severity_counts: dict[str, int] = {}
+    for status, severity, n in (
+        incidents.order_by().values_list("status", "severity").annotate(n=Count("id"))
+    ):
+        status_counts[status] = status_counts.get(status, 0) + n
+        if status in OPEN_INCIDENT_STATUSES:
+            severity_counts[severity] = severity_counts.get(severity, 0) + n
     by_status = [
         (value, label, status_counts.get(value, 0)) for value, label in IncidentStatus.choices
     ]
-    severity_counts = dict(
-        incidents.filter(status__in=OPEN_INCIDENT_STATUSES)
-        .order_by()
-        .values_list("severity")
-        .annotate(n=Count("id"))
-        .values_list("severity", "n")
-    )
     by_severity = [
         (value, label, severity_counts.get(value, 0)) for value, label in reversed(Severity.choices)
     ]
