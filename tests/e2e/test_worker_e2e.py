@@ -112,7 +112,7 @@ def _django(code: str, env: dict[str, str]):
     """Run `code` in a fresh Django process; it prints one JSON line as its answer."""
     script = "import json\nimport django\ndjango.setup()\n" + textwrap.dedent(code)
     # The script is this module's own constant text, not outside input.
-    proc = subprocess.run(  # noqa: S603
+    proc = subprocess.run(
         [sys.executable, "-c", script],
         cwd=BASE_DIR,
         env=env,
@@ -206,7 +206,7 @@ def test_worker_runs_the_beat_sweep_and_mails_exactly_once(redis_broker, worker_
     sweep = settings.CELERY_BEAT_SCHEDULE["reminder-sweep"]
 
     with log.open("wb") as log_file:
-        worker = subprocess.Popen(  # noqa: S603 (fixed argv: our interpreter, celery)
+        worker = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
