@@ -5,6 +5,7 @@ evidence, payments and reminders are read-only records."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
 from suppliers.admin import HistoryAdmin, ServiceAdminMixin, changed_fields, copy_saved
@@ -263,8 +264,19 @@ class PaymentInline(ReadOnlyInline):
     show_change_link = False
 
 
+class PenaltyAdminForm(forms.ModelForm):
+    class Meta:
+        model = Penalty
+        fields = ["amount", "currency", "due_on"]
+
+    def clean_currency(self):
+        # Normalised before the ISO 4217 check, as penalty_update does.
+        return (self.cleaned_data.get("currency") or "").strip().upper()
+
+
 @admin.register(Penalty)
 class PenaltyAdmin(HistoryAdmin):
+    form = PenaltyAdminForm
     list_display = [
         "incident",
         "supplier",

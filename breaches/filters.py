@@ -32,11 +32,11 @@ def visible_suppliers(request):
 
 class IncidentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    status = django_filters.ChoiceFilter(choices=IncidentStatus.choices)
-    severity = django_filters.ChoiceFilter(choices=Severity.choices)
-    channel = django_filters.ChoiceFilter(choices=Channel.choices)
+    status = django_filters.ChoiceFilter(empty_label="Any", choices=IncidentStatus.choices)
+    severity = django_filters.ChoiceFilter(empty_label="Any", choices=Severity.choices)
+    channel = django_filters.ChoiceFilter(empty_label="Any", choices=Channel.choices)
     supplier = django_filters.ModelChoiceFilter(
-        queryset=visible_suppliers, method="by_supplier", label="Supplier (source or liable)"
+        empty_label="Any", queryset=visible_suppliers, method="by_supplier", label="Supplier"
     )
     occurred_after = django_filters.DateFilter(
         field_name="occurred_on", lookup_expr="gte", label="Occurred from", widget=DATE_INPUT
@@ -60,9 +60,11 @@ class IncidentFilter(django_filters.FilterSet):
 
 
 class PenaltyFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=PenaltyStatus.choices)
-    currency = django_filters.ChoiceFilter(choices=[(c, c) for c in sorted(CURRENCY_CODES)])
-    supplier = django_filters.ModelChoiceFilter(queryset=visible_suppliers)
+    status = django_filters.ChoiceFilter(empty_label="Any", choices=PenaltyStatus.choices)
+    currency = django_filters.ChoiceFilter(
+        empty_label="Any", choices=[(c, c) for c in sorted(CURRENCY_CODES)]
+    )
+    supplier = django_filters.ModelChoiceFilter(empty_label="Any", queryset=visible_suppliers)
 
     class Meta:
         model = Penalty
@@ -70,8 +72,8 @@ class PenaltyFilter(django_filters.FilterSet):
 
 
 class PlanFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=PlanStatus.choices)
-    supplier = django_filters.ModelChoiceFilter(queryset=visible_suppliers)
+    status = django_filters.ChoiceFilter(empty_label="Any", choices=PlanStatus.choices)
+    supplier = django_filters.ModelChoiceFilter(empty_label="Any", queryset=visible_suppliers)
     overdue = django_filters.BooleanFilter(
         method="only_overdue",
         label="Overdue",
@@ -89,9 +91,13 @@ class PlanFilter(django_filters.FilterSet):
 
 
 class ReminderFilter(django_filters.FilterSet):
-    state = django_filters.ChoiceFilter(choices=DeliveryState.choices, label="Delivery")
-    kind = django_filters.ChoiceFilter(choices=ReminderKind.choices)
-    level = django_filters.ChoiceFilter(choices=[(1, "Level 1"), (2, "Level 2"), (3, "Level 3")])
+    state = django_filters.ChoiceFilter(
+        empty_label="Any", choices=DeliveryState.choices, label="Delivery"
+    )
+    kind = django_filters.ChoiceFilter(empty_label="Any", choices=ReminderKind.choices)
+    level = django_filters.ChoiceFilter(
+        empty_label="Any", choices=[(1, "Level 1"), (2, "Level 2"), (3, "Level 3")]
+    )
 
     class Meta:
         model = Reminder

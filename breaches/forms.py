@@ -8,8 +8,8 @@ from django import forms
 from django.utils import timezone
 
 from breaches.choices import Channel, Severity
-from suppliers.models import Supplier
-from suppliers.selectors import assets_visible_to, suppliers_visible_to
+from suppliers.models import NDA, Supplier
+from suppliers.selectors import assets_visible_to, ndas_visible_to, suppliers_visible_to
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -24,7 +24,9 @@ class IncidentForm(forms.Form):
         help_text="Who actually leaked; the liable supplier is resolved from it.",
     )
     assets = forms.ModelMultipleChoiceField(
-        queryset=None, required=False, help_text="The confidential assets that leaked."
+        queryset=None,
+        required=False,
+        help_text="The confidential assets that leaked (Ctrl or Cmd picks several).",
     )
     occurred_on = forms.DateField(widget=DATE_WIDGET)
     discovered_on = forms.DateField(widget=DATE_WIDGET)
@@ -89,6 +91,13 @@ class PaymentForm(forms.Form):
     reference = forms.CharField(max_length=100, required=False, label="Payment reference")
 
 
+class PenaltyEditForm(forms.Form):
+    """The amount while proposed or disputed, and the due date."""
+
+    amount = forms.DecimalField(max_digits=16, decimal_places=2, min_value=Decimal("0.01"))
+    due_on = forms.DateField(widget=DATE_WIDGET, required=False)
+
+
 class PlanSummaryForm(forms.Form):
     summary = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -108,3 +117,27 @@ class ActionCompleteForm(forms.Form):
         label="Evidence note",
         help_text="What shows the action is done.",
     )
+
+
+class LiabilityForm(forms.Form):
+    """Staff override of the liability rule (before confirmation), with a reason."""
+
+    responsible_supplier = forms.ModelChoiceField(
+        queryset=Supplier.objects.none(), required=False, empty_label="Nobody"
+    )
+    nda = forms.ModelChoiceField(
+        queryset=NDA.objects.none(),
+        required=False,
+        label="NDA",
+        empty_label="None",
+        help_text="Must belong to the responsible supplier.",
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["responsible_supplier"].queryset = suppliers_visible_to(user).order_by("name")
+        self.fields["nda"].queryset = (
+            ndas_visible_to(user).select_related("supplier").order_by("reference")
+        )
+        self.fields["nda"].label_from_instance = lambda nda: f"{nda.reference} ({nda.supplier})"

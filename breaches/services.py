@@ -226,6 +226,10 @@ def incident_update(
         raise TransitionNotAllowed(
             f"The source, dates and assets of a {incident.status} incident cannot change."
         )
+    owner = fields.get("owner")
+    if owner is not None and owner.role not in (Role.ADMIN, Role.COMPLIANCE):
+        # As on creation: reminders escalate to the owner, who must be compliance staff.
+        raise ValidationError({"owner": "The owner must be a compliance staff member."})
     for name, value in fields.items():
         setattr(incident, name, value)
     if liability_facts and not incident.liability_overridden:
@@ -279,12 +283,18 @@ class ConfirmationResult:
     plan: RectificationPlan
 
 
-def _confirm(incident: Incident, actor: User, today: date) -> ConfirmationResult:
+def _check_confirmable(incident: Incident) -> None:
+    # Checked before the status is set, so the refusal is this clear 409 rather than the
+    # model's constraint message.
     if incident.responsible_supplier_id is None:
         raise TransitionNotAllowed(
             "Confirming needs a responsible supplier: no NDA covers the source, so staff "
             "must decide liability first."
         )
+
+
+def _confirm(incident: Incident, actor: User, today: date) -> ConfirmationResult:
+    _check_confirmable(incident)
     nda = incident.nda
     penalty = None
     if nda is not None:
@@ -346,6 +356,8 @@ def incident_transition(
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     current = incident.status
     _refuse_unless_allowed(current, to, INCIDENT_TRANSITIONS, "incident")
+    if to == IncidentStatus.CONFIRMED:
+        _check_confirmable(incident)
     if to == IncidentStatus.CLOSED:
         _check_closable(incident)
     incident.status = to
@@ -684,10 +696,12 @@ def penalty_record_payment(
         recorded_by=actor,
     )
     _save(payment)
-    # A conditional update: even a writer that slipped past the lock cannot overpay.
+    # A conditional update: even a writer that slipped past the lock cannot overpay. The
+    # sum is made in Decimal here, not in SQL: SQLite adds NUMERIC columns as floats
+    # (0.10 + 0.20 != 0.30 there), which broke exactness and the equality guard.
     updated = Penalty.objects.filter(
         pk=penalty.pk, paid_amount=penalty.paid_amount, status=PenaltyStatus.ISSUED
-    ).update(paid_amount=models.F("paid_amount") + value)
+    ).update(paid_amount=penalty.paid_amount + value)
     if updated != 1:
         raise TransitionNotAllowed("The penalty changed meanwhile; try again.")
     penalty.refresh_from_db()

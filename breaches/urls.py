@@ -19,6 +19,7 @@ urlpatterns = [
         views.evidence_download,
         name="evidence-download",
     ),
+    path("incidents/<int:pk>/liability/", views.incident_set_liability, name="incident-liability"),
     path("incidents/<int:pk>/notes/", views.incident_add_note, name="incident-note"),
     path(
         "incidents/<int:pk>/fingerprint/",
@@ -28,6 +29,7 @@ urlpatterns = [
     path("penalties/", views.penalty_list, name="penalty-list"),
     path("penalties/<int:pk>/", views.penalty_detail, name="penalty-detail"),
     path("penalties/<int:pk>/transition/", views.penalty_transition, name="penalty-transition"),
+    path("penalties/<int:pk>/edit/", views.penalty_edit, name="penalty-edit"),
     path("penalties/<int:pk>/payments/", views.penalty_record_payment, name="penalty-payment"),
     path("penalties/<int:pk>/acknowledge/", views.penalty_acknowledge, name="penalty-acknowledge"),
     path("plans/", views.plan_list, name="plan-list"),

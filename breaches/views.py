@@ -34,6 +34,7 @@ from breaches.allowed import (
     escalation_level,
 )
 from breaches.choices import (
+    AMOUNT_EDITABLE_PENALTY_STATUSES,
     OPEN_INCIDENT_STATUSES,
     PLAN_AWAITING_SUPPLIER,
     ActionStatus,
@@ -49,8 +50,10 @@ from breaches.forms import (
     EvidenceForm,
     FingerprintForm,
     IncidentForm,
+    LiabilityForm,
     NoteForm,
     PaymentForm,
+    PenaltyEditForm,
     PlanSummaryForm,
     TransitionForm,
 )
@@ -194,16 +197,16 @@ def _penalties_by_supplier_chart(penalties) -> dict:
 def _dashboard_aggregates(user, today: date) -> dict:
     """The dashboard's whole-scope figures (counts, money, charts): plain data, cached."""
     incidents = incidents_visible_to(user)
-    status_counts = dict(
-        incidents.order_by().values("status").annotate(n=Count("id")).values_list("status", "n")
-    )
-    severity_counts = dict(
-        incidents.filter(status__in=OPEN_INCIDENT_STATUSES)
-        .order_by()
-        .values_list("severity")
-        .annotate(n=Count("id"))
-        .values_list("severity", "n")
-    )
+
+    # One scan gives both panels: counts by (status, severity), at most 6 x 4 rows.
+    status_counts: dict[str, int] = {}
+    severity_counts: dict[str, int] = {}
+    for status, severity, n in (
+        incidents.order_by().values_list("status", "severity").annotate(n=Count("id"))
+    ):
+        status_counts[status] = status_counts.get(status, 0) + n
+        if status in OPEN_INCIDENT_STATUSES:
+            severity_counts[severity] = severity_counts.get(severity, 0) + n
     penalties = penalties_visible_to(user)
     money = list(
         penalties.order_by()
@@ -456,6 +459,16 @@ def _incident_context(request: HttpRequest, incident: Incident, **overrides) -> 
         "fingerprint_form": FingerprintForm(initial={"fingerprint": fingerprint})
         if user.can_write
         else None,
+        "liability_form": LiabilityForm(
+            user=user,
+            initial={
+                "responsible_supplier": incident.responsible_supplier_id,
+                "nda": incident.nda_id,
+            },
+        )
+        if user.can_write
+        and incident.status in (IncidentStatus.REPORTED, IncidentStatus.INVESTIGATING)
+        else None,
         "show_suspects": user.is_buyer_staff,
         "fingerprint": fingerprint,
     }
@@ -588,6 +601,36 @@ def incident_report_fingerprint(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "breaches/incident_detail.html", context, status=400)
 
 
+@login_required
+@require_POST
+def incident_set_liability(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff decide liability by hand (no NDA coverage, or the rule does not fit)."""
+    incident = _scoped_incident(request, pk)
+    if not request.user.can_write:
+        raise PermissionDenied("Only compliance staff decide liability.")
+    form = LiabilityForm(request.POST, user=request.user)
+    detail_url = reverse("breaches:incident-detail", args=[incident.pk])
+    if form.is_valid():
+        try:
+            incident = services.incident_set_liability(
+                actor=request.user, incident=incident, **form.cleaned_data
+            )
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            return redirect_back(request, detail_url)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Liability set to {incident.responsible_supplier or 'nobody'}"
+                f"{f' under {incident.nda}' if incident.nda else ''}.",
+            )
+            return redirect(detail_url)
+    context = _incident_context(request, incident, liability_form=form)
+    return render(request, "breaches/incident_detail.html", context, status=400)
+
+
 # --- Penalties -------------------------------------------------------------------------
 
 
@@ -631,6 +674,9 @@ def _penalty_context(request: HttpRequest, penalty: Penalty, **overrides) -> dic
             amount_for=(PenaltyStatus.ISSUED,) if penalty.status == PenaltyStatus.DISPUTED else (),
         ),
         "payment_form": PaymentForm() if can_record_payment(user, penalty) else None,
+        "edit_form": PenaltyEditForm(initial={"amount": penalty.amount, "due_on": penalty.due_on})
+        if user.can_write and penalty.status in AMOUNT_EDITABLE_PENALTY_STATUSES
+        else None,
         "can_acknowledge": can_acknowledge_penalty(user, penalty),
         "events": penalty.events.select_related("actor"),
         "incident_visible": incidents_visible_to(user).filter(pk=penalty.incident_id).exists(),
@@ -708,6 +754,32 @@ def penalty_record_payment(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, text)
             return redirect(detail_url)
     context = _penalty_context(request, penalty, payment_form=form)
+    return render(request, "breaches/penalty_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def penalty_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    penalty = _scoped_penalty(request, pk)
+    form = PenaltyEditForm(request.POST)
+    detail_url = reverse("breaches:penalty-detail", args=[penalty.pk])
+    if form.is_valid():
+        try:
+            penalty = services.penalty_update(
+                actor=request.user,
+                penalty=penalty,
+                amount=form.cleaned_data["amount"],
+                due_on=form.cleaned_data["due_on"],
+            )
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            return redirect_back(request, detail_url)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Penalty set to {penalty.amount} {penalty.currency}.")
+            return redirect(detail_url)
+    context = _penalty_context(request, penalty, edit_form=form)
     return render(request, "breaches/penalty_detail.html", context, status=400)
 
 

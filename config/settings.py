@@ -264,7 +264,23 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Retries back off well below the visibility timeout, so a task is never redelivered
     # while its first delivery is still being retried.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A broker that is down must not hang the request or sweep that enqueues: connect
+    # and socket timeouts bound it, and the sweep leaves the send for the next run.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": 5,
+        "socket_timeout": 10,
+    }
+# Publishing retries briefly, then gives up (kombu OperationalError); what was not
+# enqueued stays pending in the database and the next reminder sweep enqueues it.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True

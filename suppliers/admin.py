@@ -119,6 +119,16 @@ class SupplierAdminForm(forms.ModelForm):
         return cleaned
 
 
+class NDAAdminForm(forms.ModelForm):
+    class Meta:
+        model = NDA
+        fields = sorted(services.NDA_FIELDS)
+
+    def clean_penalty_currency(self):
+        # Normalised before the ISO 4217 check, as nda_create does.
+        return (self.cleaned_data.get("penalty_currency") or "").strip().upper()
+
+
 class ContactInline(admin.TabularInline):
     model = Contact
     extra = 0
@@ -127,6 +137,7 @@ class ContactInline(admin.TabularInline):
 
 class NDAInline(admin.TabularInline):
     model = NDA
+    form = NDAAdminForm
     extra = 0
     fields = [
         "reference",
@@ -238,6 +249,7 @@ class ContactAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
 @admin.register(NDA)
 class NDAAdmin(HistoryAdmin):
+    form = NDAAdminForm
     list_display = [
         "reference",
         "supplier",

@@ -9,8 +9,10 @@ from suppliers.models import Supplier
 
 class SupplierFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    status = django_filters.ChoiceFilter(choices=SupplierStatus.choices)
-    country = django_filters.ChoiceFilter(choices=[(c, c) for c in sorted(COUNTRY_CODES)])
+    status = django_filters.ChoiceFilter(empty_label="Any", choices=SupplierStatus.choices)
+    country = django_filters.ChoiceFilter(
+        empty_label="Any", choices=[(c, c) for c in sorted(COUNTRY_CODES)]
+    )
     tier = django_filters.NumberFilter(min_value=1, max_value=10)
 
     class Meta:

@@ -43,7 +43,9 @@ def test_every_model_of_the_apps_is_registered():
             assert model in admin.site._registry, model._meta.label
 
 
-@pytest.mark.parametrize(("model", "model_admin"), REGISTERED, ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    ("model", "model_admin"), REGISTERED, ids=[model._meta.label for model, _ in REGISTERED]
+)
 def test_every_admin_page_renders(client_admin, rf, model, model_admin):
     r = client_admin.get(_url(model, "changelist"))
     assert r.status_code == 200, r.content[:2000]
@@ -97,9 +99,10 @@ class _FormFields(HTMLParser):
             return
         name = a.get("name")
         if tag == "input" and name and a.get("type") not in ("submit", "button", "file"):
-            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+            checkable = a.get("type") in ("checkbox", "radio")
+            if checkable and "checked" not in a:
                 return
-            self.data.setdefault(name, []).append(a.get("value", "on"))
+            self.data.setdefault(name, []).append(a.get("value", "on" if checkable else ""))
         elif tag == "select" and name:
             self._select = name
             self.data.setdefault(name, [])
@@ -124,6 +127,15 @@ class _FormFields(HTMLParser):
             )
 
 
+def _errors(response) -> list[str]:
+    """The form errors of an admin page, for assertion messages."""
+    import re
+
+    return re.findall(
+        r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', response.content.decode(), re.S
+    ) or [response.content.decode()[:2000]]
+
+
 def _form_data(client, url: str) -> dict[str, list[str]]:
     r = client.get(url)
     assert r.status_code == 200, r.content[:2000]
@@ -137,7 +149,7 @@ def test_adding_a_supplier_goes_through_the_service(client_admin):
     data = _form_data(client_admin, _url(Supplier, "add"))
     data.update(name=["  Tianjin Tooling Works  "], country=["cn"], parent=[str(parent.pk)])
     r = client_admin.post(_url(Supplier, "add"), data)
-    assert r.status_code == 302, r.content[:3000]
+    assert r.status_code == 302, _errors(r)
     created = Supplier.objects.get(name="Tianjin Tooling Works")
     assert (created.country, created.parent, created.tier) == ("CN", parent, 2)
 
@@ -164,7 +176,7 @@ def test_status_cannot_be_set_through_the_change_form(client_admin):
     data["title"] = ["Press photo of MS11 seat trim samples (edited)"]
     events = incident.events.count()
     r = client_admin.post(url, data)
-    assert r.status_code == 302, r.content[:3000]
+    assert r.status_code == 302, _errors(r)
     incident.refresh_from_db()
     assert incident.status == "reported"
     assert incident.title.endswith("(edited)")
@@ -183,7 +195,7 @@ def test_adding_an_incident_resolves_liability_and_writes_the_timeline(client_ad
         source_supplier=[str(sub.pk)],
     )
     r = client_admin.post(_url(Incident, "add"), data)
-    assert r.status_code == 302, r.content[:3000]
+    assert r.status_code == 302, _errors(r)
     incident = Incident.objects.get(title="Second bumper leak")
     assert incident.reference.startswith("INC-")
     assert incident.responsible_supplier == sub.parent
@@ -256,3 +268,186 @@ def test_deleting_a_supplier_with_history_is_refused(client_admin):
     assert r.status_code == 200
     assert b"Refused" in r.content or b"Cannot delete" in r.content
     assert Supplier.objects.filter(pk=tier1.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("model_name", "field_name", "term"),
+    [
+        ("incident", "source_supplier", "Hebei"),
+        ("incident", "assets", "MS11"),
+        ("incident", "owner", "compliance"),
+    ],
+)
+def test_incident_form_autocompletes(client_admin, model_name, field_name, term):
+    r = client_admin.get(
+        "/admin/autocomplete/",
+        {"app_label": "breaches", "model_name": model_name, "field_name": field_name, "term": term},
+    )
+    assert r.status_code == 200, r.content[:500]
+    assert r.json()["results"], r.content[:500]
+
+
+def _post_form(client, url: str, **changes):
+    data = _form_data(client, url)
+    data.update({k: [v] if isinstance(v, str) else v for k, v in changes.items()})
+    return client.post(url, data)
+
+
+def test_adding_a_user_goes_through_user_create(client_admin):
+    tier1 = Supplier.objects.get(name="Beijing Molding Technology Co. Ltd")
+    r = _post_form(
+        client_admin,
+        _url(User, "add"),
+        username="bmt-legal",
+        password1="a-long-demo-passphrase",
+        password2="a-long-demo-passphrase",
+        role="supplier",
+        supplier=str(tier1.pk),
+        email="legal@bjmolding.example",
+    )
+    assert r.status_code == 302, _errors(r)
+    user = User.objects.get(username="bmt-legal")
+    assert (user.role, user.supplier, user.is_staff) == ("supplier", tier1, False)
+    assert user.check_password("a-long-demo-passphrase")
+
+
+def test_a_supplier_user_without_supplier_is_refused_in_the_form(client_admin):
+    r = _post_form(
+        client_admin,
+        _url(User, "add"),
+        username="orphan",
+        password1="a-long-demo-passphrase",
+        password2="a-long-demo-passphrase",
+        role="supplier",
+    )
+    assert r.status_code == 200, r.content[:500]
+    assert not User.objects.filter(username="orphan").exists()
+
+
+def test_adding_an_nda_normalises_through_the_service(client_admin):
+    from suppliers.models import NDA
+
+    supplier = Supplier.objects.get(name="Hebei Precision Mould Studio")
+    r = _post_form(
+        client_admin,
+        _url(NDA, "add"),
+        reference=" NDA-HEBEI-2025-001 ",
+        supplier=str(supplier.pk),
+        signed_on="2025-03-01",
+        effective_from="2025-03-01",
+        expires_on="2028-03-01",
+        penalty_amount="200000.00",
+        penalty_currency="cny",
+        rectification_days="30",
+        flow_down_required="on",
+    )
+    assert r.status_code == 302, _errors(r)
+    nda = NDA.objects.get(reference="NDA-HEBEI-2025-001")
+    assert (nda.supplier, nda.penalty_currency, nda.flow_down_required) == (supplier, "CNY", True)
+
+
+def test_an_nda_expiring_before_it_starts_is_refused_in_the_form(client_admin):
+    from suppliers.models import NDA
+
+    supplier = Supplier.objects.get(name="Hebei Precision Mould Studio")
+    count = NDA.objects.count()
+    r = _post_form(
+        client_admin,
+        _url(NDA, "add"),
+        reference="NDA-BAD",
+        supplier=str(supplier.pk),
+        signed_on="2025-03-01",
+        effective_from="2025-03-01",
+        expires_on="2025-02-01",
+        penalty_amount="1.00",
+        penalty_currency="CNY",
+        rectification_days="30",
+    )
+    assert r.status_code == 200, r.content[:500]
+    assert b"expire after" in r.content
+    assert NDA.objects.count() == count
+
+
+def test_adding_a_disclosure_generates_a_fingerprint(client_admin):
+    from suppliers.models import ConfidentialAsset, Disclosure
+
+    asset = ConfidentialAsset.objects.get(code="MS11-BUMPER-FR")
+    supplier = Supplier.objects.get(name="Stuttgart Lighting Systems GmbH")
+    r = _post_form(
+        client_admin,
+        _url(Disclosure, "add"),
+        asset=str(asset.pk),
+        supplier=str(supplier.pk),
+        nda=str(supplier.ndas.get().pk),
+        disclosed_on="2025-04-01",
+        version="v4",
+    )
+    assert r.status_code == 302, _errors(r)
+    disclosure = Disclosure.objects.get(supplier=supplier, asset=asset)
+    assert len(disclosure.fingerprint) == 32
+
+
+def test_a_disclosure_under_a_foreign_nda_is_refused_and_records_nothing(client_admin):
+    from suppliers.models import NDA, ConfidentialAsset, Disclosure
+
+    count = Disclosure.objects.count()
+    r = _post_form(
+        client_admin,
+        _url(Disclosure, "add"),
+        asset=str(ConfidentialAsset.objects.get(code="MS11-BUMPER-FR").pk),
+        supplier=str(Supplier.objects.get(name="Stuttgart Lighting Systems GmbH").pk),
+        nda=str(NDA.objects.get(reference="NDA-XM-2024-017").pk),
+        disclosed_on="2025-04-01",
+    )
+    assert r.status_code == 302
+    assert Disclosure.objects.count() == count
+    r = client_admin.get(r.url)
+    assert b"Refused" in r.content
+
+
+def test_changing_a_proposed_penalty_goes_through_penalty_update(client_admin):
+    penalty = Penalty.objects.get(status="proposed")
+    url = _url(Penalty, "change", penalty.pk)
+    r = _post_form(client_admin, url, amount="200000.00")
+    assert r.status_code == 302, _errors(r)
+    penalty.refresh_from_db()
+    assert penalty.amount == Decimal("200000.00")
+    assert IncidentEvent.objects.filter(penalty=penalty, message__contains="200000.00").exists()
+
+
+def test_changing_an_issued_penalty_amount_is_refused(client_admin):
+    penalty = Penalty.objects.get(status="issued")
+    r = _post_form(client_admin, _url(Penalty, "change", penalty.pk), amount="1.00")
+    assert r.status_code == 302
+    penalty.refresh_from_db()
+    assert penalty.amount == Decimal("1000000.00")
+
+
+def test_supplier_status_actions_use_the_service(client_admin):
+    supplier = Supplier.objects.get(name="Kunshan Fabric Cutting Workshop")
+    r = client_admin.post(
+        _url(Supplier, "changelist"),
+        {"action": "suspend", "_selected_action": [supplier.pk]},
+        follow=True,
+    )
+    assert r.status_code == 200
+    supplier.refresh_from_db()
+    assert supplier.status == "suspended"
+    assert supplier.history.first().history_user.username == "admin"
+
+
+def test_adding_an_action_to_an_approved_plan_by_staff(client_admin):
+    from breaches.models import RectificationAction, RectificationPlan
+
+    plan = RectificationPlan.objects.get(status="approved")
+    count = plan.actions.count()
+    r = _post_form(
+        client_admin,
+        _url(RectificationAction, "add"),
+        plan=str(plan.pk),
+        description="Quarterly downstream audit",
+        owner="Compliance",
+        due_on="2099-01-01",
+    )
+    assert r.status_code == 302, _errors(r)
+    assert plan.actions.count() == count + 1

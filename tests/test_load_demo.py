@@ -123,3 +123,12 @@ def test_print_logins_before_loading_creates_nothing():
     out = _load("--print-logins")
     assert "[not loaded]" in out, out
     assert User.objects.count() == 0
+
+
+def test_an_existing_account_of_a_demo_name_is_reused_untouched():
+    own = User.objects.create_superuser("admin", "me@example.com", "my-own-secret-passphrase")
+    _load()
+    own.refresh_from_db()
+    assert own.check_password("my-own-secret-passphrase")
+    assert own.email == "me@example.com"
+    assert Incident.objects.exists()

@@ -3,6 +3,7 @@ login required, 403 for roles that may see but not act, flash messages, form err
 next to their fields, and refusals that change nothing."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
@@ -616,3 +617,69 @@ def test_reminder_log_is_scoped(client, compliance_user, supplier_user, other_su
     assert b"b@glass.example" not in page.content
     client.force_login(compliance_user)
     assert len(client.get(reverse("breaches:reminder-list")).context["page"]) == 2
+
+
+def test_staff_decide_liability_when_no_nda_covers(client, compliance_user, auditor_user, tier1):
+    from tests.factories import NDAFactory
+
+    orphan = Supplier.objects.create(name="Orphan Studio", country="CN")
+    nda = NDAFactory(supplier=tier1, reference="NDA-MANUAL-1")
+    incident = report_seed_incident(compliance_user, orphan)
+    url = reverse("breaches:incident-liability", args=[incident.pk])
+    client.force_login(auditor_user)
+    assert (
+        client.get(reverse("breaches:incident-detail", args=[incident.pk])).context[
+            "liability_form"
+        ]
+        is None
+    )
+    assert client.post(url, {"responsible_supplier": tier1.pk, "reason": "x"}).status_code == 403
+    client.force_login(compliance_user)
+    response = client.post(url, {"responsible_supplier": tier1.pk, "nda": nda.pk, "reason": ""})
+    assert response.status_code == 400
+    assert "reason" in response.context["liability_form"].errors
+    response = client.post(url, {"responsible_supplier": orphan.pk, "nda": nda.pk, "reason": "r"})
+    assert response.status_code == 400
+    assert "nda" in response.context["liability_form"].errors
+    incident.refresh_from_db()
+    assert incident.responsible_supplier is None
+    response = client.post(
+        url, {"responsible_supplier": tier1.pk, "nda": nda.pk, "reason": "Orphan works for it"}
+    )
+    assert any("Liability set to Beijing Molding" in m for m in flashes(response))
+    incident.refresh_from_db()
+    assert (incident.responsible_supplier, incident.nda) == (tier1, nda)
+    assert incident.liability_overridden
+
+
+def test_navigation_marks_the_current_section(client, compliance_user):
+    client.force_login(compliance_user)
+    body = client.get(reverse("breaches:plan-list")).content.decode()
+    assert 'href="/plans/" class="active" aria-current="page"' in body
+    assert 'href="/incidents/" class="active"' not in body
+
+
+def test_penalty_amount_changes_only_while_proposed(client, compliance_user, supplier_user, seed):
+    from breaches import services
+
+    penalty = seed.penalties.get()
+    url = reverse("breaches:penalty-edit", args=[penalty.pk])
+    client.force_login(supplier_user)
+    assert client.post(url, {"amount": "1"}).status_code == 403
+    client.force_login(compliance_user)
+    response = client.post(url, {"amount": "-5"})
+    assert response.status_code == 400
+    assert "amount" in response.context["edit_form"].errors
+    response = client.post(url, {"amount": "800000.00", "due_on": "2030-01-01"})
+    assert any("800000.00 CNY" in m for m in flashes(response))
+    penalty.refresh_from_db()
+    assert penalty.amount == Decimal("800000.00")
+    services.penalty_transition(actor=compliance_user, penalty=penalty, to="issued")
+    assert (
+        client.get(reverse("breaches:penalty-detail", args=[penalty.pk])).context["edit_form"]
+        is None
+    )
+    response = client.post(url, {"amount": "700000.00"})
+    assert any("cannot change" in m for m in flashes(response))
+    penalty.refresh_from_db()
+    assert penalty.amount == Decimal("800000.00")

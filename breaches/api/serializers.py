@@ -52,16 +52,20 @@ class IncidentSerializer(serializers.ModelSerializer):
     )
     source_supplier = supplier_field(required=False, allow_null=True)
     source_supplier_name = serializers.CharField(
-        source="source_supplier.name", read_only=True, default=None
+        source="source_supplier.name", read_only=True, allow_null=True, default=None
     )
     responsible_supplier_name = serializers.CharField(
-        source="responsible_supplier.name", read_only=True, default=None
+        source="responsible_supplier.name", read_only=True, allow_null=True, default=None
     )
-    nda_reference = serializers.CharField(source="nda.reference", read_only=True, default=None)
+    nda_reference = serializers.CharField(
+        source="nda.reference", read_only=True, allow_null=True, default=None
+    )
     owner = ScopedPrimaryKeyRelatedField(
         selector=_staff_owners, queryset=User.objects.all(), required=False, allow_null=True
     )
-    owner_username = serializers.CharField(source="owner.username", read_only=True, default=None)
+    owner_username = serializers.CharField(
+        source="owner.username", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = Incident
@@ -167,7 +171,9 @@ class FingerprintSerializer(serializers.Serializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
-    actor_username = serializers.CharField(source="actor.username", read_only=True, default=None)
+    actor_username = serializers.CharField(
+        source="actor.username", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = IncidentEvent
@@ -190,7 +196,7 @@ class EventSerializer(serializers.ModelSerializer):
 class EvidenceSerializer(serializers.ModelSerializer):
     download_url = serializers.SerializerMethodField()
     uploaded_by_username = serializers.CharField(
-        source="uploaded_by.username", read_only=True, default=None
+        source="uploaded_by.username", read_only=True, allow_null=True, default=None
     )
 
     class Meta:

@@ -39,7 +39,9 @@ def clean_currency(value: str) -> str:
 
 class SupplierSerializer(serializers.ModelSerializer):
     parent = supplier_field(required=False, allow_null=True)
-    parent_name = serializers.CharField(source="parent.name", read_only=True, default=None)
+    parent_name = serializers.CharField(
+        source="parent.name", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = Supplier
@@ -180,7 +182,9 @@ class DisclosureSerializer(serializers.ModelSerializer):
     nda = ScopedPrimaryKeyRelatedField(
         selector=ndas_visible_to, queryset=NDA.objects.all(), required=False, allow_null=True
     )
-    nda_reference = serializers.CharField(source="nda.reference", read_only=True, default=None)
+    nda_reference = serializers.CharField(
+        source="nda.reference", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = Disclosure

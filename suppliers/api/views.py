@@ -185,6 +185,7 @@ class UserViewSet(ServiceViewSet):
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         is_active = data.pop("is_active", True)
+        data.setdefault("password", None)  # no password: an unusable one (set it later)
         user = services.user_create(actor=self.request.user, **data)
         if not is_active:
             user = services.user_update(actor=self.request.user, user=user, is_active=False)

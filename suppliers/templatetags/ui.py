@@ -2,6 +2,7 @@
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -17,3 +18,12 @@ def badge(value, label=None):
 @register.simple_tag
 def escalation_badge(level):
     return format_html('<span class="badge badge-level-{}">Level {}</span>', level, level)
+
+
+@register.simple_tag(takes_context=True)
+def nav_current(context, prefix):
+    """Marks the navigation link of the current section (aria-current, and a class)."""
+    request = context.get("request")
+    path = getattr(request, "path", "")
+    current = path == "/" if prefix == "/" else path.startswith(prefix)
+    return mark_safe('class="active" aria-current="page"') if current else ""

@@ -1,0 +1,83 @@
+"""Property-based run of schemathesis against the app's own OpenAPI schema, in process
+(WSGI), as an admin with a token: every operation, a few examples each, no 5xx and no
+response that breaks the schema."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from tests.apiclients import build_world
+from tests.factories import AssetFactory, NDAFactory
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture(autouse=True)
+def _keep_test_connection():
+    """Calling the WSGI app directly fires request_started/finished, whose handler closes
+    the database connection, and with it the test's transaction on PostgreSQL. Django's
+    own test client disconnects it the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def admin_token(admin_user, compliance_user, tier1, subvendor, tier1_nda, bumper_asset):
+    from rest_framework.authtoken.models import Token
+
+    # Some rows, so that low ids hit real objects as well as 404s.
+    build_world(
+        supplier=tier1,
+        subvendor=subvendor,
+        nda=tier1_nda,
+        asset=bumper_asset,
+        tag="bmt",
+        actor=compliance_user,
+    )
+    build_world(
+        supplier=subvendor,
+        nda=NDAFactory(supplier=subvendor),
+        asset=AssetFactory(),
+        tag="sub",
+        actor=compliance_user,
+    )
+    return Token.objects.create(user=admin_user).key
+
+
+def _load_schema():
+    # Schema generation needs no database: pytest-django has configured Django by now.
+    from config.wsgi import application
+
+    return schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application)
+
+
+schema = _load_schema()
+
+
+@schema.parametrize()
+@settings(
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+@pytest.mark.django_db
+def test_api_conforms_to_its_schema(case, admin_token):
+    case.call_and_validate(
+        headers={"Authorization": f"Token {admin_token}"},
+        checks=[not_a_server_error, response_schema_conformance],
+    )
