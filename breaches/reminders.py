@@ -33,7 +33,18 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import (
+    Case,
+    DateField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -254,25 +265,65 @@ def _chunks(iterable: Iterable, size: int) -> Iterator[list]:
 TargetRow = tuple
 
 
+class DaysSince(Func):
+    """Whole days from a date column to `day` (`day - column`), in SQL."""
+
+    output_field = IntegerField()
+
+    def __init__(self, column: str, day: date):
+        super().__init__(Value(day, output_field=DateField()), F(column))
+
+    def as_sql(self, compiler, connection, **extra):
+        day_sql, day_params = compiler.compile(self.source_expressions[0])
+        column_sql, column_params = compiler.compile(self.source_expressions[1])
+        if connection.vendor == "postgresql":
+            sql = f"({day_sql}::date - {column_sql})"
+        else:
+            sql = f"CAST(julianday({day_sql}) - julianday({column_sql}) AS INTEGER)"
+        return sql, (*day_params, *column_params)
+
+
+def _without_current_reminder(qs, as_of: date, reminders):
+    """Leave out the targets that already have the reminder of their latest schedule
+    point, in SQL: a same-day rerun reads nothing instead of every overdue target.
+    A reminder's point is never above the latest point reached, so "has one at or
+    above the latest point's lower bound" is "has the latest one" (from 14 days on the
+    points are 7 apart, hence days - 6)."""
+    days = DaysSince("due_on", as_of)
+    threshold = Case(
+        When(days_since_due__lt=OVERDUE_POINTS[0], then=Value(DUE_SOON_POINT)),
+        When(days_since_due__lt=OVERDUE_POINTS[1], then=Value(OVERDUE_POINTS[0])),
+        When(days_since_due__lt=OVERDUE_POINTS[2], then=Value(OVERDUE_POINTS[1])),
+        When(days_since_due__lt=OVERDUE_POINTS[3], then=Value(OVERDUE_POINTS[2])),
+        default=F("days_since_due") - (REPEAT_EVERY_DAYS - 1),
+        output_field=IntegerField(),
+    )
+    reminded = reminders.filter(
+        due_on=OuterRef("due_on"), schedule_point__gte=OuterRef("point_floor")
+    )
+    return (
+        qs.annotate(days_since_due=days).annotate(point_floor=threshold).exclude(Exists(reminded))
+    )
+
+
 def _plan_targets(as_of: date) -> Iterator[TargetRow]:
     # The filter matches the partial index plan_awaiting_due_idx (status list sorted the
     # same way), which holds only the plans the supplier still owes.
-    qs = (
-        RectificationPlan.objects.filter(
-            status__in=sorted(PLAN_AWAITING_SUPPLIER),
-            due_on__lte=as_of - timedelta(days=DUE_SOON_POINT),
-        )
-        .order_by("due_on", "id")
-        .values_list(
-            "id",
-            "due_on",
-            "supplier_id",
-            "supplier__parent_id",
-            "incident_id",
-            "incident__reference",
-            "incident__owner__email",
-            "incident__owner__is_active",
-        )
+    qs = RectificationPlan.objects.filter(
+        status__in=sorted(PLAN_AWAITING_SUPPLIER),
+        due_on__lte=as_of - timedelta(days=DUE_SOON_POINT),
+    ).order_by("due_on", "id")
+    qs = _without_current_reminder(
+        qs, as_of, Reminder.objects.filter(action__isnull=True, plan_id=OuterRef("pk"))
+    ).values_list(
+        "id",
+        "due_on",
+        "supplier_id",
+        "supplier__parent_id",
+        "incident_id",
+        "incident__reference",
+        "incident__owner__email",
+        "incident__owner__is_active",
     )
     for pid, due_on, sid, parent, iid, ref, owner, owner_active in qs.iterator(SWEEP_CHUNK):
         owner_email = _norm(owner) if owner_active else ""
@@ -281,25 +332,24 @@ def _plan_targets(as_of: date) -> Iterator[TargetRow]:
 
 def _action_targets(as_of: date) -> Iterator[TargetRow]:
     # action_open_due_idx holds only open actions.
-    qs = (
-        RectificationAction.objects.filter(
-            status=ActionStatus.OPEN,
-            due_on__lte=as_of - timedelta(days=DUE_SOON_POINT),
-            plan__status=PlanStatus.APPROVED,
-        )
-        .order_by("due_on", "id")
-        .values_list(
-            "id",
-            "due_on",
-            "plan_id",
-            "plan__supplier_id",
-            "plan__supplier__parent_id",
-            "plan__incident_id",
-            "plan__incident__reference",
-            "plan__incident__owner__email",
-            "plan__incident__owner__is_active",
-            "description",
-        )
+    qs = RectificationAction.objects.filter(
+        status=ActionStatus.OPEN,
+        due_on__lte=as_of - timedelta(days=DUE_SOON_POINT),
+        plan__status=PlanStatus.APPROVED,
+    ).order_by("due_on", "id")
+    qs = _without_current_reminder(
+        qs, as_of, Reminder.objects.filter(action_id=OuterRef("pk"))
+    ).values_list(
+        "id",
+        "due_on",
+        "plan_id",
+        "plan__supplier_id",
+        "plan__supplier__parent_id",
+        "plan__incident_id",
+        "plan__incident__reference",
+        "plan__incident__owner__email",
+        "plan__incident__owner__is_active",
+        "description",
     )
     for row in qs.iterator(SWEEP_CHUNK):
         aid, due_on, pid, sid, parent, iid, ref, owner, owner_active, description = row
