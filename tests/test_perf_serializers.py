@@ -39,3 +39,71 @@ def test_direct_representation_equals_drf_field_by_field():
     assert (True, True, "reported") in shapes or (True, True, "investigating") in shapes
     assert any(nda_missing for _, nda_missing, _ in shapes)
     assert {status for *_, status in shapes} >= {"confirmed", "closed", "dismissed"}
+
+
+@pytest.mark.parametrize("who", ["admin", "supplier", "subvendor"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "status=confirmed",
+        "ordering=occurred_on",
+        "ordering=-occurred_on&status=closed",
+        "search=renders",
+        "no_nda_coverage=true",
+    ],
+)
+def test_list_rows_equal_the_serializer_output(who, query):
+    """The list reads plain rows; every page must be what IncidentSerializer gives for
+    the same incidents (staff, a tier-1 supplier user, a sub-vendor's user)."""
+    from django.db.models import Count
+
+    from suppliers.models import Supplier
+    from tests.apiclients import client_for
+
+    call_command(
+        "seed_scale", incidents=160, suppliers=12, seed=9, as_of=timezone.localdate(), verbosity=0
+    )
+    top = (
+        Incident.objects.exclude(responsible_supplier=None)
+        .values("responsible_supplier")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()["responsible_supplier"]
+    )
+    # A sub-vendor that leaked under its parent's NDA: its user must not see that NDA.
+    sub = Supplier.objects.get(
+        pk=Incident.objects.filter(
+            responsible_supplier=top, nda__supplier=top, source_supplier__parent=top
+        )
+        .values_list("source_supplier", flat=True)
+        .first()
+    )
+    user = {
+        "admin": lambda: UserFactory(role=Role.ADMIN),
+        "supplier": lambda: UserFactory(role=Role.SUPPLIER, supplier_id=top),
+        "subvendor": lambda: UserFactory(role=Role.SUPPLIER, supplier=sub),
+    }[who]()
+    client = client_for(user, token=True)
+    url = f"/api/v1/incidents/?page_size=200&{query}"
+    response = client.get(url)
+    assert response.status_code == 200, response.content
+    rows = response.json()["results"]
+    if who == "admin" and query in ("", "status=confirmed"):
+        assert len(rows) > 20, (query, len(rows))
+
+    request = APIRequestFactory().get("/api/v1/incidents/")
+    request.user = user
+    by_id = {
+        incident.pk: incident
+        for incident in Incident.objects.filter(pk__in=[row["id"] for row in rows])
+        .select_related("source_supplier", "responsible_supplier", "nda", "owner")
+        .prefetch_related("assets")
+    }
+    expected = IncidentSerializer(
+        [by_id[row["id"]] for row in rows], many=True, context={"request": request}
+    ).data
+    assert rows == [dict(item) for item in expected]
+    if who == "subvendor" and query == "":
+        masked = [row for row in rows if row["nda"] is None and by_id[row["id"]].nda_id]
+        assert masked, "the parent's NDA is hidden from the sub-vendor's user"

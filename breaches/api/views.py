@@ -135,6 +135,13 @@ class IncidentViewSet(ServiceViewSet):
         ).prefetch_related("assets")
         return incidents_visible_to(self.request.user, qs)
 
+    def list(self, request, *args, **kwargs):
+        """Pages read as plain rows and shaped like IncidentSerializer's output (same
+        JSON, same two queries), without a model instance or field serializer per row."""
+        queryset = self.filter_queryset(self.get_queryset()).prefetch_related(None)
+        rows = self.paginate_queryset(queryset.values(*api.INCIDENT_LIST_COLUMNS))
+        return self.get_paginated_response(api.incident_list_rows(rows, request.user))
+
     def perform_update(self, serializer):
         changes = dict(serializer.validated_data)
         assets = changes.pop("assets", None)
