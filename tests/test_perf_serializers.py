@@ -107,3 +107,43 @@ def test_list_rows_equal_the_serializer_output(who, query):
     if who == "subvendor" and query == "":
         masked = [row for row in rows if row["nda"] is None and by_id[row["id"]].nda_id]
         assert masked, "the parent's NDA is hidden from the sub-vendor's user"
+
+
+@pytest.mark.parametrize("who", ["admin", "subvendor"])
+def test_detail_equals_the_serializer_output_and_404s_outside_the_scope(who):
+    from suppliers.models import Supplier
+    from tests.apiclients import client_for
+
+    call_command(
+        "seed_scale", incidents=80, suppliers=10, seed=4, as_of=timezone.localdate(), verbosity=0
+    )
+    sample = Incident.objects.filter(nda__isnull=False, source_supplier__parent__isnull=False)
+    incident = sample.exclude(source_supplier=None).first()
+    user = (
+        UserFactory(role=Role.ADMIN)
+        if who == "admin"
+        else UserFactory(role=Role.SUPPLIER, supplier=incident.source_supplier)
+    )
+    client = client_for(user, token=True)
+    response = client.get(f"/api/v1/incidents/{incident.pk}/")
+    assert response.status_code == 200, response.content
+    request = APIRequestFactory().get("/")
+    request.user = user
+    fresh = (
+        Incident.objects.select_related("source_supplier", "responsible_supplier", "nda", "owner")
+        .prefetch_related("assets")
+        .get(pk=incident.pk)
+    )
+    assert response.json() == dict(IncidentSerializer(fresh, context={"request": request}).data)
+    if who == "subvendor" and incident.nda.supplier_id != incident.source_supplier_id:
+        assert response.json()["nda"] is None
+    outside = Incident.objects.exclude(source_supplier=incident.source_supplier).exclude(
+        responsible_supplier=incident.source_supplier
+    )
+    stranger = outside.exclude(
+        source_supplier__in=Supplier.objects.filter(parent=incident.source_supplier)
+    ).first()
+    expected = 200 if who == "admin" else 404
+    assert client.get(f"/api/v1/incidents/{stranger.pk}/").status_code == expected
+    assert client.get("/api/v1/incidents/not-a-number/").status_code == 404
+    assert client.get("/api/v1/incidents/999999999/").status_code == 404

@@ -19,6 +19,7 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import SearchFilter
+from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -141,6 +142,15 @@ class IncidentViewSet(ServiceViewSet):
         queryset = self.filter_queryset(self.get_queryset()).prefetch_related(None)
         rows = self.paginate_queryset(queryset.values(*api.INCIDENT_LIST_COLUMNS))
         return self.get_paginated_response(api.incident_list_rows(rows, request.user))
+
+    def retrieve(self, request, *args, **kwargs):
+        """One incident, read like a page of the list: a plain row in the caller's scope
+        (404 outside it), shaped like IncidentSerializer's output."""
+        queryset = self.filter_queryset(self.get_queryset()).prefetch_related(None)
+        lookup = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        row = get_object_or_404(queryset.values(*api.INCIDENT_LIST_COLUMNS), pk=lookup)
+        self.check_object_permissions(request, row)
+        return Response(api.incident_list_rows([row], request.user)[0])
 
     def perform_update(self, serializer):
         changes = dict(serializer.validated_data)
