@@ -14,6 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from config.exceptions import Conflict
 
 from . import services
+from .choices import Role
 from .models import NDA, ConfidentialAsset, Contact, Disclosure, Supplier, User
 
 SERVICE_ERRORS = (ValidationError, Conflict, PermissionDenied)
@@ -355,6 +356,9 @@ class UserAdmin(ServiceAdminMixin, DjangoUserAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             was_active = User.objects.filter(pk=obj.pk, is_active=True).exists()
+            if "role" in form.changed_data:
+                # As user_update does: only the admin role reaches the Django admin.
+                obj.is_staff = obj.is_superuser = obj.role == Role.ADMIN
             super().save_model(request, obj, form, change)
             if was_active and not obj.is_active:
                 # Deactivating ends the account's sessions and tokens, as user_update does.
