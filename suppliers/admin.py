@@ -60,6 +60,16 @@ class ServiceAdminMixin:
             self.message_user(request, f"Refused: {error_text(exc)}", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
+    def delete_view(self, request, object_id, extra_context=None):
+        # delete_model calls the service's delete (history checks); a refusal rolls back.
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except SERVICE_ERRORS as exc:
+            if request.method != "POST":
+                raise
+            self.message_user(request, f"Refused: {error_text(exc)}", messages.ERROR)
+            return HttpResponseRedirect("../change/")
+
     def get_actions(self, request):
         # Bulk delete would skip the services' checks (history, plan state).
         actions = super().get_actions(request)
@@ -199,13 +209,6 @@ class SupplierAdmin(HistoryAdmin):
 
     def delete_model(self, request, obj):
         services.supplier_delete(actor=request.user, supplier=obj)
-
-    def delete_view(self, request, object_id, extra_context=None):
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except SERVICE_ERRORS as exc:
-            self.message_user(request, f"Refused: {error_text(exc)}", messages.ERROR)
-            return HttpResponseRedirect("../change/")
 
     def _set_status(self, request, queryset, status: str, done: str) -> None:
         self.run_service_action(
