@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('breaches', '0003_incident_event_append_only'),
+        ('breaches', '0004_reminders_message_record'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
