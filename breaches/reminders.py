@@ -76,6 +76,7 @@ CLAIM_LEASE = timedelta(minutes=30)
 # A pending message handed to the broker this long ago without being sent was lost
 # (the broker's visibility timeout is one hour); the next sweep enqueues it again.
 REQUEUE_AFTER = timedelta(hours=2)
+MAX_ITEMS_PER_MESSAGE = 300
 DIGEST_ITEMS_PER_SUPPLIER = 25
 DIGEST_MAX_SUPPLIERS = 200
 
@@ -700,7 +701,10 @@ def _reminder_email(message: ReminderMessage, reminders: list[Reminder]) -> Emai
     items.sort(key=lambda i: (-i["days_overdue"], i["reference"], i["target"]))
     overdue = sum(1 for i in items if not i["due_soon"])
     context = {
-        "items": items,
+        # A mail stays readable (and under mail servers' size limits): the most overdue
+        # first, the rest counted, and the weekly digest has the whole picture.
+        "items": items[:MAX_ITEMS_PER_MESSAGE],
+        "more_items": max(0, len(items) - MAX_ITEMS_PER_MESSAGE),
         "overdue_count": overdue,
         "due_soon_count": len(items) - overdue,
         "as_of": message.as_of,
@@ -866,7 +870,9 @@ def _roll_up(message: ReminderMessage) -> None:
         reminder.attempts = attempts
         reminder.last_error = "\n".join(errors)[:2000]
         reminder.sent_at = sent_at if state == DeliveryState.SENT else None
-    Reminder.objects.bulk_update(reminders, ["state", "attempts", "last_error", "sent_at"])
+    Reminder.objects.bulk_update(
+        reminders, ["state", "attempts", "last_error", "sent_at"], batch_size=INSERT_BATCH
+    )
 
 
 def deliver_message(*, message_id: int, final_attempt: bool = True) -> str:
