@@ -206,8 +206,13 @@ def _count(log: Path, needle: str) -> int:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_worker_runs_the_beat_sweep_and_mails_exactly_once(broker, worker_database, tmp_path):
+def test_worker_runs_the_beat_sweep_and_mails_exactly_once(
+    broker, worker_database, tmp_path, monkeypatch
+):
     broker_url, queue, transport_options, worker_args = broker
+    # Celery lets the CELERY_BROKER_URL environment variable win over the app's own
+    # broker; the producer below must publish where this worker listens.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     env = _env(worker_database, broker_url, queue, tmp_path)
     seeded = _django(SEED, env)
     mail_dir = tmp_path / "mail"
