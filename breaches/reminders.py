@@ -182,7 +182,13 @@ class RecipientResolver:
     def recipients(
         self, *, level: int, supplier_id: int, parent_id: int | None, owner_email: str
     ) -> tuple[str, ...]:
-        key = (level, supplier_id, parent_id if level >= 2 else None, owner_email * (level >= 2))
+        escalated = level >= 2
+        key = (
+            level,
+            supplier_id,
+            parent_id if escalated else None,
+            owner_email if escalated else "",
+        )
         cached = self._cache.get(key)
         if cached is not None:
             return cached
