@@ -487,7 +487,7 @@ def _event_message(item: SweepItem) -> str:
     return f"Level {item.level} reminder for {what}, {when}; to {to}."
 
 
-def _candidates(rows: list[TargetRow], as_of: date, resolver: RecipientResolver):
+def _candidates(rows: list[TargetRow], as_of: date, resolver: RecipientResolver) -> list[SweepItem]:
     resolver.load_contacts(sid for row in rows for sid in (row[4], row[5]))  # supplier and parent
     out: list[SweepItem] = []
     for target_type, pid, aid, due_on, sid, parent, iid, ref, owner_email, label in rows:
@@ -506,7 +506,7 @@ def _candidates(rows: list[TargetRow], as_of: date, resolver: RecipientResolver)
                 label=label,
                 due_on=due_on,
                 schedule_point=point,
-                days_overdue=max(days, 0) if point >= 0 else days,
+                days_overdue=days,  # negative before the due date (due soon)
                 level=level,
                 recipients=resolver.recipients(
                     level=level, supplier_id=sid, parent_id=parent, owner_email=owner_email
@@ -531,7 +531,9 @@ def undelivered_message_ids(*, now=None, exclude_sweep: uuid.UUID | None = None)
     return list(qs.values_list("id", flat=True))
 
 
-def run_sweep(*, as_of: date | None = None, dry_run: bool = False, enqueue: bool = True):
+def run_sweep(
+    *, as_of: date | None = None, dry_run: bool = False, enqueue: bool = True
+) -> SweepResult:
     """Record the reminders due on `as_of` (today by default) and queue one message per
     recipient. `dry_run` computes the same result and writes and sends nothing;
     `enqueue=False` records everything but leaves the sends to a later sweep."""
