@@ -12,7 +12,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from suppliers.choices import CURRENCY_CODES
-from suppliers.models import NDA, ConfidentialAsset, Supplier
+from suppliers.models import MAX_MONEY_AMOUNT, NDA, ConfidentialAsset, Supplier
 
 from .choices import (
     PLAN_AWAITING_SUPPLIER,
@@ -281,6 +281,11 @@ class Penalty(models.Model):
                 violation_error_message="The penalty amount must be positive.",
             ),
             models.CheckConstraint(
+                condition=Q(amount__lte=MAX_MONEY_AMOUNT),
+                name="penalty_amount_max",
+                violation_error_message="The penalty amount is too large.",
+            ),
+            models.CheckConstraint(
                 condition=Q(currency__in=sorted(CURRENCY_CODES)),
                 name="penalty_currency_iso4217",
                 violation_error_message="Currency must be an ISO 4217 code.",
@@ -340,6 +345,11 @@ class Payment(models.Model):
                 condition=Q(amount__gt=0),
                 name="payment_amount_positive",
                 violation_error_message="A payment amount must be positive.",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__lte=MAX_MONEY_AMOUNT),
+                name="payment_amount_max",
+                violation_error_message="The payment amount is too large.",
             ),
             models.UniqueConstraint(
                 fields=["penalty", "reference"],

@@ -30,6 +30,7 @@ from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, connection, transaction
@@ -86,6 +87,7 @@ CLAIM_LEASE = timedelta(minutes=30)
 # A pending message handed to the broker this long ago without being sent was lost
 # (the broker's visibility timeout is one hour); the next sweep enqueues it again.
 REQUEUE_AFTER = timedelta(hours=2)
+MAX_ITEMS_PER_MESSAGE = 300
 DIGEST_ITEMS_PER_SUPPLIER = 25
 DIGEST_MAX_SUPPLIERS = 200
 
@@ -191,7 +193,13 @@ class RecipientResolver:
     def recipients(
         self, *, level: int, supplier_id: int, parent_id: int | None, owner_email: str
     ) -> tuple[str, ...]:
-        key = (level, supplier_id, parent_id if level >= 2 else None, owner_email * (level >= 2))
+        escalated = level >= 2
+        key = (
+            level,
+            supplier_id,
+            parent_id if escalated else None,
+            owner_email if escalated else "",
+        )
         cached = self._cache.get(key)
         if cached is not None:
             return cached
@@ -289,7 +297,6 @@ def _without_current_reminder(qs, as_of: date, reminders):
     A reminder's point is never above the latest point reached, so "has one at or
     above the latest point's lower bound" is "has the latest one" (from 14 days on the
     points are 7 apart, hence days - 6)."""
-    days = DaysSince("due_on", as_of)
     threshold = Case(
         When(days_since_due__lt=OVERDUE_POINTS[0], then=Value(DUE_SOON_POINT)),
         When(days_since_due__lt=OVERDUE_POINTS[1], then=Value(OVERDUE_POINTS[0])),
@@ -302,7 +309,9 @@ def _without_current_reminder(qs, as_of: date, reminders):
         due_on=OuterRef("due_on"), schedule_point__gte=OuterRef("point_floor")
     )
     return (
-        qs.annotate(days_since_due=days).annotate(point_floor=threshold).exclude(Exists(reminded))
+        qs.annotate(days_since_due=DaysSince("due_on", as_of))
+        .annotate(point_floor=threshold)
+        .exclude(Exists(reminded))
     )
 
 
@@ -379,148 +388,139 @@ def _target_id(item: SweepItem) -> int:
     return item.action_id if item.action_id is not None else item.plan_id
 
 
-_INSERT_FIELDS = (
-    "target_type",
-    "plan",
-    "action",
-    "kind",
-    "level",
-    "due_on",
-    "schedule_point",
-    "days_overdue",
-    "recipients",
-    "state",
-    "attempts",
-    "last_error",
-    "created_at",
-)
 NO_RECIPIENTS_ERROR = "Not sent: nobody to notify (the supplier has no reminder contacts)."
+
+# (column, PostgreSQL type) of what the sweep writes; the rest take their defaults.
+_REMINDER_COLUMNS = (
+    ("target_type", "varchar"),
+    ("plan_id", "bigint"),
+    ("action_id", "bigint"),
+    ("kind", "varchar"),
+    ("level", "smallint"),
+    ("due_on", "date"),
+    ("schedule_point", "smallint"),
+    ("days_overdue", "smallint"),
+    ("recipients", "jsonb"),
+    ("state", "varchar"),
+    ("attempts", "smallint"),
+    ("last_error", "text"),
+)
+_EVENT_COLUMNS = (
+    ("incident_id", "bigint"),
+    ("plan_id", "bigint"),
+    ("kind", "varchar"),
+    ("message", "text"),
+    ("from_status", "varchar"),
+    ("to_status", "varchar"),
+)
+
+
+def _bulk_insert(
+    table: str,
+    columns: tuple[tuple[str, str], ...],
+    rows: list[tuple],
+    *,
+    created_at,
+    on_conflict_nothing: bool = False,
+    returning: str = "",
+) -> list[tuple]:
+    """Insert many rows in few statements. On PostgreSQL one statement per call, the
+    values passed as one array per column (`SELECT ... FROM unnest(...)`): a handful of
+    parameters however many rows, which keeps a sweep over 150,000 targets fast. On
+    SQLite, multi-row VALUES in batches. Values are plain (JSON as text, dates as
+    dates); `created_at` is the same for every row."""
+    if not rows:
+        return []
+    qn = connection.ops.quote_name
+    names = ", ".join(qn(name) for name, _ in columns) + ", " + qn("created_at")
+    tail = (" ON CONFLICT DO NOTHING" if on_conflict_nothing else "") + (
+        f" RETURNING {returning}" if returning else ""
+    )
+    out: list[tuple] = []
+    if connection.vendor == "postgresql":
+        arrays = [list(column) for column in zip(*rows, strict=True)]
+        unnest = ", ".join(f"%b::{pg_type}[]" for _, pg_type in columns)
+        sql = (
+            f"INSERT INTO {qn(table)} ({names}) "  # noqa: S608 (names are ours)
+            f"SELECT *, %s FROM unnest({unnest})" + tail
+        )
+        connection.ensure_connection()
+        # A server-side-binding cursor on Django's own connection (same transaction):
+        # the arrays travel as typed parameters instead of being quoted into the SQL
+        # text, which Django's default client-side cursor would do element by element.
+        with psycopg.Cursor(connection.connection) as cursor:
+            # The created_at placeholder comes first in the text.
+            cursor.execute(sql, [created_at, *arrays])
+            if returning:
+                out.extend(cursor.fetchall())
+        return out
+    with connection.cursor() as cursor:
+        created = connection.ops.adapt_datetimefield_value(created_at)
+        row_sql = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
+        for batch in _chunks(rows, INSERT_BATCH):
+            params: list[Any] = []
+            dates = [i for i, (_, pg_type) in enumerate(columns) if pg_type == "date"]
+            for row in batch:
+                values = list(row)
+                for i in dates:
+                    values[i] = values[i].isoformat()
+                params.extend(values)
+                params.append(created)
+            sql = (
+                f"INSERT INTO {qn(table)} ({names}) VALUES "  # noqa: S608 (names are ours)
+                + ", ".join([row_sql] * len(batch))
+                + tail
+            )
+            cursor.execute(sql, params)
+            if returning:
+                out.extend(cursor.fetchall())
+    return out
 
 
 def _insert_reminders(items: list[SweepItem], now) -> dict[tuple[str, int], int]:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING: the rows this call created, keyed by
     (target type, target id). A row another sweep holds (even uncommitted, on
     PostgreSQL) is not returned, so each reminder belongs to exactly one sweep."""
-    if connection.vendor == "postgresql":
-        return _insert_reminders_pg(items, now)
-    fields = [Reminder._meta.get_field(name) for name in _INSERT_FIELDS]
-    qn = connection.ops.quote_name
-    columns = ", ".join(qn(f.column) for f in fields)
-    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    created: dict[tuple[str, int], int] = {}
-    for batch in _chunks(items, INSERT_BATCH):
-        params: list[Any] = []
-        for item in batch:
-            values = {
-                "target_type": item.target_type,
-                "plan": item.plan_id,
-                "action": item.action_id,
-                "kind": item.kind,
-                "level": item.level,
-                "due_on": item.due_on,
-                "schedule_point": item.schedule_point,
-                "days_overdue": item.days_overdue,
-                "recipients": list(item.recipients),
-                "state": DeliveryState.PENDING if item.recipients else DeliveryState.FAILED,
-                "attempts": 0,
-                "last_error": "" if item.recipients else NO_RECIPIENTS_ERROR,
-                "created_at": now,
-            }
-            params.extend(
-                f.get_db_prep_save(values[name], connection)
-                for name, f in zip(_INSERT_FIELDS, fields, strict=True)
-            )
-        sql = (
-            f"INSERT INTO {qn(Reminder._meta.db_table)} ({columns}) VALUES "  # noqa: S608
-            + ", ".join([row_sql] * len(batch))
-            + " ON CONFLICT DO NOTHING RETURNING id, target_type, plan_id, action_id"
+    as_json: dict[tuple[str, ...], str] = {}  # recipient tuples are shared: dump each once
+    rows = [
+        (
+            str(item.target_type),
+            item.plan_id,
+            item.action_id,
+            str(item.kind),
+            item.level,
+            item.due_on,
+            item.schedule_point,
+            item.days_overdue,
+            as_json.get(item.recipients)
+            or as_json.setdefault(item.recipients, json.dumps(list(item.recipients))),
+            str(DeliveryState.PENDING if item.recipients else DeliveryState.FAILED),
+            0,
+            "" if item.recipients else NO_RECIPIENTS_ERROR,
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            for rid, target_type, plan_id, action_id in cursor.fetchall():
-                created[(target_type, action_id if action_id is not None else plan_id)] = rid
-    return created
+        for item in items
+    ]
+    returned = _bulk_insert(
+        Reminder._meta.db_table,
+        _REMINDER_COLUMNS,
+        rows,
+        created_at=now,
+        on_conflict_nothing=True,
+        returning="id, target_type, plan_id, action_id",
+    )
+    return {
+        (target_type, action_id if action_id is not None else plan_id): rid
+        for rid, target_type, plan_id, action_id in returned
+    }
 
 
-# PostgreSQL: one statement per batch whose columns travel as arrays (unnest), so that
-# neither Django nor psycopg adapts and parses thousands of placeholders per batch.
-PG_BATCH = 5000
-_PG_INSERT_REMINDERS = """
-INSERT INTO breaches_reminder (target_type, plan_id, action_id, kind, level, due_on,
-    schedule_point, days_overdue, recipients, state, attempts, last_error, created_at)
-SELECT t.target_type, t.plan_id, t.action_id, t.kind, t.level, t.due_on, t.schedule_point,
-    t.days_overdue, t.recipients::jsonb, t.state, 0, t.last_error, %s
-FROM unnest(%s::varchar[], %s::bigint[], %s::bigint[], %s::varchar[], %s::smallint[],
-    %s::date[], %s::smallint[], %s::smallint[], %s::text[], %s::varchar[], %s::text[])
-    AS t(target_type, plan_id, action_id, kind, level, due_on, schedule_point,
-         days_overdue, recipients, state, last_error)
-ON CONFLICT DO NOTHING
-RETURNING id, target_type, plan_id, action_id
-"""
-_PG_INSERT_EVENTS = """
-INSERT INTO breaches_incidentevent (kind, from_status, to_status, message, created_at,
-    incident_id, plan_id)
-SELECT %s, '', '', t.message, %s, t.incident_id, t.plan_id
-FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS t(incident_id, plan_id, message)
-"""
-
-
-def _insert_reminders_pg(items: list[SweepItem], now) -> dict[tuple[str, int], int]:
-    created: dict[tuple[str, int], int] = {}
-    for batch in _chunks(items, PG_BATCH):
-        columns: list[list] = [[] for _ in range(11)]
-        for item in batch:
-            row = (
-                item.target_type,
-                item.plan_id,
-                item.action_id,
-                item.kind,
-                item.level,
-                item.due_on,
-                item.schedule_point,
-                item.days_overdue,
-                json.dumps(list(item.recipients)),
-                DeliveryState.PENDING if item.recipients else DeliveryState.FAILED,
-                "" if item.recipients else NO_RECIPIENTS_ERROR,
-            )
-            for column, value in zip(columns, row, strict=True):
-                column.append(value)
-        with connection.cursor() as cursor:
-            cursor.execute(_PG_INSERT_REMINDERS, [now, *columns])
-            for rid, target_type, plan_id, action_id in cursor.fetchall():
-                created[(target_type, action_id if action_id is not None else plan_id)] = rid
-    return created
-
-
-def _record_reminder_events(items: list[SweepItem], now) -> None:
-    """One timeline entry per reminder recorded, on the incident it is about."""
-    if connection.vendor != "postgresql":
-        IncidentEvent.objects.bulk_create(
-            [
-                IncidentEvent(
-                    incident_id=item.incident_id,
-                    plan_id=item.plan_id,
-                    kind=EventKind.REMINDER,
-                    message=_event_message(item),
-                    created_at=now,
-                )
-                for item in items
-            ],
-            batch_size=INSERT_BATCH,
-        )
-        return
-    for batch in _chunks(items, PG_BATCH):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _PG_INSERT_EVENTS,
-                [
-                    str(EventKind.REMINDER),
-                    now,
-                    [item.incident_id for item in batch],
-                    [item.plan_id for item in batch],
-                    [_event_message(item) for item in batch],
-                ],
-            )
+def _insert_events(items: list[SweepItem], now) -> None:
+    """The reminders on the plan's and incident's timeline (append-only)."""
+    rows = [
+        (item.incident_id, item.plan_id, str(EventKind.REMINDER), _event_message(item), "", "")
+        for item in items
+    ]
+    _bulk_insert(IncidentEvent._meta.db_table, _EVENT_COLUMNS, rows, created_at=now)
 
 
 def _event_message(item: SweepItem) -> str:
@@ -538,7 +538,7 @@ def _event_message(item: SweepItem) -> str:
     return f"Level {item.level} reminder for {what}, {when}; to {to}."
 
 
-def _candidates(rows: list[TargetRow], as_of: date, resolver: RecipientResolver):
+def _candidates(rows: list[TargetRow], as_of: date, resolver: RecipientResolver) -> list[SweepItem]:
     resolver.load_contacts(sid for row in rows for sid in (row[4], row[5]))  # supplier and parent
     out: list[SweepItem] = []
     for target_type, pid, aid, due_on, sid, parent, iid, ref, owner_email, label in rows:
@@ -557,7 +557,7 @@ def _candidates(rows: list[TargetRow], as_of: date, resolver: RecipientResolver)
                 label=label,
                 due_on=due_on,
                 schedule_point=point,
-                days_overdue=max(days, 0) if point >= 0 else days,
+                days_overdue=days,  # negative before the due date (due soon)
                 level=level,
                 recipients=resolver.recipients(
                     level=level, supplier_id=sid, parent_id=parent, owner_email=owner_email
@@ -582,7 +582,9 @@ def undelivered_message_ids(*, now=None, exclude_sweep: uuid.UUID | None = None)
     return list(qs.values_list("id", flat=True))
 
 
-def run_sweep(*, as_of: date | None = None, dry_run: bool = False, enqueue: bool = True):
+def run_sweep(
+    *, as_of: date | None = None, dry_run: bool = False, enqueue: bool = True
+) -> SweepResult:
     """Record the reminders due on `as_of` (today by default) and queue one message per
     recipient. `dry_run` computes the same result and writes and sends nothing;
     `enqueue=False` records everything but leaves the sends to a later sweep."""
@@ -600,25 +602,24 @@ def run_sweep(*, as_of: date | None = None, dry_run: bool = False, enqueue: bool
                 candidates = _candidates(rows, as_of, resolver)
                 if not candidates:
                     continue
-                existing = _existing_keys(candidates[0].target_type, candidates)
-                new = [
-                    c
-                    for c in candidates
-                    if (_target_id(c), c.due_on, c.schedule_point) not in existing
-                ]
-                if not new:
-                    continue
                 if dry_run:
-                    created_items = new
+                    existing = _existing_keys(candidates[0].target_type, candidates)
+                    created_items = [
+                        c
+                        for c in candidates
+                        if (_target_id(c), c.due_on, c.schedule_point) not in existing
+                    ]
                 else:
-                    created = _insert_reminders(new, now)
+                    # No read-before-write: the unique constraint decides, and only the
+                    # rows this sweep inserted come back.
+                    created = _insert_reminders(candidates, now)
                     created_items = []
-                    for item in new:
+                    for item in candidates:
                         rid = created.get((item.target_type, _target_id(item)))
                         if rid is not None:
                             item.reminder_id = rid
                             created_items.append(item)
-                    _record_reminder_events(created_items, now)
+                    _insert_events(created_items, now)
                 for item in created_items:
                     for email in item.recipients:
                         counts[email] += 1
@@ -759,7 +760,10 @@ def _reminder_email(message: ReminderMessage, reminders: list[Reminder]) -> Emai
     items.sort(key=lambda i: (-i["days_overdue"], i["reference"], i["target"]))
     overdue = sum(1 for i in items if not i["due_soon"])
     context = {
-        "items": items,
+        # A mail stays readable (and under mail servers' size limits): the most overdue
+        # first, the rest counted, and the weekly digest has the whole picture.
+        "items": items[:MAX_ITEMS_PER_MESSAGE],
+        "more_items": max(0, len(items) - MAX_ITEMS_PER_MESSAGE),
         "overdue_count": overdue,
         "due_soon_count": len(items) - overdue,
         "as_of": message.as_of,
@@ -925,7 +929,9 @@ def _roll_up(message: ReminderMessage) -> None:
         reminder.attempts = attempts
         reminder.last_error = "\n".join(errors)[:2000]
         reminder.sent_at = sent_at if state == DeliveryState.SENT else None
-    Reminder.objects.bulk_update(reminders, ["state", "attempts", "last_error", "sent_at"])
+    Reminder.objects.bulk_update(
+        reminders, ["state", "attempts", "last_error", "sent_at"], batch_size=INSERT_BATCH
+    )
 
 
 def deliver_message(*, message_id: int, final_attempt: bool = True) -> str:

@@ -113,9 +113,14 @@ def _to_decimal(value: Any, field: str) -> Decimal:
         raise ValidationError({field: "Enter a finite decimal amount."})
     if amount <= 0:
         raise ValidationError({field: "The amount must be positive."})
-    if amount != amount.quantize(Decimal("0.01")):
+    try:
+        quantized = amount.quantize(Decimal("0.01"))
+    except InvalidOperation as exc:
+        # Beyond the decimal context's precision (e.g. "1e30"): too large, not a 500.
+        raise ValidationError({field: "The amount is too large."}) from exc
+    if amount != quantized:
         raise ValidationError({field: "At most two decimal places."})
-    return amount.quantize(Decimal("0.01"))
+    return quantized
 
 
 # --- Incidents -------------------------------------------------------------------------

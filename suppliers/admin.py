@@ -14,6 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from config.exceptions import Conflict
 
 from . import services
+from .choices import Role
 from .models import NDA, ConfidentialAsset, Contact, Disclosure, Supplier, User
 
 SERVICE_ERRORS = (ValidationError, Conflict, PermissionDenied)
@@ -58,6 +59,16 @@ class ServiceAdminMixin:
                 raise
             self.message_user(request, f"Refused: {error_text(exc)}", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # delete_model calls the service's delete (history checks); a refusal rolls back.
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except SERVICE_ERRORS as exc:
+            if request.method != "POST":
+                raise
+            self.message_user(request, f"Refused: {error_text(exc)}", messages.ERROR)
+            return HttpResponseRedirect("../change/")
 
     def get_actions(self, request):
         # Bulk delete would skip the services' checks (history, plan state).
@@ -198,13 +209,6 @@ class SupplierAdmin(HistoryAdmin):
 
     def delete_model(self, request, obj):
         services.supplier_delete(actor=request.user, supplier=obj)
-
-    def delete_view(self, request, object_id, extra_context=None):
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except SERVICE_ERRORS as exc:
-            self.message_user(request, f"Refused: {error_text(exc)}", messages.ERROR)
-            return HttpResponseRedirect("../change/")
 
     def _set_status(self, request, queryset, status: str, done: str) -> None:
         self.run_service_action(
@@ -355,6 +359,9 @@ class UserAdmin(ServiceAdminMixin, DjangoUserAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             was_active = User.objects.filter(pk=obj.pk, is_active=True).exists()
+            if "role" in form.changed_data:
+                # As user_update does: only the admin role reaches the Django admin.
+                obj.is_staff = obj.is_superuser = obj.role == Role.ADMIN
             super().save_model(request, obj, form, change)
             if was_active and not obj.is_active:
                 # Deactivating ends the account's sessions and tokens, as user_update does.

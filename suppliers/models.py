@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
+from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -24,6 +25,11 @@ from .choices import (
     Role,
     SupplierStatus,
 )
+
+# The largest money amount accepted: 15 significant digits. PostgreSQL stores
+# numeric(16, 2) exactly, but SQLite (the embedded default) keeps decimals as floats and
+# Django reads them back to 15 digits, so a larger amount would silently lose cents there.
+MAX_MONEY_AMOUNT = Decimal("9999999999999.99")
 
 
 class Supplier(models.Model):
@@ -205,6 +211,11 @@ class NDA(models.Model):
                 condition=Q(penalty_amount__gt=0),
                 name="nda_penalty_amount_positive",
                 violation_error_message="The penalty amount must be positive.",
+            ),
+            models.CheckConstraint(
+                condition=Q(penalty_amount__lte=MAX_MONEY_AMOUNT),
+                name="nda_penalty_amount_max",
+                violation_error_message="The penalty amount is too large.",
             ),
             models.CheckConstraint(
                 condition=Q(penalty_currency__in=sorted(CURRENCY_CODES)),

@@ -451,3 +451,31 @@ def test_adding_an_action_to_an_approved_plan_by_staff(client_admin):
     )
     assert r.status_code == 302, _errors(r)
     assert plan.actions.count() == count + 1
+
+
+def test_demoting_an_admin_in_the_admin_removes_admin_access(client_admin):
+    from django.contrib.auth.models import Group
+
+    colleague = User.objects.create_user(
+        "second-admin", password="a-long-demo-passphrase", role="admin"
+    )
+    colleague.is_staff = colleague.is_superuser = True
+    colleague.save()
+    url = _url(User, "change", colleague.pk)
+    r = _post_form(client_admin, url, role="auditor")
+    assert r.status_code == 302, _errors(r)
+    colleague.refresh_from_db()
+    assert (colleague.role, colleague.is_staff, colleague.is_superuser) == ("auditor", False, False)
+    assert not Group.objects.filter(user=colleague).exists()
+
+
+def test_deactivating_a_user_in_the_admin_ends_its_tokens(client_admin):
+    from rest_framework.authtoken.models import Token
+
+    user = User.objects.get(username="bmt-supplier")
+    Token.objects.create(user=user)
+    r = _post_form(client_admin, _url(User, "change", user.pk), is_active=[])
+    assert r.status_code == 302, _errors(r)
+    user.refresh_from_db()
+    assert not user.is_active
+    assert not Token.objects.filter(user=user).exists()

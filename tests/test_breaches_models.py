@@ -21,6 +21,7 @@ from breaches.models import (
     Reminder,
 )
 from suppliers.choices import CURRENCY_CODES
+from suppliers.models import MAX_MONEY_AMOUNT
 
 from .dbchecks import db_settings, db_text, refused, rolled_back
 from .factories import (
@@ -157,6 +158,19 @@ def test_evidence_checksum_and_size_checked():
 @pytest.mark.parametrize("amount", [Decimal("0"), Decimal("-0.01"), Decimal("-5")])
 def test_penalty_amount_positive(amount):
     refused(lambda: PenaltyFactory(amount=amount))
+
+
+def test_money_amounts_are_capped_where_they_stay_exact_on_sqlite():
+    refused(lambda: PenaltyFactory(amount=MAX_MONEY_AMOUNT + Decimal("0.01")))
+    penalty = PenaltyFactory(amount=MAX_MONEY_AMOUNT)
+    # The largest accepted amount reads back to the cent, on SQLite too.
+    assert Penalty.objects.get(pk=penalty.pk).amount == MAX_MONEY_AMOUNT
+    refused(
+        lambda: Payment.objects.create(
+            penalty=penalty, amount=MAX_MONEY_AMOUNT + 1, paid_on=date(2025, 3, 1)
+        )
+    )
+    refused(lambda: Penalty.objects.filter(pk=penalty.pk).update(amount=Decimal("1e14")))
 
 
 @pytest.mark.parametrize("currency", ["", "cny", "RMB", "ABC"])

@@ -33,6 +33,7 @@ from breaches.models import (
 )
 from config.exceptions import TransitionNotAllowed
 from suppliers.choices import Role
+from suppliers.models import MAX_MONEY_AMOUNT
 
 from .dbchecks import db_settings
 from .factories import (
@@ -647,7 +648,9 @@ def test_overpayment_is_refused_and_changes_nothing(compliance_user, issued_pena
     assert IncidentEvent.objects.filter(penalty=issued_penalty).count() == 1
 
 
-@pytest.mark.parametrize("amount", ["0", "-5", "abc", "1.001", "NaN", "Infinity", None, ""])
+@pytest.mark.parametrize(
+    "amount", ["0", "-5", "abc", "1.001", "NaN", "Infinity", None, "", "1e30", "1" * 40]
+)
 def test_bad_payment_amounts_are_refused(compliance_user, issued_penalty, amount):
     with pytest.raises(ValidationError):
         _pay(compliance_user, issued_penalty, amount)
@@ -1051,3 +1054,38 @@ def test_evidence_size_limits(liable_incident, compliance_user, settings, tmp_pa
             )
     assert not incident.evidence.exists()
     assert _events(incident) == 0
+
+
+@db_settings
+@given(
+    amount=st.one_of(
+        st.decimals(allow_nan=False, allow_infinity=False, places=2),
+        st.decimals(allow_nan=False, allow_infinity=False),
+        st.decimals(min_value=Decimal("-1e20"), max_value=Decimal("1e20"), places=3),
+        st.decimals(min_value=MAX_MONEY_AMOUNT - 1, max_value=MAX_MONEY_AMOUNT + 1, places=2),
+    )
+)
+def test_penalty_amounts_are_exact_two_place_decimals(
+    second_compliance_user, liable_incident, tier1, amount
+):
+    """Any Decimal is either kept exactly (positive, at most two places, at most
+    MAX_MONEY_AMOUNT) or refused with a validation error that changes nothing."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        penalty = PenaltyFactory(incident=liable_incident(IncidentStatus.CONFIRMED), supplier=tier1)
+        valid = Decimal(0) < amount <= MAX_MONEY_AMOUNT and amount == amount.quantize(
+            Decimal("0.01")
+        )
+        if valid:
+            services.penalty_update(actor=second_compliance_user, penalty=penalty, amount=amount)
+            penalty.refresh_from_db()
+            assert penalty.amount == amount
+        else:
+            with pytest.raises(ValidationError):
+                services.penalty_update(
+                    actor=second_compliance_user, penalty=penalty, amount=amount
+                )
+            penalty.refresh_from_db()
+            assert penalty.amount == Decimal("1000000.00")
+        transaction.set_rollback(True)

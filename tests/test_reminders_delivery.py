@@ -344,3 +344,22 @@ def test_weekly_digest_lists_everything_overdue_by_supplier_once(
 
 
 DUE_ISO = day(0).isoformat()
+
+
+@pytest.mark.django_db
+def test_a_very_long_list_is_capped_most_overdue_first(mailoutbox, monkeypatch):
+    monkeypatch.setattr(reminders, "MAX_ITEMS_PER_MESSAGE", 2)
+    supplier = SupplierFactory()
+    oldest = make_plan(supplier=supplier, due_on=day(-20))
+    older = make_plan(supplier=supplier, due_on=day(-10))
+    newest = make_plan(supplier=supplier, due_on=day(0))
+    reminders.run_sweep(as_of=day(1), enqueue=False)
+
+    assert deliver_pending() == {"sent": 1}
+    body = mailoutbox[0].body
+    assert oldest.incident.reference in body
+    assert older.incident.reference in body
+    assert newest.incident.reference not in body
+    assert "and 1 more item, less overdue" in body
+    assert "3 overdue" in mailoutbox[0].subject
+    assert set(Reminder.objects.values_list("state", flat=True)) == {DeliveryState.SENT}

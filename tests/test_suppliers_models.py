@@ -9,7 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from suppliers.choices import COUNTRY_CODES, CURRENCY_CODES, MAX_TIER, Role
-from suppliers.models import NDA, ConfidentialAsset, Contact, Disclosure, Supplier, User
+from suppliers.models import (
+    MAX_MONEY_AMOUNT,
+    NDA,
+    ConfidentialAsset,
+    Contact,
+    Disclosure,
+    Supplier,
+    User,
+)
 
 from .dbchecks import db_settings, db_text, refused, rolled_back
 from .factories import AssetFactory, DisclosureFactory, NDAFactory, SupplierFactory
@@ -156,6 +164,12 @@ def _nda(**overrides) -> NDA:
 @pytest.mark.parametrize("amount", [Decimal("0"), Decimal("-0.01"), Decimal("-1000000")])
 def test_nda_penalty_amount_must_be_positive(amount):
     refused(lambda: _nda(penalty_amount=amount))
+
+
+def test_nda_penalty_amount_is_capped_where_it_stays_exact_on_sqlite():
+    refused(lambda: _nda(penalty_amount=MAX_MONEY_AMOUNT + Decimal("0.01")))
+    nda = _nda(penalty_amount=MAX_MONEY_AMOUNT)
+    assert NDA.objects.get(pk=nda.pk).penalty_amount == MAX_MONEY_AMOUNT
 
 
 def test_nda_smallest_positive_amount_is_accepted():

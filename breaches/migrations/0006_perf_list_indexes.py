@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('breaches', '0004_reminders_message_record'),
+        ('breaches', '0005_foundation_money_amount_max'),
     ]
 
     operations = [

@@ -41,8 +41,23 @@ def _broker_url() -> str:
     return url if url.startswith("redis://") else DEFAULT_REDIS
 
 
-@pytest.fixture
-def redis_broker():
+@pytest.fixture(params=["redis", "filesystem"])
+def broker(request, tmp_path):
+    """(broker URL, queue, transport options, extra worker arguments). Redis as in
+    production; the embedded filesystem broker with `--beat` as `make run` starts it."""
+    queue = f"e2e-reminders-{uuid.uuid4().hex[:12]}"
+    if request.param == "filesystem":
+        folder = tmp_path / "var" / "broker"
+        options = {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "control_folder": str(folder / "control"),
+            "store_processed": False,
+        }
+        for sub in ("queue", "control"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        yield "filesystem://", queue, options, ["--beat", "--concurrency=1"]
+        return
     url = _broker_url()
     client = redis.Redis.from_url(url, socket_connect_timeout=3)
     try:
@@ -51,8 +66,7 @@ def redis_broker():
         if os.environ.get("REQUIRE_SERVICES") == "1":
             pytest.fail(f"Redis is required (REQUIRE_SERVICES=1) but unreachable at {url}: {exc}")
         pytest.skip(f"Redis unreachable at {url}: {exc}")
-    queue = f"e2e-reminders-{uuid.uuid4().hex[:12]}"
-    yield url, queue
+    yield url, queue, {}, ["--pool=solo", "--without-heartbeat"]
     # Leave nothing of this test's queue behind (only our keys, in our DB index).
     for key in client.scan_iter(match=f"*{queue}*"):
         client.delete(key)
@@ -192,8 +206,13 @@ def _count(log: Path, needle: str) -> int:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_worker_runs_the_beat_sweep_and_mails_exactly_once(redis_broker, worker_database, tmp_path):
-    broker_url, queue = redis_broker
+def test_worker_runs_the_beat_sweep_and_mails_exactly_once(
+    broker, worker_database, tmp_path, monkeypatch
+):
+    broker_url, queue, transport_options, worker_args = broker
+    # Celery lets the CELERY_BROKER_URL environment variable win over the app's own
+    # broker; the producer below must publish where this worker listens.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     env = _env(worker_database, broker_url, queue, tmp_path)
     seeded = _django(SEED, env)
     mail_dir = tmp_path / "mail"
@@ -203,6 +222,7 @@ def test_worker_runs_the_beat_sweep_and_mails_exactly_once(redis_broker, worker_
 
     producer = Celery("e2e-producer", broker=broker_url)
     producer.conf.task_default_queue = queue
+    producer.conf.broker_transport_options = transport_options
     sweep = settings.CELERY_BEAT_SCHEDULE["reminder-sweep"]
 
     with log.open("wb") as log_file:
@@ -214,10 +234,9 @@ def test_worker_runs_the_beat_sweep_and_mails_exactly_once(redis_broker, worker_
                 "-A",
                 "config",
                 "worker",
-                "--pool=solo",
+                *worker_args,
                 "--without-mingle",
                 "--without-gossip",
-                "--without-heartbeat",
                 "--loglevel=INFO",
                 "-Q",
                 queue,
@@ -275,7 +294,9 @@ def test_worker_runs_the_beat_sweep_and_mails_exactly_once(redis_broker, worker_
         # redelivered: nothing new is recorded and nobody is mailed twice.
         producer.send_task(sweep["task"], queue=queue, **sweep["options"])
         for message_id in message_ids:
-            producer.send_task("breaches.tasks.send_reminder_message", args=[message_id])
+            producer.send_task(
+                "breaches.tasks.send_reminder_message", args=[message_id], queue=queue
+            )
         _wait_for(
             lambda: (
                 _count(log, "run_reminder_sweep") >= 4  # 2 received + 2 succeeded
