@@ -420,9 +420,10 @@ class RectificationPlan(models.Model):
             models.Index(fields=["status", "-created_at"], name="plan_status_idx"),
             models.Index(fields=["supplier", "status"], name="plan_supplier_status_idx"),
             models.Index(fields=["-created_at", "-id"], name="plan_created_idx"),
-            # `?overdue=true` pages newest first over the plans the supplier still owes.
+            # `?overdue=true` pages newest first over the plans the supplier still owes;
+            # due_on as a last key lets the scan skip the not-yet-due ones in the index.
             models.Index(
-                fields=["-created_at", "-id"],
+                fields=["-created_at", "-id", "due_on"],
                 condition=Q(status__in=sorted(PLAN_AWAITING_SUPPLIER)),
                 name="plan_awaiting_created_idx",
             ),

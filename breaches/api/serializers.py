@@ -219,7 +219,7 @@ def incident_list_rows(rows: list[dict], user) -> list[dict]:
     assets: dict[int, list[int]] = {pk: [] for pk in ids}
     links = (
         Incident.assets.through.objects.filter(incident_id__in=ids)
-        .order_by("-confidentialasset__created_at", "-confidentialasset_id")
+        .order_by("-confidentialasset_id")  # newest first, as the viewset prefetches them
         .values_list("incident_id", "confidentialasset_id")
     )
     for incident_id, asset_id in links:

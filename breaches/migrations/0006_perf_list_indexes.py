@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='rectificationplan',
-            index=models.Index(condition=models.Q(('status__in', ['changes_requested', 'requested'])), fields=['-created_at', '-id'], name='plan_awaiting_created_idx'),
+            index=models.Index(condition=models.Q(('status__in', ['changes_requested', 'requested'])), fields=['-created_at', '-id', 'due_on'], name='plan_awaiting_created_idx'),
         ),
         migrations.AddIndex(
             model_name='reminder',
