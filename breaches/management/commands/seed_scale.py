@@ -270,7 +270,7 @@ RECTIFICATION_DAYS = [14, 21, 30, 30, 30, 45, 60]
 # (17% of those past their deadline) are the overdue plans.
 PLAN_FATES = ["requested", "changes_requested", "submitted", "approved", "completed", "verified"]
 PLAN_FATE_W = [11.0, 6.0, 4.5, 18.0, 6.0, 54.5]
-EXTRA_PLAN_SHARE = 0.45  # confirmed leaks by a sub-vendor that must also rectify itself
+EXTRA_PLAN_SHARE = 0.55  # confirmed leaks by a sub-vendor that must also rectify itself
 
 
 @dataclass(frozen=True)
