@@ -32,10 +32,8 @@ def main() -> int:
     started = time.monotonic()
     error = None
     try:
-        try:
-            result = run_sweep(as_of=args.as_of, dry_run=False, enqueue=False)
-        except TypeError:
-            result = run_sweep(as_of=args.as_of, dry_run=False)
+        # As the daily task runs it (counts only), without mailing anything.
+        result = run_sweep(as_of=args.as_of, dry_run=False, enqueue=False, keep_items=False)
     except Exception as exc:  # report, do not hide: the parent prints it
         result, error = None, f"{type(exc).__name__}: {exc}"
     elapsed = time.monotonic() - started
@@ -43,7 +41,8 @@ def main() -> int:
         "elapsed_s": round(elapsed, 3),
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "baseline_mb": baseline_mb,
-        "result": repr(result)[:500],
+        "created": getattr(result, "created", None),
+        "targets_seen": getattr(result, "targets_seen", None),
     }
     if error:
         report["error"] = error

@@ -26,7 +26,9 @@ SEND_MAX_RETRIES = 5
 )
 def run_reminder_sweep(as_of: str | None = None) -> dict:
     """The daily sweep: record the due reminders and queue one message per recipient."""
-    result = reminders.run_sweep(as_of=date.fromisoformat(as_of) if as_of else None)
+    result = reminders.run_sweep(
+        as_of=date.fromisoformat(as_of) if as_of else None, keep_items=False
+    )
     return {
         "as_of": result.as_of.isoformat(),
         "reminders": result.created,

@@ -45,3 +45,27 @@ def test_sql_skip_records_what_the_python_check_records(monkeypatch):
     monkeypatch.setattr(reminders, "_without_current_reminder", lambda qs, as_of, rem: qs)
     without_skip = _sweep_days()
     assert without_skip == with_skip
+
+
+def test_the_daily_task_counts_reminders_without_keeping_them(monkeypatch):
+    """The task sweeps with keep_items=False: same reminders, same count, no item list."""
+    from breaches import tasks
+
+    call_command("seed_scale", incidents=120, suppliers=10, seed=2, as_of=AS_OF, verbosity=0)
+    kept = []
+    real = reminders.run_sweep
+
+    def spy(**kwargs):
+        result = real(**kwargs)
+        kept.append((kwargs.get("keep_items", True), len(result.items), result.created))
+        return result
+
+    monkeypatch.setattr(reminders, "run_sweep", spy)
+    summary = tasks.run_reminder_sweep.run(as_of=AS_OF.isoformat())
+    assert kept == [(False, 0, summary["reminders"])]
+    assert summary["reminders"] == Reminder.objects.count() > 0
+
+    _forget_reminders()
+    monkeypatch.setattr(reminders, "run_sweep", real)
+    again = reminders.run_sweep(as_of=AS_OF, enqueue=False)
+    assert again.created == len(again.items) == summary["reminders"]
