@@ -316,6 +316,14 @@ def _without_current_reminder(qs, as_of: date, reminders):
     )
 
 
+def _nothing_pending(qs, as_of: date, reminders) -> bool:
+    """Whether every target is already reminded for its latest point (a same-day rerun),
+    asked with a plain query before any server-side cursor is opened: PostgreSQL plans a
+    cursor serially and for its first rows (1.3 s at full scale), a plain query in
+    parallel."""
+    return not _without_current_reminder(qs.order_by(), as_of, reminders).exists()
+
+
 def _plan_targets(as_of: date) -> Iterator[TargetRow]:
     # The filter matches the partial index plan_awaiting_due_idx (status list sorted the
     # same way), which holds only the plans the supplier still owes.
@@ -323,9 +331,10 @@ def _plan_targets(as_of: date) -> Iterator[TargetRow]:
         status__in=sorted(PLAN_AWAITING_SUPPLIER),
         due_on__lte=as_of - timedelta(days=DUE_SOON_POINT),
     ).order_by("due_on", "id")
-    qs = _without_current_reminder(
-        qs, as_of, Reminder.objects.filter(action__isnull=True, plan_id=OuterRef("pk"))
-    ).values_list(
+    reminded = Reminder.objects.filter(action__isnull=True, plan_id=OuterRef("pk"))
+    if _nothing_pending(qs, as_of, reminded):
+        return
+    qs = _without_current_reminder(qs, as_of, reminded).values_list(
         "id",
         "due_on",
         "supplier_id",
@@ -347,9 +356,10 @@ def _action_targets(as_of: date) -> Iterator[TargetRow]:
         due_on__lte=as_of - timedelta(days=DUE_SOON_POINT),
         plan__status=PlanStatus.APPROVED,
     ).order_by("due_on", "id")
-    qs = _without_current_reminder(
-        qs, as_of, Reminder.objects.filter(action_id=OuterRef("pk"))
-    ).values_list(
+    reminded = Reminder.objects.filter(action_id=OuterRef("pk"))
+    if _nothing_pending(qs, as_of, reminded):
+        return
+    qs = _without_current_reminder(qs, as_of, reminded).values_list(
         "id",
         "due_on",
         "plan_id",
@@ -603,6 +613,12 @@ def run_sweep(
     counts: dict[str, int] = defaultdict(int)
 
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The targets are read to the end through server-side cursors: plan for all
+            # the rows, not for the first 10% (a fast-start plan took the same-day rerun
+            # from 0.5 s to 2.2 s of SQL at full scale).
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
         for source in (_plan_targets(as_of), _action_targets(as_of)):
             for rows in _chunks(source, SWEEP_CHUNK):
                 result.targets_seen += len(rows)
