@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from breaches import services
-from breaches.choices import PenaltyStatus
+from breaches.choices import EventKind, PenaltyStatus
 from breaches.models import (
     Evidence,
     Incident,
@@ -43,6 +43,7 @@ from suppliers.api.common import (
     ServiceViewSet,
     UploadedCursorPagination,
 )
+from suppliers.choices import Role
 from suppliers.selectors import (
     actions_visible_to,
     coverage_gaps,
@@ -102,6 +103,15 @@ class EvidencePermission(RolePermission):
 
 
 # --- Incidents -------------------------------------------------------------------------
+
+
+def _hides_agreement(user, incident: Incident) -> bool:
+    """A supplier user sees an incident its sub-vendor leaked, not its parent's NDA."""
+    return (
+        getattr(user, "role", None) == Role.SUPPLIER
+        and incident.nda_id is not None
+        and incident.nda.supplier_id != user.supplier_id
+    )
 
 
 def _transition_response(serializer_class):
@@ -224,7 +234,13 @@ class IncidentViewSet(ServiceViewSet):
                 Q(plan__isnull=True) | Q(plan__in=plans_visible_to(user)),
             )
         page = self.paginate_queryset(events)
-        return self.get_paginated_response(api.EventSerializer(page, many=True).data)
+        data = api.EventSerializer(page, many=True).data
+        if _hides_agreement(user, incident):
+            # Its messages name the parent's agreement, which this user may not see.
+            for row in data:
+                if row["kind"] in (EventKind.CREATED, EventKind.LIABILITY):
+                    row["message"] = ""
+        return self.get_paginated_response(data)
 
     @extend_schema(
         methods=["GET"],
@@ -301,7 +317,7 @@ class PenaltyViewSet(ServiceViewSet):
     filter_backends = BACKENDS
     filterset_class = filters.PenaltyFilter
     search_fields = ["incident__reference", "supplier__name"]
-    ordering_fields = ["created_at", "due_on"]
+    ordering_fields = ["created_at"]  # due_on may be null: not a safe cursor position
     create_service = services.penalty_create
     service_object_name = "penalty"
 
