@@ -3,6 +3,7 @@ status or not, goes through breaches.services (actor=request.user)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from django.db.models import Case, Count, DecimalField, F, Prefetch, Q, Sum, Value, When
@@ -60,6 +61,7 @@ from suppliers.selectors import (
 from . import filters
 from . import serializers as api
 
+FINGERPRINT_RE = re.compile(r"[0-9a-fA-F]{32,64}")
 BACKENDS = [DjangoFilterBackend, SearchFilter, CursorSafeOrdering]
 CONFLICT = OpenApiResponse(description="Invalid transition or conflicting state.")
 FORBIDDEN = OpenApiResponse(description="Your role may not do this.")
@@ -298,9 +300,11 @@ class IncidentViewSet(ServiceViewSet):
         """Recipients of the leaked assets, each with its chain up to the liable party;
         a fingerprint match comes first (staff only)."""
         incident = self.get_object()
-        fingerprint = request.query_params.get("fingerprint", "")
-        if len(fingerprint) > 128:
-            raise exceptions.ValidationError({"fingerprint": ["At most 128 characters."]})
+        fingerprint = request.query_params.get("fingerprint", "").strip()
+        if fingerprint and not FINGERPRINT_RE.fullmatch(fingerprint):
+            raise exceptions.ValidationError(
+                {"fingerprint": ["A fingerprint is 32 to 64 hexadecimal characters."]}
+            )
         suspects = incident_suspects(incident, fingerprint=fingerprint)
         return Response(api.SuspectSerializer(suspects, many=True).data)
 
