@@ -49,11 +49,12 @@ def _log_refusal(exc, context) -> None:
     request = context.get("request")
     user = getattr(request, "user", None)
     security_log.warning(
-        "%s %s refused (%s) for %s",
+        "%s %s refused (%s) for %s (role %s)",
         getattr(request, "method", "?"),
         getattr(request, "path", "?"),
         type(exc).__name__,
         getattr(user, "username", None) or "anonymous",
+        getattr(user, "role", None) or "-",
     )
 
 

@@ -441,6 +441,7 @@ CASES = [
         (400, 400, 400, 400, 400, 400),
     ),
     ("DELETE", lambda w: "/api/v1/auth/token/", None, (401, 204, 204, 204, 204, 204)),
+    ("GET", lambda w: "/api/v1/", None, LIST),
     ("GET", lambda w: "/api/v1/schema/", None, (200,) * 6),
     ("GET", lambda w: "/api/v1/docs/", None, (200,) * 6),
 ]

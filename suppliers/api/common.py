@@ -157,13 +157,7 @@ class RolePermission(permissions.BasePermission):
         return self._refuse(request, view)
 
     def _refuse(self, request, view) -> bool:
-        security_log.warning(
-            "refused %s %s for %s (role %s)",
-            request.method,
-            request.path,
-            getattr(request.user, "username", "?"),
-            getattr(request.user, "role", "?"),
-        )
+        # The refusal is logged once, by config.exceptions.api_exception_handler.
         return False
 
 
@@ -172,12 +166,7 @@ class AdminOnly(permissions.BasePermission):
 
     def has_permission(self, request, view) -> bool:
         user = request.user
-        allowed = bool(user and user.is_authenticated and user.role == Role.ADMIN)
-        if not allowed and user and user.is_authenticated:
-            security_log.warning(
-                "refused %s %s for %s (not admin)", request.method, request.path, user.username
-            )
-        return allowed
+        return bool(user and user.is_authenticated and user.role == Role.ADMIN)
 
 
 # --- Viewsets --------------------------------------------------------------------------
