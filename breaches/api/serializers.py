@@ -445,7 +445,7 @@ class ReminderSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         user = getattr(request, "user", None)
         if user is not None and not scope_for(user).everything:
-            data.pop("recipients", None)
+            data["recipients"] = []  # the buyer's internal recipients stay internal
         return data
 
 
