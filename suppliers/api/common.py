@@ -9,9 +9,10 @@ import logging
 from decimal import Decimal
 
 from django import forms
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters import rest_framework as filters
-from rest_framework import exceptions, permissions, serializers, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import permissions, serializers, viewsets
 
 from suppliers.choices import WRITER_ROLES, Role
 
@@ -30,6 +31,7 @@ MAX_ID = 2**63 - 1
 # --- Filters ---------------------------------------------------------------------------
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class IdFilter(filters.NumberFilter):
     """A foreign key filter by id: a whole number, bounded, so junk is a 400."""
 
@@ -115,10 +117,6 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
 def is_writer(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.role in WRITER_ROLES)
-
-
-def is_staff_reader(user) -> bool:
-    return bool(user and user.is_authenticated and user.role != Role.SUPPLIER)
 
 
 class RolePermission(permissions.BasePermission):
@@ -210,9 +208,3 @@ class ServiceMixin:
 
 class ServiceViewSet(ServiceMixin, viewsets.ModelViewSet):
     """A full resource whose writes go through services."""
-
-
-def django_errors_to_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
-    from config.exceptions import validation_error_detail
-
-    return exceptions.ValidationError(validation_error_detail(exc))
