@@ -365,6 +365,12 @@ def incident_transition(
         _check_confirmable(incident)
     if to == IncidentStatus.CLOSED:
         _check_closable(incident)
+    if to == IncidentStatus.CONFIRMED and incident.responsible_supplier_id is None:
+        # Checked before saving, so the refusal is this clear 409, not the constraint's 400.
+        raise TransitionNotAllowed(
+            "Confirming needs a responsible supplier: no NDA covers the source, so staff "
+            "must decide liability first."
+        )
     incident.status = to
     if to == IncidentStatus.CONFIRMED:
         incident.confirmed_at = timezone.now()
