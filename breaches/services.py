@@ -92,11 +92,14 @@ def _is_supplier_party(actor: User, supplier_id: int) -> bool:
 
 def _refuse_unless_allowed(current: str, to: str, transitions: dict, label: str) -> None:
     if to not in transitions:
-        raise ValidationError({"to": f"'{to}' is not a {label} status."})
+        known = ", ".join(sorted(transitions))
+        raise ValidationError({"to": f"'{to}' is not a {label} status (one of: {known})."})
     if to not in transitions[current]:
         allowed = ", ".join(sorted(transitions[current])) or "none"
+        article = "An" if label[0] in "aeiou" else "A"
         raise TransitionNotAllowed(
-            f"A {label} cannot go from {current} to {to} (allowed from {current}: {allowed})."
+            f"{article} {label} cannot go from {current} to {to} "
+            f"(allowed from {current}: {allowed})."
         )
 
 
