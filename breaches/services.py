@@ -92,11 +92,14 @@ def _is_supplier_party(actor: User, supplier_id: int) -> bool:
 
 def _refuse_unless_allowed(current: str, to: str, transitions: dict, label: str) -> None:
     if to not in transitions:
-        raise ValidationError({"to": f"'{to}' is not a {label} status."})
+        known = ", ".join(sorted(transitions))
+        raise ValidationError({"to": f"'{to}' is not a {label} status (one of: {known})."})
     if to not in transitions[current]:
         allowed = ", ".join(sorted(transitions[current])) or "none"
+        article = "An" if label[0] in "aeiou" else "A"
         raise TransitionNotAllowed(
-            f"A {label} cannot go from {current} to {to} (allowed from {current}: {allowed})."
+            f"{article} {label} cannot go from {current} to {to} "
+            f"(allowed from {current}: {allowed})."
         )
 
 
@@ -365,6 +368,12 @@ def incident_transition(
         _check_confirmable(incident)
     if to == IncidentStatus.CLOSED:
         _check_closable(incident)
+    if to == IncidentStatus.CONFIRMED and incident.responsible_supplier_id is None:
+        # Checked before saving, so the refusal is this clear 409, not the constraint's 400.
+        raise TransitionNotAllowed(
+            "Confirming needs a responsible supplier: no NDA covers the source, so staff "
+            "must decide liability first."
+        )
     incident.status = to
     if to == IncidentStatus.CONFIRMED:
         incident.confirmed_at = timezone.now()

@@ -10,7 +10,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
@@ -49,11 +49,12 @@ def _log_refusal(exc, context) -> None:
     request = context.get("request")
     user = getattr(request, "user", None)
     security_log.warning(
-        "%s %s refused (%s) for %s",
+        "%s %s refused (%s) for %s (role %s)",
         getattr(request, "method", "?"),
         getattr(request, "path", "?"),
         type(exc).__name__,
         getattr(user, "username", None) or "anonymous",
+        getattr(user, "role", None) or "-",
     )
 
 
@@ -80,6 +81,12 @@ def api_exception_handler(exc, context):
         | drf_exceptions.AuthenticationFailed,
     ):
         _log_refusal(exc, context)
+    if isinstance(exc, DataError):
+        # A value the database cannot hold (e.g. a NUL character) that validation let by.
+        return Response(
+            {"detail": "The request contains a value that cannot be stored or searched."},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, Conflict):
         return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):

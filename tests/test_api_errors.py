@@ -257,3 +257,30 @@ def test_read_only_fields_are_ignored(staff, tier1):
 def test_wrong_content_type_is_415(staff):
     response = staff.generic("POST", "/api/v1/suppliers/", b"name=x", content_type="text/csv")
     assert response.status_code == 415, response.content
+
+
+@pytest.mark.parametrize("position", ["p=not-a-date", "p=2025-01-01%00", "o=-5", "o=abc&p=x"])
+def test_crafted_cursors_are_400(staff, tier1, position):
+    import base64
+    from urllib.parse import quote
+
+    PlanFactory(supplier=tier1)
+    cursor = quote(base64.b64encode(position.encode()).decode())
+    response = staff.get(f"/api/v1/rectification-plans/?cursor={cursor}")
+    assert response.status_code == 400, response.content
+
+
+@pytest.mark.parametrize("fingerprint", ["ab\x00", "not-hex" * 6, "a" * 65, "zz"])
+def test_suspects_refuse_malformed_fingerprints(staff, fingerprint):
+    incident = IncidentFactory()
+    response = staff.get(f"/api/v1/incidents/{incident.pk}/suspects/", {"fingerprint": fingerprint})
+    assert response.status_code == 400, response.content
+    assert "fingerprint" in response.json()
+
+
+def test_oversized_json_body_is_413(staff, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    body = b'{"name": "' + b"x" * 2048 + b'", "country": "CN"}'
+    response = staff.generic("POST", "/api/v1/suppliers/", body, content_type="application/json")
+    assert response.status_code == 413, response.content
+    assert not Supplier.objects.exists()

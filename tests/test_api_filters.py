@@ -67,6 +67,8 @@ def test_foreign_keys_status_and_dates(staff, tier1, other_supplier):
     today = timezone.localdate().isoformat()
     assert len(_ids(staff.get(f"/api/v1/incidents/?created_after={today}"))) == 2
     assert _ids(staff.get("/api/v1/incidents/?created_before=2000-01-01")) == []
+    url = "/api/v1/incidents/?created_after=0001-01-01&created_before=9999-12-31"
+    assert len(_ids(staff.get(url))) == 2  # the calendar's ends are no 500
 
 
 def test_search_and_ordering(staff, tier1):

@@ -441,6 +441,7 @@ CASES = [
         (400, 400, 400, 400, 400, 400),
     ),
     ("DELETE", lambda w: "/api/v1/auth/token/", None, (401, 204, 204, 204, 204, 204)),
+    ("GET", lambda w: "/api/v1/", None, LIST),
     ("GET", lambda w: "/api/v1/schema/", None, (200,) * 6),
     ("GET", lambda w: "/api/v1/docs/", None, (200,) * 6),
 ]
@@ -557,6 +558,23 @@ def test_sub_vendor_user_does_not_see_parent_nda_or_penalty(world):
     assert response.json()["nda_reference"] is None
     events = client.get(f"/api/v1/incidents/{world.L.confirmed.pk}/events/").json()["results"]
     assert all(e["penalty"] is None for e in events)
+    # Timeline messages do not name the parent's agreement either.
+    from breaches import services
+
+    services.incident_set_liability(
+        actor=world.users["compliance"],
+        incident=world.L.incident,
+        responsible_supplier=world.L.supplier,
+        nda=world.L.nda,
+        reason=f"Confirmed under {world.L.nda.reference}",
+    )
+    events = client.get(f"/api/v1/incidents/{world.L.incident.pk}/events/").json()["results"]
+    assert events
+    assert all(world.L.nda.reference not in e["message"] for e in events), events
+    staff_events = client_for(world.users["auditor"]).get(
+        f"/api/v1/incidents/{world.L.incident.pk}/events/"
+    )
+    assert any(world.L.nda.reference in e["message"] for e in staff_events.json()["results"])
 
 
 @pytest.mark.django_db

@@ -35,9 +35,7 @@ def _keep_test_connection():
 
 
 @pytest.fixture
-def admin_token(admin_user, compliance_user, tier1, subvendor, tier1_nda, bumper_asset):
-    from rest_framework.authtoken.models import Token
-
+def seeded(compliance_user, tier1, subvendor, tier1_nda, bumper_asset):
     # Some rows, so that low ids hit real objects as well as 404s.
     build_world(
         supplier=tier1,
@@ -54,7 +52,20 @@ def admin_token(admin_user, compliance_user, tier1, subvendor, tier1_nda, bumper
         tag="sub",
         actor=compliance_user,
     )
+
+
+@pytest.fixture
+def admin_token(seeded, admin_user):
+    from rest_framework.authtoken.models import Token
+
     return Token.objects.create(user=admin_user).key
+
+
+@pytest.fixture
+def supplier_token(seeded, supplier_user):
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.create(user=supplier_user).key
 
 
 def _load_schema():
@@ -79,5 +90,22 @@ schema = _load_schema()
 def test_api_conforms_to_its_schema(case, admin_token):
     case.call_and_validate(
         headers={"Authorization": f"Token {admin_token}"},
+        checks=[not_a_server_error, response_schema_conformance],
+    )
+
+
+@schema.parametrize()
+@settings(
+    max_examples=3,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+@pytest.mark.django_db
+def test_api_conforms_for_a_supplier_user(case, supplier_token):
+    # The scoped paths (404s, 403s, hidden agreements) must hold to the schema as well.
+    case.call_and_validate(
+        headers={"Authorization": f"Token {supplier_token}"},
         checks=[not_a_server_error, response_schema_conformance],
     )

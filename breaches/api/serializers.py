@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from breaches.choices import (
+    PLAN_AWAITING_SUPPLIER,
     ActionStatus,
     IncidentStatus,
     PenaltyStatus,
@@ -492,6 +493,7 @@ class PlanSerializer(serializers.ModelSerializer):
     supplier_name = serializers.CharField(source="supplier.name", read_only=True)
     actions = PlanActionSerializer(many=True, read_only=True)
     progress = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
 
     class Meta:
         model = RectificationPlan
@@ -512,6 +514,7 @@ class PlanSerializer(serializers.ModelSerializer):
             "verified_at",
             "actions",
             "progress",
+            "overdue",
             "created_at",
             "updated_at",
         ]
@@ -529,6 +532,13 @@ class PlanSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         extra_kwargs = {"summary": {"max_length": 20000}}
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_overdue(self, obj: RectificationPlan) -> bool:
+        """Requested or changes requested, past its due date (DESIGN 5)."""
+        from django.utils import timezone
+
+        return obj.status in PLAN_AWAITING_SUPPLIER and obj.due_on < timezone.localdate()
 
     @extend_schema_field(PlanProgressSerializer)
     def get_progress(self, obj: RectificationPlan) -> dict:
@@ -569,7 +579,7 @@ class ReminderSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         user = getattr(request, "user", None)
         if user is not None and not scope_for(user).everything:
-            data.pop("recipients", None)
+            data["recipients"] = []  # the buyer's internal recipients stay internal
         return data
 
 

@@ -3,6 +3,7 @@ status or not, goes through breaches.services (actor=request.user)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from django.db.models import Case, Count, DecimalField, F, Prefetch, Q, Sum, Value, When
@@ -26,7 +27,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from breaches import services
-from breaches.choices import PenaltyStatus
+from breaches.choices import EventKind, PenaltyStatus
 from breaches.models import (
     Evidence,
     Incident,
@@ -45,6 +46,7 @@ from suppliers.api.common import (
     ServiceViewSet,
     UploadedCursorPagination,
 )
+from suppliers.choices import Role
 from suppliers.models import ConfidentialAsset
 from suppliers.selectors import (
     actions_visible_to,
@@ -62,6 +64,7 @@ from suppliers.selectors import (
 from . import filters
 from . import serializers as api
 
+FINGERPRINT_RE = re.compile(r"[0-9a-fA-F]{32,64}")
 BACKENDS = [DjangoFilterBackend, SearchFilter, CursorSafeOrdering]
 CONFLICT = OpenApiResponse(description="Invalid transition or conflicting state.")
 FORBIDDEN = OpenApiResponse(description="Your role may not do this.")
@@ -105,6 +108,15 @@ class EvidencePermission(RolePermission):
 
 
 # --- Incidents -------------------------------------------------------------------------
+
+
+def _hides_agreement(user, incident: Incident) -> bool:
+    """A supplier user sees an incident its sub-vendor leaked, not its parent's NDA."""
+    return (
+        getattr(user, "role", None) == Role.SUPPLIER
+        and incident.nda_id is not None
+        and incident.nda.supplier_id != user.supplier_id
+    )
 
 
 def _transition_response(serializer_class):
@@ -245,7 +257,13 @@ class IncidentViewSet(ServiceViewSet):
                 Q(plan__isnull=True) | Q(plan__in=plans_visible_to(user)),
             )
         page = self.paginate_queryset(events)
-        return self.get_paginated_response(api.EventSerializer(page, many=True).data)
+        data = api.EventSerializer(page, many=True).data
+        if _hides_agreement(user, incident):
+            # Its messages name the parent's agreement, which this user may not see.
+            for row in data:
+                if row["kind"] in (EventKind.CREATED, EventKind.LIABILITY):
+                    row["message"] = ""
+        return self.get_paginated_response(data)
 
     @extend_schema(
         methods=["GET"],
@@ -303,9 +321,11 @@ class IncidentViewSet(ServiceViewSet):
         """Recipients of the leaked assets, each with its chain up to the liable party;
         a fingerprint match comes first (staff only)."""
         incident = self.get_object()
-        fingerprint = request.query_params.get("fingerprint", "")
-        if len(fingerprint) > 128:
-            raise exceptions.ValidationError({"fingerprint": ["At most 128 characters."]})
+        fingerprint = request.query_params.get("fingerprint", "").strip()
+        if fingerprint and not FINGERPRINT_RE.fullmatch(fingerprint):
+            raise exceptions.ValidationError(
+                {"fingerprint": ["A fingerprint is 32 to 64 hexadecimal characters."]}
+            )
         suspects = incident_suspects(incident, fingerprint=fingerprint)
         return Response(api.SuspectSerializer(suspects, many=True).data)
 
@@ -322,7 +342,7 @@ class PenaltyViewSet(ServiceViewSet):
     filter_backends = BACKENDS
     filterset_class = filters.PenaltyFilter
     search_fields = ["incident__reference", "supplier__name"]
-    ordering_fields = ["created_at", "due_on"]
+    ordering_fields = ["created_at"]  # due_on may be null: not a safe cursor position
     create_service = services.penalty_create
     service_object_name = "penalty"
 
