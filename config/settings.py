@@ -12,7 +12,6 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
-from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("DJANGO_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -26,10 +25,11 @@ if env_file.exists():
 TESTING = env.bool("DJANGO_TESTING", default="pytest" in sys.modules)
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
-_DEV_SECRET_KEY = "dev-insecure-secret-key-only-for-debug-and-tests-0123456789abcdef"  # noqa: S105
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET_KEY if (DEBUG or TESTING) else "")
-if not SECRET_KEY:
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
+# Management commands (migrate, makemigrations --check, collectstatic) run without secrets;
+# serving requests without DEBUG does not: config/wsgi.py and config/asgi.py refuse to start
+# on this key, and `check --deploy` reports it as an error (config/checks.py).
+DEV_SECRET_KEY = "django-insecure-dev-only-key-never-serve-production-with-it-0123456789"  # noqa: S105
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY)
 
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS",

@@ -9,6 +9,7 @@ class SuppliersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        import config.checks  # noqa: F401 (registers the deployment checks)
         from config.security import connect_auth_logging
 
         connect_auth_logging()

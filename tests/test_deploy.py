@@ -10,18 +10,22 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _run_manage(*args: str, env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
+def _clean_env(overrides: dict[str, str]) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("DJANGO_", "DATABASE_URL", "CELERY_", "CACHE_URL", "EMAIL_URL"))
     }
-    env.update(env_overrides)
+    env.update(overrides)
     env["DJANGO_TESTING"] = "0"
+    return env
+
+
+def _run_manage(*args: str, env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=env,
+        env=_clean_env(env_overrides),
         capture_output=True,
         text=True,
         timeout=120,
@@ -44,10 +48,34 @@ def test_production_settings_pass_check_deploy():
     assert "no issues" in result.stdout
 
 
-def test_production_refuses_to_start_without_secret_key():
-    result = _run_manage("check", env_overrides={})
+def test_production_refuses_to_serve_without_secret_key():
+    code = "import config.wsgi"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=_clean_env({}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_check_deploy_fails_without_secret_key():
+    result = _run_manage(
+        "check", "--deploy", env_overrides={"DJANGO_ALLOWED_HOSTS": "breach.example.com"}
+    )
+    assert result.returncode != 0
+    assert "breach.E001" in result.stderr + result.stdout
+
+
+def test_management_commands_need_no_environment():
+    # The migrations check (and migrate, collectstatic) run on a bare machine.
+    result = _run_manage("makemigrations", "--check", "--dry-run", env_overrides={})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
 
 
 def test_debug_is_off_unless_asked():
