@@ -71,7 +71,7 @@ from suppliers.selectors import (
     scope_for,
     suppliers_visible_to,
 )
-from suppliers.ui import add_service_errors, error_text, paginate, redirect_back
+from suppliers.ui import add_service_errors, error_text, paginate, redirect_back, submit_form
 
 # --- Sign-in ---------------------------------------------------------------------------
 
@@ -610,23 +610,18 @@ def incident_set_liability(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("Only compliance staff decide liability.")
     form = LiabilityForm(request.POST, user=request.user)
     detail_url = reverse("breaches:incident-detail", args=[incident.pk])
-    if form.is_valid():
-        try:
-            incident = services.incident_set_liability(
-                actor=request.user, incident=incident, **form.cleaned_data
-            )
-        except Conflict as exc:
-            messages.error(request, exc.message)
-            return redirect_back(request, detail_url)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                f"Liability set to {incident.responsible_supplier or 'nobody'}"
-                f"{f' under {incident.nda}' if incident.nda else ''}.",
-            )
-            return redirect(detail_url)
+    done = submit_form(
+        request,
+        form,
+        lambda data: services.incident_set_liability(actor=request.user, incident=incident, **data),
+        success=lambda decided: (
+            f"Liability set to {decided.responsible_supplier or 'nobody'}"
+            f"{f' under {decided.nda}' if decided.nda else ''}."
+        ),
+        detail_url=detail_url,
+    )
+    if done:
+        return done
     context = _incident_context(request, incident, liability_form=form)
     return render(request, "breaches/incident_detail.html", context, status=400)
 
@@ -699,23 +694,21 @@ def penalty_transition(request: HttpRequest, pk: int) -> HttpResponse:
     with_amount = to == PenaltyStatus.ISSUED and penalty.status == PenaltyStatus.DISPUTED
     form = TransitionForm(request.POST, prefix=f"t-{to}", with_amount=with_amount)
     detail_url = reverse("breaches:penalty-detail", args=[penalty.pk])
-    if form.is_valid():
-        try:
-            penalty = services.penalty_transition(
-                actor=request.user,
-                penalty=penalty,
-                to=to,
-                note=form.cleaned_data["note"],
-                amount=form.cleaned_data.get("amount"),
-            )
-        except Conflict as exc:
-            messages.error(request, exc.message)
-            return redirect_back(request, detail_url)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Penalty is now {penalty.get_status_display().lower()}.")
-            return redirect(detail_url)
+    done = submit_form(
+        request,
+        form,
+        lambda data: services.penalty_transition(
+            actor=request.user,
+            penalty=penalty,
+            to=to,
+            note=data["note"],
+            amount=data.get("amount"),
+        ),
+        success=lambda moved: f"Penalty is now {moved.get_status_display().lower()}.",
+        detail_url=detail_url,
+    )
+    if done:
+        return done
     transitions = _transition_forms(
         allowed_penalty_transitions(request.user, penalty),
         note_labels=PENALTY_NOTE_LABELS,
@@ -734,25 +727,23 @@ def penalty_record_payment(request: HttpRequest, pk: int) -> HttpResponse:
     penalty = _scoped_penalty(request, pk)
     form = PaymentForm(request.POST)
     detail_url = reverse("breaches:penalty-detail", args=[penalty.pk])
-    if form.is_valid():
-        try:
-            payment = services.penalty_record_payment(
-                actor=request.user, penalty=penalty, **form.cleaned_data
-            )
-        except Conflict as exc:
-            messages.error(request, exc.message)
-            return redirect_back(request, detail_url)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            penalty.refresh_from_db()
-            text = f"Payment of {payment.amount} {penalty.currency} recorded."
-            if penalty.status == PenaltyStatus.PAID:
-                text += " The penalty is paid in full."
-            else:
-                text += f" Outstanding: {penalty.outstanding} {penalty.currency}."
-            messages.success(request, text)
-            return redirect(detail_url)
+
+    def recorded(payment) -> str:
+        penalty.refresh_from_db()
+        text = f"Payment of {payment.amount} {penalty.currency} recorded."
+        if penalty.status == PenaltyStatus.PAID:
+            return text + " The penalty is paid in full."
+        return text + f" Outstanding: {penalty.outstanding} {penalty.currency}."
+
+    done = submit_form(
+        request,
+        form,
+        lambda data: services.penalty_record_payment(actor=request.user, penalty=penalty, **data),
+        success=recorded,
+        detail_url=detail_url,
+    )
+    if done:
+        return done
     context = _penalty_context(request, penalty, payment_form=form)
     return render(request, "breaches/penalty_detail.html", context, status=400)
 
@@ -763,22 +754,17 @@ def penalty_edit(request: HttpRequest, pk: int) -> HttpResponse:
     penalty = _scoped_penalty(request, pk)
     form = PenaltyEditForm(request.POST)
     detail_url = reverse("breaches:penalty-detail", args=[penalty.pk])
-    if form.is_valid():
-        try:
-            penalty = services.penalty_update(
-                actor=request.user,
-                penalty=penalty,
-                amount=form.cleaned_data["amount"],
-                due_on=form.cleaned_data["due_on"],
-            )
-        except Conflict as exc:
-            messages.error(request, exc.message)
-            return redirect_back(request, detail_url)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Penalty set to {penalty.amount} {penalty.currency}.")
-            return redirect(detail_url)
+    done = submit_form(
+        request,
+        form,
+        lambda data: services.penalty_update(
+            actor=request.user, penalty=penalty, amount=data["amount"], due_on=data["due_on"]
+        ),
+        success=lambda changed: f"Penalty set to {changed.amount} {changed.currency}.",
+        detail_url=detail_url,
+    )
+    if done:
+        return done
     context = _penalty_context(request, penalty, edit_form=form)
     return render(request, "breaches/penalty_detail.html", context, status=400)
 
@@ -881,19 +867,15 @@ def plan_update_summary(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _scoped_plan(request, pk)
     form = PlanSummaryForm(request.POST)
     detail_url = reverse("breaches:plan-detail", args=[plan.pk])
-    if form.is_valid():
-        try:
-            services.plan_update(
-                actor=request.user, plan=plan, summary=form.cleaned_data["summary"]
-            )
-        except Conflict as exc:
-            messages.error(request, exc.message)
-            return redirect_back(request, detail_url)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Plan summary saved.")
-            return redirect(detail_url)
+    done = submit_form(
+        request,
+        form,
+        lambda data: services.plan_update(actor=request.user, plan=plan, summary=data["summary"]),
+        success="Plan summary saved.",
+        detail_url=detail_url,
+    )
+    if done:
+        return done
     context = _plan_context(request, plan, summary_form=form)
     return render(request, "breaches/plan_detail.html", context, status=400)
 
@@ -904,17 +886,15 @@ def plan_add_action(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _scoped_plan(request, pk)
     form = ActionForm(request.POST)
     detail_url = reverse("breaches:plan-detail", args=[plan.pk])
-    if form.is_valid():
-        try:
-            services.action_create(actor=request.user, plan=plan, **form.cleaned_data)
-        except Conflict as exc:
-            messages.error(request, exc.message)
-            return redirect_back(request, detail_url)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Action added to the plan.")
-            return redirect(detail_url)
+    done = submit_form(
+        request,
+        form,
+        lambda data: services.action_create(actor=request.user, plan=plan, **data),
+        success="Action added to the plan.",
+        detail_url=detail_url,
+    )
+    if done:
+        return done
     context = _plan_context(request, plan, action_form=form)
     return render(request, "breaches/plan_detail.html", context, status=400)
 
@@ -926,19 +906,17 @@ def action_complete(request: HttpRequest, pk: int, action_pk: int) -> HttpRespon
     action = get_object_or_404(actions_visible_to(request.user).filter(plan=plan), pk=action_pk)
     form = ActionCompleteForm(request.POST, prefix=f"a{action.pk}")
     detail_url = reverse("breaches:plan-detail", args=[plan.pk])
-    if form.is_valid():
-        try:
-            services.action_complete(
-                actor=request.user, action=action, evidence_note=form.cleaned_data["evidence_note"]
-            )
-        except Conflict as exc:
-            messages.error(request, exc.message)
-            return redirect_back(request, detail_url)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Action marked done.")
-            return redirect(detail_url)
+    done = submit_form(
+        request,
+        form,
+        lambda data: services.action_complete(
+            actor=request.user, action=action, evidence_note=data["evidence_note"]
+        ),
+        success="Action marked done.",
+        detail_url=detail_url,
+    )
+    if done:
+        return done
     context = _plan_context(request, plan)
     for item in context["actions"]:
         if item.pk == action.pk:
@@ -962,19 +940,17 @@ def plan_transition(request: HttpRequest, pk: int) -> HttpResponse:
     to = request.POST.get("to", "")
     form = TransitionForm(request.POST, prefix=f"t-{to}")
     detail_url = reverse("breaches:plan-detail", args=[plan.pk])
-    if form.is_valid():
-        try:
-            plan = services.plan_transition(
-                actor=request.user, plan=plan, to=to, note=form.cleaned_data["note"]
-            )
-        except Conflict as exc:
-            messages.error(request, exc.message)
-            return redirect_back(request, detail_url)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, PLAN_DONE.get(to, "Plan updated."))
-            return redirect(detail_url)
+    done = submit_form(
+        request,
+        form,
+        lambda data: services.plan_transition(
+            actor=request.user, plan=plan, to=to, note=data["note"]
+        ),
+        success=PLAN_DONE.get(to, "Plan updated."),
+        detail_url=detail_url,
+    )
+    if done:
+        return done
     context = _plan_context(request, plan)
     for item in context["transitions"]:
         if item["to"] == to:

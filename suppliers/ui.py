@@ -3,13 +3,17 @@ and paging without a COUNT(*) (lists over big tables fetch one row more than the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
+
+from config.exceptions import Conflict
 
 PAGE_SIZE = 25
 MAX_PAGE = 10_000
@@ -43,6 +47,32 @@ def redirect_back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
     ):
         target = fallback
     return HttpResponseRedirect(target or fallback)
+
+
+def submit_form(
+    request: HttpRequest,
+    form: forms.Form,
+    call: Callable[[dict[str, Any]], Any],
+    *,
+    success: str | Callable[[Any], str],
+    detail_url: str,
+) -> HttpResponseRedirect | None:
+    """The POST half of a form that calls a service: a valid form goes to `call(cleaned_data)`;
+    success flashes `success` (or `success(result)`) and redirects to `detail_url`; a conflict
+    flashes its reason and redirects back; None means "render the form again with its
+    errors" (invalid input, or the service's ValidationError placed next to the fields)."""
+    if not form.is_valid():
+        return None
+    try:
+        result = call(form.cleaned_data)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect_back(request, detail_url)
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return None
+    messages.success(request, success(result) if callable(success) else success)
+    return HttpResponseRedirect(detail_url)
 
 
 @dataclass
