@@ -149,18 +149,7 @@ class IncidentAdmin(HistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Liability is decided by the rule (or the override service), statuses by the
         # workflow; once confirmed, the facts behind the penalty are frozen too.
-        readonly = [
-            "reference",
-            "status",
-            "responsible_supplier",
-            "nda",
-            "no_nda_coverage",
-            "liability_overridden",
-            "liability_override_reason",
-            "confirmed_at",
-            "created_at",
-            "updated_at",
-        ]
+        readonly = list(services.INCIDENT_READ_ONLY_FIELDS)
         if obj is not None and obj.status not in (
             IncidentStatus.REPORTED,
             IncidentStatus.INVESTIGATING,

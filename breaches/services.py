@@ -203,6 +203,20 @@ def incident_create(
     return incident
 
 
+# Set by the liability rule, the override service and the workflow; never by a form.
+INCIDENT_READ_ONLY_FIELDS = (
+    "reference",
+    "status",
+    "responsible_supplier",
+    "nda",
+    "no_nda_coverage",
+    "liability_overridden",
+    "liability_override_reason",
+    "confirmed_at",
+    "created_at",
+    "updated_at",
+)
+
 INCIDENT_EDITABLE = {
     "title",
     "description",

@@ -28,6 +28,7 @@ from breaches.models import (
     RectificationPlan,
     Reminder,
 )
+from breaches.services import INCIDENT_READ_ONLY_FIELDS
 from suppliers.api.common import MoneyField, ScopedPrimaryKeyRelatedField
 from suppliers.api.serializers import clean_currency, supplier_field
 from suppliers.choices import WRITER_ROLES, Role
@@ -104,18 +105,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = [
-            "reference",
-            "status",
-            "responsible_supplier",
-            "nda",
-            "no_nda_coverage",
-            "liability_overridden",
-            "liability_override_reason",
-            "confirmed_at",
-            "created_at",
-            "updated_at",
-        ]
+        read_only_fields = list(INCIDENT_READ_ONLY_FIELDS)
         extra_kwargs = {"leak_fingerprint": {"max_length": 64}}
 
     def validate(self, attrs):
