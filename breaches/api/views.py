@@ -10,7 +10,6 @@ from django.db.models import Case, Count, DecimalField, F, Prefetch, Q, Sum, Val
 from django.db.models.functions import Coalesce
 from django.http import FileResponse
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -40,6 +39,7 @@ from breaches.models import (
 from breaches.report_cache import cached_for_scope
 from suppliers.api.common import (
     CursorSafeOrdering,
+    FilterBackend,
     NewestFirstCursorPagination,
     RolePermission,
     ServiceMixin,
@@ -65,7 +65,7 @@ from . import filters
 from . import serializers as api
 
 FINGERPRINT_RE = re.compile(r"[0-9a-fA-F]{32,64}")
-BACKENDS = [DjangoFilterBackend, SearchFilter, CursorSafeOrdering]
+BACKENDS = [FilterBackend, SearchFilter, CursorSafeOrdering]
 CONFLICT = OpenApiResponse(description="Invalid transition or conflicting state.")
 FORBIDDEN = OpenApiResponse(description="Your role may not do this.")
 BAD_REQUEST = OpenApiResponse(description="A JSON body naming each bad field.")
@@ -529,7 +529,7 @@ class EvidenceViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = api.EvidenceSerializer
     permission_classes = [EvidencePermission]
     pagination_class = UploadedCursorPagination
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = filters.EvidenceFilter
 
     def get_queryset(self):

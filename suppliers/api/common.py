@@ -19,6 +19,7 @@ from suppliers.choices import WRITER_ROLES, Role
 from .pagination import (  # noqa: F401  (re-exported for the API modules)
     CursorSafeOrdering,
     DateJoinedCursorPagination,
+    FilterBackend,
     NewestFirstCursorPagination,
     UploadedCursorPagination,
 )

@@ -31,6 +31,7 @@ from .common import (
     AdminOnly,
     CursorSafeOrdering,
     DateJoinedCursorPagination,
+    FilterBackend,
     RolePermission,
     ServiceMixin,
     ServiceViewSet,
@@ -39,10 +40,9 @@ from .common import (
 
 
 def _backends():
-    from django_filters.rest_framework import DjangoFilterBackend
     from rest_framework.filters import SearchFilter
 
-    return [DjangoFilterBackend, SearchFilter, CursorSafeOrdering]
+    return [FilterBackend, SearchFilter, CursorSafeOrdering]
 
 
 class ReadOnlyForSuppliers(RolePermission):
