@@ -4,6 +4,7 @@ through the transition endpoints, which call the services."""
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 
 from django.urls import reverse
 from django.utils import timezone
@@ -46,9 +47,10 @@ def _staff_owners(user, qs):
     return qs.filter(role__in=sorted(WRITER_ROLES), is_active=True)
 
 
-def _iso_datetime(value) -> str:
-    """What DRF's DateTimeField gives: ISO 8601 in the current time zone, UTC as Z."""
-    text = timezone.localtime(value).isoformat()
+def _iso_datetime(value, zone=None) -> str:
+    """What DRF's DateTimeField gives: ISO 8601 in the current time zone, UTC as Z.
+    A page passes the zone it looked up once (`timezone.localtime` looks it up per call)."""
+    text = value.astimezone(zone or timezone.get_current_timezone()).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
@@ -217,6 +219,8 @@ def incident_list_rows(rows: list[dict], user) -> list[dict]:
         assets[incident_id].append(asset_id)
     hide_foreign_nda = getattr(user, "role", None) == Role.SUPPLIER
     own_supplier = getattr(user, "supplier_id", None)
+    zone = timezone.get_current_timezone()
+    at = partial(_iso_datetime, zone=zone)
     out = []
     for row in rows:
         confirmed_at = row["confirmed_at"]
@@ -243,9 +247,9 @@ def incident_list_rows(rows: list[dict], user) -> list[dict]:
             "leak_fingerprint": row["leak_fingerprint"],
             "owner": row["owner_id"],
             "owner_username": row["owner__username"],
-            "confirmed_at": _iso_datetime(confirmed_at) if confirmed_at else None,
-            "created_at": _iso_datetime(row["created_at"]),
-            "updated_at": _iso_datetime(row["updated_at"]),
+            "confirmed_at": at(confirmed_at) if confirmed_at else None,
+            "created_at": at(row["created_at"]),
+            "updated_at": at(row["updated_at"]),
         }
         # A sub-vendor's user does not see its parent's agreement (as in the serializer).
         if (
