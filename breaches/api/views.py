@@ -153,9 +153,10 @@ class IncidentViewSet(ServiceViewSet):
 
     def list(self, request, *args, **kwargs):
         """Pages read as plain rows and shaped like IncidentSerializer's output (same
-        JSON, same two queries), without a model instance or field serializer per row."""
+        JSON; one statement on PostgreSQL, two elsewhere), without a model instance or
+        field serializer per row."""
         queryset = self.filter_queryset(self.get_queryset()).prefetch_related(None)
-        rows = self.paginate_queryset(queryset.values(*api.INCIDENT_LIST_COLUMNS))
+        rows = self.paginate_queryset(api.incident_list_values(queryset))
         return self.get_paginated_response(api.incident_list_rows(rows, request.user))
 
     def retrieve(self, request, *args, **kwargs):
@@ -163,7 +164,7 @@ class IncidentViewSet(ServiceViewSet):
         (404 outside it), shaped like IncidentSerializer's output."""
         queryset = self.filter_queryset(self.get_queryset()).prefetch_related(None)
         lookup = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
-        row = get_object_or_404(queryset.values(*api.INCIDENT_LIST_COLUMNS), pk=lookup)
+        row = get_object_or_404(api.incident_list_values(queryset), pk=lookup)
         self.check_object_permissions(request, row)
         return Response(api.incident_list_rows([row], request.user)[0])
 
