@@ -160,7 +160,12 @@ class IncidentEvent(models.Model):
     penalties and plans, notes, evidence, reminders. Append-only and kept for good:
     updates are refused by a database trigger and incidents with events cannot go."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="events")
+    # No single-column indexes on incident and plan: event_incident_idx and event_plan_idx
+    # lead with them and serve the same lookups; every index costs the reminder sweep,
+    # which writes a few hundred thousand events at full scale.
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=16, choices=EventKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -169,9 +174,15 @@ class IncidentEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_constraint=True,
+        db_index=False,  # event_actor_idx
     )
     penalty = models.ForeignKey(
-        "Penalty", null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+        "Penalty",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,  # event_penalty_idx
     )
     plan = models.ForeignKey(
         "RectificationPlan",
@@ -179,6 +190,7 @@ class IncidentEvent(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="events",
+        db_index=False,
     )
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
@@ -195,6 +207,14 @@ class IncidentEvent(models.Model):
         indexes = [
             models.Index(fields=["incident", "created_at"], name="event_incident_idx"),
             models.Index(fields=["plan", "created_at"], name="event_plan_idx"),
+            # Only the events that have an actor or a penalty (the sweep's reminder events
+            # have neither): what deleting a user or a penalty looks up.
+            models.Index(
+                fields=["actor"], condition=Q(actor__isnull=False), name="event_actor_idx"
+            ),
+            models.Index(
+                fields=["penalty"], condition=Q(penalty__isnull=False), name="event_penalty_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -494,6 +514,7 @@ class Reminder(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="reminders",
+        db_index=False,  # reminder_unique_action_point leads with action_id
     )
     kind = models.CharField(max_length=16, choices=ReminderKind.choices)
     level = models.PositiveSmallIntegerField()
@@ -535,11 +556,6 @@ class Reminder(models.Model):
             ),
         ]
         indexes = [
-            models.Index(
-                fields=["created_at"],
-                condition=~Q(state=DeliveryState.SENT),
-                name="reminder_undelivered_idx",
-            ),
             models.Index(fields=["-created_at", "-id"], name="reminder_created_idx"),
         ]
 

@@ -327,10 +327,13 @@ def _nothing_pending(qs, as_of: date, reminders) -> bool:
 def _plan_targets(as_of: date) -> Iterator[TargetRow]:
     # The filter matches the partial index plan_awaiting_due_idx (status list sorted the
     # same way), which holds only the plans the supplier still owes.
+    # In plan order: the reminder and timeline rows are then written, and their foreign
+    # keys checked at commit, page after page of the plans and incidents instead of at
+    # random (half the time of the sweep's writes at full scale).
     qs = RectificationPlan.objects.filter(
         status__in=sorted(PLAN_AWAITING_SUPPLIER),
         due_on__lte=as_of - timedelta(days=DUE_SOON_POINT),
-    ).order_by("due_on", "id")
+    ).order_by("id")
     reminded = Reminder.objects.filter(action__isnull=True, plan_id=OuterRef("pk"))
     if _nothing_pending(qs, as_of, reminded):
         return
@@ -355,7 +358,7 @@ def _action_targets(as_of: date) -> Iterator[TargetRow]:
         status=ActionStatus.OPEN,
         due_on__lte=as_of - timedelta(days=DUE_SOON_POINT),
         plan__status=PlanStatus.APPROVED,
-    ).order_by("due_on", "id")
+    ).order_by("plan_id", "id")
     reminded = Reminder.objects.filter(action_id=OuterRef("pk"))
     if _nothing_pending(qs, as_of, reminded):
         return
@@ -526,15 +529,24 @@ def _insert_reminders(items: list[SweepItem], now) -> dict[tuple[str, int], int]
 
 
 def _insert_events(items: list[SweepItem], now) -> None:
-    """The reminders on the plan's and incident's timeline (append-only)."""
+    """The reminders on the plan's and incident's timeline (append-only): one event per
+    plan per chunk, naming each of its reminders. The targets come in plan order, so an
+    approved plan's overdue actions share one event instead of one each (a third fewer
+    timeline rows, and foreign-key checks, at full scale)."""
+    by_plan: dict[int, list[SweepItem]] = {}
+    for item in items:
+        by_plan.setdefault(item.plan_id, []).append(item)
     rows = [
-        (item.incident_id, item.plan_id, str(EventKind.REMINDER), _event_message(item), "", "")
-        for item in items
+        (group[0].incident_id, plan_id, str(EventKind.REMINDER), _event_message(group), "", "")
+        for plan_id, group in by_plan.items()
     ]
     _bulk_insert(IncidentEvent._meta.db_table, _EVENT_COLUMNS, rows, created_at=now)
 
 
-def _event_message(item: SweepItem) -> str:
+EVENT_MAX_ITEMS = 20
+
+
+def _event_item_text(item: SweepItem) -> str:
     what = (
         "the rectification plan"
         if item.target_type == ReminderTargetType.PLAN
@@ -545,8 +557,22 @@ def _event_message(item: SweepItem) -> str:
     else:
         days = f"{item.days_overdue} day{'s' * (item.days_overdue != 1)}"
         when = f"{days} overdue (due {item.due_on:%Y-%m-%d})"
-    to = ", ".join(item.recipients) if item.recipients else "nobody: no reminder contacts"
-    return f"Level {item.level} reminder for {what}, {when}; to {to}."
+    return f"{what}, {when}"
+
+
+def _event_message(items: list[SweepItem]) -> str:
+    """`Level 2 reminder for the rectification plan, 7 days overdue (due ...); to a, b.`
+    or, for several reminders about one plan, each named after the highest level."""
+    recipients = list(dict.fromkeys(email for item in items for email in item.recipients))
+    to = ", ".join(recipients) if recipients else "nobody: no reminder contacts"
+    level = max(item.level for item in items)
+    if len(items) == 1:
+        return f"Level {level} reminder for {_event_item_text(items[0])}; to {to}."
+    shown = "; ".join(_event_item_text(item) for item in items[:EVENT_MAX_ITEMS])
+    more = len(items) - EVENT_MAX_ITEMS
+    if more > 0:
+        shown += f"; and {more} more"
+    return f"Level {level} reminders ({len(items)}): {shown}; to {to}."
 
 
 def _candidates(rows: list[TargetRow], as_of: date, resolver: RecipientResolver) -> list[SweepItem]:
@@ -593,6 +619,23 @@ def undelivered_message_ids(*, now=None, exclude_sweep: uuid.UUID | None = None)
     return list(qs.values_list("id", flat=True))
 
 
+Batch = tuple[int, list[SweepItem]]  # (targets read, the reminders they are due)
+
+
+def _candidate_batches(as_of: date) -> Iterator[Batch]:
+    """The due reminders, a chunk of targets at a time: plans first, then actions."""
+    resolver = RecipientResolver()
+    if connection.vendor == "postgresql":
+        # The targets are read to the end through server-side cursors: plan for all the
+        # rows, not for the first 10% (a fast-start plan took the same-day rerun from
+        # 0.5 s to 2.2 s of SQL at full scale).
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+    for source in (_plan_targets(as_of), _action_targets(as_of)):
+        for rows in _chunks(source, SWEEP_CHUNK):
+            yield len(rows), _candidates(rows, as_of, resolver)
+
+
 def run_sweep(
     *,
     as_of: date | None = None,
@@ -608,49 +651,48 @@ def run_sweep(
     as_of = as_of or timezone.localdate()
     now = timezone.now()
     result = SweepResult(as_of=as_of, dry_run=dry_run, sweep_id=uuid.uuid4())
-    resolver = RecipientResolver()
     by_recipient: dict[str, list[int]] = defaultdict(list)
     counts: dict[str, int] = defaultdict(int)
+    own_transaction = connection.vendor == "postgresql" and not connection.in_atomic_block
 
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # The targets are read to the end through server-side cursors: plan for all
-            # the rows, not for the first 10% (a fast-start plan took the same-day rerun
-            # from 0.5 s to 2.2 s of SQL at full scale).
+        if own_transaction:
             with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
-        for source in (_plan_targets(as_of), _action_targets(as_of)):
-            for rows in _chunks(source, SWEEP_CHUNK):
-                result.targets_seen += len(rows)
-                candidates = _candidates(rows, as_of, resolver)
-                if not candidates:
-                    continue
-                if dry_run:
-                    existing = _existing_keys(candidates[0].target_type, candidates)
-                    created_items = [
-                        c
-                        for c in candidates
-                        if (_target_id(c), c.due_on, c.schedule_point) not in existing
-                    ]
-                else:
-                    # No read-before-write: the unique constraint decides, and only the
-                    # rows this sweep inserted come back.
-                    created = _insert_reminders(candidates, now)
-                    created_items = []
-                    for item in candidates:
-                        rid = created.get((item.target_type, _target_id(item)))
-                        if rid is not None:
-                            item.reminder_id = rid
-                            created_items.append(item)
-                    _insert_events(created_items, now)
-                for item in created_items:
-                    for email in item.recipients:
-                        counts[email] += 1
-                        if item.reminder_id is not None:
-                            by_recipient[email].append(item.reminder_id)
-                result.created_count += len(created_items)
-                if keep_items:
-                    result.items.extend(created_items)
+                # Foreign keys checked as each batch is written, while the plans and
+                # incidents it points at are still in shared buffers, not all at commit
+                # (deferred, they were read back from disk: 7 s of 24 at full scale).
+                # Only in a transaction of its own: the setting lasts to its end.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for seen, candidates in _candidate_batches(as_of):
+            result.targets_seen += seen
+            if not candidates:
+                continue
+            if dry_run:
+                existing = _existing_keys(candidates[0].target_type, candidates)
+                created_items = [
+                    c
+                    for c in candidates
+                    if (_target_id(c), c.due_on, c.schedule_point) not in existing
+                ]
+            else:
+                # No read-before-write: the unique constraint decides, and only the
+                # rows this sweep inserted come back.
+                created = _insert_reminders(candidates, now)
+                created_items = []
+                for item in candidates:
+                    rid = created.get((item.target_type, _target_id(item)))
+                    if rid is not None:
+                        item.reminder_id = rid
+                        created_items.append(item)
+                _insert_events(created_items, now)
+            for item in created_items:
+                for email in item.recipients:
+                    counts[email] += 1
+                    if item.reminder_id is not None:
+                        by_recipient[email].append(item.reminder_id)
+            result.created_count += len(created_items)
+            if keep_items:
+                result.items.extend(created_items)
 
         result.messages = dict(sorted(counts.items()))
         if dry_run:

@@ -377,6 +377,56 @@ def test_reminder_is_written_on_the_plan_and_incident_timeline():
     assert "lead@supplier.example" in event.message
 
 
+@pytest.mark.django_db
+def test_a_plans_overdue_actions_share_one_timeline_event():
+    """One event per plan per sweep: each reminder named, under the highest level."""
+    plan = make_plan(status=PlanStatus.APPROVED, due_on=day(-40))
+    make_action(plan=plan, due_on=DUE, description="Encrypt the CAD share")  # 14 days
+    make_action(plan=plan, due_on=day(10), description="Audit the sub-vendor")  # 4 days
+    make_action(plan=plan, due_on=day(30), description="Train the staff")  # on time
+    other = make_plan(contact_email="other@supplier.example")  # a plan of its own
+
+    reminders.run_sweep(as_of=day(14))
+
+    assert Reminder.objects.filter(plan=plan).count() == 2
+    event = IncidentEvent.objects.get(kind=EventKind.REMINDER, plan=plan)
+    assert event.incident_id == plan.incident_id
+    assert event.message.startswith("Level 3 reminders (2): ")
+    assert "\u201cEncrypt the CAD share\u201d, 14 days overdue (due 2025-03-03)" in event.message
+    assert "\u201cAudit the sub-vendor\u201d, 4 days overdue (due 2025-03-13)" in event.message
+    assert "Train the staff" not in event.message
+    assert "lead@supplier.example" in event.message
+    assert event.message.count("lead@supplier.example") == 1
+    other_event = IncidentEvent.objects.get(kind=EventKind.REMINDER, plan=other)
+    assert other_event.message.startswith("Level 3 reminder for the rectification plan, 14 days")
+
+
+def test_event_message_lists_at_most_twenty_items():
+    from breaches.reminders import EVENT_MAX_ITEMS, SweepItem, _event_message
+
+    items = [
+        SweepItem(
+            target_type=ReminderTargetType.ACTION,
+            plan_id=1,
+            action_id=n,
+            incident_id=1,
+            incident_reference="INC-1",
+            label=f"step {n}",
+            due_on=DUE,
+            schedule_point=3,
+            days_overdue=3,
+            level=1,
+            recipients=(),
+        )
+        for n in range(EVENT_MAX_ITEMS + 5)
+    ]
+    message = _event_message(items)
+    assert message.startswith(f"Level 1 reminders ({EVENT_MAX_ITEMS + 5}): ")
+    assert f"step {EVENT_MAX_ITEMS - 1}\u201d" in message
+    assert f"step {EVENT_MAX_ITEMS}\u201d" not in message
+    assert message.endswith("; and 5 more; to nobody: no reminder contacts.")
+
+
 # --- Idempotence ----------------------------------------------------------------------
 
 
