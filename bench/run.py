@@ -6,9 +6,10 @@ with seed_scale if it is empty, audit the SQL of every measured request in-proce
 (queries per request at several page sizes, COUNT(*) over big tables), start gunicorn
 (2 x cores + 1 workers, DEBUG off), load each endpoint with wrk at 1 and 10 connections,
 measure the two references in the same run (a bare Django view through the same
-gunicorn and middleware, and the raw SQL of the incidents page through pgbench), time
-the reminder sweep with one and four concurrent workers, EXPLAIN ANALYZE the overdue
-plans query, then print a table and the targets met or not, and write a Markdown report.
+gunicorn and middleware, and the raw SQL of the incidents page through psycopg, by
+bench.rawsql), time the reminder sweep with one and four concurrent workers, EXPLAIN
+ANALYZE the overdue plans query, then print a table and the targets met or not, and
+write a Markdown report.
 
 Environment: DATABASE_URL, BENCH_INCIDENTS (20000), BENCH_SUPPLIERS, BENCH_SEED (42),
 BENCH_DURATION (10 seconds per run), BENCH_PORT (8400), BENCH_WORKERS (2 x cores + 1),
@@ -623,12 +624,13 @@ def run_wrk(
     return data
 
 
-# --- The raw SQL reference (pgbench) -------------------------------------------------------
+# --- The raw SQL reference (psycopg) -------------------------------------------------------
 
 
 def raw_sql_reference(cfg: Config, point: Endpoint, tmp: Path) -> dict:
-    """The SQL the incidents page runs (without authentication lookups), replayed by
-    pgbench at 1 and 10 clients: latency percentiles and transactions per second."""
+    """The SQL the incidents page runs (without authentication lookups), replayed through
+    psycopg as the app sends it (prepared statements) by 1 and 10 client processes
+    (bench.rawsql): latency percentiles and requests per second."""
     import psycopg
 
     statements = [
@@ -638,56 +640,29 @@ def raw_sql_reference(cfg: Config, point: Endpoint, tmp: Path) -> dict:
     ]
     with _pg_connect(cfg.database_url) as conn:
         cursor = psycopg.ClientCursor(conn)
-        script = "\n".join(
-            cursor.mogrify(sql.replace("%s", "%s"), params).replace("\n", " ") + ";"
-            for sql, params in statements
-        )
-    script_file = tmp / "incidents_page.sql"
-    script_file.write_text(script + "\n")
-    params = _pg_params(cfg.database_url)
-    out = {"statements": len(statements), "sql": script}
+        # Literal SQL (the first page has no parameters but its LIMIT): one statement each.
+        script = [[cursor.mogrify(sql, params), []] for sql, params in statements]
+    script_file = tmp / "incidents_page.json"
+    script_file.write_text(json.dumps(script))
+    dsn = cfg.database_url.replace("postgres://", "postgresql://", 1)
+    out = {"statements": len(statements), "sql": ";\n".join(sql for sql, _ in script)}
     for clients in (1, 10):
-        logdir = tmp / f"pgbench{clients}"
-        logdir.mkdir(exist_ok=True)
-        env = os.environ.copy()
-        if params["password"]:
-            env["PGPASSWORD"] = params["password"]
         command = [
-            "pgbench",
-            "-n",
-            "-h",
-            params["host"],
-            "-p",
-            params["port"],
-            "-U",
-            params["user"],
-            "-f",
+            PY,
+            "-m",
+            "bench.rawsql",
+            "--dsn",
+            dsn,
+            "--script",
             str(script_file),
-            "-c",
+            "--clients",
             str(clients),
-            "-j",
-            str(min(clients, 2)),
-            "-T",
+            "--duration",
             str(cfg.duration),
-            "-l",
-            "--log-prefix",
-            str(logdir / "log"),
-            params["dbname"],
         ]
-        subprocess.run(command, env=env, capture_output=True, text=True, check=True, cwd=logdir)
-        latencies = []
-        for log_file in logdir.glob("log*"):
-            for line in log_file.read_text().splitlines():
-                fields = line.split()
-                if len(fields) >= 3:
-                    latencies.append(int(fields[2]))
-        latencies.sort()
-        out[str(clients)] = {
-            "requests": len(latencies),
-            "rps": len(latencies) / cfg.duration,
-            "p50_us": _percentile(latencies, 50),
-            "p99_us": _percentile(latencies, 99),
-        }
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+        line = next(x for x in done.stdout.splitlines() if x.startswith("RAWSQL_JSON "))
+        out[str(clients)] = json.loads(line.removeprefix("RAWSQL_JSON "))
     return out
 
 
@@ -695,13 +670,6 @@ def _main_table(sql: str) -> str:
     """The table a SELECT reads from (its first FROM), joins aside."""
     match = re.search(r'\bFROM\s+"?(\w+)"?', sql)
     return match.group(1) if match else ""
-
-
-def _percentile(values: list[int], pct: float) -> float:
-    if not values:
-        return float("nan")
-    index = min(len(values) - 1, max(0, round(pct / 100 * len(values)) - 1))
-    return values[index]
 
 
 # --- Overdue plans query (EXPLAIN ANALYZE) -------------------------------------------------
@@ -1043,7 +1011,7 @@ def render(
         )
     if sql_ref:
         lines.append(
-            f"| raw SQL of the incidents page (pgbench, {sql_ref['statements']} statements) | "
+            f"| raw SQL of the incidents page (psycopg, {sql_ref['statements']} statements) | "
             f"{sql_ref['statements']} | {ms(sql_ref['1']['p50_us'])} | "
             f"{ms(sql_ref['1']['p99_us'])} | "
             f"{sql_ref['10']['rps']:.0f} | {ms(sql_ref['10']['p99_us'])} | | 100% | 1.0x |"
@@ -1161,7 +1129,7 @@ def main() -> int:
         finally:
             server.stop()
         if "incidents_first" in points and points["incidents_first"].available:
-            log("raw SQL reference (pgbench)")
+            log("raw SQL reference (psycopg)")
             sql_ref = raw_sql_reference(cfg, points["incidents_first"], tmp)
             log(
                 f"raw SQL c=1 p50={ms(sql_ref['1']['p50_us'])} ms; "

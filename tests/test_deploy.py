@@ -1,5 +1,6 @@
 """Production settings and the deployment files: what a fresh environment gets."""
 
+import json
 import os
 import subprocess
 import sys
@@ -105,3 +106,43 @@ def test_compose_runs_every_service_with_health_checks():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "pip install -r requirements.txt" in dockerfile
     assert "collectstatic" in dockerfile
+
+
+def _database_settings(overrides: dict[str, str]) -> dict:
+    code = (
+        "import json, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'\n"
+        "from django.conf import settings\n"
+        "db = settings.DATABASES['default']\n"
+        "keys = ('OPTIONS', 'CONN_MAX_AGE', 'CONN_HEALTH_CHECKS')\n"
+        "print(json.dumps({k: db.get(k, {}) for k in keys}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=_clean_env(overrides),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_postgresql_prepares_repeated_statements_unless_turned_off():
+    url = {"DATABASE_URL": "postgres://app@db.example.com:5432/breach"}
+    prepared = _database_settings({**url, "DJANGO_CONN_MAX_AGE": "60"})
+    assert prepared["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
+    assert prepared["CONN_MAX_AGE"] == 60
+    assert prepared["CONN_HEALTH_CHECKS"] is True
+    pooled = _database_settings({**url, "DATABASE_PREPARED_STATEMENTS": "0"})
+    assert "server_side_binding" not in pooled["OPTIONS"]
+    sqlite = _database_settings({"DATABASE_URL": "sqlite:////tmp/x.sqlite3"})
+    assert "server_side_binding" not in sqlite["OPTIONS"]
+
+
+def test_compose_keeps_database_connections_for_prepared_statements():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    env = compose["x-app"]["environment"]
+    assert env["DJANGO_CONN_MAX_AGE"].startswith("${DJANGO_CONN_MAX_AGE:-")
+    assert int(env["DJANGO_CONN_MAX_AGE"].split(":-")[1].rstrip("}")) > 0
