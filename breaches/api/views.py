@@ -155,16 +155,16 @@ class IncidentViewSet(ServiceViewSet):
         """Pages read as plain rows and shaped like IncidentSerializer's output (same
         JSON; one statement on PostgreSQL, two elsewhere), without a model instance or
         field serializer per row."""
-        queryset = self.filter_queryset(self.get_queryset()).prefetch_related(None)
-        rows = self.paginate_queryset(api.incident_list_values(queryset))
+        queryset = incidents_visible_to(request.user, api.incident_values())
+        rows = self.paginate_queryset(self.filter_queryset(queryset))
         return self.get_paginated_response(api.incident_list_rows(rows, request.user))
 
     def retrieve(self, request, *args, **kwargs):
         """One incident, read like a page of the list: a plain row in the caller's scope
         (404 outside it), shaped like IncidentSerializer's output."""
-        queryset = self.filter_queryset(self.get_queryset()).prefetch_related(None)
+        queryset = self.filter_queryset(incidents_visible_to(request.user, api.incident_values()))
         lookup = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
-        row = get_object_or_404(api.incident_list_values(queryset), pk=lookup)
+        row = get_object_or_404(queryset, pk=lookup)
         self.check_object_permissions(request, row)
         return Response(api.incident_list_rows([row], request.user)[0])
 
