@@ -1,21 +1,33 @@
-"""The figures of the summary report and the dashboard: aggregate queries over the user's
-scoped querysets (report_cache reuses them a minute per scope), and the pure builders
-that turn them into the dashboard's charts."""
+"""The figures of the summary report and the dashboard, live or from the staff snapshot.
+
+Live figures are aggregate queries over the user's scoped querysets: a supplier user's
+world on every request (report_cache reuses them a minute), and everyone's in development
+and tests. Staff see everything, so their figures would be whole-table GROUP BY passes; in
+production they come instead from `StaffFigures`, computed off the request path by a beat
+task and stored as one row (report_snapshot). What a staff figure depends on the day for
+(overdue counts, the last twelve months) is kept day-independent: histograms by due date
+and by month, from which the figures of any day are sums. Both forms end in the same
+shapes, so the API serializer and the dashboard template cannot tell them apart."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 
 from breaches.api.filters import (
     action_overdue_q,
+    action_pending_q,
+    plan_awaiting_q,
     plan_overdue_q,
 )
 from breaches.choices import OPEN_INCIDENT_STATUSES, PenaltyStatus
+from breaches.models import Incident, Penalty, RectificationAction, RectificationPlan
 from suppliers.selectors import (
     actions_visible_to,
     incidents_visible_to,
@@ -257,3 +269,204 @@ def live_dashboard(user, today: date) -> dict:
         ),
         "supplier_chart": supplier_chart(penalty_top_suppliers(penalties)),
     }
+
+
+# --- Staff figures: day-independent aggregates over everything ---------------------------
+
+
+def _sum_before(histogram: list[tuple[str, int]], day: date) -> int:
+    # ISO dates order as strings: no need to parse thousands of them per request.
+    limit = day.isoformat()
+    return sum(n for due_on, n in histogram if due_on < limit)
+
+
+@dataclass(frozen=True)
+class StaffFigures:
+    """Everything the staff summary and dashboard show, for any day, in a few hundred
+    rows: counts by status, penalty sums per (currency, status), the top ten penalty
+    totals by supplier, incidents by month, and the count of plans awaiting the supplier
+    and of open actions in approved plans per due date (overdue = due before the day).
+    Payload version 1; money travels as decimal strings, dates as ISO strings."""
+
+    VERSION = 1
+
+    incidents: list[tuple[str, str, int]]  # status, severity, n
+    incidents_by_month: dict[date, int]
+    penalties: list[tuple[str, str, int, Decimal, Decimal]]  # currency, status, n, amount, paid
+    top_suppliers: list[dict]  # supplier_id, supplier__name, currency, total
+    plans_by_status: dict[str, int]
+    plans_awaiting_by_due_on: list[tuple[str, int]]  # ISO day, n; ascending
+    actions_pending_by_due_on: list[tuple[str, int]]
+
+    @classmethod
+    def compute(cls) -> StaffFigures:
+        """Seven GROUP BY queries over the whole tables: the work kept off requests."""
+        incidents: dict[tuple[str, str], int] = {}
+        by_month: dict[date, int] = {}
+        # One scan for both: (status, severity, month) is at most 6 x 4 x months rows.
+        for row in (
+            Incident.objects.order_by()
+            .annotate(month=TruncMonth("occurred_on"))
+            .values("status", "severity", "month")
+            .annotate(n=Count("id"))
+        ):
+            key = (row["status"], row["severity"])
+            incidents[key] = incidents.get(key, 0) + row["n"]
+            month = month_of(row["month"])
+            by_month[month] = by_month.get(month, 0) + row["n"]
+        penalties = [
+            (row["currency"], row["status"], row["n"], row["amount"], row["paid"])
+            for row in Penalty.objects.order_by()
+            .values("currency", "status")
+            .annotate(n=Count("id"), amount=Sum("amount"), paid=Sum("paid_amount"))
+            .order_by("currency", "status")
+        ]
+        plans_by_status = {
+            row["status"]: row["n"]
+            for row in RectificationPlan.objects.order_by()
+            .values("status")
+            .annotate(n=Count("id"))
+            .order_by("status")
+        }
+        return cls(
+            incidents=[(status, severity, n) for (status, severity), n in incidents.items()],
+            incidents_by_month=by_month,
+            penalties=penalties,
+            top_suppliers=penalty_top_suppliers(Penalty.objects.all()),
+            plans_by_status=plans_by_status,
+            plans_awaiting_by_due_on=_due_on_histogram(
+                RectificationPlan.objects.filter(plan_awaiting_q())
+            ),
+            actions_pending_by_due_on=_due_on_histogram(
+                RectificationAction.objects.filter(action_pending_q())
+            ),
+        )
+
+    # JSON: Decimal as strings (exact), dates as ISO strings.
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "version": self.VERSION,
+            "incidents_by_status_severity": sorted(list(row) for row in self.incidents),
+            "incidents_by_month": sorted(
+                [month.isoformat(), n] for month, n in self.incidents_by_month.items()
+            ),
+            "penalties_by_currency_status": [
+                [currency, status, n, str(amount), str(paid)]
+                for currency, status, n, amount, paid in self.penalties
+            ],
+            "penalty_top_suppliers": [
+                {**row, "total": str(row["total"])} for row in self.top_suppliers
+            ],
+            "plans_by_status": self.plans_by_status,
+            "plans_awaiting_supplier_by_due_on": [
+                list(row) for row in self.plans_awaiting_by_due_on
+            ],
+            "open_actions_in_approved_plans_by_due_on": [
+                list(row) for row in self.actions_pending_by_due_on
+            ],
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> StaffFigures:
+        return cls(
+            incidents=[tuple(row) for row in payload["incidents_by_status_severity"]],
+            incidents_by_month={
+                date.fromisoformat(month): n for month, n in payload["incidents_by_month"]
+            },
+            penalties=[
+                (currency, status, n, Decimal(amount), Decimal(paid))
+                for currency, status, n, amount, paid in payload["penalties_by_currency_status"]
+            ],
+            top_suppliers=[
+                {**row, "total": Decimal(row["total"])} for row in payload["penalty_top_suppliers"]
+            ],
+            plans_by_status=dict(payload["plans_by_status"]),
+            plans_awaiting_by_due_on=[
+                tuple(row) for row in payload["plans_awaiting_supplier_by_due_on"]
+            ],
+            actions_pending_by_due_on=[
+                tuple(row) for row in payload["open_actions_in_approved_plans_by_due_on"]
+            ],
+        )
+
+    # The figures of a day, in the live shapes.
+
+    def overdue_plans(self, as_of: date) -> int:
+        return _sum_before(self.plans_awaiting_by_due_on, as_of)
+
+    def overdue_actions(self, as_of: date) -> int:
+        return _sum_before(self.actions_pending_by_due_on, as_of)
+
+    def summary(self, as_of: date) -> dict:
+        """What live_summary gives for everyone, as of that day."""
+        incidents, _severity = fold_status_severity(self.incidents)
+        penalty_statuses: dict[str, int] = {}
+        totals: dict[str, dict] = {}
+        for currency, status, n, amount, paid in self.penalties:
+            penalty_statuses[status] = penalty_statuses.get(status, 0) + n
+            row = totals.setdefault(
+                currency,
+                {
+                    "currency": currency,
+                    "count": 0,
+                    "amount": ZERO,
+                    "paid": ZERO,
+                    "outstanding": ZERO,
+                    "waived": ZERO,
+                },
+            )
+            row["count"] += n
+            row["paid"] += paid
+            if status == PenaltyStatus.WAIVED:
+                row["waived"] += amount
+            else:
+                row["amount"] += amount
+                row["outstanding"] += amount - paid
+        return {
+            "as_of": as_of,
+            "incidents": _counted(dict(sorted(incidents.items()))),
+            "penalties": _counted(dict(sorted(penalty_statuses.items()))),
+            "rectification_plans": _counted(dict(sorted(self.plans_by_status.items()))),
+            "overdue": {"plans": self.overdue_plans(as_of), "actions": self.overdue_actions(as_of)},
+            "penalty_totals": [totals[currency] for currency in sorted(totals)],
+        }
+
+    def dashboard(self, today: date) -> dict:
+        """What live_dashboard gives for everyone, on that day."""
+        by_status, open_by_severity = fold_status_severity(self.incidents)
+        money: dict[str, dict] = {}
+        for currency, status, _n, amount, paid in self.penalties:
+            row = money.setdefault(
+                currency,
+                {"currency": currency, "outstanding": None, "collected": None, "proposed": None},
+            )
+            # SUM over no rows is NULL: a sum starts only at its first matching group.
+            row["collected"] = _plus(row["collected"], paid)
+            if status in OUTSTANDING_STATUSES:
+                row["outstanding"] = _plus(row["outstanding"], amount - paid)
+            if status == PenaltyStatus.PROPOSED:
+                row["proposed"] = _plus(row["proposed"], amount)
+        first_month = month_starts(today)[0]
+        return {
+            "status_counts": by_status,
+            "severity_counts": open_by_severity,
+            "overdue_plans_count": self.overdue_plans(today),
+            "overdue_actions_count": self.overdue_actions(today),
+            "money": [money[currency] for currency in sorted(money)],
+            "month_chart": month_chart(
+                {m: n for m, n in self.incidents_by_month.items() if m >= first_month}, today
+            ),
+            "supplier_chart": supplier_chart(self.top_suppliers),
+        }
+
+
+def _plus(total: Decimal | None, amount: Decimal) -> Decimal:
+    return amount if total is None else total + amount
+
+
+def _due_on_histogram(qs) -> list[tuple[str, int]]:
+    return [
+        (row["due_on"].isoformat(), row["n"])
+        for row in qs.order_by().values("due_on").annotate(n=Count("id")).order_by("due_on")
+    ]

@@ -24,7 +24,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from breaches import reports, services
+from breaches import report_snapshot, reports, services
 from breaches.choices import EventKind
 from breaches.models import (
     Evidence,
@@ -626,7 +626,8 @@ class CoverageGapsView(APIView):
 
 class SummaryView(APIView):
     """Counts by status, overdue counts and penalty totals per currency, in the caller's
-    scope; aggregate queries only."""
+    scope. Staff figures come from the snapshot beat keeps (report_snapshot) when report
+    caching is on; a supplier's are aggregate queries, reused a minute (report_cache)."""
 
     permission_classes = [IsAuthenticated]
 
@@ -634,7 +635,9 @@ class SummaryView(APIView):
     def get(self, request):
         today = _as_of(request)
         user = request.user
-        # Whole-scope aggregates: computed at most once a minute per scope (report_cache).
+        if report_snapshot.serves(user):
+            data = report_snapshot.staff_figures().summary(today)
+            return Response(api.SummarySerializer(data).data)
         return Response(
             cached_for_scope(
                 "summary",
