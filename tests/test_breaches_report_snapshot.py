@@ -443,3 +443,15 @@ def test_the_command_writes_the_snapshot(seeded):
     figures = StaffFigures.from_payload(snapshot.payload)
     assert figures.summary(seeded["today"])["incidents"]["total"] == Incident.objects.count()
     assert figures.summary(seeded["today"])["penalties"]["total"] == Penalty.objects.count()
+
+
+def test_the_admin_shows_the_snapshot_read_only(seeded, client):
+    snapshot = report_snapshot.refresh()
+    client.force_login(seeded["admin"])
+    listing = client.get("/admin/breaches/reportsnapshot/")
+    assert listing.status_code == 200, listing.content[:500]
+    row = ReportSnapshot.objects.get()
+    page = client.get(f"/admin/breaches/reportsnapshot/{row.pk}/change/")
+    assert page.status_code == 200, page.content[:500]
+    assert b'name="_save"' not in page.content
+    assert snapshot.computed_at == row.computed_at
