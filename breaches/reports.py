@@ -282,11 +282,12 @@ def _sum_before(histogram: list[tuple[str, int]], day: date) -> int:
 
 @dataclass(frozen=True)
 class StaffFigures:
-    """Everything the staff summary and dashboard show, for any day, in a few hundred
-    rows: counts by status, penalty sums per (currency, status), the top ten penalty
-    totals by supplier, incidents by month, and the count of plans awaiting the supplier
-    and of open actions in approved plans per due date (overdue = due before the day).
-    Payload version 1; money travels as decimal strings, dates as ISO strings."""
+    """Everything the staff summary and dashboard show, for any day, in some tens of
+    kilobytes of JSON whatever the volume: counts by status, penalty sums per (currency,
+    status), the top ten penalty totals by supplier, incidents by month, and the count of
+    plans awaiting the supplier and of open actions in approved plans per due date
+    (overdue = due before the day). Payload version 1; money travels as decimal strings,
+    dates as ISO strings."""
 
     VERSION = 1
 
@@ -300,7 +301,7 @@ class StaffFigures:
 
     @classmethod
     def compute(cls) -> StaffFigures:
-        """Seven GROUP BY queries over the whole tables: the work kept off requests."""
+        """Six GROUP BY queries over the whole tables: the work kept off requests."""
         incidents: dict[tuple[str, str], int] = {}
         by_month: dict[date, int] = {}
         # One scan for both: (status, severity, month) is at most 6 x 4 x months rows.
