@@ -1,7 +1,7 @@
 """Django admin for the breaches app. Statuses are read-only here: they change only
 through the workflow services, offered as admin actions. Creating an incident goes
 through incident_create (reference, liability, timeline); the timeline itself, the
-evidence, payments and reminders are read-only records."""
+evidence, payments, reminders and the report snapshot are read-only records."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from .models import (
     RectificationPlan,
     Reminder,
     ReminderMessage,
+    ReportSnapshot,
 )
 
 
@@ -521,3 +522,13 @@ class ReminderAdmin(ReadOnlyAdmin):
     search_fields = ["plan__incident__reference", "plan__supplier__name"]
     list_select_related = ["plan", "plan__incident", "plan__supplier", "action"]
     date_hierarchy = "created_at"
+
+
+# --- Report snapshot -------------------------------------------------------------------
+
+
+@admin.register(ReportSnapshot)
+class ReportSnapshotAdmin(ReadOnlyAdmin):
+    """How fresh the staff figures are (beat refreshes them; `manage.py refresh_reports`)."""
+
+    list_display = ["name", "computed_at"]

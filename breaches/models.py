@@ -624,3 +624,21 @@ class ReminderMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.recipient} ({self.get_state_display()})"
+
+
+class ReportSnapshot(models.Model):
+    """Report figures computed off the request path and read by requests instead of
+    counting whole tables: one row per scope (today only "all", what staff see), its
+    payload written by the refresh beat task (breaches.report_snapshot) and replaced
+    whole. `computed_at` is when the computation started, so a late writer never
+    replaces newer figures with older ones."""
+
+    name = models.CharField(max_length=50, unique=True)
+    payload = models.JSONField(help_text="breaches.reports.StaffFigures, as JSON.")
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.computed_at:%Y-%m-%d %H:%M:%S})"

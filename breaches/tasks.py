@@ -1,7 +1,8 @@
 """Celery tasks of the breaches app: thin wrappers that call one function each.
 
-The beat schedule (settings.CELERY_BEAT_SCHEDULE) runs the reminder sweep daily and the
-overdue digest weekly; both are safe to run twice (the database decides)."""
+The beat schedule (settings.CELERY_BEAT_SCHEDULE) runs the reminder sweep daily, the
+overdue digest weekly and the staff report snapshot every minute; all are safe to run
+twice (the database decides)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import date
 from celery import shared_task
 from django.db import OperationalError as DatabaseOperationalError
 
-from . import reminders
+from . import reminders, report_snapshot
 
 # Backoff 60 s, 120 s, ... capped at 10 min: five retries end well below the broker's
 # one-hour visibility timeout, so a retried send is never also redelivered.
@@ -64,3 +65,10 @@ def send_reminder_message(self, message_id: int) -> str:
 def send_weekly_digest(as_of: str | None = None) -> int:
     """Queue the weekly overdue digest to each compliance manager (once per day)."""
     return len(reminders.create_weekly_digest(as_of=date.fromisoformat(as_of) if as_of else None))
+
+
+@shared_task(acks_late=True)
+def refresh_report_snapshot() -> str:
+    """Recompute the staff report figures (summary report, dashboard) off the request
+    path. Not retried: the next beat run, a minute later, is the retry."""
+    return report_snapshot.refresh().computed_at.isoformat()

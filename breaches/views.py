@@ -7,21 +7,19 @@ the 403 page, Conflict / TransitionNotAllowed to a flash message and back."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from breaches import services
+from breaches import report_snapshot, reports, services
 from breaches.allowed import (
     allowed_incident_transitions,
     allowed_penalty_transitions,
@@ -97,160 +95,21 @@ class LoginView(auth_views.LoginView):
 
 # --- Dashboard -------------------------------------------------------------------------
 
-CHART_WIDTH = 420
-MONTH_CHART_HEIGHT = 200
-
-
-def _month_starts(today: date, count: int = 12) -> list[date]:
-    months = []
-    year, month = today.year, today.month
-    for _ in range(count):
-        months.append(date(year, month, 1))
-        month -= 1
-        if month == 0:
-            year, month = year - 1, 12
-    return list(reversed(months))
-
-
-def _incidents_per_month_chart(incidents, today: date) -> dict:
-    """Bars for the last 12 months, computed once by GROUP BY on the indexed occurred_on."""
-    months = _month_starts(today)
-    rows = (
-        incidents.filter(occurred_on__gte=months[0])
-        .order_by()
-        .annotate(month=TruncMonth("occurred_on"))
-        .values("month")
-        .annotate(n=Count("id"))
-    )
-    counts = {}
-    for row in rows:
-        month = row["month"]
-        if hasattr(month, "date"):
-            month = month.date()
-        counts[month.replace(day=1)] = row["n"]
-    top = max(counts.values(), default=0) or 1
-    plot_height = MONTH_CHART_HEIGHT - 40
-    slot = CHART_WIDTH / len(months)
-    bars = []
-    for index, month in enumerate(months):
-        n = counts.get(month, 0)
-        height = round(plot_height * n / top, 1)
-        x = round(index * slot + slot * 0.15, 1)
-        bars.append(
-            {
-                "x": x,
-                "y": round(20 + plot_height - height, 1),
-                "width": round(slot * 0.7, 1),
-                "height": height,
-                "label": month.strftime("%b"),
-                "title": month.strftime("%B %Y"),
-                "value": n,
-                "label_x": round(x + slot * 0.35, 1),
-                "value_y": round(20 + plot_height - height - 4, 1),
-            }
-        )
-    return {
-        "bars": bars,
-        "width": CHART_WIDTH,
-        "height": MONTH_CHART_HEIGHT,
-        "axis_y": 20 + plot_height,
-        "label_y": MONTH_CHART_HEIGHT - 6,
-        "total": sum(counts.values()),
-    }
-
-
-def _penalties_by_supplier_chart(penalties) -> dict:
-    """The ten largest penalty totals by supplier (and currency), waived ones left out."""
-    rows = list(
-        penalties.exclude(status=PenaltyStatus.WAIVED)
-        .order_by()
-        .values("supplier_id", "supplier__name", "currency")
-        .annotate(total=Sum("amount"))
-        .order_by("-total", "supplier__name")[:10]
-    )
-    top = max((row["total"] for row in rows), default=Decimal(0)) or Decimal(1)
-    label_width, bar_space, row_height = 150, 120, 26
-    bars = []
-    for index, row in enumerate(rows):
-        width = round(float(bar_space * row["total"] / top), 1)
-        y = 10 + index * row_height
-        name = row["supplier__name"]
-        bars.append(
-            {
-                "y": y,
-                "text_y": y + 15,
-                "width": max(width, 1),
-                "label": name if len(name) <= 20 else name[:19] + "…",
-                "name": name,
-                "value": f"{row['total']:,.0f} {row['currency']}",
-                "value_x": label_width + max(width, 1) + 6,
-            }
-        )
-    return {
-        "bars": bars,
-        "width": CHART_WIDTH,
-        "height": 20 + row_height * len(rows),
-        "bar_x": label_width,
-    }
-
-
-def _dashboard_aggregates(user, today: date) -> dict:
-    """The dashboard's whole-scope figures (counts, money, charts): plain data, cached."""
-    incidents = incidents_visible_to(user)
-
-    # One scan gives both panels: counts by (status, severity), at most 6 x 4 rows.
-    status_counts: dict[str, int] = {}
-    severity_counts: dict[str, int] = {}
-    for status, severity, n in (
-        incidents.order_by().values_list("status", "severity").annotate(n=Count("id"))
-    ):
-        status_counts[status] = status_counts.get(status, 0) + n
-        if status in OPEN_INCIDENT_STATUSES:
-            severity_counts[severity] = severity_counts.get(severity, 0) + n
-    penalties = penalties_visible_to(user)
-    money = list(
-        penalties.order_by()
-        .values("currency")
-        .annotate(
-            outstanding=Sum(
-                F("amount") - F("paid_amount"),
-                filter=Q(status__in=[PenaltyStatus.ISSUED, PenaltyStatus.DISPUTED]),
-            ),
-            collected=Sum("paid_amount"),
-            proposed=Sum("amount", filter=Q(status=PenaltyStatus.PROPOSED)),
-        )
-        .order_by("currency")
-    )
-    return {
-        "status_counts": status_counts,
-        "severity_counts": severity_counts,
-        "overdue_plans_count": _overdue_plans(user, today).count(),
-        "overdue_actions_count": _overdue_actions(user, today).count(),
-        "money": money,
-        "month_chart": _incidents_per_month_chart(incidents, today),
-        "supplier_chart": _penalties_by_supplier_chart(penalties),
-    }
-
-
-def _overdue_plans(user, today: date):
-    return plans_visible_to(user).filter(status__in=PLAN_AWAITING_SUPPLIER, due_on__lt=today)
-
-
-def _overdue_actions(user, today: date):
-    return actions_visible_to(user).filter(
-        status=ActionStatus.OPEN, plan__status=PlanStatus.APPROVED, due_on__lt=today
-    )
-
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Aggregates scoped to the user, a constant number of queries whatever the volume:
-    each panel is one GROUP BY on indexed columns or a short, limited list. The
-    whole-scope figures are reused for a minute (report_cache); the overdue lists are
-    read live."""
+    """Aggregates scoped to the user, a constant number of queries whatever the volume.
+    Staff figures come from the snapshot beat keeps (report_snapshot) in production; a
+    supplier's are one GROUP BY per panel, reused for a minute (report_cache). The
+    overdue lists, ten rows each, are read live."""
     user = request.user
     today = timezone.localdate()
-    figures = cached_for_scope("dashboard", user, today, lambda: _dashboard_aggregates(user, today))
+    if report_snapshot.serves(user):
+        figures = report_snapshot.staff_figures().dashboard(today)
+    else:
+        figures = cached_for_scope(
+            "dashboard", user, today, lambda: reports.live_dashboard(user, today)
+        )
     status_counts = figures["status_counts"]
     severity_counts = figures["severity_counts"]
     by_status = [
@@ -260,12 +119,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         (value, label, severity_counts.get(value, 0)) for value, label in reversed(Severity.choices)
     ]
     overdue_plans = list(
-        _overdue_plans(user, today)
+        reports.overdue_plans(user, today)
         .select_related("incident", "supplier")
         .order_by("due_on", "id")[:10]
     )
     overdue_actions = list(
-        _overdue_actions(user, today)
+        reports.overdue_actions(user, today)
         .select_related("plan", "plan__incident", "plan__supplier")
         .order_by("due_on", "id")[:10]
     )

@@ -118,6 +118,11 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # Whole-scope aggregates (summary report, dashboard) are reused this long; 0 turns it off
 # (tests and development see every change at once).
 REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=0 if (DEBUG or TESTING) else 60)
+# Staff (whole-scope) figures come from a snapshot that beat refreshes this often
+# (breaches.report_snapshot), read instead of counted whenever REPORT_CACHE_SECONDS > 0.
+# Older than REPORT_SNAPSHOT_MAX_AGE, a request still serves it and queues one refresh.
+REPORT_SNAPSHOT_SECONDS = env.int("REPORT_SNAPSHOT_SECONDS", default=60)
+REPORT_SNAPSHOT_MAX_AGE = env.int("REPORT_SNAPSHOT_MAX_AGE", default=600)
 
 AUTH_USER_MODEL = "suppliers.User"
 AUTHENTICATION_BACKENDS = [
@@ -326,6 +331,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "breaches.tasks.send_weekly_digest",
         "schedule": crontab(minute=30, hour=REMINDER_SWEEP_HOUR, day_of_week="mon"),
         "options": {"expires": 6 * 3600},
+    },
+    # A run queued behind a slow one is worthless once the next is due: it expires.
+    "report-snapshot": {
+        "task": "breaches.tasks.refresh_report_snapshot",
+        "schedule": float(REPORT_SNAPSHOT_SECONDS),
+        "options": {"expires": REPORT_SNAPSHOT_SECONDS},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -76,6 +76,7 @@ def test_models_that_must_have_rows_in_the_demo_have_them(demo):
             "reminder",
             "remindermessage",
             "incidentsequence",
+            "reportsnapshot",  # written by beat or the first staff request in production
         ):
             continue
         assert model._default_manager.exists(), model._meta.label

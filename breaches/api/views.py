@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from django.db.models import Case, Count, DecimalField, F, Prefetch, Q, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch, Q
 from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -25,8 +24,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from breaches import services
-from breaches.choices import EventKind, PenaltyStatus
+from breaches import report_snapshot, reports, services
+from breaches.choices import EventKind
 from breaches.models import (
     Evidence,
     Incident,
@@ -625,20 +624,10 @@ class CoverageGapsView(APIView):
         return Response(api.CoverageGapSerializer(rows, many=True).data)
 
 
-def _status_counts(qs) -> dict:
-    by_status = {
-        row["status"]: row["n"]
-        for row in qs.order_by().values("status").annotate(n=Count("id")).order_by("status")
-    }
-    return {"total": sum(by_status.values()), "by_status": by_status}
-
-
-MONEY = DecimalField(max_digits=20, decimal_places=2)
-
-
 class SummaryView(APIView):
     """Counts by status, overdue counts and penalty totals per currency, in the caller's
-    scope; aggregate queries only."""
+    scope. Staff figures come from the snapshot beat keeps (report_snapshot) when report
+    caching is on; a supplier's are aggregate queries, reused a minute (report_cache)."""
 
     permission_classes = [IsAuthenticated]
 
@@ -646,61 +635,14 @@ class SummaryView(APIView):
     def get(self, request):
         today = _as_of(request)
         user = request.user
-        # Whole-scope aggregates: computed at most once a minute per scope (report_cache).
+        if report_snapshot.serves(user):
+            data = report_snapshot.staff_figures().summary(today)
+            return Response(api.SummarySerializer(data).data)
         return Response(
-            cached_for_scope("summary", user, today, lambda: self._summary(user, today))
-        )
-
-    def _summary(self, user, today) -> dict:
-        plans = plans_visible_to(user)
-        penalties = penalties_visible_to(user)
-        zero = Value(0, output_field=MONEY)
-        totals = (
-            penalties.order_by()
-            .values("currency")
-            .annotate(
-                count=Count("id"),
-                amount_total=Coalesce(
-                    Sum(Case(When(status=PenaltyStatus.WAIVED, then=zero), default=F("amount"))),
-                    zero,
-                ),
-                paid_total=Coalesce(Sum("paid_amount"), zero),
-                outstanding_total=Coalesce(
-                    Sum(
-                        Case(
-                            When(status=PenaltyStatus.WAIVED, then=zero),
-                            default=F("amount") - F("paid_amount"),
-                            output_field=MONEY,
-                        )
-                    ),
-                    zero,
-                ),
-                waived_total=Coalesce(
-                    Sum(Case(When(status=PenaltyStatus.WAIVED, then=F("amount")), default=zero)),
-                    zero,
-                ),
+            cached_for_scope(
+                "summary",
+                user,
+                today,
+                lambda: dict(api.SummarySerializer(reports.live_summary(user, today)).data),
             )
-            .order_by("currency")
         )
-        data = {
-            "as_of": today,
-            "incidents": _status_counts(incidents_visible_to(user)),
-            "penalties": _status_counts(penalties),
-            "rectification_plans": _status_counts(plans),
-            "overdue": {
-                "plans": plans.filter(filters.plan_overdue_q(today)).count(),
-                "actions": actions_visible_to(user).filter(filters.action_overdue_q(today)).count(),
-            },
-            "penalty_totals": [
-                {
-                    "currency": row["currency"],
-                    "count": row["count"],
-                    "amount": row["amount_total"],
-                    "paid": row["paid_total"],
-                    "outstanding": row["outstanding_total"],
-                    "waived": row["waived_total"],
-                }
-                for row in totals
-            ],
-        }
-        return dict(api.SummarySerializer(data).data)
