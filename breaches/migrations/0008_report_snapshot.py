@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('breaches', '0006_perf_list_indexes'),
+        ('breaches', '0007_sweep_write_indexes'),
     ]
 
     operations = [
