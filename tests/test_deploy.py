@@ -132,7 +132,11 @@ def _database_settings(overrides: dict[str, str]) -> dict:
 def test_postgresql_prepares_repeated_statements_unless_turned_off():
     url = {"DATABASE_URL": "postgres://app@db.example.com:5432/breach"}
     prepared = _database_settings({**url, "DJANGO_CONN_MAX_AGE": "60"})
-    assert prepared["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
+    assert prepared["OPTIONS"] == {
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+        "options": "-c plan_cache_mode=force_custom_plan",
+    }
     assert prepared["CONN_MAX_AGE"] == 60
     assert prepared["CONN_HEALTH_CHECKS"] is True
     pooled = _database_settings({**url, "DATABASE_PREPARED_STATEMENTS": "0"})
