@@ -147,3 +147,49 @@ def test_detail_equals_the_serializer_output_and_404s_outside_the_scope(who):
     assert client.get(f"/api/v1/incidents/{stranger.pk}/").status_code == expected
     assert client.get("/api/v1/incidents/not-a-number/").status_code == 404
     assert client.get("/api/v1/incidents/999999999/").status_code == 404
+
+
+def test_cursor_pages_over_equal_and_whole_second_times_walk_both_ways():
+    """Times are read as UTC text on PostgreSQL, and the cursor position is taken from
+    that text: whole seconds (no fraction in the output), microseconds and incidents
+    created at the same instant must page forward and back exactly, as DRF formats them."""
+    from datetime import UTC, datetime
+
+    from tests.apiclients import client_for
+    from tests.factories import IncidentFactory
+
+    stamps = [
+        datetime(2026, 3, 1, 8, 0, 0, tzinfo=UTC),  # whole second
+        datetime(2026, 3, 1, 8, 0, 0, 120000, tzinfo=UTC),  # trailing zeros
+        datetime(2026, 3, 1, 8, 0, 0, 120000, tzinfo=UTC),  # the same instant again
+        datetime(2026, 3, 1, 8, 0, 0, 120000, tzinfo=UTC),
+        datetime(2026, 3, 1, 8, 0, 1, 1, tzinfo=UTC),  # one microsecond
+        datetime(2026, 3, 2, 23, 59, 59, 999999, tzinfo=UTC),
+    ]
+    made = []
+    for stamp in stamps:
+        incident = IncidentFactory()
+        Incident.objects.filter(pk=incident.pk).update(created_at=stamp, updated_at=stamp)
+        made.append(incident.pk)
+    client = client_for(UserFactory(role=Role.ADMIN), token=True)
+    pages, url = [], "/api/v1/incidents/?page_size=2"
+    while url:
+        body = client.get(url).json()
+        pages.append(body)
+        url = body["next"]
+    forward = [row for page in pages for row in page["results"]]
+    assert sorted(row["id"] for row in forward) == sorted(made)
+    expected = {pk: stamp for pk, stamp in zip(made, stamps, strict=True)}
+    field = serializers.DateTimeField()
+    for row in forward:
+        assert row["created_at"] == field.to_representation(expected[row["id"]])
+        assert row["updated_at"] == row["created_at"]
+    assert [row["created_at"] for row in forward][-1] == "2026-03-01T08:00:00Z"
+    assert forward[0]["created_at"] == "2026-03-02T23:59:59.999999Z"
+    # Back from the last page through the `previous` links: the same pages, reversed.
+    backward, url = [], pages[-1]["previous"]
+    while url:
+        body = client.get(url).json()
+        backward.insert(0, [row["id"] for row in body["results"]])
+        url = body["previous"]
+    assert backward == [[row["id"] for row in page["results"]] for page in pages[:-1]]

@@ -3,11 +3,12 @@ through the transition endpoints, which call the services."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 
 from django.db import connection
-from django.db.models import OuterRef, QuerySet
+from django.db.models import CharField, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
@@ -240,7 +241,38 @@ def incident_list_values(queryset):
         .order_by("-confidentialasset_id")
         .values("confidentialasset_id")
     )
-    return queryset.values(*INCIDENT_LIST_COLUMNS, **names, asset_ids=ArraySubquery(links))
+    # Times as UTC text (to_char): reading them as datetimes and formatting them back
+    # was a fifth of the page's CPU. incident_list_rows and IncidentCursorPagination
+    # read the `<field>_utc` columns.
+    columns = [c for c in INCIDENT_LIST_COLUMNS if c not in TIMESTAMP_COLUMNS]
+    times = {f"{name}_utc": _utc_text(name) for name in TIMESTAMP_COLUMNS}
+    return queryset.values(*columns, **names, **times, asset_ids=ArraySubquery(links))
+
+
+TIMESTAMP_COLUMNS = ("confirmed_at", "created_at", "updated_at")
+
+
+def _utc_text(name: str) -> RawSQL:
+    """`2026-11-24T09:30:00.123456`: the column in UTC, microseconds always written."""
+    qn = connection.ops.quote_name
+    column = f"{qn(Incident._meta.db_table)}.{qn(Incident._meta.get_field(name).column)}"
+    return RawSQL(  # noqa: S611 (no input: a column name from the model)
+        f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')",
+        (),
+        output_field=CharField(),
+    )
+
+
+def utc_text_position(text: str) -> str:
+    """A cursor position from a `<field>_utc` text, as Django parses it back."""
+    return text + "+00:00"
+
+
+def _iso_from_utc_text(text: str, zone) -> str:
+    """What DRF's DateTimeField gives for that instant (see _iso_datetime)."""
+    if zone is UTC or getattr(zone, "key", None) == "UTC":
+        return (text[:-7] if text.endswith(".000000") else text) + "Z"
+    return _iso_datetime(datetime.fromisoformat(utc_text_position(text)), zone)
 
 
 _VALUES_BASE: dict[str, QuerySet] = {}
@@ -274,10 +306,14 @@ def incident_list_rows(rows: list[dict], user) -> list[dict]:
     hide_foreign_nda = getattr(user, "role", None) == Role.SUPPLIER
     own_supplier = getattr(user, "supplier_id", None)
     zone = timezone.get_current_timezone()
-    at = partial(_iso_datetime, zone=zone)
+    if rows and "created_at_utc" in rows[0]:
+        at, suffix = partial(_iso_from_utc_text, zone=zone), "_utc"
+    else:
+        at, suffix = partial(_iso_datetime, zone=zone), ""
+    confirmed_key, created_key, updated_key = (f"{n}{suffix}" for n in TIMESTAMP_COLUMNS)
     out = []
     for row in rows:
-        confirmed_at = row["confirmed_at"]
+        confirmed_at = row[confirmed_key]
         item = {
             "id": row["id"],
             "reference": row["reference"],
@@ -302,8 +338,8 @@ def incident_list_rows(rows: list[dict], user) -> list[dict]:
             "owner": row["owner_id"],
             "owner_username": row["owner_username"],
             "confirmed_at": at(confirmed_at) if confirmed_at else None,
-            "created_at": at(row["created_at"]),
-            "updated_at": at(row["updated_at"]),
+            "created_at": at(row[created_key]),
+            "updated_at": at(row[updated_key]),
         }
         # A sub-vendor's user does not see its parent's agreement (as in the serializer).
         if (

@@ -128,11 +128,24 @@ def _transition_response(serializer_class):
     }
 
 
+class IncidentCursorPagination(NewestFirstCursorPagination):
+    """Newest first; a page of plain rows carries its times as UTC text (see
+    incident_list_values), from which the cursor position is taken."""
+
+    def _get_position_from_instance(self, instance, ordering):
+        if isinstance(instance, dict):
+            text = instance.get(f"{ordering[0].lstrip('-')}_utc")
+            if text is not None:
+                return api.utc_text_position(text)
+        return super()._get_position_from_instance(instance, ordering)
+
+
 class IncidentViewSet(ServiceViewSet):
     """Leaks of confidential material, with their timeline, evidence and suspects."""
 
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
     serializer_class = api.IncidentSerializer
+    pagination_class = IncidentCursorPagination
     permission_classes = [IncidentPermission]
     filter_backends = BACKENDS
     filterset_class = filters.IncidentFilter
