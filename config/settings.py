@@ -234,7 +234,7 @@ REST_FRAMEWORK = {
     # The browsable API only in development: its forms list related rows (up to 1,000 per
     # select), which big tables should not pay for in production.
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "suppliers.api.renderers.JSONRenderer",
         *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     ],
     "DEFAULT_FILTER_BACKENDS": [
