@@ -371,7 +371,7 @@ def build_deep_cursor(setup: Setup, total: int) -> str:
     position = tokens.get("p", [None])[0]
     last = Incident.objects.get(pk=body["results"][-1]["id"])
     field_name = next(
-        (f for f in ("created_at", "id", "occurred_on") if str(getattr(last, f)) == position),
+        (f for f in ("created_at", "id", "occurred_on") if _same(getattr(last, f), position)),
         None,
     )
     if field_name is None:
@@ -384,6 +384,17 @@ def build_deep_cursor(setup: Setup, total: int) -> str:
     setup.deep_cursor = encoded
     setup.deep_offset = offset
     return f"deep cursor at row {offset} by {field_name}"
+
+
+def _same(value, position: str | None) -> bool:
+    """Whether a cursor position (whatever text the pagination wrote) is this value."""
+    from django.utils.dateparse import parse_datetime
+
+    if position is None:
+        return False
+    if str(value) == position:
+        return True
+    return isinstance(value, datetime) and parse_datetime(position) == value
 
 
 def endpoints(setup: Setup) -> list[Endpoint]:
