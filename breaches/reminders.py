@@ -328,7 +328,7 @@ def _plan_targets(as_of: date) -> Iterator[TargetRow]:
     # The filter matches the partial index plan_awaiting_due_idx (status list sorted the
     # same way), which holds only the plans the supplier still owes.
     # In plan order: the reminder and timeline rows are then written, and their foreign
-    # keys checked at commit, page after page of the plans and incidents instead of at
+    # keys checked, page after page of the plans and incidents instead of at
     # random (half the time of the sweep's writes at full scale).
     qs = RectificationPlan.objects.filter(
         status__in=sorted(PLAN_AWAITING_SUPPLIER),
