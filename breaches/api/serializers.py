@@ -203,17 +203,21 @@ INCIDENT_LIST_COLUMNS = (
 )
 
 
+def _column(model, name: str) -> str:
+    """`"table"."column"` of a model field, quoted for this database."""
+    qn = connection.ops.quote_name
+    return f"{qn(model._meta.db_table)}.{qn(model._meta.get_field(name).column)}"
+
+
 def _looked_up(model, column: str, key: str) -> RawSQL:
     """One value of the row the incident's `key` points at, as a scalar subquery rather
     than a join; written out once (an ORM Subquery is compiled again on every request)."""
-    qn = connection.ops.quote_name
-    table, incident = qn(model._meta.db_table), qn(Incident._meta.db_table)
-    field = model._meta.get_field(column)
+    table = connection.ops.quote_name(model._meta.db_table)
     return RawSQL(  # noqa: S611 (no input: table and column names from the models)
-        f"SELECT {table}.{qn(field.column)} FROM {table} "  # noqa: S608 (names are ours)
-        f"WHERE {table}.{qn(model._meta.pk.column)} = {incident}.{qn(key)}",
+        f"SELECT {_column(model, column)} FROM {table} "  # noqa: S608 (names are ours)
+        f"WHERE {_column(model, model._meta.pk.name)} = {_column(Incident, key)}",
         (),
-        output_field=field,
+        output_field=model._meta.get_field(column),
     )
 
 
@@ -254,10 +258,8 @@ TIMESTAMP_COLUMNS = ("confirmed_at", "created_at", "updated_at")
 
 def _utc_text(name: str) -> RawSQL:
     """`2026-11-24T09:30:00.123456`: the column in UTC, microseconds always written."""
-    qn = connection.ops.quote_name
-    column = f"{qn(Incident._meta.db_table)}.{qn(Incident._meta.get_field(name).column)}"
     return RawSQL(  # noqa: S611 (no input: a column name from the model)
-        f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')",
+        f"to_char({_column(Incident, name)} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')",
         (),
         output_field=CharField(),
     )
