@@ -163,8 +163,14 @@ class IncidentEvent(models.Model):
     # No single-column indexes on incident and plan: event_incident_idx and event_plan_idx
     # lead with them and serve the same lookups; every index costs the reminder sweep,
     # which writes a few hundred thousand events at full scale.
+    # The references to the incident and the plan are checked by statement triggers
+    # instead of foreign-key constraints (migration 0009, LOG_REFERENCES below).
     incident = models.ForeignKey(
-        Incident, on_delete=models.PROTECT, related_name="events", db_index=False
+        Incident,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(max_length=16, choices=EventKind.choices)
     actor = models.ForeignKey(
@@ -191,6 +197,7 @@ class IncidentEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="events",
         db_index=False,
+        db_constraint=False,
     )
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
@@ -507,7 +514,14 @@ class Reminder(models.Model):
     is what makes the sweep idempotent whatever runs twice."""
 
     target_type = models.CharField(max_length=8, choices=ReminderTargetType.choices)
-    plan = models.ForeignKey(RectificationPlan, on_delete=models.CASCADE, related_name="reminders")
+    # Plan and action are checked by statement triggers, not foreign-key constraints
+    # (migration 0009): see LOG_REFERENCES.
+    plan = models.ForeignKey(
+        RectificationPlan,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        db_constraint=False,
+    )
     action = models.ForeignKey(
         RectificationAction,
         null=True,
@@ -515,6 +529,7 @@ class Reminder(models.Model):
         on_delete=models.CASCADE,
         related_name="reminders",
         db_index=False,  # reminder_unique_action_point leads with action_id
+        db_constraint=False,
     )
     kind = models.CharField(max_length=16, choices=ReminderKind.choices)
     level = models.PositiveSmallIntegerField()

@@ -34,5 +34,9 @@ def rolled_back():
 
 
 def db_text(max_size: int):
-    """Random strings a text column can hold (PostgreSQL refuses NUL characters)."""
-    return st.text(alphabet=st.characters(exclude_characters="\x00"), max_size=max_size)
+    """Random strings a text column can hold: no NUL (PostgreSQL refuses it) and no lone
+    surrogates (not encodable in UTF-8, so no client can send them)."""
+    return st.text(
+        alphabet=st.characters(exclude_characters="\x00", exclude_categories=("Cs",)),
+        max_size=max_size,
+    )

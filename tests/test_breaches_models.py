@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.db.models import F
 from hypothesis import given
 from hypothesis import strategies as st
@@ -126,6 +127,101 @@ def test_timeline_event_actor_may_be_cleared_when_an_account_goes():
 
 def test_timeline_event_kind_checked():
     refused(lambda: IncidentEvent.objects.create(incident=IncidentFactory(), kind="gossip"))
+
+
+# --- References of the reminder log and the timeline (statement triggers, 0009) --------
+
+MISSING_ID = 987_654_321
+
+
+def test_timeline_event_for_a_missing_incident_is_refused():
+    refused(lambda: IncidentEvent.objects.create(incident_id=MISSING_ID, kind="note"))
+    assert not IncidentEvent.objects.filter(incident_id=MISSING_ID).exists()
+
+
+def test_timeline_event_for_a_plan_of_another_incident_is_refused():
+    plan = PlanFactory()
+    other = IncidentFactory()
+    refused(lambda: IncidentEvent.objects.create(incident=other, plan=plan, kind="plan"))
+    refused(lambda: IncidentEvent.objects.create(incident=plan.incident, plan_id=MISSING_ID))
+    event = IncidentEvent.objects.create(incident=plan.incident, plan=plan, kind="plan")
+    assert event.plan_id == plan.pk
+
+
+def test_timeline_events_written_together_are_checked_together():
+    """One statement, many rows (what the sweep writes): a single bad row refuses all."""
+    incident = IncidentFactory()
+    refused(
+        lambda: IncidentEvent.objects.bulk_create(
+            [
+                IncidentEvent(incident=incident, kind="note", message="fine"),
+                IncidentEvent(incident_id=MISSING_ID, kind="note", message="dangling"),
+            ]
+        )
+    )
+    assert not IncidentEvent.objects.filter(message__in=["fine", "dangling"]).exists()
+
+
+def test_reminder_for_a_missing_plan_or_an_action_of_another_plan_is_refused():
+    plan = PlanFactory()
+    other_action = ActionFactory()
+    refused(lambda: ReminderFactory(plan=None, plan_id=MISSING_ID, due_on=plan.due_on))
+    refused(
+        lambda: ReminderFactory(
+            plan=plan, action=other_action, target_type="action", due_on=plan.due_on
+        )
+    )
+    refused(lambda: ReminderFactory(plan=plan, action_id=MISSING_ID, target_type="action"))
+    action = ActionFactory(plan=plan)
+    assert ReminderFactory(plan=plan, action=action, target_type="action").action == action
+
+
+def test_reminder_target_cannot_change():
+    reminder = ReminderFactory()
+    other = PlanFactory()
+    refused(lambda: Reminder.objects.filter(pk=reminder.pk).update(plan=other))
+    action = ActionFactory(plan=reminder.plan)
+    refused(
+        lambda: Reminder.objects.filter(pk=reminder.pk).update(action=action, target_type="action")
+    )
+    Reminder.objects.filter(pk=reminder.pk).update(state="sent")  # the rest may change
+    reminder.refresh_from_db()
+    assert (reminder.plan_id, reminder.action_id, reminder.state) != (other.pk, action.pk, "")
+
+
+def test_deleting_an_action_takes_its_reminders_with_it():
+    """Django's on_delete still cascades (the database no longer does it for it)."""
+    action = ActionFactory()
+    ReminderFactory(plan=action.plan, action=action, target_type="action")
+    action.delete()
+    assert not Reminder.objects.filter(action_id=action.pk).exists()
+
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the delete checks are PostgreSQL triggers (CI runs them)",
+)
+
+
+def _raw_delete(model, pk) -> None:
+    """DELETE straight in the table: no Django collector to cascade or protect first."""
+    qs = model.objects.filter(pk=pk)
+    qs._raw_delete(qs.db)
+
+
+@postgres_only
+def test_database_refuses_deleting_what_the_logs_refer_to():
+    plan = PlanFactory()
+    action = ActionFactory(plan=plan)
+    EventFactory(incident=plan.incident)
+    ReminderFactory(plan=plan, action=action, target_type="action")
+    refused(lambda: _raw_delete(Incident, plan.incident_id))
+    refused(lambda: _raw_delete(RectificationPlan, plan.pk))
+    refused(lambda: _raw_delete(RectificationAction, action.pk))
+    assert RectificationAction.objects.filter(pk=action.pk).exists()
+    unreferenced = ActionFactory(plan=plan)
+    _raw_delete(RectificationAction, unreferenced.pk)
+    assert not RectificationAction.objects.filter(pk=unreferenced.pk).exists()
 
 
 # --- Evidence --------------------------------------------------------------------------
