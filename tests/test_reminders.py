@@ -528,3 +528,122 @@ def test_two_concurrent_sweeps_record_and_mail_once(mailoutbox, monkeypatch):
         for address in mail.to:
             per_reminder[address] = per_reminder.get(address, 0) + mail.body.count("Open it:")
     assert per_reminder == {"lead@supplier.example": 40, "parent@tier1.example": 20}
+
+
+# --- The sweep in a transaction of its own: targets read on a thread -------------------
+
+
+def postgres_own_transaction(test):
+    """A test whose sweep runs in a transaction of its own (committed data, so that the
+    reader thread's second connection sees it)."""
+    for mark in (
+        pytest.mark.skipif(
+            connection.vendor != "postgresql",
+            reason="the reader thread needs a second PostgreSQL connection (CI runs it)",
+        ),
+        pytest.mark.django_db(transaction=True),
+        pytest.mark.postgres,
+    ):
+        test = mark(test)
+    return test
+
+
+def _reader_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "reminder-sweep-reader"]
+
+
+def _tricky_targets():
+    """Plans and actions whose texts need quoting in SQL array literals."""
+    supplier = SupplierFactory()
+    plans = [make_plan(supplier=supplier, due_on=DUE - timedelta(days=i)) for i in range(5)]
+    approved = make_plan(supplier=supplier, status=PlanStatus.APPROVED)
+    labels = ['Quote " and \\ backslash', "{braces, commas}", "NULL", "", "Ünïcødé ✓"]
+    for label in labels:
+        make_action(plan=approved, description=label or " ")
+    return plans, approved, labels
+
+
+@postgres_own_transaction
+@pytest.mark.parametrize("chunk", [2, 2000])
+def test_own_transaction_sweep_reads_on_a_thread_and_writes_every_reminder(monkeypatch, chunk):
+    plans, approved, labels = _tricky_targets()
+    monkeypatch.setattr(reminders, "SWEEP_CHUNK", chunk)
+    used = []
+    real = reminders._reader_batches
+    monkeypatch.setattr(
+        reminders, "_reader_batches", lambda *a, **k: (used.append(1), real(*a, **k))[1]
+    )
+    try:
+        result = reminders.run_sweep(as_of=day(7), enqueue=False)
+    finally:
+        connections.close_all()
+    assert used, "the sweep did not read on a thread"
+    assert not _reader_threads()
+    assert result.created == Reminder.objects.count() == len(plans) + len(labels)
+    assert set(Reminder.objects.filter(action__isnull=True).values_list("plan_id", flat=True)) == {
+        p.pk for p in plans
+    }
+    # One timeline event per plan per chunk, naming the action labels as written.
+    events = IncidentEvent.objects.filter(kind=EventKind.REMINDER)
+    for plan in plans:
+        assert events.filter(plan=plan, incident=plan.incident).count() == 1
+    approved_events = list(events.filter(plan=approved).values_list("message", flat=True))
+    assert len(approved_events) == -(-len(labels) // chunk)
+    for label in labels:
+        named = f"\u201c{label or ' '}\u201d"
+        assert sum(message.count(named) for message in approved_events) == 1, label
+    message = ReminderMessage.objects.get(recipient="lead@supplier.example")
+    assert sorted(message.reminder_ids) == sorted(Reminder.objects.values_list("id", flat=True))
+    # A second run the same day reads nothing new and writes nothing.
+    try:
+        assert reminders.run_sweep(as_of=day(7), enqueue=False).created == 0
+    finally:
+        connections.close_all()
+    assert Reminder.objects.count() == result.created
+
+
+@postgres_own_transaction
+def test_own_transaction_sweep_fails_whole_when_its_reader_fails(monkeypatch):
+    _tricky_targets()
+    monkeypatch.setattr(reminders, "SWEEP_CHUNK", 2)
+    real = reminders._candidates
+    calls = []
+
+    def failing(rows, as_of, resolver):
+        calls.append(len(rows))
+        if len(calls) == 3:  # after two batches were written
+            raise RuntimeError("the reader failed")
+        return real(rows, as_of, resolver)
+
+    monkeypatch.setattr(reminders, "_candidates", failing)
+    try:
+        with pytest.raises(RuntimeError, match="the reader failed"):
+            reminders.run_sweep(as_of=day(7), enqueue=False)
+    finally:
+        connections.close_all()
+    assert not _reader_threads()
+    assert not Reminder.objects.exists()
+    assert not IncidentEvent.objects.filter(kind=EventKind.REMINDER).exists()
+    assert not ReminderMessage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ['a"b', "c\\d", "{x,y}", "NULL", "", None, " lead ", "é✓", '["a@b.example"]'],
+        [None, None],
+        [],
+    ],
+)
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL arrays (CI runs it)")
+def test_array_literal_round_trips_through_postgresql(values):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::text[]", [reminders._pg_array_literal(values, "text")])
+        assert cursor.fetchone()[0] == values
+        numbers = [1, None, 2**40, -3]
+        cursor.execute("SELECT %s::bigint[]", [reminders._pg_array_literal(numbers, "bigint")])
+        assert cursor.fetchone()[0] == numbers
+        days = [DUE, None]
+        cursor.execute("SELECT %s::date[]", [reminders._pg_array_literal(days, "date")])
+        assert cursor.fetchone()[0] == days
