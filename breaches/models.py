@@ -164,7 +164,7 @@ class IncidentEvent(models.Model):
     # lead with them and serve the same lookups; every index costs the reminder sweep,
     # which writes a few hundred thousand events at full scale.
     # The references to the incident and the plan are checked by statement triggers
-    # instead of foreign-key constraints (migration 0009, LOG_REFERENCES below).
+    # instead of foreign-key constraints: see migration 0009_loose_log_references.
     incident = models.ForeignKey(
         Incident,
         on_delete=models.PROTECT,
@@ -514,8 +514,8 @@ class Reminder(models.Model):
     is what makes the sweep idempotent whatever runs twice."""
 
     target_type = models.CharField(max_length=8, choices=ReminderTargetType.choices)
-    # Plan and action are checked by statement triggers, not foreign-key constraints
-    # (migration 0009): see LOG_REFERENCES.
+    # Plan and action are checked by statement triggers, not foreign-key constraints:
+    # see migration 0009_loose_log_references.
     plan = models.ForeignKey(
         RectificationPlan,
         on_delete=models.CASCADE,

@@ -342,9 +342,9 @@ def _nothing_pending(qs, as_of: date, reminders) -> bool:
 def _plan_targets(as_of: date) -> Iterator[TargetRow]:
     # The filter matches the partial index plan_awaiting_due_idx (status list sorted the
     # same way), which holds only the plans the supplier still owes.
-    # In plan order: the reminder and timeline rows are then written, and their foreign
-    # keys checked, page after page of the plans and incidents instead of at
-    # random (half the time of the sweep's writes at full scale).
+    # In plan order: the reminder and timeline rows are then written, and their
+    # references checked, page after page of the plans and incidents instead of at
+    # random.
     qs = RectificationPlan.objects.filter(
         status__in=sorted(PLAN_AWAITING_SUPPLIER),
         due_on__lte=as_of - timedelta(days=DUE_SOON_POINT),
