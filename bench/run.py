@@ -765,13 +765,33 @@ def sweep_bench(cfg: Config) -> dict:
     """The sweep over the whole set: one worker (time, peak memory, rows), a same-day
     rerun, then the reminders emptied and four workers at once (duplicates counted)."""
     out: dict = {}
-    reset_reminders(cfg)
-    out["one"] = sweep_round(cfg, workers=1)
-    out["rerun"] = sweep_round(cfg, workers=1)
+    # The machine's speed drifts from minute to minute (20% between runs here): the
+    # first run and the rerun are each measured BENCH_SWEEP_ROUNDS times (3), every
+    # figure printed, the median judged.
+    rounds = max(1, int(os.environ.get("BENCH_SWEEP_ROUNDS", "3")))
+    firsts, reruns = [], []
+    for _ in range(rounds):
+        reset_reminders(cfg)
+        firsts.append(sweep_round(cfg, workers=1))
+        reruns.append(sweep_round(cfg, workers=1))
+    out["one"], out["one_runs"] = _median_round(firsts), [r["wall_s"] for r in firsts]
+    out["rerun"], out["rerun_runs"] = _median_round(reruns), [r["wall_s"] for r in reruns]
+    out["rounds"] = firsts + reruns
     reset_reminders(cfg)
     out["four"] = sweep_round(cfg, workers=4)
     out["four_rerun"] = sweep_round(cfg, workers=1)
     return out
+
+
+def _median_round(rounds: list[dict]) -> dict:
+    return sorted(rounds, key=lambda r: r["wall_s"])[len(rounds) // 2]
+
+
+def _runs(sweep: dict, key: str) -> str:
+    runs = sweep.get(f"{key}_runs") or []
+    if len(runs) < 2:
+        return ""
+    return f" (median of {', '.join(f'{x:.2f}' for x in runs)} s)"
 
 
 def reset_reminders(cfg: Config) -> None:
@@ -958,10 +978,14 @@ def evaluate(
         add("first 100 overdue plans < 2 ms of SQL", detail, api_ms < 2.0)
     if sweep:
         one, rerun, four = sweep["one"], sweep["rerun"], sweep["four"]
-        peak = max((r.get("maxrss_mb", 0) for r in one["reports"]), default=0)
+        # the highest of every single-worker run, not only the median one
+        peak = max(
+            (r.get("maxrss_mb", 0) for run in sweep.get("rounds", [one]) for r in run["reports"]),
+            default=0,
+        )
         add(
             "sweep <= 15 s with one worker",
-            f"{one['wall_s']:.1f} s, {one['rows_written']} rows",
+            f"{one['wall_s']:.1f} s{_runs(sweep, 'one')}, {one['rows_written']} rows",
             one["wall_s"] <= 15,
         )
         add("sweep peak memory < 300 MB", f"{peak:.0f} MB RSS", peak < 300)
@@ -972,7 +996,7 @@ def evaluate(
         )
         add(
             "same-day rerun < 1 s",
-            f"{rerun['wall_s']:.2f} s, {rerun['rows_written']} rows",
+            f"{rerun['wall_s']:.2f} s{_runs(sweep, 'rerun')}, {rerun['rows_written']} rows",
             rerun["wall_s"] < 1,
         )
     return targets
@@ -1070,10 +1094,12 @@ def render(
             s = sweep[key]
             rss = ", ".join(f"{r.get('maxrss_mb', 0):.0f}" for r in s["reports"])
             lines.append(
-                f"| {label} | {s['workers']} | {s['wall_s']:.2f} | {s['rows_written']} | {rss} "
+                f"| {label}{_runs(sweep, key)} | {s['workers']} | {s['wall_s']:.2f} "
+                f"| {s['rows_written']} | {rss} "
                 f"| {s['duplicates']} |"
             )
-        errors = [r for key in sweep for r in sweep[key]["reports"] if "error" in r]
+        runs = [*sweep.get("rounds", ()), sweep["four"], sweep["four_rerun"]]
+        errors = [r for run in runs for r in run["reports"] if "error" in r]
         if errors:
             lines += ["", "Sweep errors: " + "; ".join(str(e["error"])[:300] for e in errors)]
     audit_lines = [
