@@ -27,6 +27,7 @@ import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache, partial
@@ -508,10 +509,10 @@ def _bulk_insert(
     """Insert many rows in few statements. On PostgreSQL one statement per call, the
     values passed as one array per column (`SELECT ... FROM unnest(...)`): a handful of
     parameters however many rows, which keeps a sweep over 150,000 targets fast.
-    `arrays`, when given, are those columns already built by _pg_arrays. On SQLite,
-    multi-row VALUES in batches. Values are plain (JSON as text, dates as dates);
-    `created_at` is the same for every row."""
-    if not rows:
+    `arrays`, when given (PostgreSQL only), are those columns already built by
+    _pg_arrays and `rows` is not read. On SQLite, multi-row VALUES in batches. Values are
+    plain (JSON as text, dates as dates); `created_at` is the same for every row."""
+    if not rows and arrays is None:
         return []
     qn = connection.ops.quote_name
     names = ", ".join(qn(name) for name, _ in columns) + ", " + qn("created_at")
@@ -590,10 +591,12 @@ def _insert_reminders(
     """INSERT ... ON CONFLICT DO NOTHING RETURNING: the rows this call created, keyed by
     (target type, target id). A row another sweep holds (even uncommitted, on
     PostgreSQL) is not returned, so each reminder belongs to exactly one sweep."""
+    if not items:
+        return {}
     returned = _bulk_insert(
         Reminder._meta.db_table,
         _REMINDER_COLUMNS,
-        items if arrays is not None else _reminder_rows(items),
+        [] if arrays is not None else _reminder_rows(items),
         arrays=arrays,
         created_at=now,
         on_conflict_nothing=True,
@@ -639,7 +642,9 @@ def _event_rows(items: list[SweepItem]) -> list[tuple]:
 
 
 def _insert_events(items: list[SweepItem], now, arrays: list[str] | None = None) -> None:
-    rows = items if arrays is not None else _event_rows(items)
+    if not items:
+        return
+    rows = [] if arrays is not None else _event_rows(items)
     _bulk_insert(IncidentEvent._meta.db_table, _EVENT_COLUMNS, rows, arrays=arrays, created_at=now)
 
 
@@ -837,12 +842,14 @@ def run_sweep(
     # command), not inside a caller's transaction (tests, SQLite).
     threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
 
-    with transaction.atomic():
-        batches = (
-            _reader_batches(as_of, prepare=not dry_run)
-            if threaded
-            else _candidate_batches(as_of, prepare=not dry_run)
-        )
+    batches = (
+        _reader_batches(as_of, prepare=not dry_run)
+        if threaded
+        else _candidate_batches(as_of, prepare=not dry_run)
+    )
+    # closing(): a failure while writing stops and joins the reader there and then,
+    # whoever still holds the generator.
+    with transaction.atomic(), closing(batches):
         for batch in batches:
             candidates = batch.candidates
             result.targets_seen += batch.seen

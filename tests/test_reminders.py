@@ -603,25 +603,30 @@ def test_own_transaction_sweep_reads_on_a_thread_and_writes_every_reminder(monke
 
 
 @postgres_own_transaction
-def test_own_transaction_sweep_fails_whole_when_its_reader_fails(monkeypatch):
+@pytest.mark.parametrize(
+    "step",
+    ["_candidates", "_insert_events"],  # the reader's work, the writer's
+    ids=["reader fails", "writer fails"],
+)
+def test_own_transaction_sweep_fails_whole(monkeypatch, step):
     _tricky_targets()
-    monkeypatch.setattr(reminders, "SWEEP_CHUNK", 2)
-    real = reminders._candidates
+    monkeypatch.setattr(reminders, "SWEEP_CHUNK", 1)  # more batches than the queue holds
+    real = getattr(reminders, step)
     calls = []
 
-    def failing(rows, as_of, resolver):
-        calls.append(len(rows))
-        if len(calls) == 3:  # after two batches were written
-            raise RuntimeError("the reader failed")
-        return real(rows, as_of, resolver)
+    def failing(*args):
+        calls.append(1)
+        if len(calls) == 3:  # after some batches were written
+            raise RuntimeError(f"{step} failed")
+        return real(*args)
 
-    monkeypatch.setattr(reminders, "_candidates", failing)
+    monkeypatch.setattr(reminders, step, failing)
     try:
-        with pytest.raises(RuntimeError, match="the reader failed"):
+        with pytest.raises(RuntimeError, match=f"{step} failed"):
             reminders.run_sweep(as_of=day(7), enqueue=False)
+        assert not _reader_threads()  # stopped and joined, though it had more to hand
     finally:
         connections.close_all()
-    assert not _reader_threads()
     assert not Reminder.objects.exists()
     assert not IncidentEvent.objects.filter(kind=EventKind.REMINDER).exists()
     assert not ReminderMessage.objects.exists()
