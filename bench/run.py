@@ -762,8 +762,9 @@ def sweep_available(cfg: Config) -> bool:
 
 
 def sweep_bench(cfg: Config) -> dict:
-    """The sweep over the whole set: one worker (time, peak memory, rows), a same-day
-    rerun, then the reminders emptied and four workers at once (duplicates counted)."""
+    """The sweep over the whole set: one worker (time, peak memory, rows) and a same-day
+    rerun, a few rounds of each, then the reminders emptied and four workers at once
+    (duplicates counted) and a rerun after them."""
     out: dict = {}
     # The machine's speed drifts from minute to minute (20% between runs here): the
     # first run and the rerun are each measured BENCH_SWEEP_ROUNDS times (3), every
