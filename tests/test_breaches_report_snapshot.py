@@ -16,7 +16,6 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerDown
 
@@ -40,20 +39,10 @@ from breaches.reports import StaffFigures
 from suppliers.choices import Role
 from tests.apiclients import client_for
 from tests.factories import IncidentFactory, PenaltyFactory, SupplierFactory, UserFactory
+from tests.sqlaudit import AGGREGATE, get_ok, on_big_tables
 
 pytestmark = pytest.mark.django_db
 
-BIG_TABLES = (
-    "breaches_incident",
-    "breaches_incidentevent",
-    "breaches_penalty",
-    "breaches_payment",
-    "breaches_rectificationplan",
-    "breaches_rectificationaction",
-    "breaches_reminder",
-    "suppliers_disclosure",
-)
-AGGREGATE = re.compile(r"\b(COUNT|SUM|AVG|MIN|MAX)\s*\(|\bGROUP BY\b", re.IGNORECASE)
 CSRF_TOKEN = re.compile(r'value="[A-Za-z0-9]{64}"')
 SUMMARY = "/api/v1/reports/summary/"
 
@@ -105,28 +94,9 @@ def _days_around_due_dates(today):
     return sorted(days)
 
 
-def _aggregates_on_big_tables(queries) -> list[str]:
-    return [
-        q["sql"][:200]
-        for q in queries
-        if AGGREGATE.search(q["sql"]) and any(t in q["sql"] for t in BIG_TABLES)
-    ]
-
-
-def _touching_big_tables(queries) -> list[str]:
-    return [q["sql"][:200] for q in queries if any(t in q["sql"] for t in BIG_TABLES)]
-
-
-def _get(client, url):
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code, response.content[:300])
-    return response, ctx.captured_queries
-
-
 def _page(client, user):
     client.force_login(user)
-    response, queries = _get(client, "/")
+    response, queries = get_ok(client, "/")
     return CSRF_TOKEN.sub("", response.content.decode()), response.context, queries
 
 
@@ -152,11 +122,11 @@ def test_summary_from_the_snapshot_is_byte_identical_to_the_live_summary(seeded,
     for day in days:
         url = f"{SUMMARY}?as_of={day.isoformat()}"
         settings.REPORT_CACHE_SECONDS = 0
-        live, live_queries = _get(api, url)
+        live, live_queries = get_ok(api, url)
         settings.REPORT_CACHE_SECONDS = 60
-        served, served_queries = _get(api, url)
-        assert _aggregates_on_big_tables(live_queries), "the live path aggregates"
-        assert _touching_big_tables(served_queries) == [], day
+        served, served_queries = get_ok(api, url)
+        assert on_big_tables(live_queries, AGGREGATE), "the live path aggregates"
+        assert on_big_tables(served_queries) == [], day
         assert served.content == live.content, (day, served.json(), live.json())
         overdue = live.json()["overdue"]
         overdue_seen.add((overdue["plans"], overdue["actions"]))
@@ -180,7 +150,7 @@ def test_dashboard_page_renders_the_same_from_the_snapshot(seeded, client, setti
     settings.REPORT_CACHE_SECONDS = 60
     report_snapshot.refresh()
     served_html, served_context, queries = _page(client, seeded["admin"])
-    assert _aggregates_on_big_tables(queries) == []
+    assert on_big_tables(queries, AGGREGATE) == []
     assert served_html == live_html
     assert served_context["overdue_plans_count"] == live_context["overdue_plans_count"] > 0
     assert served_context["money"] == live_context["money"]
@@ -278,12 +248,12 @@ def test_staff_requests_read_one_row_and_aggregate_nothing(seeded, caching_on, c
     report_snapshot.refresh()
     api = client_for(seeded[who], token=True)
     api.get("/api/v1/incidents/?page_size=1")  # token and scope lookups out of the way
-    _response, queries = _get(api, SUMMARY)
-    assert _touching_big_tables(queries) == []
+    _response, queries = get_ok(api, SUMMARY)
+    assert on_big_tables(queries) == []
     assert [q for q in queries if "breaches_reportsnapshot" in q["sql"]], "reads the snapshot"
     _html, _context, page_queries = _page(client, seeded[who])
     # The overdue lists (ten rows each) still read the big tables, but never aggregate.
-    assert _aggregates_on_big_tables(page_queries) == []
+    assert on_big_tables(page_queries, AGGREGATE) == []
 
 
 def test_staff_see_the_snapshot_until_it_is_refreshed(seeded, caching_on, client):
@@ -304,8 +274,8 @@ def test_supplier_users_keep_live_scoped_figures(seeded, caching_on):
     snapshot_total = StaffFigures.compute().summary(seeded["today"])["incidents"]["total"]
     api = client_for(seeded["supplier"], token=True)
     api.get("/api/v1/incidents/?page_size=1")
-    response, queries = _get(api, SUMMARY)
-    assert _aggregates_on_big_tables(queries), "a supplier's scope is counted per request"
+    response, queries = get_ok(api, SUMMARY)
+    assert on_big_tables(queries, AGGREGATE), "a supplier's scope is counted per request"
     assert not [q for q in queries if "breaches_reportsnapshot" in q["sql"]]
     assert 0 < response.json()["incidents"]["total"] < snapshot_total
 
@@ -313,8 +283,8 @@ def test_supplier_users_keep_live_scoped_figures(seeded, caching_on):
 def test_with_caching_off_staff_figures_stay_live(seeded, settings):
     settings.REPORT_CACHE_SECONDS = 0
     api = client_for(seeded["admin"], token=True)
-    _response, queries = _get(api, SUMMARY)
-    assert _aggregates_on_big_tables(queries)
+    _response, queries = get_ok(api, SUMMARY)
+    assert on_big_tables(queries, AGGREGATE)
     assert not ReportSnapshot.objects.exists(), "no snapshot written or read when caching is off"
 
 
@@ -325,11 +295,11 @@ def test_a_missing_snapshot_is_computed_once_by_the_first_request(seeded, cachin
     assert not ReportSnapshot.objects.exists()
     api = client_for(seeded["admin"], token=True)
     api.get("/api/v1/incidents/?page_size=1")
-    first, first_queries = _get(api, SUMMARY)
-    assert _aggregates_on_big_tables(first_queries), "the bootstrap computes the figures"
+    first, first_queries = get_ok(api, SUMMARY)
+    assert on_big_tables(first_queries, AGGREGATE), "the bootstrap computes the figures"
     snapshot = ReportSnapshot.objects.get()
-    second, second_queries = _get(api, SUMMARY)
-    assert _touching_big_tables(second_queries) == []
+    second, second_queries = get_ok(api, SUMMARY)
+    assert on_big_tables(second_queries) == []
     assert second.content == first.content
     assert ReportSnapshot.objects.get().computed_at == snapshot.computed_at
 
@@ -346,9 +316,9 @@ def test_a_stale_snapshot_is_served_and_one_refresh_queued(seeded, caching_on, m
     api = client_for(seeded["admin"], token=True)
     api.get("/api/v1/incidents/?page_size=1")
     for _ in range(3):
-        response, queries = _get(api, SUMMARY)
+        response, queries = get_ok(api, SUMMARY)
         assert response.json()["incidents"]["total"] == Incident.objects.count() - 1
-        assert _touching_big_tables(queries) == []
+        assert on_big_tables(queries) == []
     assert queued == [{"retry": False, "expires": caching_on.REPORT_SNAPSHOT_MAX_AGE}]
     assert ReportSnapshot.objects.get().computed_at == stale_at, "the request did not recount"
 

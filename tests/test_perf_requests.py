@@ -18,19 +18,10 @@ from breaches.models import Incident
 from suppliers.choices import Role
 from tests.apiclients import client_for
 from tests.factories import UserFactory
+from tests.sqlaudit import COUNT, get_ok, on_big_tables
 
 pytestmark = pytest.mark.django_db
 
-BIG_TABLES = (
-    "breaches_incident",
-    "breaches_incidentevent",
-    "breaches_penalty",
-    "breaches_payment",
-    "breaches_rectificationplan",
-    "breaches_rectificationaction",
-    "breaches_reminder",
-    "suppliers_disclosure",
-)
 LISTS = [
     "/api/v1/incidents/",
     "/api/v1/incidents/?status=confirmed",
@@ -61,31 +52,15 @@ def seeded(db):
     }
 
 
-def _counts_on_big_tables(queries) -> list[str]:
-    found = []
-    for query in queries:
-        sql = query["sql"]
-        if re.search(r"\bCOUNT\(", sql, re.IGNORECASE) and any(t in sql for t in BIG_TABLES):
-            found.append(sql[:200])
-    return found
-
-
-def _get(client, url):
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.content[:300])
-    return response, ctx.captured_queries
-
-
 @pytest.mark.parametrize("who", ["admin", "supplier"])
 @pytest.mark.parametrize("url", LISTS)
 def test_lists_never_count_a_big_table_and_cost_the_same_at_any_page_size(seeded, who, url):
     client = client_for(seeded[who], token=True)
     joiner = "&" if "?" in url else "?"
     client.get(f"{url}{joiner}page_size=10")  # warm-up: token, scope
-    _small, small_queries = _get(client, f"{url}{joiner}page_size=10")
-    large, large_queries = _get(client, f"{url}{joiner}page_size=200")
-    assert _counts_on_big_tables(small_queries + large_queries) == []
+    _small, small_queries = get_ok(client, f"{url}{joiner}page_size=10")
+    large, large_queries = get_ok(client, f"{url}{joiner}page_size=200")
+    assert on_big_tables(small_queries + large_queries, COUNT) == []
     assert len(small_queries) == len(large_queries), (
         url,
         [q["sql"][:120] for q in large_queries],
@@ -100,8 +75,8 @@ def test_details_never_count_a_big_table(seeded, who):
     client = client_for(seeded[who], token=True)
     first = client.get("/api/v1/incidents/?page_size=1").json()["results"][0]["id"]
     client.get(f"/api/v1/incidents/{first}/")
-    _response, queries = _get(client, f"/api/v1/incidents/{first}/")
-    assert _counts_on_big_tables(queries) == []
+    _response, queries = get_ok(client, f"/api/v1/incidents/{first}/")
+    assert on_big_tables(queries, COUNT) == []
     assert len(queries) <= 6, [q["sql"][:120] for q in queries]
 
 
@@ -124,17 +99,17 @@ def test_aggregates_are_computed_once_per_scope_and_never_shared_across_scopes(
             return html, ctx.captured_queries
         api = client_for(user, token=True)
         api.get("/api/v1/incidents/?page_size=1")  # token and scope lookups out of the way
-        response, queries = _get(api, url)
+        response, queries = get_ok(api, url)
         return response.json(), queries
 
     admin_first, first_queries = fetch(seeded["admin"])
-    assert _counts_on_big_tables(first_queries), "the first request computes the figures"
+    assert on_big_tables(first_queries, COUNT), "the first request computes the figures"
     admin_again, again_queries = fetch(seeded["admin"])
-    assert _counts_on_big_tables(again_queries) == []
+    assert on_big_tables(again_queries, COUNT) == []
     assert admin_again == admin_first
 
     supplier_view, supplier_queries = fetch(seeded["supplier"])
-    assert _counts_on_big_tables(supplier_queries), "a supplier's scope is computed apart"
+    assert on_big_tables(supplier_queries, COUNT), "a supplier's scope is computed apart"
     assert supplier_view != admin_first
     if not session:
         visible = (
@@ -153,6 +128,6 @@ def test_aggregates_are_live_when_the_cache_is_off(seeded, settings):
     api = client_for(seeded["admin"], token=True)
     before = api.get("/api/v1/reports/summary/").json()["incidents"]["total"]
     Incident.objects.filter(pk=Incident.objects.order_by("id").first().pk).update(title="x")
-    _response, queries = _get(api, "/api/v1/reports/summary/")
-    assert _counts_on_big_tables(queries), "no cache: every request counts"
+    _response, queries = get_ok(api, "/api/v1/reports/summary/")
+    assert on_big_tables(queries, COUNT), "no cache: every request counts"
     assert api.get("/api/v1/reports/summary/").json()["incidents"]["total"] == before == 150

@@ -1,0 +1,38 @@
+"""What a request sent to the database: the SQL it ran, and which of it touched the
+tables that hold millions of rows at full scale (docs/benchmarks.md)."""
+
+import re
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+BIG_TABLES = (
+    "breaches_incident",
+    "breaches_incidentevent",
+    "breaches_penalty",
+    "breaches_payment",
+    "breaches_rectificationplan",
+    "breaches_rectificationaction",
+    "breaches_reminder",
+    "suppliers_disclosure",
+)
+COUNT = re.compile(r"\bCOUNT\(", re.IGNORECASE)
+AGGREGATE = re.compile(r"\b(COUNT|SUM|AVG|MIN|MAX)\s*\(|\bGROUP BY\b", re.IGNORECASE)
+
+
+def on_big_tables(queries, pattern: re.Pattern | None = None) -> list[str]:
+    """The start of each captured statement that names a big table (and matches
+    `pattern`, when given)."""
+    return [
+        q["sql"][:200]
+        for q in queries
+        if any(t in q["sql"] for t in BIG_TABLES) and (pattern is None or pattern.search(q["sql"]))
+    ]
+
+
+def get_ok(client, url):
+    """GET `url`, which must answer 200; the response and the statements it ran."""
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code, response.content[:300])
+    return response, ctx.captured_queries
