@@ -213,8 +213,8 @@ def live_summary(user, as_of: date) -> dict:
         "penalties": status_counts(penalties),
         "rectification_plans": status_counts(plans),
         "overdue": {
-            "plans": plans.filter(plan_overdue_q(as_of)).count(),
-            "actions": actions_visible_to(user).filter(action_overdue_q(as_of)).count(),
+            "plans": overdue_plans(user, as_of).count(),
+            "actions": overdue_actions(user, as_of).count(),
         },
         "penalty_totals": [
             {
@@ -322,19 +322,12 @@ class StaffFigures:
             .annotate(n=Count("id"), amount=Sum("amount"), paid=Sum("paid_amount"))
             .order_by("currency", "status")
         ]
-        plans_by_status = {
-            row["status"]: row["n"]
-            for row in RectificationPlan.objects.order_by()
-            .values("status")
-            .annotate(n=Count("id"))
-            .order_by("status")
-        }
         return cls(
             incidents=[(status, severity, n) for (status, severity), n in incidents.items()],
             incidents_by_month=by_month,
             penalties=penalties,
             top_suppliers=penalty_top_suppliers(Penalty.objects.all()),
-            plans_by_status=plans_by_status,
+            plans_by_status=status_counts(RectificationPlan.objects.all())["by_status"],
             plans_awaiting_by_due_on=_due_on_histogram(
                 RectificationPlan.objects.filter(plan_awaiting_q())
             ),
