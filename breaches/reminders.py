@@ -332,12 +332,17 @@ def _without_current_reminder(qs, as_of: date, reminders):
     )
 
 
-def _nothing_pending(qs, as_of: date, reminders) -> bool:
+def _nothing_pending(qs, as_of: date, reminders, index_order: tuple[str, ...]) -> bool:
     """Whether every target is already reminded for its latest point (a same-day rerun),
     asked with a plain query before any server-side cursor is opened: PostgreSQL plans a
     cursor serially and for its first rows (1.3 s at full scale), a plain query in
-    parallel."""
-    return not _without_current_reminder(qs.order_by(), as_of, reminders).exists()
+    parallel. The question is asked in the order of the targets' partial index: for the
+    first row of an unordered anti-join the planner expects a match early and scans the
+    whole table (1,000,000 plans, 0.16 s) where a rerun reads every target anyway, from
+    the index (144,000 entries, 0.01 s)."""
+    pending = _without_current_reminder(qs.order_by(*index_order), as_of, reminders)
+    # Not .exists(), which drops the ordering.
+    return not pending.values_list("pk", flat=True)[:1]
 
 
 def _plan_targets(as_of: date) -> Iterator[TargetRow]:
@@ -351,7 +356,7 @@ def _plan_targets(as_of: date) -> Iterator[TargetRow]:
         due_on__lte=as_of - timedelta(days=DUE_SOON_POINT),
     ).order_by("id")
     reminded = Reminder.objects.filter(action__isnull=True, plan_id=OuterRef("pk"))
-    if _nothing_pending(qs, as_of, reminded):
+    if _nothing_pending(qs, as_of, reminded, ("due_on", "id")):  # plan_awaiting_due_idx
         return
     qs = _without_current_reminder(qs, as_of, reminded).values_list(
         "id",
@@ -369,14 +374,16 @@ def _plan_targets(as_of: date) -> Iterator[TargetRow]:
 
 
 def _action_targets(as_of: date) -> Iterator[TargetRow]:
-    # action_open_due_idx holds only open actions.
+    # Open actions plan by plan (action_open_plan_idx) merged with the approved plans
+    # (plan_approved_idx); in plan order, so that a plan's actions share one event.
+    index_order = ("plan_id", "due_on", "id")
     qs = RectificationAction.objects.filter(
         status=ActionStatus.OPEN,
         due_on__lte=as_of - timedelta(days=DUE_SOON_POINT),
         plan__status=PlanStatus.APPROVED,
-    ).order_by("plan_id", "id")
+    ).order_by(*index_order)
     reminded = Reminder.objects.filter(action_id=OuterRef("pk"))
-    if _nothing_pending(qs, as_of, reminded):
+    if _nothing_pending(qs, as_of, reminded, index_order):
         return
     qs = _without_current_reminder(qs, as_of, reminded).values_list(
         "id",

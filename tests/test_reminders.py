@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
 from breaches import reminders
 from breaches.choices import (
@@ -449,6 +450,37 @@ def test_sweep_twice_the_same_day_records_and_mails_once(
     assert recipients_of(mailoutbox) == ["lead@supplier.example", "other@supplier.example"]
     assert set(Reminder.objects.values_list("state", flat=True)) == {DeliveryState.SENT}
     assert ReminderMessage.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_same_day_rerun_asks_two_ordered_questions_and_reads_no_target():
+    """A rerun finds every target reminded with one LIMIT 1 query per kind, each in the
+    order of the targets' partial index (QuerySet.exists() would drop the ordering, and
+    PostgreSQL would then scan the whole plans table: see _nothing_pending)."""
+    make_plan()
+    approved = make_plan(status=PlanStatus.APPROVED, due_on=day(-30))
+    make_action(plan=approved, due_on=DUE)
+    assert reminders.run_sweep(as_of=day(7)).created == 2
+
+    with CaptureQueriesContext(connection) as captured:
+        assert reminders.run_sweep(as_of=day(7)).created == 0
+    targets = [
+        q["sql"]
+        for q in captured.captured_queries
+        if 'FROM "breaches_rectificationplan"' in q["sql"]
+        or 'FROM "breaches_rectificationaction"' in q["sql"]
+    ]
+    assert len(targets) == 2, targets
+    plans, actions = targets
+    assert plans.endswith(
+        'ORDER BY "breaches_rectificationplan"."due_on" ASC, '
+        '"breaches_rectificationplan"."id" ASC LIMIT 1'
+    )
+    assert actions.endswith(
+        'ORDER BY "breaches_rectificationaction"."plan_id" ASC, '
+        '"breaches_rectificationaction"."due_on" ASC, '
+        '"breaches_rectificationaction"."id" ASC LIMIT 1'
+    )
 
 
 @pytest.mark.django_db
