@@ -5,6 +5,7 @@ two sweeps at once on PostgreSQL)."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -523,7 +524,7 @@ def test_two_concurrent_sweeps_record_and_mail_once(mailoutbox, monkeypatch):
     sub = SupplierFactory(parent=parent)
     for i in range(40):
         make_plan(supplier=supplier if i % 2 else sub, due_on=DUE - timedelta(days=i % 9))
-    # Small chunks, so both sweeps interleave many statements.
+    # Small chunks: many statements per sweep, which the sweeps' turns keep apart.
     monkeypatch.setattr(reminders, "SWEEP_CHUNK", 5)
     monkeypatch.setattr(reminders, "INSERT_BATCH", 4)
 
@@ -560,6 +561,63 @@ def test_two_concurrent_sweeps_record_and_mail_once(mailoutbox, monkeypatch):
         for address in mail.to:
             per_reminder[address] = per_reminder.get(address, 0) + mail.body.count("Open it:")
     assert per_reminder == {"lead@supplier.example": 40, "parent@tier1.example": 20}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="advisory locks need PostgreSQL (CI runs it)"
+)
+def test_a_second_sweep_waits_its_turn_then_finds_everything_reminded(monkeypatch):
+    """Sweeps take turns: the second waits on the advisory lock before reading any target,
+    while the first is still writing, and then creates nothing. Without the lock it would
+    read the targets as unreminded and wait on the first's rows in the unique index."""
+    for i in range(5):
+        make_plan(due_on=DUE - timedelta(days=i))
+    written, release = threading.Event(), threading.Event()
+    original = reminders._insert_events
+
+    def hold_first(items, now, arrays=None):
+        original(items, now, arrays)
+        if not written.is_set():
+            written.set()
+            assert release.wait(30), "never released"
+
+    monkeypatch.setattr(reminders, "_insert_events", hold_first)
+    results: dict = {}
+
+    def sweep(name):
+        try:
+            results[name] = reminders.run_sweep(as_of=day(7), enqueue=False)
+        except Exception as exc:  # reported below
+            results[name] = exc
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=sweep, args=("first",))
+    first.start()
+    assert written.wait(30), results
+    second = threading.Thread(target=sweep, args=("second",))
+    second.start()
+    try:
+        waiting = 0
+        for _ in range(1500):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                )
+                waiting = cursor.fetchone()[0]
+            if waiting:
+                break
+            time.sleep(0.02)
+        assert waiting == 1, "the second sweep never waited for its turn"
+    finally:
+        release.set()
+        first.join(60)
+        second.join(60)
+    assert results["first"].created == 5, results
+    assert results["second"].created == 0, results
+    assert Reminder.objects.count() == 5
 
 
 # --- The sweep in a transaction of its own: targets read on a thread -------------------
