@@ -115,6 +115,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
             "options": "-c plan_cache_mode=force_custom_plan",
         }
     )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with a health check that costs no round trip (config.postgresql).
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves a web process, a worker and beat at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
