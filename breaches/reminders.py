@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import sys
 import threading
 import uuid
 from collections import defaultdict
@@ -771,6 +772,7 @@ def _candidate_batches(as_of: date, *, prepare: bool = False) -> Iterator[Batch]
 
 
 _READ_AHEAD = 3  # batches the reader may hold ahead of the writer (memory stays flat)
+_SWITCH_INTERVAL = 0.0005  # seconds (sys.setswitchinterval) while the reader runs
 _DONE = object()
 
 
@@ -808,6 +810,12 @@ def _reader_batches(as_of: date, *, prepare: bool) -> Iterator[Batch]:
             connection.close()  # this thread's own connection
 
     reader = threading.Thread(target=read, name="reminder-sweep-reader", daemon=True)
+    # The writer spends its time waiting for PostgreSQL, the reader computing in Python.
+    # Each time a statement returns, the writer waits for the reader to hand over the
+    # interpreter lock, by default after up to 5 ms: 400 times a sweep at full scale.
+    # A shorter interval while the reader runs saved about 1 s of 13.
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(switch_interval, _SWITCH_INTERVAL))
     reader.start()
     try:
         while True:
@@ -820,6 +828,7 @@ def _reader_batches(as_of: date, *, prepare: bool) -> Iterator[Batch]:
     finally:
         stop.set()
         reader.join()
+        sys.setswitchinterval(switch_interval)
 
 
 # Sweeps take turns on PostgreSQL under a transaction-level advisory lock with this key

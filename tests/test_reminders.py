@@ -4,6 +4,7 @@ two sweeps at once on PostgreSQL)."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -658,17 +659,27 @@ def _tricky_targets():
 def test_own_transaction_sweep_reads_on_a_thread_and_writes_every_reminder(monkeypatch, chunk):
     plans, approved, labels = _tricky_targets()
     monkeypatch.setattr(reminders, "SWEEP_CHUNK", chunk)
-    used = []
+    used, intervals = [], set()
     real = reminders._reader_batches
     monkeypatch.setattr(
         reminders, "_reader_batches", lambda *a, **k: (used.append(1), real(*a, **k))[1]
     )
+    real_candidates = reminders._candidates
+    monkeypatch.setattr(
+        reminders,
+        "_candidates",
+        lambda *a: (intervals.add(sys.getswitchinterval()), real_candidates(*a))[1],
+    )
+    before = sys.getswitchinterval()
     try:
         result = reminders.run_sweep(as_of=day(7), enqueue=False)
     finally:
         connections.close_all()
     assert used, "the sweep did not read on a thread"
     assert not _reader_threads()
+    # The interpreter switches threads often while the reader runs, as before after.
+    assert intervals == {min(before, reminders._SWITCH_INTERVAL)}
+    assert sys.getswitchinterval() == before
     assert result.created == Reminder.objects.count() == len(plans) + len(labels)
     assert set(Reminder.objects.filter(action__isnull=True).values_list("plan_id", flat=True)) == {
         p.pk for p in plans
@@ -711,10 +722,12 @@ def test_own_transaction_sweep_fails_whole(monkeypatch, step):
         return real(*args)
 
     monkeypatch.setattr(reminders, step, failing)
+    before = sys.getswitchinterval()
     try:
         with pytest.raises(RuntimeError, match=f"{step} failed"):
             reminders.run_sweep(as_of=day(7), enqueue=False)
         assert not _reader_threads()  # stopped and joined, though it had more to hand
+        assert sys.getswitchinterval() == before
     finally:
         connections.close_all()
     assert not Reminder.objects.exists()
