@@ -775,8 +775,8 @@ def sweep_bench(cfg: Config) -> dict:
         reset_reminders(cfg)
         firsts.append(sweep_round(cfg, workers=1))
         reruns.append(sweep_round(cfg, workers=1))
-    out["one"], out["one_runs"] = _median_round(firsts), [r["wall_s"] for r in firsts]
-    out["rerun"], out["rerun_runs"] = _median_round(reruns), [r["wall_s"] for r in reruns]
+    out["one"], out["one_runs"] = _median_round(firsts), [r["sweep_s"] for r in firsts]
+    out["rerun"], out["rerun_runs"] = _median_round(reruns), [r["sweep_s"] for r in reruns]
     out["rounds"] = firsts + reruns
     reset_reminders(cfg)
     out["four"] = sweep_round(cfg, workers=4)
@@ -784,8 +784,15 @@ def sweep_bench(cfg: Config) -> dict:
     return out
 
 
+def _clean(run: dict) -> bool:
+    """Every worker of the run reported its time and no error."""
+    return bool(run["reports"]) and all(
+        "error" not in r and "elapsed_s" in r for r in run["reports"]
+    )
+
+
 def _median_round(rounds: list[dict]) -> dict:
-    return sorted(rounds, key=lambda r: r["wall_s"])[len(rounds) // 2]
+    return sorted(rounds, key=lambda r: r["sweep_s"])[len(rounds) // 2]
 
 
 def _runs(sweep: dict, key: str) -> str:
@@ -847,6 +854,11 @@ def sweep_round(cfg: Config, *, workers: int) -> dict:
     after = reminder_stats(cfg)
     return {
         "workers": workers,
+        # The sweep's own time, as the daily task sees it (run_sweep, timed inside the
+        # worker process, the slowest worker's), judged against the targets; and the
+        # processes' wall time from the common start to the last exit, which adds the
+        # interpreter's exit (0.2 s for a process that only ran django.setup()).
+        "sweep_s": max((r.get("elapsed_s", 0) for r in reports), default=0),
         "wall_s": max(wall, max((r.get("elapsed_s", 0) for r in reports), default=0)),
         "reports": reports,
         "rows_written": after["rows"] - before["rows"],
@@ -986,8 +998,9 @@ def evaluate(
         )
         add(
             "sweep <= 15 s with one worker",
-            f"{one['wall_s']:.1f} s{_runs(sweep, 'one')}, {one['rows_written']} rows",
-            one["wall_s"] <= 15,
+            f"{one['sweep_s']:.1f} s{_runs(sweep, 'one')}, {one['rows_written']} rows "
+            f"(process wall {one['wall_s']:.1f} s)",
+            one["sweep_s"] <= 15 and _clean(one) and one["rows_written"] > 0,
         )
         add("sweep peak memory < 300 MB", f"{peak:.0f} MB RSS", peak < 300)
         add(
@@ -997,8 +1010,9 @@ def evaluate(
         )
         add(
             "same-day rerun < 1 s",
-            f"{rerun['wall_s']:.2f} s{_runs(sweep, 'rerun')}, {rerun['rows_written']} rows",
-            rerun["wall_s"] < 1,
+            f"{rerun['sweep_s']:.2f} s{_runs(sweep, 'rerun')}, {rerun['rows_written']} rows "
+            f"(process wall {rerun['wall_s']:.2f} s)",
+            rerun["sweep_s"] < 1 and _clean(rerun),
         )
     return targets
 
@@ -1083,8 +1097,9 @@ def render(
             "",
             "## Reminder sweep",
             "",
-            "| run | workers | wall s | rows written | peak RSS MB (per worker) | duplicates |",
-            "|---|---|---|---|---|---|",
+            "| run | workers | sweep s | process wall s | rows written "
+            "| peak RSS MB (per worker) | duplicates |",
+            "|---|---|---|---|---|---|---|",
         ]
         for key, label in (
             ("one", "first run"),
@@ -1095,7 +1110,8 @@ def render(
             s = sweep[key]
             rss = ", ".join(f"{r.get('maxrss_mb', 0):.0f}" for r in s["reports"])
             lines.append(
-                f"| {label}{_runs(sweep, key)} | {s['workers']} | {s['wall_s']:.2f} "
+                f"| {label}{_runs(sweep, key)} | {s['workers']} | {s['sweep_s']:.2f} "
+                f"| {s['wall_s']:.2f} "
                 f"| {s['rows_written']} | {rss} "
                 f"| {s['duplicates']} |"
             )
