@@ -776,6 +776,28 @@ _SWITCH_INTERVAL = 0.0005  # seconds (sys.setswitchinterval) while the reader ru
 _DONE = object()
 
 
+_switching_lock = threading.Lock()
+_switching_readers = 0
+_switching_restore = 0.0
+
+
+def _quick_switching(on: bool) -> None:
+    """The interpreter's switch interval is the process's: the first reader to start
+    shortens it, the last to stop puts back what it was (sweeps on several threads of
+    one worker)."""
+    global _switching_readers, _switching_restore
+    with _switching_lock:
+        if on:
+            if _switching_readers == 0:
+                _switching_restore = sys.getswitchinterval()
+                sys.setswitchinterval(min(_switching_restore, _SWITCH_INTERVAL))
+            _switching_readers += 1
+        else:
+            _switching_readers -= 1
+            if _switching_readers == 0:
+                sys.setswitchinterval(_switching_restore)
+
+
 def _reader_batches(as_of: date, *, prepare: bool) -> Iterator[Batch]:
     """_candidate_batches run by a thread on a connection of its own, a few batches
     ahead: the targets are read, and the rows built, while this thread waits for the
@@ -814,8 +836,7 @@ def _reader_batches(as_of: date, *, prepare: bool) -> Iterator[Batch]:
     # Each time a statement returns, the writer waits for the reader to hand over the
     # interpreter lock, by default after up to 5 ms: 400 times a sweep at full scale.
     # A shorter interval while the reader runs saved about 1 s of 13.
-    switch_interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(switch_interval, _SWITCH_INTERVAL))
+    _quick_switching(True)
     reader.start()
     try:
         while True:
@@ -828,7 +849,7 @@ def _reader_batches(as_of: date, *, prepare: bool) -> Iterator[Batch]:
     finally:
         stop.set()
         reader.join()
-        sys.setswitchinterval(switch_interval)
+        _quick_switching(False)
 
 
 # Sweeps take turns on PostgreSQL under a transaction-level advisory lock with this key

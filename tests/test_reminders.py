@@ -755,3 +755,14 @@ def test_array_literal_round_trips_through_postgresql(values):
         days = [DUE, None]
         cursor.execute("SELECT %s::date[]", [reminders._pg_array_literal(days, "date")])
         assert cursor.fetchone()[0] == days
+
+
+def test_overlapping_readers_put_the_switch_interval_back_once_the_last_stops():
+    before = sys.getswitchinterval()
+    reminders._quick_switching(True)
+    reminders._quick_switching(True)  # a second sweep's reader, on another thread
+    assert sys.getswitchinterval() == min(before, reminders._SWITCH_INTERVAL)
+    reminders._quick_switching(False)  # the first stops: the second still runs
+    assert sys.getswitchinterval() == min(before, reminders._SWITCH_INTERVAL)
+    reminders._quick_switching(False)
+    assert sys.getswitchinterval() == before
