@@ -547,10 +547,10 @@ def _bulk_insert(
     with connection.cursor() as cursor:
         created = connection.ops.adapt_datetimefield_value(created_at)
         row_sql = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
+        dates = [i for i, (_, pg_type) in enumerate(columns) if pg_type == "date"]
+        uuids = [i for i, (_, pg_type) in enumerate(columns) if pg_type == "uuid"]
         for batch in _chunks(rows, INSERT_BATCH):
             params: list[Any] = []
-            dates = [i for i, (_, pg_type) in enumerate(columns) if pg_type == "date"]
-            uuids = [i for i, (_, pg_type) in enumerate(columns) if pg_type == "uuid"]
             for row in batch:
                 values = list(row)
                 for i in dates:
@@ -617,9 +617,9 @@ def _insert_reminders(
 def _insert_messages(result: SweepResult, by_recipient: dict[str, list[int]], now) -> list[int]:
     """One pending message per recipient, listing that person's reminders in the order
     they were recorded; returns the message ids in recipient order."""
-    kind, state = str(MessageKind.REMINDERS), str(DeliveryState.PENDING)
+    kind = str(MessageKind.REMINDERS)
     rows = [
-        (kind, result.sweep_id, result.as_of, email, json.dumps(sorted(ids)), "[]", state, 0, "")
+        (kind, result.sweep_id, result.as_of, email, json.dumps(sorted(ids)), "[]", _PENDING, 0, "")
         for email, ids in sorted(by_recipient.items())
     ]
     returned = _bulk_insert(
@@ -803,8 +803,8 @@ def _reader_batches(as_of: date, *, prepare: bool) -> Iterator[Batch]:
     ahead: the targets are read, and the rows built, while this thread waits for the
     database to write the previous batch (two cores busy instead of one taking turns;
     a third of the sweep's time at full scale). The reader works in a read-only
-    transaction of its own: what it reads is committed data either way, and the unique
-    constraints, checked by the writing transaction, decide what gets created."""
+    transaction of its own, started after the writer took its turn (_take_turn): it sees
+    every reminder of the sweeps before, which is all the writer needs to know."""
     handoff: queue.Queue = queue.Queue(maxsize=_READ_AHEAD)
     stop = threading.Event()
 
