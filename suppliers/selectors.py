@@ -261,6 +261,13 @@ class Scope:
     own_supplier_id: int | None = None
     world_ids: set[int] = field(default_factory=set)  # own supplier + its sub-vendors
 
+    @property
+    def key(self) -> tuple:
+        """Equal for two users exactly when they see the same rows (a cache key)."""
+        if self.everything:
+            return ("everything",)
+        return ("supplier", self.own_supplier_id, frozenset(self.world_ids))
+
 
 def scope_for(user) -> Scope:
     """Cached on the user object for the request."""

@@ -7,7 +7,7 @@ import re
 from datetime import date
 
 from django.db.models import Prefetch, Q
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -45,6 +45,7 @@ from suppliers.api.common import (
     ServiceViewSet,
     UploadedCursorPagination,
 )
+from suppliers.api.compiled import CompiledReads
 from suppliers.choices import Role
 from suppliers.models import ConfidentialAsset
 from suppliers.selectors import (
@@ -140,6 +141,10 @@ class IncidentCursorPagination(NewestFirstCursorPagination):
         return super()._get_position_from_instance(instance, ordering)
 
 
+# Incident reads by id, compiled once per scope (suppliers.api.compiled).
+INCIDENT_READS = CompiledReads()
+
+
 class IncidentViewSet(ServiceViewSet):
     """Leaks of confidential material, with their timeline, evidence and suspects."""
 
@@ -173,10 +178,21 @@ class IncidentViewSet(ServiceViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         """One incident, read like a page of the list: a plain row in the caller's scope
-        (404 outside it), shaped like IncidentSerializer's output."""
-        queryset = self.filter_queryset(incidents_visible_to(request.user, api.incident_values()))
+        (404 outside it), shaped like IncidentSerializer's output. Without query
+        parameters its statement is compiled once per scope (INCIDENT_READS)."""
         lookup = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
-        row = get_object_or_404(queryset, pk=lookup)
+
+        def incidents():
+            return self.filter_queryset(incidents_visible_to(request.user, api.incident_values()))
+
+        if lookup.isascii() and lookup.isdigit() and not request.query_params:
+            key = ("incident", scope_for(request.user).key)
+            rows = INCIDENT_READS.rows(key, lambda pk: incidents().filter(pk=pk), int(lookup))
+            if not rows:
+                raise Http404
+            row = rows[0]
+        else:
+            row = get_object_or_404(incidents(), pk=lookup)
         self.check_object_permissions(request, row)
         return Response(api.incident_list_rows([row], request.user)[0])
 
