@@ -259,14 +259,15 @@ def test_wrong_content_type_is_415(staff):
     assert response.status_code == 415, response.content
 
 
+@pytest.mark.parametrize("path", ["/api/v1/rectification-plans/", "/api/v1/incidents/"])
 @pytest.mark.parametrize("position", ["p=not-a-date", "p=2025-01-01%00", "o=-5", "o=abc&p=x"])
-def test_crafted_cursors_are_400(staff, tier1, position):
+def test_crafted_cursors_are_400(staff, tier1, position, path):
     import base64
     from urllib.parse import quote
 
     PlanFactory(supplier=tier1)
     cursor = quote(base64.b64encode(position.encode()).decode())
-    response = staff.get(f"/api/v1/rectification-plans/?cursor={cursor}")
+    response = staff.get(f"{path}?cursor={cursor}")
     assert response.status_code == 400, response.content
 
 

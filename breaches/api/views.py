@@ -45,7 +45,7 @@ from suppliers.api.common import (
     ServiceViewSet,
     UploadedCursorPagination,
 )
-from suppliers.api.compiled import CompiledReads
+from suppliers.api.compiled import CompiledPage, CompiledReads
 from suppliers.choices import Role
 from suppliers.models import ConfidentialAsset
 from suppliers.selectors import (
@@ -141,7 +141,7 @@ class IncidentCursorPagination(NewestFirstCursorPagination):
         return super()._get_position_from_instance(instance, ordering)
 
 
-# Incident reads by id, compiled once per scope (suppliers.api.compiled).
+# Incident reads (a page, one by id), compiled once per shape (suppliers.api.compiled).
 INCIDENT_READS = CompiledReads()
 
 
@@ -172,8 +172,14 @@ class IncidentViewSet(ServiceViewSet):
         """Pages read as plain rows and shaped like IncidentSerializer's output (same
         JSON; one statement on PostgreSQL, two elsewhere), without a model instance or
         field serializer per row."""
-        queryset = incidents_visible_to(request.user, api.incident_values())
-        rows = self.paginate_queryset(self.filter_queryset(queryset))
+        queryset = self.filter_queryset(incidents_visible_to(request.user, api.incident_values()))
+        # Everything but the cursor shapes the SQL: the scope and the query string (the
+        # cursor's offset, direction and position are steps and the value of the page).
+        shape = tuple(
+            sorted((k, tuple(v)) for k, v in request.query_params.lists() if k != "cursor")
+        )
+        key = ("incidents", scope_for(request.user).key, shape)
+        rows = self.paginate_queryset(CompiledPage(queryset, INCIDENT_READS, key))
         return self.get_paginated_response(api.incident_list_rows(rows, request.user))
 
     def retrieve(self, request, *args, **kwargs):
