@@ -13,7 +13,8 @@ write a Markdown report.
 
 Environment: DATABASE_URL, BENCH_INCIDENTS (20000), BENCH_SUPPLIERS, BENCH_SEED (42),
 BENCH_DURATION (10 seconds per run), BENCH_PORT (8400), BENCH_WORKERS (2 x cores + 1),
-BENCH_WORKER_CLASS (gthread with one thread: a sync worker that keeps connections alive),
+BENCH_WORKER_CLASS (config.gthread.BalancedThreadWorker with one thread: gthread, which
+keeps connections alive, taking a connection only while its thread is free),
 BENCH_REPORT (var/bench/report.md), BENCH_SKIP_SWEEP=1, BENCH_ONLY=name,name (some endpoints),
 BENCH_RESEED=1 (empty and reseed when the database holds another scale).
 """
@@ -95,7 +96,7 @@ class Config:
             duration=int(env.get("BENCH_DURATION", "10")),
             port=int(env.get("BENCH_PORT", "8400")),
             workers=int(env.get("BENCH_WORKERS", str(2 * cores + 1))),
-            worker_class=env.get("BENCH_WORKER_CLASS", "gthread"),
+            worker_class=env.get("BENCH_WORKER_CLASS", "config.gthread.BalancedThreadWorker"),
             report=ROOT / env.get("BENCH_REPORT", "var/bench/report.md"),
             skip_sweep=env.get("BENCH_SKIP_SWEEP") == "1",
             reseed=env.get("BENCH_RESEED") == "1",
@@ -552,7 +553,7 @@ class Server:
             "--timeout",
             "120",
         ]
-        if self.cfg.worker_class == "gthread":
+        if self.cfg.worker_class in ("gthread", "config.gthread.BalancedThreadWorker"):
             command += ["--threads", os.environ.get("BENCH_THREADS", "1")]
         log(
             f"starting gunicorn: {self.cfg.workers} {self.cfg.worker_class} workers "

@@ -150,3 +150,20 @@ def test_compose_keeps_database_connections_for_prepared_statements():
     env = compose["x-app"]["environment"]
     assert env["DJANGO_CONN_MAX_AGE"].startswith("${DJANGO_CONN_MAX_AGE:-")
     assert int(env["DJANGO_CONN_MAX_AGE"].split(":-")[1].rstrip("}")) > 0
+
+
+def test_web_serves_with_the_balanced_thread_worker():
+    """Compose and the image name the same gunicorn worker class, and it imports as one."""
+    import importlib
+    import re
+
+    from gunicorn.workers.gthread import ThreadWorker
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    command = compose["services"]["web"]["command"]
+    (from_compose,) = [arg.split("=", 1)[1] for arg in command if arg.startswith("--worker-class=")]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    from_image = re.search(r'"--worker-class", "([^"]+)"', dockerfile).group(1)
+    assert from_compose == from_image == "config.gthread.BalancedThreadWorker"
+    module, _, name = from_image.rpartition(".")
+    assert issubclass(getattr(importlib.import_module(module), name), ThreadWorker)
