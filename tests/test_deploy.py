@@ -64,6 +64,38 @@ def test_production_refuses_to_serve_without_secret_key():
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
 
 
+def test_served_app_is_loaded_whole_and_frozen_out_of_the_collector():
+    code = (
+        "import gc, sys, json, config.wsgi\n"
+        "print(json.dumps([gc.get_freeze_count(), 'breaches.api.views' in sys.modules]))"
+    )
+    secret = {"DJANGO_SECRET_KEY": "deploy-test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"}
+    served = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=_clean_env({**secret, "DJANGO_ALLOWED_HOSTS": "breach.example.com"}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert served.returncode == 0, served.stderr
+    frozen, views_loaded = json.loads(served.stdout)
+    assert views_loaded  # the URLconf and its views came in before the freeze
+    assert frozen > 50_000
+    testing = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**_clean_env(secret), "DJANGO_TESTING": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert testing.returncode == 0, testing.stderr
+    assert json.loads(testing.stdout)[0] == 0
+
+
 def test_check_deploy_fails_without_secret_key():
     result = _run_manage(
         "check", "--deploy", env_overrides={"DJANGO_ALLOWED_HOSTS": "breach.example.com"}
