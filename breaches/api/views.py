@@ -142,6 +142,9 @@ class IncidentCursorPagination(NewestFirstCursorPagination):
 
 
 # Incident reads (a page, one by id), compiled once per shape (suppliers.api.compiled).
+# Their keys are the caller's scope and the query string, so the SQL must depend on
+# nothing else: a filter reading the clock or the user (beyond the scope) would have to
+# add what it reads to the key, or be left out of these reads.
 INCIDENT_READS = CompiledReads()
 
 
