@@ -48,6 +48,8 @@ PY = sys.executable
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/breach_scale"
 BENCH_SECRET_KEY = "bench-only-secret-key-not-for-production-0123456789abcdefghijklmnop"  # noqa: S105
 BENCH_PASSWORD = "bench-password-Zt7q"  # noqa: S105
+# The worker the image and compose run (gunicorn's gthread, fair to idle workers).
+BALANCED_WORKER = "config.gthread.BalancedThreadWorker"
 BIG_TABLES = (
     "breaches_incident",
     "breaches_incidentevent",
@@ -96,7 +98,7 @@ class Config:
             duration=int(env.get("BENCH_DURATION", "10")),
             port=int(env.get("BENCH_PORT", "8400")),
             workers=int(env.get("BENCH_WORKERS", str(2 * cores + 1))),
-            worker_class=env.get("BENCH_WORKER_CLASS", "config.gthread.BalancedThreadWorker"),
+            worker_class=env.get("BENCH_WORKER_CLASS", BALANCED_WORKER),
             report=ROOT / env.get("BENCH_REPORT", "var/bench/report.md"),
             skip_sweep=env.get("BENCH_SKIP_SWEEP") == "1",
             reseed=env.get("BENCH_RESEED") == "1",
@@ -553,7 +555,7 @@ class Server:
             "--timeout",
             "120",
         ]
-        if self.cfg.worker_class in ("gthread", "config.gthread.BalancedThreadWorker"):
+        if self.cfg.worker_class in ("gthread", BALANCED_WORKER):
             command += ["--threads", os.environ.get("BENCH_THREADS", "1")]
         log(
             f"starting gunicorn: {self.cfg.workers} {self.cfg.worker_class} workers "

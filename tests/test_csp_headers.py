@@ -19,8 +19,8 @@ PATHS = ["/api/v1/incidents/", "/api/v1/docs/", "/", "/accounts/login/", "/api/v
 def _headers(settings, middleware: str, user, path: str) -> dict[str, str | None]:
     stack = [m if m != OURS else middleware for m in settings.MIDDLEWARE]
     with override_settings(MIDDLEWARE=stack):
-        client = client_for(user)
-        client.force_login(user)
+        client = client_for()
+        client.force_login(user)  # a session: pages and the API alike
         response = client.get(path)
     return {
         name: response.headers.get(name)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
+from suppliers.api.compiled import convert_row
 from suppliers.models import User
 
 
@@ -58,11 +59,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
         converters = self._converters_by_vendor.get(connection.vendor)
         if converters is None:
             converters = self._converters_by_vendor[connection.vendor] = _converters(connection)
-        values = list(row)
-        for position, functions, column in converters:
-            for function in functions:
-                values[position] = function(values[position], column, connection)
-        user = User.from_db(db, self._field_names, values)
+        user = User.from_db(db, self._field_names, convert_row(row, converters, connection))
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         token = Token(key=key, user=user)

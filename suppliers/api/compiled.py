@@ -72,18 +72,21 @@ class Statement:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         names = self.names
-        if not self.converters:
-            return [dict(zip(names, row, strict=True)) for row in rows]
-        out = []
-        for raw in rows:
-            row = list(raw)
-            for position, functions, expression in self.converters:
-                converted = row[position]
-                for function in functions:
-                    converted = function(converted, expression, connection)
-                row[position] = converted
-            out.append(dict(zip(names, row, strict=True)))
-        return out
+        if self.converters:
+            rows = [convert_row(row, self.converters, connection) for row in rows]
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def convert_row(row, converters: tuple, connection) -> list:
+    """A row read on a cursor with Django's read converters applied, as the ORM applies
+    them: `converters` holds (position, converter functions, expression) triples."""
+    values = list(row)
+    for position, functions, expression in converters:
+        converted = values[position]
+        for function in functions:
+            converted = function(converted, expression, connection)
+        values[position] = converted
+    return values
 
 
 def compile_values(queryset: QuerySet) -> Statement | None:
