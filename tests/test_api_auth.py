@@ -156,9 +156,13 @@ def test_deactivation_ends_sessions_and_tokens(admin_user, how):
 def test_token_endpoint_is_throttled(settings, compliance_user):
     client = client_for()
     # Different user names, so that the axes lockout (per name and address) stays out of it.
-    codes = [_token(client, f"nobody{i}", "x").status_code for i in range(12)]
+    responses = [_token(client, f"nobody{i}", "x") for i in range(12)]
+    codes = [r.status_code for r in responses]
     assert codes[:10] == [400] * 10, codes
     assert codes[10:] == [429, 429], codes
+    # 10 a minute, all in this window: the next fits once a tenth of it has slid out of
+    # the last minute, at most 60 + 6 s from now.
+    assert 0 < int(responses[-1]["Retry-After"]) <= 66, responses[-1].headers
 
 
 def test_axes_lockout_refuses_without_crashing(settings, compliance_user):

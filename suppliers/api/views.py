@@ -13,7 +13,6 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from suppliers import services
@@ -37,6 +36,7 @@ from .common import (
     ServiceViewSet,
     security_log,
 )
+from .throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 
 
 def _backends():
