@@ -13,6 +13,8 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 
+from config.cache import caches_from
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("DJANGO_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -125,7 +127,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+CACHES = caches_from(env.cache("CACHE_URL", default="locmemcache://"))
 # Whole-scope aggregates (summary report, dashboard) are reused this long; 0 turns it off
 # (tests and development see every change at once).
 REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=0 if (DEBUG or TESTING) else 60)
