@@ -183,7 +183,7 @@ def test_retry_after_is_exactly_when_the_next_request_fits(
     assert caller.allowed(now + wait + step) is True
 
 
-def _token_for(user) -> APIClient:
+def _signed_in(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
@@ -192,7 +192,7 @@ def _token_for(user) -> APIClient:
 def test_the_api_answers_429_with_retry_after_per_user(db, monkeypatch):
     rates = {**throttling.UserRateThrottle.THROTTLE_RATES, "user": "3/minute"}
     monkeypatch.setattr(throttling.UserRateThrottle, "THROTTLE_RATES", rates)
-    busy = _token_for(UserFactory(username="busy"))
+    busy = _signed_in(UserFactory(username="busy"))
     codes = [busy.get("/api/v1/suppliers/").status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429], codes
     refused = busy.get("/api/v1/suppliers/")
@@ -202,5 +202,5 @@ def test_the_api_answers_429_with_retry_after_per_user(db, monkeypatch):
     assert refused.json()["detail"] == (
         f"Request was throttled. Expected available in {retry_after} seconds."
     )
-    other = _token_for(UserFactory(username="other"))
+    other = _signed_in(UserFactory(username="other"))
     assert other.get("/api/v1/suppliers/").status_code == 200

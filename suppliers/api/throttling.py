@@ -12,6 +12,7 @@ counter): the previous window's requests are taken as spread evenly over it and 
 the share of it still within the last period. A burst at the end of one window and another
 at the start of the next are held to the rate together, where fixed windows would let
 twice the rate through.
+
 Refused requests do not count, as in DRF: a caller that keeps knocking is let in as soon
 as the rate allows. Retry-After says when that is.
 
