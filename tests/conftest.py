@@ -26,6 +26,33 @@ def pytest_sessionstart(session):
     redis.Redis.from_url(broker, socket_connect_timeout=3).ping()
 
 
+@pytest.fixture(scope="module")
+def redis_cache():
+    """The production cache backend (config.cache.RedisCache) under a key prefix of the
+    test module's own, its keys deleted afterwards. Redis: CACHE_URL when it is
+    redis://, else redis://127.0.0.1:6379/4; unreachable Redis fails the test when
+    REQUIRE_SERVICES=1 (CI) and skips it otherwise."""
+    import uuid
+
+    import redis
+
+    from config.cache import RedisCache
+
+    url = os.environ.get("CACHE_URL", "")
+    url = url if url.startswith("redis://") else "redis://127.0.0.1:6379/4"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            raise
+        pytest.skip(f"Redis is not reachable at {url}")
+    prefix = f"test-{uuid.uuid4().hex}"
+    yield RedisCache(url, {"KEY_PREFIX": prefix})
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(match=f"{prefix}:*"):
+        client.delete(key)
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     # Throttle counters and cached scopes must not leak between tests.

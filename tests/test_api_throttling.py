@@ -1,21 +1,16 @@
 """The API's rate limits (suppliers.api.throttling): a counter per window, the previous
 window weighted by how much of it is still within the period, on the local memory cache
-(development, tests) and on Redis (production: one pipelined round trip).
-
-Redis: CACHE_URL when it is redis://, else redis://127.0.0.1:6379/4, under a key prefix of
-the test's own; unreachable Redis fails when REQUIRE_SERVICES=1 (CI) and skips otherwise."""
+(development, tests) and on Redis (production: one pipelined round trip; conftest's
+redis_cache)."""
 
 from __future__ import annotations
 
 import itertools
-import os
 import uuid
 from types import SimpleNamespace
 
 import pytest
-import redis
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -25,30 +20,7 @@ from suppliers.api import throttling
 
 from .factories import UserFactory
 
-DEFAULT_REDIS = "redis://127.0.0.1:6379/4"
 _idents = itertools.count(1)
-
-
-def _redis_url() -> str:
-    url = os.environ.get("CACHE_URL", "")
-    return url if url.startswith("redis://") else DEFAULT_REDIS
-
-
-@pytest.fixture(scope="module")
-def redis_cache():
-    """A Django Redis cache under a key prefix of its own, emptied afterwards."""
-    url = _redis_url()
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            raise
-        pytest.skip(f"Redis is not reachable at {url}")
-    prefix = f"throttle-test-{uuid.uuid4().hex}"
-    yield RedisCache(url, {"KEY_PREFIX": prefix})
-    client = redis.Redis.from_url(url)
-    for key in client.scan_iter(match=f"{prefix}:*"):
-        client.delete(key)
 
 
 @pytest.fixture(scope="module", params=["locmem", "redis"])

@@ -1,41 +1,18 @@
-"""config.cache.RedisCache: Django's Redis cache, one redis-py client per connection pool.
-
-Redis: CACHE_URL when it is redis://, else redis://127.0.0.1:6379/4, under a key prefix of
-the test's own; unreachable Redis fails when REQUIRE_SERVICES=1 (CI) and skips otherwise."""
+"""config.cache.RedisCache: Django's Redis cache, one redis-py client per connection pool
+(on conftest's redis_cache)."""
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 
 import environ
 import pytest
-import redis
 
-from config.cache import DJANGO_REDIS_BACKEND, RedisCache, caches_from
-
-DEFAULT_REDIS = "redis://127.0.0.1:6379/4"
+from config.cache import DJANGO_REDIS_BACKEND, caches_from
 
 
-@pytest.fixture
-def cache():
-    url = os.environ.get("CACHE_URL", "")
-    url = url if url.startswith("redis://") else DEFAULT_REDIS
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            raise
-        pytest.skip(f"Redis is not reachable at {url}")
-    prefix = f"cache-test-{uuid.uuid4().hex}"
-    yield RedisCache(url, {"KEY_PREFIX": prefix})
-    client = redis.Redis.from_url(url)
-    for key in client.scan_iter(match=f"{prefix}:*"):
-        client.delete(key)
-
-
-def test_operations_behave_as_djangos_backend(cache):
+def test_operations_behave_as_djangos_backend(redis_cache):
+    cache = redis_cache
     assert cache.get("missing", "default") == "default"
     cache.set("plain", {"a": [1, 2]}, 60)
     assert cache.get("plain") == {"a": [1, 2]}
@@ -53,9 +30,10 @@ def test_operations_behave_as_djangos_backend(cache):
     assert 0 < cache._cache.get_client(write=True).ttl(cache.make_and_validate_key("y")) <= 30
 
 
-def test_one_client_serves_every_operation(cache):
+def test_one_client_serves_every_operation(redis_cache):
     """Django's own client would build a redis.Redis per call; this one reuses it, also
     across threads (a redis.Redis is thread-safe over its pool)."""
+    cache = redis_cache
     first = cache._cache.get_client("a", write=True)
     assert cache._cache.get_client("b", write=True) is first
     assert cache._cache.get_client("c") is first  # one server: reads use the same pool
