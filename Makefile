@@ -3,9 +3,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-DEV_ENV := DJANGO_DEBUG=1
+# Links in reminder emails follow HOST and PORT unless SITE_URL is set.
+SITE_URL ?= http://$(HOST):$(PORT)
+DEV_ENV := DJANGO_DEBUG=1 SITE_URL=$(SITE_URL)
+# pytest-xdist workers; `make test PYTEST_ARGS="-n 0 -k reminders"` for one process.
+PYTEST_ARGS ?= -n auto
 
-.PHONY: install run test lint format ci migrate demo screenshots bench clean
+.PHONY: install run test lint format ci migrate demo manage screenshots bench clean
 
 install: $(VENV)/.installed
 
@@ -20,6 +24,11 @@ migrate: install
 
 demo: migrate
 	$(DEV_ENV) $(PY) manage.py load_demo
+
+# Any management command through the project's virtualenv, on the development settings:
+# make manage CMD="send_reminders --dry-run"
+manage: install
+	$(DEV_ENV) $(PY) manage.py $(CMD)
 
 # The web app, a Celery worker with embedded beat (filesystem broker), demo data, SQLite.
 run: demo
@@ -36,7 +45,7 @@ run: demo
 	$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
 test: install
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -109,7 +109,7 @@ class Config:
 
     def django_env(self, *, in_process: bool = False) -> dict[str, str]:
         env = os.environ.copy()
-        for name in ("DJANGO_DEBUG", "DJANGO_TESTING", "PYTEST_CURRENT_TEST"):
+        for name in ("DJANGO_DEBUG", "PYTEST_CURRENT_TEST"):
             env.pop(name, None)
         env.update(
             DJANGO_SETTINGS_MODULE="bench.settings",

@@ -6,7 +6,6 @@ Celery broker, console email. Production sets DJANGO_DEBUG off (the default),
 DJANGO_SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL and EMAIL_URL.
 """
 
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,8 +22,8 @@ env_file = BASE_DIR / ".env"
 if env_file.exists():
     env.read_env(str(env_file))
 
-# pytest imports this module; tests get fast hashing and may run without secrets.
-TESTING = env.bool("DJANGO_TESTING", default="pytest" in sys.modules)
+# The test suite runs on config.settings_test, which sets TESTING and what tests need.
+TESTING = False
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 # Management commands (migrate, makemigrations --check, collectstatic) run without secrets;
@@ -35,7 +34,7 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY)
 
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS",
-    default=["localhost", "127.0.0.1", "[::1]", "testserver"] if (DEBUG or TESTING) else [],
+    default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else [],
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -130,7 +129,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = caches_from(env.cache("CACHE_URL", default="locmemcache://"))
 # Whole-scope aggregates (summary report, dashboard) are reused this long; 0 turns it off
 # (tests and development see every change at once).
-REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=0 if (DEBUG or TESTING) else 60)
+REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=0 if DEBUG else 60)
 # Staff (whole-scope) figures come from a snapshot that beat refreshes this often
 # (breaches.report_snapshot), read instead of counted whenever REPORT_CACHE_SECONDS > 0.
 # Older than REPORT_SNAPSHOT_MAX_AGE, a request still serves it and queues one refresh.
@@ -148,8 +147,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-if TESTING:
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -170,7 +167,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request otherwise
-WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
@@ -178,7 +175,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if (DEBUG or TESTING)
+            if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -203,7 +200,7 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-_SECURE = not (DEBUG or TESTING)
+_SECURE = not DEBUG
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=_SECURE)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=_SECURE)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=_SECURE)
@@ -359,7 +356,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"one_line_refusals": {"()": "config.logging.OneLineRefusals"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["one_line_refusals"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

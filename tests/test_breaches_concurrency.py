@@ -345,7 +345,7 @@ def test_embedded_sqlite_serialises_racing_writers(tmp_path):
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'race.sqlite3'}",
         "DJANGO_DEBUG": "1",
-        "DJANGO_TESTING": "0",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     done = subprocess.run(
         [sys.executable, "-m", "tests.sqlite_race"],

@@ -18,7 +18,6 @@ def _clean_env(overrides: dict[str, str]) -> dict[str, str]:
         if not key.startswith(("DJANGO_", "DATABASE_URL", "CELERY_", "CACHE_URL", "EMAIL_URL"))
     }
     env.update(overrides)
-    env["DJANGO_TESTING"] = "0"
     return env
 
 
@@ -86,7 +85,7 @@ def test_served_app_is_loaded_whole_and_frozen_out_of_the_collector():
     testing = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env={**_clean_env(secret), "DJANGO_TESTING": "1"},
+        env={**_clean_env(secret), "DJANGO_SETTINGS_MODULE": "config.settings_test"},
         capture_output=True,
         text=True,
         timeout=120,

@@ -18,3 +18,61 @@ def test_login_success_failure_and_logout_are_logged(compliance_user, caplog):
     assert any("login succeeded user=compliance role=compliance" in m for m in messages), messages
     assert any("logout user=compliance" in m for m in messages), messages
     assert not any("nope-wrong-1" in m or "correct-horse" in m for m in messages), messages
+
+
+def _console_lines(client_call) -> list[str]:
+    """What the console handler of settings.LOGGING prints for django.request while
+    client_call runs, built from the settings so the test sees the real wiring."""
+    import io
+    import logging
+    import logging.config
+
+    from django.conf import settings
+
+    config = settings.LOGGING
+    handler_config = config["handlers"]["console"]
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter(config["formatters"]["plain"]["format"]))
+    for name in handler_config["filters"]:
+        factory = config["filters"][name]["()"]
+        module, _, attr = factory.rpartition(".")
+        handler.addFilter(getattr(__import__(module, fromlist=[attr]), attr)())
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        client_call()
+    finally:
+        logger.removeHandler(handler)
+    return stream.getvalue().splitlines()
+
+
+@pytest.mark.django_db
+def test_a_refused_page_act_is_logged_as_one_line_with_its_reason(auditor_user):
+    client = Client()
+    client.force_login(auditor_user)
+    lines = _console_lines(lambda: client.get("/incidents/new/"))
+    assert len(lines) == 1, lines
+    assert "Forbidden (Permission denied): /incidents/new/" in lines[0], lines
+    assert "Only compliance staff report incidents." in lines[0], lines
+
+
+def test_a_server_error_keeps_its_traceback(rf):
+    from django.http import HttpResponse
+    from django.utils.log import log_response
+
+    def fail():
+        try:
+            raise RuntimeError("a real defect")
+        except RuntimeError as exc:
+            log_response(
+                "Internal Server Error: %s",
+                "/incidents/",
+                response=HttpResponse(status=500),
+                request=rf.get("/incidents/"),
+                exception=exc,
+            )
+
+    lines = _console_lines(fail)
+    assert any("Traceback" in line for line in lines), lines
+    assert any("RuntimeError: a real defect" in line for line in lines), lines
