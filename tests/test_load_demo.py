@@ -1,6 +1,6 @@
 """`load_demo`: the seed case as data, built through the services, idempotent."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -12,8 +12,15 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from breaches.choices import IncidentStatus, PenaltyStatus, PlanStatus
-from breaches.models import Incident, IncidentEvent
-from suppliers.management.commands.load_demo import DEMO_LOGINS, TIER1_NAME
+from breaches.management.commands.load_demo import DEMO_LOGINS, LEAK_DAYS_AGO, TIER1_NAME
+from breaches.models import (
+    Incident,
+    IncidentEvent,
+    Payment,
+    Penalty,
+    RectificationPlan,
+    Reminder,
+)
 from suppliers.models import Supplier, User
 from suppliers.selectors import coverage_gaps, incident_suspects
 
@@ -50,13 +57,13 @@ def test_seed_case_liability_penalty_and_plan():
     tier1 = Supplier.objects.get(name=TIER1_NAME)
     assert (tier1.country, tier1.tier, tier1.parent) == ("CN", 1, None)
     assert tier1.contacts.filter(receives_reminders=True).exists()
-    nda = tier1.ndas.get(reference="NDA-XM-2024-017")
+    nda = tier1.ndas.get(covers_subvendors=True)
     assert (nda.penalty_amount, nda.penalty_currency) == (Decimal("1000000.00"), "CNY")
     assert nda.covers_subvendors
     assert nda.flow_down_required
     assert nda.rectification_days == 30
 
-    leak = Incident.objects.get(occurred_on=date(2025, 1, 22))
+    leak = Incident.objects.get(occurred_on=timezone.localdate() - timedelta(days=LEAK_DAYS_AGO))
     assert leak.source_supplier.parent == tier1
     assert not leak.source_supplier.ndas.exists(), "the leaking sub-vendor has no NDA"
     assert (leak.responsible_supplier, leak.nda) == (tier1, nda)
@@ -132,3 +139,58 @@ def test_an_existing_account_of_a_demo_name_is_reused_untouched():
     assert own.check_password("my-own-secret-passphrase")
     assert own.email == "me@example.com"
     assert Incident.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "load_day",
+    [None, date(2027, 3, 1), date(2028, 2, 29), date(2030, 1, 2)],
+    ids=["today", "2027-03-01", "leap-day", "new-year"],
+)
+def test_the_demo_tells_one_time_line_relative_to_the_day_it_is_loaded(load_day, time_machine):
+    if load_day is not None:
+        time_machine.move_to(f"{load_day.isoformat()} 09:30:00+00:00", tick=False)
+    _load()
+    today = timezone.localdate()
+    now = timezone.now()
+
+    for incident in Incident.objects.all():
+        assert incident.occurred_on <= incident.discovered_on <= today, incident
+        assert incident.discovered_on <= incident.created_at.date(), incident
+        if incident.confirmed_at:
+            assert incident.created_at < incident.confirmed_at <= now, incident
+        events = list(incident.events.order_by("id"))
+        stamps = [event.created_at for event in events]
+        assert stamps == sorted(stamps), [(e.kind, e.created_at) for e in events]
+        assert stamps[0] == incident.created_at, incident
+        assert stamps[-1] <= now, incident
+
+    for penalty in Penalty.objects.select_related("incident"):
+        confirmed_at = penalty.incident.confirmed_at
+        assert penalty.proposed_on == confirmed_at.date(), penalty
+        if penalty.issued_at:
+            assert penalty.issued_at > confirmed_at, penalty
+            assert penalty.due_on > penalty.issued_at.date(), penalty
+        for payment in penalty.payments.all():
+            assert penalty.issued_at.date() <= payment.paid_on <= today, payment
+    assert Payment.objects.exists()
+
+    for plan in RectificationPlan.objects.select_related("incident"):
+        assert plan.requested_on == plan.incident.confirmed_at.date(), plan
+        if plan.submitted_at:
+            assert plan.submitted_at.date() <= plan.due_on, plan
+            assert plan.incident.confirmed_at < plan.submitted_at < plan.approved_at <= now
+        start = plan.approved_at.date() if plan.approved_at else plan.requested_on
+        for action in plan.actions.all():
+            assert action.due_on > start, (plan, action.due_on, start)
+            if action.completed_on:
+                assert start < action.completed_on <= today, action
+
+    # Some work is late today, and the first sweep has already recorded its reminders.
+    seed_plan = RectificationPlan.objects.get(supplier__name=TIER1_NAME)
+    assert seed_plan.actions.filter(status="open", due_on__lt=today).exists()
+    late_penalty = Penalty.objects.get(supplier__name=TIER1_NAME)
+    assert late_penalty.due_on < today
+    assert late_penalty.outstanding > 0
+    levels = set(Reminder.objects.values_list("level", flat=True))
+    assert {1, 2} <= levels, levels
+    assert Reminder.objects.filter(kind="due_soon").exists()
