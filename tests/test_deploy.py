@@ -198,3 +198,23 @@ def test_web_serves_with_the_balanced_thread_worker():
     assert from_compose == from_image == "config.gthread.BalancedThreadWorker"
     module, _, name = from_image.rpartition(".")
     assert issubclass(getattr(importlib.import_module(module), name), ThreadWorker)
+
+
+def test_make_run_links_reminder_emails_to_the_port_it_serves():
+    env = {k: v for k, v in _clean_env({}).items() if k not in ("SITE_URL", "MAKEFLAGS")}
+    plan = subprocess.run(
+        ["make", "-n", "run", "PORT=8100"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert plan.returncode == 0, plan.stderr
+    commands = plan.stdout
+    for program in ("celery -A config worker", "manage.py load_demo", "manage.py runserver"):
+        line = next(line for line in commands.splitlines() if program in line)
+        assert "SITE_URL=http://127.0.0.1:8100" in line, line
+    assert "runserver 127.0.0.1:8100" in commands
+    assert "http://127.0.0.1:8100/" in commands  # the URL it prints
