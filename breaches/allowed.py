@@ -43,15 +43,6 @@ PLAN_VERBS = {
 }
 
 
-def escalation_level(days_overdue: int) -> int:
-    """DESIGN section 5: level 1 under 7 days overdue, 2 for 7 to 13, 3 from 14."""
-    if days_overdue >= 14:
-        return 3
-    if days_overdue >= 7:
-        return 2
-    return 1
-
-
 def _is_supplier_party(user, supplier_id: int | None) -> bool:
     return (
         user.is_active

@@ -7,7 +7,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from breaches.choices import (
-    PLAN_AWAITING_SUPPLIER,
     Channel,
     DeliveryState,
     IncidentStatus,
@@ -17,6 +16,7 @@ from breaches.choices import (
     Severity,
 )
 from breaches.models import Incident, Penalty, RectificationPlan, Reminder
+from breaches.selectors import plan_overdue_q
 from suppliers.choices import CURRENCY_CODES
 from suppliers.models import Supplier
 from suppliers.selectors import suppliers_visible_to
@@ -87,7 +87,7 @@ class PlanFilter(django_filters.FilterSet):
     def only_overdue(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(status__in=PLAN_AWAITING_SUPPLIER, due_on__lt=timezone.localdate())
+        return queryset.filter(plan_overdue_q(timezone.localdate()))
 
 
 class ReminderFilter(django_filters.FilterSet):

@@ -58,12 +58,9 @@ from django.utils import timezone
 from suppliers.models import Contact, Supplier, User
 
 from .choices import (
-    PLAN_AWAITING_SUPPLIER,
-    ActionStatus,
     DeliveryState,
     EventKind,
     MessageKind,
-    PlanStatus,
     ReminderKind,
     ReminderTargetType,
 )
@@ -74,14 +71,22 @@ from .models import (
     Reminder,
     ReminderMessage,
 )
+from .selectors import (
+    action_is_pending,
+    action_overdue_q,
+    action_pending_q,
+    days_overdue,
+    escalation_level,
+    plan_is_pending,
+    plan_overdue_q,
+    plan_pending_q,
+)
 
 logger = logging.getLogger(__name__)
 
 DUE_SOON_POINT = -3
 OVERDUE_POINTS = (1, 3, 7, 14)
 REPEAT_EVERY_DAYS = 7
-LEVEL_2_FROM_DAYS = 7
-LEVEL_3_FROM_DAYS = 14
 
 # Targets are read in chunks (a server-side cursor on PostgreSQL) and written in
 # batches, so a sweep over a million plans holds one chunk in memory at a time.
@@ -126,15 +131,6 @@ def next_point(point: int) -> int:
     return later[0] if later else point + REPEAT_EVERY_DAYS
 
 
-def level_for(days_overdue: int) -> int:
-    """Level 1 under 7 days overdue (and due soon), 2 from 7 to 13, 3 from 14."""
-    if days_overdue >= LEVEL_3_FROM_DAYS:
-        return 3
-    if days_overdue >= LEVEL_2_FROM_DAYS:
-        return 2
-    return 1
-
-
 def next_step_text(*, point: int, due_on: date, has_parent: bool) -> str:
     """What happens next if the item stays outstanding: the next escalation."""
     nxt = next_point(point)
@@ -144,8 +140,8 @@ def next_step_text(*, point: int, due_on: date, has_parent: bool) -> str:
             f"Due on {due_on:%Y-%m-%d}. If it is not done by then, overdue reminders start "
             f"on {when:%Y-%m-%d}; from 7 days overdue the incident owner is copied."
         )
-    level = level_for(point)
-    next_level = level_for(nxt)
+    level = escalation_level(point)
+    next_level = escalation_level(nxt)
     if next_level > level == 1:
         also = " and the parent supplier's contacts" if has_parent else ""
         return (
@@ -355,8 +351,7 @@ def _plan_targets(as_of: date) -> Iterator[TargetRow]:
     # references checked, page after page of the plans and incidents instead of at
     # random.
     qs = RectificationPlan.objects.filter(
-        status__in=sorted(PLAN_AWAITING_SUPPLIER),
-        due_on__lte=as_of - timedelta(days=DUE_SOON_POINT),
+        plan_pending_q(), due_on__lte=as_of - timedelta(days=DUE_SOON_POINT)
     ).order_by("id")
     reminded = Reminder.objects.filter(action__isnull=True, plan_id=OuterRef("pk"))
     if _nothing_pending(qs, as_of, reminded, ("due_on", "id")):  # plan_awaiting_due_idx
@@ -381,9 +376,7 @@ def _action_targets(as_of: date) -> Iterator[TargetRow]:
     # (plan_approved_idx); in plan order, so that a plan's actions share one event.
     index_order = ("plan_id", "due_on", "id")
     qs = RectificationAction.objects.filter(
-        status=ActionStatus.OPEN,
-        due_on__lte=as_of - timedelta(days=DUE_SOON_POINT),
-        plan__status=PlanStatus.APPROVED,
+        action_pending_q(), due_on__lte=as_of - timedelta(days=DUE_SOON_POINT)
     ).order_by(*index_order)
     reminded = Reminder.objects.filter(action_id=OuterRef("pk"))
     if _nothing_pending(qs, as_of, reminded, index_order):
@@ -696,11 +689,14 @@ def _candidates(rows: list[TargetRow], as_of: date, resolver: RecipientResolver)
     out: list[SweepItem] = []
     schedule = resolver.schedule
     for target_type, pid, aid, due_on, sid, parent, iid, ref, owner_email, label in rows:
-        days = (as_of - due_on).days
+        days = days_overdue(due_on, as_of)
         step = schedule.get(days)
         if step is None:
             point = latest_point(days)
-            step = schedule[days] = (point, None if point is None else level_for(max(point, 0)))
+            step = schedule[days] = (
+                point,
+                None if point is None else escalation_level(max(point, 0)),
+            )
         point, level = step
         if point is None:
             continue
@@ -1003,13 +999,9 @@ class ReminderDeliveryError(Exception):
 def _still_due(reminder: Reminder) -> bool:
     plan = reminder.plan
     if reminder.action_id is None:
-        return plan.status in PLAN_AWAITING_SUPPLIER and plan.due_on == reminder.due_on
+        return plan_is_pending(plan) and plan.due_on == reminder.due_on
     action = reminder.action
-    return (
-        action.status == ActionStatus.OPEN
-        and plan.status == PlanStatus.APPROVED
-        and action.due_on == reminder.due_on
-    )
+    return action_is_pending(action, plan.status) and action.due_on == reminder.due_on
 
 
 def plan_url(plan_id: int) -> str:
@@ -1087,9 +1079,7 @@ def overdue_by_supplier(as_of: date) -> list[dict[str, Any]]:
         return groups[supplier_id]
 
     plans = (
-        RectificationPlan.objects.filter(
-            status__in=sorted(PLAN_AWAITING_SUPPLIER), due_on__lt=as_of
-        )
+        RectificationPlan.objects.filter(plan_overdue_q(as_of))
         .order_by("due_on", "id")
         .values_list("id", "due_on", "supplier_id", "incident_id", "incident__reference")
     )
@@ -1104,13 +1094,11 @@ def overdue_by_supplier(as_of: date) -> list[dict[str, Any]]:
                     "target": "Rectification plan (submission)",
                     "url": plan_url(pid),
                     "due_on": due_on,
-                    "days_overdue": (as_of - due_on).days,
+                    "days_overdue": days_overdue(due_on, as_of),
                 }
             )
     actions = (
-        RectificationAction.objects.filter(
-            status=ActionStatus.OPEN, due_on__lt=as_of, plan__status=PlanStatus.APPROVED
-        )
+        RectificationAction.objects.filter(action_overdue_q(as_of))
         .order_by("due_on", "id")
         .values_list(
             "due_on",
@@ -1132,7 +1120,7 @@ def overdue_by_supplier(as_of: date) -> list[dict[str, Any]]:
                     "target": f"Action: {description[:120]}",
                     "url": plan_url(pid),
                     "due_on": due_on,
-                    "days_overdue": (as_of - due_on).days,
+                    "days_overdue": days_overdue(due_on, as_of),
                 }
             )
     names = dict(Supplier.objects.filter(pk__in=groups).values_list("id", "name"))

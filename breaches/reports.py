@@ -20,14 +20,14 @@ from typing import Any
 from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 
-from breaches.api.filters import (
-    action_overdue_q,
-    action_pending_q,
-    plan_awaiting_q,
-    plan_overdue_q,
-)
 from breaches.choices import OPEN_INCIDENT_STATUSES, PenaltyStatus
 from breaches.models import Incident, Penalty, RectificationAction, RectificationPlan
+from breaches.selectors import (
+    action_overdue_q,
+    action_pending_q,
+    plan_overdue_q,
+    plan_pending_q,
+)
 from suppliers.selectors import (
     actions_visible_to,
     incidents_visible_to,
@@ -329,7 +329,7 @@ class StaffFigures:
             top_suppliers=penalty_top_suppliers(Penalty.objects.all()),
             plans_by_status=status_counts(RectificationPlan.objects.all())["by_status"],
             plans_awaiting_by_due_on=_due_on_histogram(
-                RectificationPlan.objects.filter(plan_awaiting_q())
+                RectificationPlan.objects.filter(plan_pending_q())
             ),
             actions_pending_by_due_on=_due_on_histogram(
                 RectificationAction.objects.filter(action_pending_q())

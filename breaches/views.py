@@ -29,12 +29,10 @@ from breaches.allowed import (
     can_complete_action,
     can_edit_plan,
     can_record_payment,
-    escalation_level,
 )
 from breaches.choices import (
     AMOUNT_EDITABLE_PENALTY_STATUSES,
     OPEN_INCIDENT_STATUSES,
-    PLAN_AWAITING_SUPPLIER,
     ActionStatus,
     IncidentStatus,
     PenaltyStatus,
@@ -57,6 +55,12 @@ from breaches.forms import (
 )
 from breaches.models import Incident, Penalty, RectificationPlan
 from breaches.report_cache import cached_for_scope
+from breaches.selectors import (
+    action_is_overdue,
+    days_overdue,
+    escalation_level,
+    plan_is_overdue,
+)
 from config.exceptions import Conflict
 from suppliers.selectors import (
     actions_visible_to,
@@ -129,7 +133,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .order_by("due_on", "id")[:10]
     )
     for item in [*overdue_plans, *overdue_actions]:
-        item.days_overdue = (today - item.due_on).days
+        item.days_overdue = days_overdue(item.due_on, today)
         item.escalation_level = escalation_level(item.days_overdue)
     return render(
         request,
@@ -658,8 +662,8 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     plan_filter = PlanFilter(request.GET or None, queryset=queryset, request=request)
     page = paginate(request, plan_filter.qs)
     for plan in page:
-        plan.is_late = plan.status in PLAN_AWAITING_SUPPLIER and plan.due_on < today
-        plan.days_overdue = (today - plan.due_on).days if plan.is_late else 0
+        plan.is_late = plan_is_overdue(plan, today)
+        plan.days_overdue = days_overdue(plan.due_on, today) if plan.is_late else 0
     return render(
         request,
         "breaches/plan_list.html",
@@ -681,16 +685,16 @@ def _plan_context(request: HttpRequest, plan: RectificationPlan, **overrides) ->
     today = timezone.localdate()
     actions = list(plan.actions.all())
     for action in actions:
-        action.is_late = action.status == ActionStatus.OPEN and action.due_on < today
-        action.days_overdue = (today - action.due_on).days if action.is_late else 0
+        action.is_late = action_is_overdue(action, today, plan.status)
+        action.days_overdue = days_overdue(action.due_on, today) if action.is_late else 0
         action.complete_form = (
             ActionCompleteForm(prefix=f"a{action.pk}")
             if can_complete_action(user, plan, action)
             else None
         )
     done = sum(1 for a in actions if a.status == ActionStatus.DONE)
-    plan_late = plan.status in PLAN_AWAITING_SUPPLIER and plan.due_on < today
-    days_overdue = (today - plan.due_on).days if plan_late else 0
+    plan_late = plan_is_overdue(plan, today)
+    plan_days_overdue = days_overdue(plan.due_on, today) if plan_late else 0
     context = {
         "plan": plan,
         "actions": actions,
@@ -698,8 +702,8 @@ def _plan_context(request: HttpRequest, plan: RectificationPlan, **overrides) ->
         "total": len(actions),
         "percent": round(100 * done / len(actions)) if actions else 0,
         "plan_late": plan_late,
-        "days_overdue": days_overdue,
-        "escalation": escalation_level(days_overdue) if plan_late else None,
+        "days_overdue": plan_days_overdue,
+        "escalation": escalation_level(plan_days_overdue) if plan_late else None,
         "summary_form": PlanSummaryForm(initial={"summary": plan.summary})
         if can_edit_plan(user, plan)
         else None,

@@ -83,13 +83,6 @@ def test_next_point(point, after):
     assert reminders.next_point(point) == after
 
 
-@pytest.mark.parametrize(
-    ("days", "level"), [(-3, 1), (1, 1), (6, 1), (7, 2), (13, 2), (14, 3), (60, 3)]
-)
-def test_level_for(days, level):
-    assert reminders.level_for(days) == level
-
-
 # --- Every point and level, one sweep on that day ------------------------------------
 
 

@@ -11,7 +11,6 @@ from breaches.allowed import (
     allowed_incident_transitions,
     allowed_penalty_transitions,
     allowed_plan_transitions,
-    escalation_level,
 )
 from breaches.choices import PenaltyStatus, PlanStatus
 from tests.factories import (
@@ -23,13 +22,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.mark.parametrize(
-    ("days", "level"), [(0, 1), (1, 1), (6, 1), (7, 2), (13, 2), (14, 3), (60, 3)]
-)
-def test_escalation_levels(days, level):
-    assert escalation_level(days) == level
 
 
 def _bulk_world(n: int, today: date):

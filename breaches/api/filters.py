@@ -8,7 +8,6 @@ from django.utils import timezone
 from django_filters import rest_framework as filters
 
 from breaches.choices import (
-    PLAN_AWAITING_SUPPLIER,
     ActionStatus,
     Channel,
     DeliveryState,
@@ -29,28 +28,9 @@ from breaches.models import (
     RectificationPlan,
     Reminder,
 )
+from breaches.selectors import action_overdue_q, plan_overdue_q
 from suppliers.api.common import IdFilter, StrictBooleanFilter
 from suppliers.api.filters import CreatedRangeFilterSet
-
-
-def plan_awaiting_q() -> Q:
-    """A plan the supplier still owes, due or not (overdue once past its due date)."""
-    return Q(status__in=sorted(PLAN_AWAITING_SUPPLIER))
-
-
-def plan_overdue_q(today) -> Q:
-    """A plan the supplier still owes past its due date."""
-    return Q(due_on__lt=today) & plan_awaiting_q()
-
-
-def action_pending_q(prefix: str = "") -> Q:
-    """An open action in an approved plan, due or not (overdue once past its due date)."""
-    return Q(**{f"{prefix}status": ActionStatus.OPEN, f"{prefix}plan__status": PlanStatus.APPROVED})
-
-
-def action_overdue_q(today, prefix: str = "") -> Q:
-    """An open action past its due date in an approved plan."""
-    return Q(**{f"{prefix}due_on__lt": today}) & action_pending_q(prefix)
 
 
 class DueOnRangeFilterSet(CreatedRangeFilterSet):

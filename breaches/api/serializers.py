@@ -17,7 +17,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from breaches.choices import (
-    PLAN_AWAITING_SUPPLIER,
     ActionStatus,
     IncidentStatus,
     PenaltyStatus,
@@ -33,6 +32,7 @@ from breaches.models import (
     RectificationPlan,
     Reminder,
 )
+from breaches.selectors import action_is_overdue, plan_is_overdue
 from breaches.services import INCIDENT_READ_ONLY_FIELDS
 from suppliers.api.common import MoneyField, ScopedPrimaryKeyRelatedField
 from suppliers.api.serializers import clean_currency, supplier_field
@@ -549,16 +549,7 @@ class ActionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_overdue(self, obj: RectificationAction) -> bool:
-        today = self.context.get("today")
-        if today is None:
-            from django.utils import timezone
-
-            today = timezone.localdate()
-        return (
-            obj.status == ActionStatus.OPEN
-            and obj.due_on < today
-            and obj.plan.status == PlanStatus.APPROVED
-        )
+        return action_is_overdue(obj, self.context.get("today") or timezone.localdate())
 
 
 class PlanActionSerializer(serializers.ModelSerializer):
@@ -622,9 +613,7 @@ class PlanSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_overdue(self, obj: RectificationPlan) -> bool:
         """Requested or changes requested, past its due date (DESIGN 5)."""
-        from django.utils import timezone
-
-        return obj.status in PLAN_AWAITING_SUPPLIER and obj.due_on < timezone.localdate()
+        return plan_is_overdue(obj, timezone.localdate())
 
     @extend_schema_field(PlanProgressSerializer)
     def get_progress(self, obj: RectificationPlan) -> dict:
