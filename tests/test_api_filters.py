@@ -99,3 +99,19 @@ def test_cursor_pages_walk_everything_once(staff):
         url = body["next"]
     assert sorted(seen) == sorted(made)
     assert "count" not in staff.get("/api/v1/incidents/").json()  # no COUNT(*)
+
+
+def test_incidents_by_asset_answer_for_every_role(
+    admin_user, compliance_user, auditor_user, supplier_user, tier1, bumper_asset
+):
+    """The asset filter joins the link table with DISTINCT; a page of it once answered 500
+    for every role as soon as the asset had incidents."""
+    leaked = IncidentFactory(responsible_supplier=tier1)
+    leaked.assets.add(bumper_asset)
+    IncidentFactory(responsible_supplier=tier1)  # another asset's
+    for user in (admin_user, compliance_user, auditor_user, supplier_user):
+        for token in (False, True):
+            api = client_for(user, token=token)
+            assert _ids(api.get(f"/api/v1/incidents/?asset={bumper_asset.pk}")) == [leaked.pk]
+            page = api.get(f"/api/v1/incidents/?asset={bumper_asset.pk}&page_size=1")
+            assert _ids(page) == [leaked.pk], page.json()

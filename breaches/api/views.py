@@ -7,7 +7,7 @@ import re
 from datetime import date
 
 from django.db.models import Prefetch, Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -45,7 +45,6 @@ from suppliers.api.common import (
     ServiceViewSet,
     UploadedCursorPagination,
 )
-from suppliers.api.compiled import CompiledPage, CompiledReads
 from suppliers.choices import Role
 from suppliers.models import ConfidentialAsset
 from suppliers.selectors import (
@@ -141,13 +140,6 @@ class IncidentCursorPagination(NewestFirstCursorPagination):
         return super()._get_position_from_instance(instance, ordering)
 
 
-# Incident reads (a page, one by id), compiled once per shape (suppliers.api.compiled).
-# Their keys are the caller's scope and the query string, so the SQL must depend on
-# nothing else: a filter reading the clock or the user (beyond the scope) would have to
-# add what it reads to the key, or be left out of these reads.
-INCIDENT_READS = CompiledReads()
-
-
 class IncidentViewSet(ServiceViewSet):
     """Leaks of confidential material, with their timeline, evidence and suspects."""
 
@@ -176,35 +168,16 @@ class IncidentViewSet(ServiceViewSet):
         JSON; one statement on PostgreSQL, two elsewhere), without a model instance or
         field serializer per row."""
         queryset = self.filter_queryset(incidents_visible_to(request.user, api.incident_values()))
-        # Everything but the cursor shapes the SQL: the scope and the query string (the
-        # cursor's offset, direction and position are steps and the value of the page).
-        shape = tuple(
-            sorted((k, tuple(v)) for k, v in request.query_params.lists() if k != "cursor")
-        )
-        key = ("incidents", scope_for(request.user).key, shape)
-        rows = self.paginate_queryset(CompiledPage(queryset, INCIDENT_READS, key))
+        rows = self.paginate_queryset(queryset)
         return self.get_paginated_response(api.incident_list_rows(rows, request.user))
 
     def retrieve(self, request, *args, **kwargs):
         """One incident, read like a page of the list: a plain row in the caller's scope
-        (404 outside it), shaped like IncidentSerializer's output. Without query
-        parameters its statement is compiled once per scope (INCIDENT_READS)."""
+        (404 outside it), shaped like IncidentSerializer's output."""
         lookup = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
-
-        def incidents():
-            return self.filter_queryset(incidents_visible_to(request.user, api.incident_values()))
-
-        if lookup.isascii() and lookup.isdigit() and not request.query_params:
-            key = ("incident", scope_for(request.user).key)
-            # One row: no ORDER BY to plan (PostgreSQL plans each execution).
-            rows = INCIDENT_READS.rows(
-                key, lambda pk: incidents().order_by().filter(pk=pk), int(lookup)
-            )
-            if not rows:
-                raise Http404
-            row = rows[0]
-        else:
-            row = get_object_or_404(incidents(), pk=lookup)
+        incidents = incidents_visible_to(request.user, api.incident_values())
+        # One row: no ORDER BY to plan.
+        row = get_object_or_404(self.filter_queryset(incidents).order_by(), pk=lookup)
         self.check_object_permissions(request, row)
         return Response(api.incident_list_rows([row], request.user)[0])
 
