@@ -25,13 +25,11 @@ from breaches.models import Incident, Penalty, RectificationAction, Rectificatio
 from breaches.selectors import (
     action_overdue_q,
     action_pending_q,
-    plan_overdue_q,
-    plan_pending_q,
-)
-from suppliers.selectors import (
     actions_visible_to,
     incidents_visible_to,
     penalties_visible_to,
+    plan_overdue_q,
+    plan_pending_q,
     plans_visible_to,
 )
 

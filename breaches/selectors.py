@@ -1,6 +1,8 @@
-"""Reads of the breaches app that carry a rule, each written once: what is overdue and at
-which escalation level (DESIGN section 5). The API's fields and filters, the pages, the
-reports, the digest and the reminder sweep all ask here; none restates a condition.
+"""Reads of the breaches app that carry a rule, each written once: what each user may
+see of incidents, penalties, plans, actions and reminders (DESIGN section 7), what is
+overdue and at which escalation level (DESIGN section 5). The API's fields and filters,
+the pages, the reports, the digest and the reminder sweep all ask here; none restates a
+condition.
 
 Each rule comes as a Q (for querysets; `prefix` reaches it through a relation) and as a
 predicate on a loaded object, and a test holds the two equal."""
@@ -9,9 +11,49 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+
+from suppliers.selectors import scope_for
 
 from .choices import PLAN_AWAITING_SUPPLIER, ActionStatus, PlanStatus
+from .models import Incident, Penalty, RectificationAction, RectificationPlan, Reminder
+
+# --- What each user may see -------------------------------------------------------------
+
+
+def incidents_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    qs = Incident.objects.all() if qs is None else qs
+    scope = scope_for(user)
+    if scope.everything:
+        return qs
+    return qs.filter(
+        Q(source_supplier__in=scope.world_ids) | Q(responsible_supplier__in=scope.world_ids)
+    )
+
+
+def penalties_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    qs = Penalty.objects.all() if qs is None else qs
+    scope = scope_for(user)
+    return qs if scope.everything else qs.filter(supplier=scope.own_supplier_id)
+
+
+def plans_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    qs = RectificationPlan.objects.all() if qs is None else qs
+    scope = scope_for(user)
+    return qs if scope.everything else qs.filter(supplier=scope.own_supplier_id)
+
+
+def actions_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    qs = RectificationAction.objects.all() if qs is None else qs
+    scope = scope_for(user)
+    return qs if scope.everything else qs.filter(plan__supplier=scope.own_supplier_id)
+
+
+def reminders_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    qs = Reminder.objects.all() if qs is None else qs
+    scope = scope_for(user)
+    return qs if scope.everything else qs.filter(plan__supplier=scope.own_supplier_id)
+
 
 # Escalation (DESIGN section 5): level 1 under 7 days overdue (and due soon), level 2
 # from 7 to 13 days, level 3 from 14.

@@ -57,18 +57,19 @@ from breaches.models import Incident, Penalty, RectificationPlan
 from breaches.report_cache import cached_for_scope
 from breaches.selectors import (
     action_is_overdue,
+    actions_visible_to,
     days_overdue,
     escalation_level,
+    incidents_visible_to,
+    penalties_visible_to,
     plan_is_overdue,
+    plans_visible_to,
+    reminders_visible_to,
 )
 from config.exceptions import Conflict
 from suppliers.selectors import (
-    actions_visible_to,
     incident_suspects,
-    incidents_visible_to,
-    penalties_visible_to,
-    plans_visible_to,
-    reminders_visible_to,
+    may_see_nda,
     resolve_liability,
     scope_for,
     suppliers_visible_to,
@@ -282,9 +283,7 @@ def _incident_context(request: HttpRequest, incident: Incident, **overrides) -> 
         plan.done_count = sum(1 for a in actions if a.status == ActionStatus.DONE)
         plan.action_count = len(actions)
     events = incident.events.select_related("actor", "penalty", "plan")
-    nda_visible = incident.nda is not None and (
-        scope.everything or incident.nda.supplier_id == scope.own_supplier_id
-    )
+    nda_visible = incident.nda is not None and may_see_nda(user, incident.nda.supplier_id)
     if not scope.everything:
         # A supplier user sees the events of its own penalties and plans only.
         events = events.filter(

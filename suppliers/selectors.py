@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .choices import MAX_TIER, Role
@@ -302,10 +302,19 @@ def contacts_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
 
 
 def ndas_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
-    # A sub-vendor's user never sees its parent's NDA: only its own supplier's.
+    """A supplier user sees its own supplier's NDAs only: a sub-vendor's user never sees
+    its parent's, even the one it works under (may_see_nda is the same rule for one)."""
     qs = NDA.objects.all() if qs is None else qs
     scope = scope_for(user)
     return qs if scope.everything else qs.filter(supplier=scope.own_supplier_id)
+
+
+def may_see_nda(user, nda_supplier_id: int | None) -> bool:
+    """Whether `user` may see an NDA of that supplier (ndas_visible_to for one NDA)."""
+    scope = scope_for(user)
+    return nda_supplier_id is not None and (
+        scope.everything or nda_supplier_id == scope.own_supplier_id
+    )
 
 
 def disclosures_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
@@ -320,47 +329,3 @@ def assets_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
     if scope.everything:
         return qs
     return qs.filter(pk__in=Disclosure.objects.filter(supplier__in=scope.world_ids).values("asset"))
-
-
-def incidents_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
-    from breaches.models import Incident
-
-    qs = Incident.objects.all() if qs is None else qs
-    scope = scope_for(user)
-    if scope.everything:
-        return qs
-    return qs.filter(
-        Q(source_supplier__in=scope.world_ids) | Q(responsible_supplier__in=scope.world_ids)
-    )
-
-
-def penalties_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
-    from breaches.models import Penalty
-
-    qs = Penalty.objects.all() if qs is None else qs
-    scope = scope_for(user)
-    return qs if scope.everything else qs.filter(supplier=scope.own_supplier_id)
-
-
-def plans_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
-    from breaches.models import RectificationPlan
-
-    qs = RectificationPlan.objects.all() if qs is None else qs
-    scope = scope_for(user)
-    return qs if scope.everything else qs.filter(supplier=scope.own_supplier_id)
-
-
-def actions_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
-    from breaches.models import RectificationAction
-
-    qs = RectificationAction.objects.all() if qs is None else qs
-    scope = scope_for(user)
-    return qs if scope.everything else qs.filter(plan__supplier=scope.own_supplier_id)
-
-
-def reminders_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
-    from breaches.models import Reminder
-
-    qs = Reminder.objects.all() if qs is None else qs
-    scope = scope_for(user)
-    return qs if scope.everything else qs.filter(plan__supplier=scope.own_supplier_id)

@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from config.exceptions import Conflict
@@ -134,25 +135,17 @@ def supplier_update(*, actor: User, supplier: Supplier, **fields: Any) -> Suppli
 def supplier_delete(*, actor: User, supplier: Supplier) -> None:
     """Delete a supplier that has no history; one with any refuses (409)."""
     require_writer(actor)
-    from breaches.models import Incident, Penalty, RectificationPlan
-
-    has_history = (
-        supplier.subvendors.exists()
-        or supplier.ndas.exists()
-        or supplier.disclosures.exists()
-        or supplier.users.exists()
-        or Incident.objects.filter(source_supplier=supplier).exists()
-        or Incident.objects.filter(responsible_supplier=supplier).exists()
-        or Penalty.objects.filter(supplier=supplier).exists()
-        or RectificationPlan.objects.filter(supplier=supplier).exists()
-    )
-    if has_history:
+    try:
+        # Everything that is history (sub-vendors, NDAs, disclosures, users, incidents,
+        # penalties, plans) holds the supplier by a protected key.
+        with transaction.atomic():
+            supplier.delete()
+    except ProtectedError:
         raise Conflict(
             "This supplier has sub-vendors, NDAs, disclosures, users or incidents; "
             "set its status to terminated instead of deleting it.",
             code="has_history",
-        )
-    supplier.delete()
+        ) from None
 
 
 # --- Contacts --------------------------------------------------------------------------

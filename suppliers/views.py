@@ -6,12 +6,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from breaches.choices import PLAN_AWAITING_SUPPLIER
 from suppliers import services
 from suppliers.filters import SupplierFilter
 from suppliers.forms import AssetForm, DisclosureForm, NDAForm, SupplierForm
@@ -20,10 +18,8 @@ from suppliers.selectors import (
     coverage_gaps,
     descendant_ids,
     disclosures_visible_to,
-    incidents_visible_to,
+    may_see_nda,
     ndas_visible_to,
-    penalties_visible_to,
-    plans_visible_to,
     subtree_ids,
     suppliers_visible_to,
 )
@@ -75,31 +71,27 @@ def supplier_detail(request: HttpRequest, pk: int) -> HttpResponse:
         supplier.parent_id is not None
         and suppliers_visible_to(user).filter(pk=supplier.parent_id).exists()
     )
-    incidents = (
-        incidents_visible_to(user)
-        .filter(Q(source_supplier=supplier) | Q(responsible_supplier=supplier))
-        .select_related("source_supplier", "responsible_supplier")
-        .order_by("-created_at", "-id")[:20]
+    disclosures = list(
+        disclosures_visible_to(user)
+        .filter(supplier=supplier)
+        .select_related("asset", "nda")
+        .order_by("-disclosed_on", "-id")
     )
+    for disclosure in disclosures:
+        # A sub-vendor's user does not see the parent's agreement it received under.
+        nda = disclosure.nda
+        disclosure.nda_shown = (
+            nda if nda is not None and may_see_nda(user, nda.supplier_id) else None
+        )
     context = {
         "supplier": supplier,
         "parent_visible": parent_visible,
         "tree": _subvendor_tree(user, supplier),
         "ndas": ndas_visible_to(user).filter(supplier=supplier).order_by("-effective_from"),
-        "disclosures": disclosures_visible_to(user)
-        .filter(supplier=supplier)
-        .select_related("asset", "nda")
-        .order_by("-disclosed_on", "-id"),
-        "incidents": incidents,
-        "penalties": penalties_visible_to(user)
-        .filter(supplier=supplier)
-        .select_related("incident")
-        .order_by("-created_at"),
-        "plans": plans_visible_to(user)
-        .filter(supplier=supplier)
-        .select_related("incident")
-        .order_by("-created_at"),
-        "awaiting_statuses": PLAN_AWAITING_SUPPLIER,
+        "disclosures": disclosures,
+        # The watermark fingerprint is the buyer's secret: a recipient that knows its mark
+        # knows what to strip.
+        "show_fingerprints": user.is_buyer_staff,
         "can_write": user.can_write,
     }
     if user.is_buyer_staff:

@@ -7,13 +7,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from breaches.selectors import (
+    incidents_visible_to,
+)
 from suppliers.choices import Role
 from suppliers.selectors import (
     coverage_gaps,
     disclosure_by_fingerprint,
     disclosures_visible_to,
     incident_suspects,
-    incidents_visible_to,
     ndas_visible_to,
     resolve_liability,
     suppliers_visible_to,

@@ -119,3 +119,33 @@ def test_subvendor_user_does_not_see_parents_penalty_or_nda(
     assert "1000000.00" not in body
     penalty = incident.penalties.get()
     assert client.get(reverse("breaches:penalty-detail", args=[penalty.pk])).status_code == 404
+
+
+def test_supplier_pages_hide_fingerprints_and_the_parents_nda(
+    client, compliance_user, supplier_user, tier1, subvendor, tier1_nda, bumper_disclosure
+):
+    """The watermark fingerprint is the buyer's secret, and a sub-vendor's user does not
+    see the NDA of its parent that it received the drafts under (DESIGN section 7)."""
+    from tests.factories import UserFactory
+
+    subvendor_user = UserFactory(username="hebei", role="supplier", supplier=subvendor)
+    page = reverse("suppliers:detail", args=[subvendor.pk])
+
+    client.force_login(compliance_user)
+    staff_view = client.get(page).content.decode()
+    assert bumper_disclosure.fingerprint in staff_view
+    assert tier1_nda.reference in staff_view
+
+    for user in (supplier_user, subvendor_user):
+        client.force_login(user)
+        response = client.get(page)
+        assert response.status_code == 200, user.username
+        html = response.content.decode()
+        assert bumper_disclosure.asset.code in html, user.username
+        assert bumper_disclosure.fingerprint not in html, user.username
+        assert "Fingerprint" not in html, user.username
+    # The tier-1 may see its own NDA; its sub-vendor may not.
+    client.force_login(supplier_user)
+    assert tier1_nda.reference in client.get(page).content.decode()
+    client.force_login(subvendor_user)
+    assert tier1_nda.reference not in client.get(page).content.decode()

@@ -32,17 +32,21 @@ from breaches.models import (
     RectificationPlan,
     Reminder,
 )
-from breaches.selectors import action_is_overdue, plan_is_overdue
+from breaches.selectors import (
+    action_is_overdue,
+    incidents_visible_to,
+    plan_is_overdue,
+    plans_visible_to,
+)
 from breaches.services import INCIDENT_READ_ONLY_FIELDS
 from suppliers.api.common import MoneyField, ScopedPrimaryKeyRelatedField
 from suppliers.api.serializers import clean_currency, supplier_field
-from suppliers.choices import WRITER_ROLES, Role
+from suppliers.choices import WRITER_ROLES
 from suppliers.models import NDA, ConfidentialAsset, Supplier, User
 from suppliers.selectors import (
     assets_visible_to,
-    incidents_visible_to,
+    may_see_nda,
     ndas_visible_to,
-    plans_visible_to,
     scope_for,
 )
 
@@ -128,11 +132,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         user = getattr(request, "user", None)
         # A sub-vendor's user does not see its parent's agreement.
-        if (
-            getattr(user, "role", None) == Role.SUPPLIER
-            and instance.nda_id is not None
-            and instance.nda.supplier_id != user.supplier_id
-        ):
+        if instance.nda_id is not None and not may_see_nda(user, instance.nda.supplier_id):
             data["nda"] = None
             data["nda_reference"] = None
         return data
@@ -305,8 +305,6 @@ def incident_list_rows(rows: list[dict], user) -> list[dict]:
         )
         for incident_id, asset_id in links:
             assets[incident_id].append(asset_id)
-    hide_foreign_nda = getattr(user, "role", None) == Role.SUPPLIER
-    own_supplier = getattr(user, "supplier_id", None)
     zone = timezone.get_current_timezone()
     if rows and "created_at_utc" in rows[0]:
         at, suffix = partial(_iso_from_utc_text, zone=zone), "_utc"
@@ -344,11 +342,7 @@ def incident_list_rows(rows: list[dict], user) -> list[dict]:
             "updated_at": at(row[updated_key]),
         }
         # A sub-vendor's user does not see its parent's agreement (as in the serializer).
-        if (
-            hide_foreign_nda
-            and row["nda_id"] is not None
-            and row["nda_supplier_id"] != own_supplier
-        ):
+        if row["nda_id"] is not None and not may_see_nda(user, row["nda_supplier_id"]):
             item["nda"] = None
             item["nda_reference"] = None
         out.append(item)

@@ -36,6 +36,13 @@ from breaches.models import (
     Reminder,
 )
 from breaches.report_cache import cached_for_scope
+from breaches.selectors import (
+    actions_visible_to,
+    incidents_visible_to,
+    penalties_visible_to,
+    plans_visible_to,
+    reminders_visible_to,
+)
 from suppliers.api.common import (
     CursorSafeOrdering,
     FilterBackend,
@@ -45,17 +52,12 @@ from suppliers.api.common import (
     ServiceViewSet,
     UploadedCursorPagination,
 )
-from suppliers.choices import Role
 from suppliers.models import ConfidentialAsset
 from suppliers.selectors import (
-    actions_visible_to,
     coverage_gaps,
     incident_suspects,
-    incidents_visible_to,
+    may_see_nda,
     ndas_visible_to,
-    penalties_visible_to,
-    plans_visible_to,
-    reminders_visible_to,
     scope_for,
     suppliers_visible_to,
 )
@@ -107,15 +109,6 @@ class EvidencePermission(RolePermission):
 
 
 # --- Incidents -------------------------------------------------------------------------
-
-
-def _hides_agreement(user, incident: Incident) -> bool:
-    """A supplier user sees an incident its sub-vendor leaked, not its parent's NDA."""
-    return (
-        getattr(user, "role", None) == Role.SUPPLIER
-        and incident.nda_id is not None
-        and incident.nda.supplier_id != user.supplier_id
-    )
 
 
 def _transition_response(serializer_class):
@@ -272,7 +265,7 @@ class IncidentViewSet(ServiceViewSet):
             )
         page = self.paginate_queryset(events)
         data = api.EventSerializer(page, many=True).data
-        if _hides_agreement(user, incident):
+        if incident.nda_id is not None and not may_see_nda(user, incident.nda.supplier_id):
             # Its messages name the parent's agreement, which this user may not see.
             for row in data:
                 if row["kind"] in (EventKind.CREATED, EventKind.LIABILITY):
