@@ -38,10 +38,13 @@ from breaches.models import (
 from breaches.report_cache import cached_for_scope
 from breaches.selectors import (
     actions_visible_to,
+    incident_list_rows,
+    incident_values,
     incidents_visible_to,
     penalties_visible_to,
     plans_visible_to,
     reminders_visible_to,
+    utc_text_position,
 )
 from suppliers.api.common import (
     CursorSafeOrdering,
@@ -129,7 +132,7 @@ class IncidentCursorPagination(NewestFirstCursorPagination):
         if isinstance(instance, dict):
             text = instance.get(f"{ordering[0].lstrip('-')}_utc")
             if text is not None:
-                return api.utc_text_position(text)
+                return utc_text_position(text)
         return super()._get_position_from_instance(instance, ordering)
 
 
@@ -160,19 +163,19 @@ class IncidentViewSet(ServiceViewSet):
         """Pages read as plain rows and shaped like IncidentSerializer's output (same
         JSON; one statement on PostgreSQL, two elsewhere), without a model instance or
         field serializer per row."""
-        queryset = self.filter_queryset(incidents_visible_to(request.user, api.incident_values()))
+        queryset = self.filter_queryset(incidents_visible_to(request.user, incident_values()))
         rows = self.paginate_queryset(queryset)
-        return self.get_paginated_response(api.incident_list_rows(rows, request.user))
+        return self.get_paginated_response(incident_list_rows(rows, request.user))
 
     def retrieve(self, request, *args, **kwargs):
         """One incident, read like a page of the list: a plain row in the caller's scope
         (404 outside it), shaped like IncidentSerializer's output."""
         lookup = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
-        incidents = incidents_visible_to(request.user, api.incident_values())
+        incidents = incidents_visible_to(request.user, incident_values())
         # One row: no ORDER BY to plan.
         row = get_object_or_404(self.filter_queryset(incidents).order_by(), pk=lookup)
         self.check_object_permissions(request, row)
-        return Response(api.incident_list_rows([row], request.user)[0])
+        return Response(incident_list_rows([row], request.user)[0])
 
     def perform_update(self, serializer):
         changes = dict(serializer.validated_data)
