@@ -168,7 +168,7 @@ def incident_create(
     """Log a leak. Liability is resolved from the source supplier by the liability rule;
     with no NDA reaching the source, the incident is flagged "no NDA coverage"."""
     require_writer(actor)
-    if owner is not None and owner.role not in (Role.ADMIN, Role.COMPLIANCE):
+    if owner is not None and not owner.can_write:
         raise ValidationError({"owner": "The owner must be a compliance staff member."})
     incident = Incident(
         title=title,
@@ -249,7 +249,7 @@ def incident_update(
             f"The source, dates and assets of a {incident.status} incident cannot change."
         )
     owner = fields.get("owner")
-    if owner is not None and owner.role not in (Role.ADMIN, Role.COMPLIANCE):
+    if owner is not None and not owner.can_write:
         # As on creation: reminders escalate to the owner, who must be compliance staff.
         raise ValidationError({"owner": "The owner must be a compliance staff member."})
     for name, value in fields.items():
@@ -436,7 +436,7 @@ def incident_report_fingerprint(*, actor: User, incident: Incident, fingerprint:
 def _require_incident_participant(actor: User, incident: Incident) -> None:
     if actor is None or not actor.is_active:
         raise PermissionDenied("Sign in first.")
-    if actor.role in (Role.ADMIN, Role.COMPLIANCE):
+    if actor.can_write:
         return
     if actor.role == Role.SUPPLIER:
         world = scope_for(actor).world_ids

@@ -23,7 +23,7 @@ from .models import NDA, ConfidentialAsset, Contact, Disclosure, Supplier, User
 
 def require_writer(actor: User) -> None:
     """Only admins and compliance staff create and change the buyer's records."""
-    if actor is None or not actor.is_active or actor.role not in (Role.ADMIN, Role.COMPLIANCE):
+    if actor is None or not actor.can_write:
         raise PermissionDenied("Only compliance staff may do this.")
 
 

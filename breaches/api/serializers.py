@@ -37,8 +37,7 @@ from breaches.selectors import (
 from breaches.services import INCIDENT_READ_ONLY_FIELDS
 from suppliers.api.common import MoneyField, ScopedPrimaryKeyRelatedField
 from suppliers.api.serializers import clean_currency, supplier_field
-from suppliers.choices import WRITER_ROLES
-from suppliers.models import NDA, ConfidentialAsset, User
+from suppliers.models import NDA, WRITERS, ConfidentialAsset, User
 from suppliers.selectors import (
     assets_visible_to,
     ndas_visible_to,
@@ -47,7 +46,7 @@ from suppliers.selectors import (
 
 
 def _staff_owners(user, qs):
-    return qs.filter(role__in=sorted(WRITER_ROLES), is_active=True)
+    return qs.filter(WRITERS)
 
 
 class IncidentSerializer(serializers.ModelSerializer):

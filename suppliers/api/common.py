@@ -14,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers, viewsets
 
-from suppliers.choices import WRITER_ROLES, Role
+from suppliers.choices import Role
 
 from .pagination import (  # noqa: F401  (re-exported for the API modules)
     CursorSafeOrdering,
@@ -117,7 +117,7 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
 
 def is_writer(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.role in WRITER_ROLES)
+    return bool(user and user.is_authenticated and user.can_write)
 
 
 class RolePermission(permissions.BasePermission):
