@@ -18,9 +18,9 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from suppliers.models import NDA, Supplier, User
-from suppliers.selectors import may_see_nda, scope_for
+from suppliers.selectors import may_see_fingerprints, may_see_nda, scope_for
 
-from .choices import PLAN_AWAITING_SUPPLIER, ActionStatus, PlanStatus
+from .choices import PLAN_AWAITING_SUPPLIER, ActionStatus, EventKind, PlanStatus
 from .models import Incident, Penalty, RectificationAction, RectificationPlan, Reminder
 
 # --- What each user may see -------------------------------------------------------------
@@ -52,6 +52,18 @@ def actions_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
     qs = RectificationAction.objects.all() if qs is None else qs
     scope = scope_for(user)
     return qs if scope.everything else qs.filter(plan__supplier=scope.own_supplier_id)
+
+
+def events_visible_to(user, qs: QuerySet) -> QuerySet:
+    """An incident's timeline as `user` may see it: a supplier user sees neither the
+    events of another supplier's penalties and plans nor the fingerprint reported."""
+    scope = scope_for(user)
+    if scope.everything:
+        return qs
+    return qs.filter(
+        Q(penalty__isnull=True) | Q(penalty__supplier=scope.own_supplier_id),
+        Q(plan__isnull=True) | Q(plan__supplier=scope.own_supplier_id),
+    ).exclude(kind=EventKind.FINGERPRINT)
 
 
 def reminders_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
@@ -269,6 +281,7 @@ def incident_list_rows(rows: list[dict], user) -> list[dict]:
     else:
         at, suffix = partial(_iso_datetime, zone=zone), ""
     confirmed_key, created_key, updated_key = (f"{n}{suffix}" for n in TIMESTAMP_COLUMNS)
+    fingerprints_shown = may_see_fingerprints(user)
     out = []
     for row in rows:
         confirmed_at = row[confirmed_key]
@@ -299,10 +312,12 @@ def incident_list_rows(rows: list[dict], user) -> list[dict]:
             "created_at": at(row[created_key]),
             "updated_at": at(row[updated_key]),
         }
-        # A sub-vendor's user does not see its parent's agreement (as in the serializer).
+        # A sub-vendor's user does not see its parent's agreement.
         if row["nda_id"] is not None and not may_see_nda(user, row["nda_supplier_id"]):
             item["nda"] = None
             item["nda_reference"] = None
+        if not fingerprints_shown:
+            del item["leak_fingerprint"]
         out.append(item)
     return out
 

@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -60,6 +59,7 @@ from breaches.selectors import (
     actions_visible_to,
     days_overdue,
     escalation_level,
+    events_visible_to,
     incidents_visible_to,
     penalties_visible_to,
     plan_is_overdue,
@@ -69,6 +69,7 @@ from breaches.selectors import (
 from config.exceptions import Conflict
 from suppliers.selectors import (
     incident_suspects,
+    may_see_fingerprints,
     may_see_nda,
     resolve_liability,
     scope_for,
@@ -282,14 +283,8 @@ def _incident_context(request: HttpRequest, incident: Incident, **overrides) -> 
         actions = list(plan.actions.all())
         plan.done_count = sum(1 for a in actions if a.status == ActionStatus.DONE)
         plan.action_count = len(actions)
-    events = incident.events.select_related("actor", "penalty", "plan")
+    events = events_visible_to(user, incident.events.select_related("actor", "penalty", "plan"))
     nda_visible = incident.nda is not None and may_see_nda(user, incident.nda.supplier_id)
-    if not scope.everything:
-        # A supplier user sees the events of its own penalties and plans only.
-        events = events.filter(
-            Q(penalty__isnull=True) | Q(penalty__supplier=scope.own_supplier_id),
-            Q(plan__isnull=True) | Q(plan__supplier=scope.own_supplier_id),
-        )
     participant = user.can_write or (
         user.is_supplier_user
         and (
@@ -331,7 +326,8 @@ def _incident_context(request: HttpRequest, incident: Incident, **overrides) -> 
         if user.can_write
         and incident.status in (IncidentStatus.REPORTED, IncidentStatus.INVESTIGATING)
         else None,
-        "show_suspects": user.is_buyer_staff,
+        # Suspects and the fingerprint found are the buyer's (may_see_fingerprints).
+        "show_suspects": may_see_fingerprints(user),
         "fingerprint": fingerprint,
     }
     if user.is_buyer_staff:

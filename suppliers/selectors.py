@@ -309,6 +309,13 @@ def ndas_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
     return qs if scope.everything else qs.filter(supplier=scope.own_supplier_id)
 
 
+def may_see_fingerprints(user) -> bool:
+    """The watermark fingerprint of a disclosure is the buyer's secret: a recipient that
+    knows its mark knows what to strip. Only the buyer's staff see fingerprints, or
+    anything derived from them (a leaked copy's fingerprint, a filter by one)."""
+    return scope_for(user).everything
+
+
 def may_see_nda(user, nda_supplier_id: int | None) -> bool:
     """Whether `user` may see an NDA of that supplier (ndas_visible_to for one NDA)."""
     scope = scope_for(user)

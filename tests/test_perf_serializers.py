@@ -21,8 +21,8 @@ pytestmark = pytest.mark.django_db
 
 def drf_shape(incident: Incident, user) -> dict:
     """What DRF's ModelSerializer gives field by field, with what `user` may not see of
-    it (a parent's NDA, DESIGN section 7) left out: the reference the rows must equal."""
-    from suppliers.selectors import may_see_nda
+    it (a parent's NDA, the fingerprint found) left out: the reference the rows must equal."""
+    from suppliers.selectors import may_see_fingerprints, may_see_nda
 
     request = APIRequestFactory().get("/api/v1/incidents/")
     request.user = user
@@ -30,6 +30,8 @@ def drf_shape(incident: Incident, user) -> dict:
     data = dict(serializers.ModelSerializer.to_representation(serializer, incident))
     if incident.nda_id is not None and not may_see_nda(user, incident.nda.supplier_id):
         data["nda"] = data["nda_reference"] = None
+    if not may_see_fingerprints(user):
+        del data["leak_fingerprint"]
     return data
 
 

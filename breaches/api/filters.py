@@ -30,7 +30,7 @@ from breaches.models import (
 )
 from breaches.selectors import action_overdue_q, plan_overdue_q
 from suppliers.api.common import IdFilter, StrictBooleanFilter
-from suppliers.api.filters import CreatedRangeFilterSet
+from suppliers.api.filters import CreatedRangeFilterSet, filter_by_visible_nda
 
 
 class DueOnRangeFilterSet(CreatedRangeFilterSet):
@@ -42,7 +42,7 @@ class IncidentFilter(CreatedRangeFilterSet):
     source_supplier = IdFilter(field_name="source_supplier_id")
     responsible_supplier = IdFilter(field_name="responsible_supplier_id")
     supplier = IdFilter(method="filter_supplier", label="Source or responsible supplier")
-    nda = IdFilter(field_name="nda_id")
+    nda = IdFilter(method="filter_nda")
     owner = IdFilter(field_name="owner_id")
     asset = IdFilter(field_name="assets", distinct=True)
     status = filters.ChoiceFilter(choices=IncidentStatus.choices)
@@ -58,6 +58,9 @@ class IncidentFilter(CreatedRangeFilterSet):
 
     def filter_supplier(self, queryset, name, value):
         return queryset.filter(Q(source_supplier_id=value) | Q(responsible_supplier_id=value))
+
+    def filter_nda(self, queryset, name, value):
+        return filter_by_visible_nda(queryset, self.request, value)
 
 
 class EventFilter(CreatedRangeFilterSet):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -38,6 +38,7 @@ from breaches.models import (
 from breaches.report_cache import cached_for_scope
 from breaches.selectors import (
     actions_visible_to,
+    events_visible_to,
     incident_list_rows,
     incident_values,
     incidents_visible_to,
@@ -258,14 +259,10 @@ class IncidentViewSet(ServiceViewSet):
     def events(self, request, pk=None):
         """The incident's append-only timeline, newest first."""
         incident = self.get_object()
-        events = IncidentEvent.objects.filter(incident=incident).select_related("actor")
         user = request.user
-        if not scope_for(user).everything:
-            # Events about a penalty or plan outside the supplier user's scope stay hidden.
-            events = events.filter(
-                Q(penalty__isnull=True) | Q(penalty__in=penalties_visible_to(user)),
-                Q(plan__isnull=True) | Q(plan__in=plans_visible_to(user)),
-            )
+        events = events_visible_to(
+            user, IncidentEvent.objects.filter(incident=incident).select_related("actor")
+        )
         page = self.paginate_queryset(events)
         data = api.EventSerializer(page, many=True).data
         if incident.nda_id is not None and not may_see_nda(user, incident.nda.supplier_id):

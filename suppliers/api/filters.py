@@ -17,8 +17,16 @@ from suppliers.choices import (
     SupplierStatus,
 )
 from suppliers.models import NDA, ConfidentialAsset, Contact, Disclosure, Supplier, User
+from suppliers.selectors import may_see_fingerprints, ndas_visible_to
 
 from .common import IdFilter, StrictBooleanFilter
+
+
+def filter_by_visible_nda(queryset, request, nda_id: int):
+    """Rows under that NDA, if the caller may see it: for an NDA it may not (a parent's),
+    no rows, as for an NDA that does not exist, so the filter confirms no link."""
+    visible = ndas_visible_to(getattr(request, "user", None)).filter(pk=nda_id)
+    return queryset.filter(nda_id=nda_id, nda__in=visible)
 
 
 def _day_start(day: date) -> datetime:
@@ -107,7 +115,7 @@ class AssetFilter(CreatedRangeFilterSet):
 class DisclosureFilter(CreatedRangeFilterSet):
     asset = IdFilter(field_name="asset_id")
     supplier = IdFilter(field_name="supplier_id")
-    nda = IdFilter(field_name="nda_id")
+    nda = IdFilter(method="filter_nda")
     fingerprint = filters.CharFilter(method="filter_fingerprint", max_length=64)
     disclosed_on_after = filters.DateFilter(field_name="disclosed_on", lookup_expr="gte")
     disclosed_on_before = filters.DateFilter(field_name="disclosed_on", lookup_expr="lte")
@@ -116,7 +124,13 @@ class DisclosureFilter(CreatedRangeFilterSet):
         model = Disclosure
         fields = ["asset", "supplier", "nda"]
 
+    def filter_nda(self, queryset, name, value):
+        return filter_by_visible_nda(queryset, self.request, value)
+
     def filter_fingerprint(self, queryset, name, value):
+        # Staff only: for anyone else a filter by fingerprint would tell a mark apart.
+        if not may_see_fingerprints(getattr(self.request, "user", None)):
+            return queryset.none()
         return queryset.filter(fingerprint=value.strip().lower())
 
 

@@ -10,6 +10,8 @@ from suppliers.choices import COUNTRY_CODES, CURRENCY_CODES, NDAStatus, Role
 from suppliers.models import NDA, ConfidentialAsset, Contact, Disclosure, Supplier, User
 from suppliers.selectors import (
     assets_visible_to,
+    may_see_fingerprints,
+    may_see_nda,
     ndas_visible_to,
     suppliers_visible_to,
 )
@@ -202,6 +204,16 @@ class DisclosureSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["fingerprint", "created_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        user = getattr(self.context.get("request"), "user", None)
+        if not may_see_fingerprints(user):
+            del data["fingerprint"]
+        # A sub-vendor's user does not see the parent's agreement it received under.
+        if instance.nda_id is not None and not may_see_nda(user, instance.nda.supplier_id):
+            data["nda"] = data["nda_reference"] = None
+        return data
 
 
 class UserSerializer(serializers.ModelSerializer):

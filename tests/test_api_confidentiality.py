@@ -1,0 +1,129 @@
+"""What supplier users must never get (DESIGN section 7): a watermark fingerprint or
+anything derived from it, and a sub-vendor's view of its parent's NDA, on every path and
+every filter that could confirm it. Checked for each kind of supplier user: the tier-1,
+its sub-vendor, the sub-vendor's own sub-vendor (tier 3) and an unrelated supplier."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from breaches import services
+from suppliers.choices import Role
+from tests.apiclients import client_for, results
+from tests.factories import DisclosureFactory, SupplierFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(compliance_user, tier1, subvendor, tier1_nda, bumper_asset, bumper_disclosure):
+    tier3 = SupplierFactory(name="Langfang Render Farm", country="CN", parent=subvendor)
+    tier3_copy = DisclosureFactory(
+        asset=bumper_asset, supplier=tier3, nda=tier1_nda, disclosed_on=date(2024, 11, 20)
+    )
+    incident = services.incident_create(
+        actor=compliance_user,
+        title="Bumper renders on social media",
+        occurred_on=date(2025, 1, 22),
+        discovered_on=date(2025, 1, 22),
+        channel="social_media",
+        source_supplier=subvendor,
+        assets=[bumper_asset],
+    )
+    services.incident_report_fingerprint(
+        actor=compliance_user, incident=incident, fingerprint=bumper_disclosure.fingerprint
+    )
+    users = {
+        "tier-1": UserFactory(role=Role.SUPPLIER, supplier=tier1),
+        "sub-vendor": UserFactory(role=Role.SUPPLIER, supplier=subvendor),
+        "tier-3": UserFactory(role=Role.SUPPLIER, supplier=tier3),
+        "unrelated": UserFactory(role=Role.SUPPLIER, supplier=SupplierFactory()),
+    }
+    return {
+        "incident": incident,
+        "nda": tier1_nda,
+        "copies": [bumper_disclosure, tier3_copy],
+        "users": users,
+    }
+
+
+SUPPLIER_ROLES = ["tier-1", "sub-vendor", "tier-3", "unrelated"]
+
+
+def _all_text(response) -> str:
+    assert response.status_code in (200, 404), (response.status_code, response.content)
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("who", SUPPLIER_ROLES)
+def test_no_fingerprint_reaches_a_supplier_user(world, who):
+    api = client_for(world["users"][who], token=True)
+    incident = world["incident"]
+    fingerprints = [copy.fingerprint for copy in world["copies"]]
+    answers = [
+        api.get("/api/v1/disclosures/"),
+        *(api.get(f"/api/v1/disclosures/{copy.pk}/") for copy in world["copies"]),
+        api.get("/api/v1/incidents/"),
+        api.get(f"/api/v1/incidents/{incident.pk}/"),
+        api.get(f"/api/v1/incidents/{incident.pk}/events/"),
+        api.get("/api/v1/rectification-plans/"),
+    ]
+    for response in answers:
+        text = _all_text(response)
+        for fingerprint in fingerprints:
+            assert fingerprint not in text, (who, response.request["PATH_INFO"])
+        assert '"fingerprint"' not in text, (who, response.request["PATH_INFO"])
+        assert '"leak_fingerprint"' not in text, (who, response.request["PATH_INFO"])
+    # Nor can it test a guess: a filter by fingerprint finds nothing for it.
+    for fingerprint in fingerprints:
+        assert results(api.get(f"/api/v1/disclosures/?fingerprint={fingerprint}")) == []
+    # The incident page neither.
+    page = Client()
+    page.force_login(world["users"][who])
+    html = _all_text(page.get(f"/incidents/{incident.pk}/"))
+    for fingerprint in fingerprints:
+        assert fingerprint not in html, who
+
+
+def test_staff_see_fingerprints_and_filter_by_them(world, auditor_user):
+    api = client_for(auditor_user, token=True)
+    copy = world["copies"][0]
+    rows = results(api.get(f"/api/v1/disclosures/?fingerprint={copy.fingerprint}"))
+    assert [row["id"] for row in rows] == [copy.pk]
+    assert rows[0]["fingerprint"] == copy.fingerprint
+    detail = api.get(f"/api/v1/incidents/{world['incident'].pk}/").json()
+    assert detail["leak_fingerprint"] == copy.fingerprint
+    kinds = [e["kind"] for e in results(api.get(f"/api/v1/incidents/{detail['id']}/events/"))]
+    assert "fingerprint" in kinds
+
+
+@pytest.mark.parametrize("who", ["sub-vendor", "tier-3"])
+def test_a_sub_vendors_user_never_sees_or_confirms_the_parents_nda(world, who):
+    api = client_for(world["users"][who], token=True)
+    nda = world["nda"]
+    rows = results(api.get("/api/v1/disclosures/"))
+    assert rows, who
+    for row in rows:
+        assert row["nda"] is None, row
+        assert row["nda_reference"] is None, row
+        detail = api.get(f"/api/v1/disclosures/{row['id']}/").json()
+        assert (detail["nda"], detail["nda_reference"]) == (None, None), detail
+    for path in ("/api/v1/disclosures/", "/api/v1/incidents/"):
+        by_parent_nda = api.get(f"{path}?nda={nda.pk}")
+        by_no_nda = api.get(f"{path}?nda=999999")
+        assert results(by_parent_nda) == results(by_no_nda) == [], (who, path)
+    assert nda.reference not in _all_text(api.get(f"/api/v1/incidents/{world['incident'].pk}/"))
+
+
+def test_the_tier_1_sees_its_own_nda_on_what_it_passed_down(world):
+    api = client_for(world["users"]["tier-1"], token=True)
+    nda = world["nda"]
+    rows = results(api.get(f"/api/v1/disclosures/?nda={nda.pk}"))
+    assert {row["id"] for row in rows} == {copy.pk for copy in world["copies"]}
+    assert {row["nda_reference"] for row in rows} == {nda.reference}
+    assert [row["id"] for row in results(api.get(f"/api/v1/incidents/?nda={nda.pk}"))] == [
+        world["incident"].pk
+    ]
