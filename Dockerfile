@@ -24,4 +24,5 @@ RUN DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=localhost \
 
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "5", "--worker-class", "config.gthread.BalancedThreadWorker", "--threads", "1", "--access-logfile", "-"]
+# Workers, threads, keep-alive and the port: config/gunicorn.py (compose runs the same).
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application", "--access-logfile", "-"]

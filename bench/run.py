@@ -13,8 +13,8 @@ write a Markdown report.
 
 Environment: DATABASE_URL, BENCH_INCIDENTS (20000), BENCH_SUPPLIERS, BENCH_SEED (42),
 BENCH_DURATION (10 seconds per run), BENCH_PORT (8400), BENCH_WORKERS (2 x cores + 1),
-BENCH_WORKER_CLASS (config.gthread.BalancedThreadWorker with one thread: gthread, which
-keeps connections alive, taking a connection only while its thread is free),
+BENCH_WORKER_CLASS and BENCH_THREADS (by default config/gunicorn.py's, which the image and
+compose serve with: gunicorn's gthread with 8 threads a worker),
 BENCH_REPORT (var/bench/report.md), BENCH_SKIP_SWEEP=1, BENCH_ONLY=name,name (some endpoints),
 BENCH_RESEED=1 (empty and reseed when the database holds another scale).
 """
@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import re
+import runpy
 import shutil
 import signal
 import statistics
@@ -48,8 +49,9 @@ PY = sys.executable
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/breach_scale"
 BENCH_SECRET_KEY = "bench-only-secret-key-not-for-production-0123456789abcdefghijklmnop"  # noqa: S105
 BENCH_PASSWORD = "bench-password-Zt7q"  # noqa: S105
-# The worker the image and compose run (gunicorn's gthread, fair to idle workers).
-BALANCED_WORKER = "config.gthread.BalancedThreadWorker"
+# The settings the image and compose serve with (gunicorn -c config/gunicorn.py).
+SERVING_CONFIG = ROOT / "config" / "gunicorn.py"
+SERVING = runpy.run_path(str(SERVING_CONFIG))
 BIG_TABLES = (
     "breaches_incident",
     "breaches_incidentevent",
@@ -98,7 +100,7 @@ class Config:
             duration=int(env.get("BENCH_DURATION", "10")),
             port=int(env.get("BENCH_PORT", "8400")),
             workers=int(env.get("BENCH_WORKERS", str(2 * cores + 1))),
-            worker_class=env.get("BENCH_WORKER_CLASS", BALANCED_WORKER),
+            worker_class=env.get("BENCH_WORKER_CLASS", SERVING["worker_class"]),
             report=ROOT / env.get("BENCH_REPORT", "var/bench/report.md"),
             skip_sweep=env.get("BENCH_SKIP_SWEEP") == "1",
             reseed=env.get("BENCH_RESEED") == "1",
@@ -541,6 +543,8 @@ class Server:
         gunicorn = str(Path(PY).with_name("gunicorn"))
         command = [
             gunicorn,
+            "-c",
+            str(SERVING_CONFIG),
             "config.wsgi:application",
             "--bind",
             f"127.0.0.1:{self.cfg.port}",
@@ -555,8 +559,8 @@ class Server:
             "--timeout",
             "120",
         ]
-        if self.cfg.worker_class in ("gthread", BALANCED_WORKER):
-            command += ["--threads", os.environ.get("BENCH_THREADS", "1")]
+        if self.cfg.worker_class == "gthread":
+            command += ["--threads", os.environ.get("BENCH_THREADS", str(SERVING["threads"]))]
         log(
             f"starting gunicorn: {self.cfg.workers} {self.cfg.worker_class} workers "
             f"on :{self.cfg.port}"

@@ -183,21 +183,28 @@ def test_compose_keeps_database_connections_for_prepared_statements():
     assert int(env["DJANGO_CONN_MAX_AGE"].split(":-")[1].rstrip("}")) > 0
 
 
-def test_web_serves_with_the_balanced_thread_worker():
-    """Compose and the image name the same gunicorn worker class, and it imports as one."""
-    import importlib
+def test_web_serves_with_the_gunicorn_config_file(monkeypatch):
+    """Compose and the image run the same gunicorn command, settings from config/gunicorn.py:
+    stock gthread workers with several threads each (tests/test_web_serving.py)."""
     import re
-
-    from gunicorn.workers.gthread import ThreadWorker
+    import runpy
 
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    command = compose["services"]["web"]["command"]
-    (from_compose,) = [arg.split("=", 1)[1] for arg in command if arg.startswith("--worker-class=")]
+    from_compose = compose["services"]["web"]["command"]
     dockerfile = (ROOT / "Dockerfile").read_text()
-    from_image = re.search(r'"--worker-class", "([^"]+)"', dockerfile).group(1)
-    assert from_compose == from_image == "config.gthread.BalancedThreadWorker"
-    module, _, name = from_image.rpartition(".")
-    assert issubclass(getattr(importlib.import_module(module), name), ThreadWorker)
+    from_image = json.loads(re.search(r"^CMD (\[.*\])\s*$", dockerfile, re.MULTILINE).group(1))
+    assert from_compose == from_image
+    assert from_image[:4] == ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"]
+    # Every serving setting comes from the file, none from the command line.
+    assert not {"-w", "-k", "-b", "--workers", "--worker-class", "--threads", "--bind"} & {
+        arg.split("=", 1)[0] for arg in from_image
+    }
+    for name in ("GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_KEEPALIVE"):
+        monkeypatch.delenv(name, raising=False)
+    settings = runpy.run_path(str(ROOT / "config" / "gunicorn.py"))
+    assert settings["worker_class"] == "gthread"  # gunicorn's own, no subclass
+    assert settings["threads"] >= 4
+    assert settings["bind"] == ["0.0.0.0:8000"]
 
 
 def test_make_run_links_reminder_emails_to_the_port_it_serves():
