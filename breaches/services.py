@@ -854,9 +854,11 @@ def action_create(
     description: str,
     due_on: date,
     owner: str = "",
+    evidence_note: str = "",
     today: date | None = None,
 ) -> RectificationAction:
-    """Add a measure to a plan while it is being drafted (or, by staff, while approved)."""
+    """Add a measure to a plan while it is being drafted (or, by staff, while approved),
+    with a first progress note if its owner has one."""
     plan = RectificationPlan.objects.select_for_update().get(pk=plan.pk)
     _require_plan_editor(actor, plan)
     editable = set(PLAN_AWAITING_SUPPLIER)
@@ -865,7 +867,12 @@ def action_create(
     if plan.status not in editable:
         raise TransitionNotAllowed(f"Actions cannot be added to a {plan.status} plan.")
     action = RectificationAction(
-        plan=plan, description=description, owner=owner, due_on=due_on, created_on=_today(today)
+        plan=plan,
+        description=description,
+        owner=owner,
+        due_on=due_on,
+        evidence_note=evidence_note,
+        created_on=_today(today),
     )
     _save(action)
     return action

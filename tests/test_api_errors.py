@@ -285,3 +285,37 @@ def test_oversized_json_body_is_413(staff, settings):
     response = staff.generic("POST", "/api/v1/suppliers/", body, content_type="application/json")
     assert response.status_code == 413, response.content
     assert not Supplier.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/token/", "/api/v1/incidents/"])
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_json_nested_too_deeply_is_a_400_and_creates_nothing(compliance_user, path, signed_in):
+    client = client_for(compliance_user if signed_in else None)
+    for opener, closer in (("[", "]"), ('{"a":', "}")):
+        body = opener * 1000 + "1" + closer * 1000
+        response = client.post(path, data=body, content_type="application/json")
+        expected = 400 if signed_in or path.endswith("token/") else 401
+        assert response.status_code == expected, (path, response.status_code, response.content)
+        if expected == 400:
+            assert "nested too deeply" in response.json()["detail"], response.content
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["compliance_user", "supplier_user"])
+def test_an_action_is_created_with_the_schemas_evidence_note(who, request, tier1):
+    """The schema lists evidence_note as writable; creating an action with it answered 500."""
+    plan = PlanFactory(supplier=tier1, incident=IncidentFactory(responsible_supplier=tier1))
+    client = client_for(request.getfixturevalue(who))
+    response = client.post(
+        "/api/v1/rectification-actions/",
+        {
+            "plan": plan.pk,
+            "description": "Bind the sub-vendor by a written NDA",
+            "due_on": "2030-01-31",
+            "evidence_note": "Draft sent to their legal team.",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    action = RectificationAction.objects.get(pk=response.json()["id"])
+    assert action.evidence_note == "Draft sent to their legal team."
