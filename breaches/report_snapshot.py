@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from breaches.models import ReportSnapshot
+from breaches.reminders.enqueue import publish_task
 from breaches.reports import StaffFigures
 from suppliers.selectors import scope_for
 
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 STAFF = "all"  # the scope key of report_cache: everything, as every staff user sees it
 REFRESH_QUEUED_KEY = f"report-snapshot:refresh-queued:{STAFF}"
+REFRESH_TASK = "breaches.tasks.refresh_report_snapshot"
 
 
 def serves(user) -> bool:
@@ -103,15 +105,14 @@ def request_refresh(stale: ReportSnapshot) -> bool:
         seconds = settings.REPORT_SNAPSHOT_MAX_AGE
         if not cache.add(REFRESH_QUEUED_KEY, stale.computed_at.isoformat(), timeout=seconds):
             return False
-        from breaches.tasks import refresh_report_snapshot
-
         logger.warning(
             "Report snapshot %r dates from %s (beat or workers down?): queueing a refresh",
             STAFF,
             stale.computed_at.isoformat(),
         )
         # No publish retries: a broker that is down must not hold the request.
-        refresh_report_snapshot.apply_async(retry=False, expires=seconds)
+        # By name: breaches.tasks imports this module.
+        publish_task(REFRESH_TASK, retry=False, expires=seconds)
     except Exception:
         logger.exception("Could not queue a refresh of the report snapshot %r", STAFF)
         return False

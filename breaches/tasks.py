@@ -2,7 +2,10 @@
 
 The beat schedule (settings.CELERY_BEAT_SCHEDULE) runs the reminder sweep daily, the
 overdue digest weekly and the staff report snapshot every minute; all are safe to run
-twice (the database decides)."""
+twice (the database decides).
+
+The reminders and the report snapshot publish these tasks by name
+(breaches.reminders.enqueue.publish_task): this module imports them, never the reverse."""
 
 from __future__ import annotations
 
@@ -35,6 +38,8 @@ def run_reminder_sweep(as_of: str | None = None) -> dict:
         "reminders": result.created,
         "messages": len(result.message_ids),
         "requeued": len(result.requeued_message_ids),
+        # handed to the broker after commit; the rest stay pending for the next sweep
+        "queued": result.queued,
     }
 
 

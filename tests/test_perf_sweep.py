@@ -12,6 +12,7 @@ from django.core.management import call_command
 
 from breaches import reminders
 from breaches.models import IncidentEvent, Reminder, ReminderMessage
+from breaches.reminders import targets
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def test_sql_skip_records_what_the_python_check_finds_due(monkeypatch):
     for offset in DAYS:
         as_of = AS_OF + timedelta(days=offset)
         with monkeypatch.context() as every_target:
-            every_target.setattr(reminders, "_without_current_reminder", lambda qs, day, rem: qs)
+            every_target.setattr(targets, "without_current_reminder", lambda qs, day, rem: qs)
             due = reminders.run_sweep(as_of=as_of, dry_run=True)
         swept = reminders.run_sweep(as_of=as_of, enqueue=False)
         assert {_key(i) for i in swept.items} == {_key(i) for i in due.items}, as_of

@@ -4,6 +4,8 @@ two sweeps at once on PostgreSQL)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import threading
 import time
@@ -23,6 +25,8 @@ from breaches.choices import (
     ReminderTargetType,
 )
 from breaches.models import IncidentEvent, RectificationPlan, Reminder, ReminderMessage
+from breaches.reminders import bulk, reader, targets
+from breaches.reminders import sweep as sweep_module
 from tests.factories import ContactFactory, SupplierFactory, UserFactory
 from tests.reminder_helpers import (
     DUE,
@@ -81,6 +85,20 @@ def test_latest_point(days, point):
 )
 def test_next_point(point, after):
     assert reminders.next_point(point) == after
+
+
+def test_the_reminders_and_the_report_snapshot_do_not_import_the_tasks():
+    """breaches.tasks imports them; they publish its tasks by name (no import circle)."""
+    code = (
+        "import sys, django; django.setup(); "
+        "import breaches.reminders, breaches.report_snapshot; "
+        "print('breaches.tasks' in sys.modules)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"
 
 
 # --- Every point and level, one sweep on that day ------------------------------------
@@ -398,7 +416,8 @@ def test_a_plans_overdue_actions_share_one_timeline_event():
 
 
 def test_event_message_lists_at_most_twenty_items():
-    from breaches.reminders import EVENT_MAX_ITEMS, SweepItem, _event_message
+    from breaches.reminders import SweepItem
+    from breaches.reminders.events import EVENT_MAX_ITEMS, event_message
 
     items = [
         SweepItem(
@@ -416,7 +435,7 @@ def test_event_message_lists_at_most_twenty_items():
         )
         for n in range(EVENT_MAX_ITEMS + 5)
     ]
-    message = _event_message(items)
+    message = event_message(items)
     assert message.startswith(f"Level 1 reminders ({EVENT_MAX_ITEMS + 5}): ")
     assert f"step {EVENT_MAX_ITEMS - 1}\u201d" in message
     assert f"step {EVENT_MAX_ITEMS}\u201d" not in message
@@ -492,8 +511,8 @@ def test_dry_run_writes_nothing(mailoutbox):
 
 @pytest.mark.django_db
 def test_many_targets_span_several_chunks(monkeypatch):
-    monkeypatch.setattr(reminders, "SWEEP_CHUNK", 7)
-    monkeypatch.setattr(reminders, "INSERT_BATCH", 3)
+    monkeypatch.setattr(targets, "SWEEP_CHUNK", 7)
+    monkeypatch.setattr(bulk, "INSERT_BATCH", 3)
     supplier = SupplierFactory()
     plans = [make_plan(supplier=supplier, due_on=DUE - timedelta(days=i % 20)) for i in range(30)]
     first = reminders.run_sweep(as_of=day(1))
@@ -519,8 +538,8 @@ def test_two_concurrent_sweeps_record_and_mail_once(mailoutbox, monkeypatch):
     for i in range(40):
         make_plan(supplier=supplier if i % 2 else sub, due_on=DUE - timedelta(days=i % 9))
     # Small chunks: many statements per sweep, which the sweeps' turns keep apart.
-    monkeypatch.setattr(reminders, "SWEEP_CHUNK", 5)
-    monkeypatch.setattr(reminders, "INSERT_BATCH", 4)
+    monkeypatch.setattr(targets, "SWEEP_CHUNK", 5)
+    monkeypatch.setattr(bulk, "INSERT_BATCH", 4)
 
     barrier = threading.Barrier(3)
     results, errors = [], []
@@ -569,7 +588,7 @@ def test_a_second_sweep_waits_its_turn_then_finds_everything_reminded(monkeypatc
     for i in range(5):
         make_plan(due_on=DUE - timedelta(days=i))
     written, release = threading.Event(), threading.Event()
-    original = reminders._insert_events
+    original = sweep_module.insert_events
 
     def hold_first(items, now, arrays=None):
         original(items, now, arrays)
@@ -577,7 +596,7 @@ def test_a_second_sweep_waits_its_turn_then_finds_everything_reminded(monkeypatc
             written.set()
             assert release.wait(30), "never released"
 
-    monkeypatch.setattr(reminders, "_insert_events", hold_first)
+    monkeypatch.setattr(sweep_module, "insert_events", hold_first)
     results: dict = {}
 
     def sweep(name):
@@ -651,28 +670,18 @@ def _tricky_targets():
 @pytest.mark.parametrize("chunk", [2, 2000])
 def test_own_transaction_sweep_reads_on_a_thread_and_writes_every_reminder(monkeypatch, chunk):
     plans, approved, labels = _tricky_targets()
-    monkeypatch.setattr(reminders, "SWEEP_CHUNK", chunk)
-    used, intervals = [], set()
-    real = reminders._reader_batches
+    monkeypatch.setattr(targets, "SWEEP_CHUNK", chunk)
+    used = []
+    real = sweep_module.reader_batches
     monkeypatch.setattr(
-        reminders, "_reader_batches", lambda *a, **k: (used.append(1), real(*a, **k))[1]
+        sweep_module, "reader_batches", lambda *a, **k: (used.append(1), real(*a, **k))[1]
     )
-    real_candidates = reminders._candidates
-    monkeypatch.setattr(
-        reminders,
-        "_candidates",
-        lambda *a: (intervals.add(sys.getswitchinterval()), real_candidates(*a))[1],
-    )
-    before = sys.getswitchinterval()
     try:
         result = reminders.run_sweep(as_of=day(7), enqueue=False)
     finally:
         connections.close_all()
     assert used, "the sweep did not read on a thread"
     assert not _reader_threads()
-    # The interpreter switches threads often while the reader runs, as before after.
-    assert intervals == {min(before, reminders._SWITCH_INTERVAL)}
-    assert sys.getswitchinterval() == before
     assert result.created == Reminder.objects.count() == len(plans) + len(labels)
     assert set(Reminder.objects.filter(action__isnull=True).values_list("plan_id", flat=True)) == {
         p.pk for p in plans
@@ -698,14 +707,14 @@ def test_own_transaction_sweep_reads_on_a_thread_and_writes_every_reminder(monke
 
 @postgres_own_transaction
 @pytest.mark.parametrize(
-    "step",
-    ["_candidates", "_insert_events"],  # the reader's work, the writer's
+    ("module", "step"),
+    [(reader, "candidates"), (sweep_module, "insert_events")],  # the reader's, the writer's
     ids=["reader fails", "writer fails"],
 )
-def test_own_transaction_sweep_fails_whole(monkeypatch, step):
+def test_own_transaction_sweep_fails_whole(monkeypatch, module, step):
     _tricky_targets()
-    monkeypatch.setattr(reminders, "SWEEP_CHUNK", 1)  # more batches than the queue holds
-    real = getattr(reminders, step)
+    monkeypatch.setattr(targets, "SWEEP_CHUNK", 1)  # more batches than the queue holds
+    real = getattr(module, step)
     calls = []
 
     def failing(*args):
@@ -714,13 +723,11 @@ def test_own_transaction_sweep_fails_whole(monkeypatch, step):
             raise RuntimeError(f"{step} failed")
         return real(*args)
 
-    monkeypatch.setattr(reminders, step, failing)
-    before = sys.getswitchinterval()
+    monkeypatch.setattr(module, step, failing)
     try:
         with pytest.raises(RuntimeError, match=f"{step} failed"):
             reminders.run_sweep(as_of=day(7), enqueue=False)
         assert not _reader_threads()  # stopped and joined, though it had more to hand
-        assert sys.getswitchinterval() == before
     finally:
         connections.close_all()
     assert not Reminder.objects.exists()
@@ -740,22 +747,11 @@ def test_own_transaction_sweep_fails_whole(monkeypatch, step):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL arrays (CI runs it)")
 def test_array_literal_round_trips_through_postgresql(values):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT %s::text[]", [reminders._pg_array_literal(values, "text")])
+        cursor.execute("SELECT %s::text[]", [bulk.pg_array_literal(values, "text")])
         assert cursor.fetchone()[0] == values
         numbers = [1, None, 2**40, -3]
-        cursor.execute("SELECT %s::bigint[]", [reminders._pg_array_literal(numbers, "bigint")])
+        cursor.execute("SELECT %s::bigint[]", [bulk.pg_array_literal(numbers, "bigint")])
         assert cursor.fetchone()[0] == numbers
         days = [DUE, None]
-        cursor.execute("SELECT %s::date[]", [reminders._pg_array_literal(days, "date")])
+        cursor.execute("SELECT %s::date[]", [bulk.pg_array_literal(days, "date")])
         assert cursor.fetchone()[0] == days
-
-
-def test_overlapping_readers_put_the_switch_interval_back_once_the_last_stops():
-    before = sys.getswitchinterval()
-    reminders._quick_switching(True)
-    reminders._quick_switching(True)  # a second sweep's reader, on another thread
-    assert sys.getswitchinterval() == min(before, reminders._SWITCH_INTERVAL)
-    reminders._quick_switching(False)  # the first stops: the second still runs
-    assert sys.getswitchinterval() == min(before, reminders._SWITCH_INTERVAL)
-    reminders._quick_switching(False)
-    assert sys.getswitchinterval() == before

@@ -16,6 +16,8 @@ from kombu.exceptions import OperationalError as BrokerUnreachable
 from breaches import reminders, tasks
 from breaches.choices import DeliveryState, MessageKind, PlanStatus
 from breaches.models import RectificationPlan, Reminder, ReminderMessage
+from breaches.reminders import enqueue
+from breaches.reminders import mail as reminder_mail
 from config.celery import app as celery_app
 from tests.factories import SupplierFactory
 from tests.reminder_helpers import (
@@ -207,7 +209,7 @@ def test_broker_unreachable_then_back_nothing_lost_nothing_doubled(
         raise BrokerUnreachable("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     with monkeypatch.context() as patch:
-        patch.setattr(reminders, "enqueue_message", broker_down)
+        patch.setattr(enqueue, "enqueue_message", broker_down)
         with django_capture_on_commit_callbacks(execute=True):
             first = reminders.run_sweep(as_of=day(3))
 
@@ -240,7 +242,7 @@ def test_broker_failing_midway_queues_the_rest_later(
 ):
     for name in ("a", "b", "c"):
         make_plan(contact_email=f"{name}@supplier.example")
-    real = reminders.enqueue_message
+    real = enqueue.enqueue_message
     calls = []
 
     def flaky_enqueue(message_id):
@@ -250,7 +252,7 @@ def test_broker_failing_midway_queues_the_rest_later(
         real(message_id)
 
     with monkeypatch.context() as patch:
-        patch.setattr(reminders, "enqueue_message", flaky_enqueue)
+        patch.setattr(enqueue, "enqueue_message", flaky_enqueue)
         with django_capture_on_commit_callbacks(execute=True):
             reminders.run_sweep(as_of=day(1))
     assert len(mailoutbox) == 1
@@ -263,6 +265,100 @@ def test_broker_failing_midway_queues_the_rest_later(
         "b@supplier.example",
         "c@supplier.example",
     ]
+
+
+@pytest.mark.django_db
+def test_a_sweep_does_not_requeue_what_the_sweep_before_it_is_still_enqueueing(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    """Four `send_reminders` at once: each sweep that waited its turn re-queued every
+    message of the first, which was still handing them to the broker (4x the sends in
+    the broker; the claim alone kept the mail single). The second sweep here runs while
+    the first has handed over one message of two: it re-queues none."""
+    make_plan(contact_email="a@supplier.example")
+    make_plan(contact_email="b@supplier.example")
+    handed, later = [], []
+
+    def enqueue_message(message_id):
+        handed.append(message_id)
+        if len(handed) == 1:  # the first sweep is mid-enqueue: the next one runs now
+            later.append(reminders.run_sweep(as_of=day(1)))
+
+    monkeypatch.setattr(enqueue, "enqueue_message", enqueue_message)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = reminders.run_sweep(as_of=day(1))
+    (second,) = later
+    assert (second.created, second.requeued_message_ids) == (0, [])
+    assert sorted(handed) == sorted(first.message_ids), "each send handed over once"
+    assert first.queued == 2
+    assert ReminderMessage.objects.filter(enqueued_at__isnull=True).count() == 0
+
+
+@pytest.mark.django_db
+def test_a_sweep_does_not_requeue_what_the_sweep_before_it_has_yet_to_enqueue(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    """The first sweep committed; its hand-over (after commit) has not started yet."""
+    make_plan(contact_email="a@supplier.example")
+    handed = []
+    monkeypatch.setattr(enqueue, "enqueue_message", handed.append)
+    with django_capture_on_commit_callbacks(execute=False) as first_hand_over:
+        first = reminders.run_sweep(as_of=day(1))
+    with django_capture_on_commit_callbacks(execute=True):
+        second = reminders.run_sweep(as_of=day(1))
+    assert second.requeued_message_ids == []
+    assert handed == []
+    for callback in first_hand_over:
+        callback()
+    assert handed == first.message_ids
+
+
+@pytest.mark.django_db
+def test_a_sweep_does_not_requeue_the_digest_being_enqueued(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    make_manager("m1")
+    make_plan(due_on=day(-10))
+    handed = []
+    monkeypatch.setattr(enqueue, "enqueue_message", handed.append)
+    with django_capture_on_commit_callbacks(execute=False) as digest_hand_over:
+        (digest,) = reminders.create_weekly_digest(as_of=day(0))
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep = reminders.run_sweep(as_of=day(0))
+    assert digest not in sweep.requeued_message_ids
+    assert digest not in handed
+    for callback in digest_hand_over:
+        callback()
+    assert handed.count(digest) == 1
+
+
+@pytest.mark.django_db
+def test_sends_the_broker_did_not_take_are_released_for_the_next_sweep(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    make_plan(contact_email="a@supplier.example")
+    make_plan(contact_email="b@supplier.example")
+
+    def broker_down(message_id):
+        raise BrokerUnreachable("connection lost")
+
+    monkeypatch.setattr(enqueue, "enqueue_message", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = reminders.run_sweep(as_of=day(1))
+    assert first.queued == 0
+    assert sorted(reminders.undelivered_message_ids()) == sorted(first.message_ids)
+
+
+def test_sends_are_published_by_task_name_where_the_task_is_not_registered(monkeypatch):
+    """The web process or a management command has not loaded breaches.tasks: the send
+    goes to the broker by name, as the worker knows it."""
+    assert tasks.send_reminder_message.name == enqueue.SEND_TASK
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    monkeypatch.delitem(celery_app.tasks, enqueue.SEND_TASK)
+    sent = []
+    monkeypatch.setattr(celery_app, "send_task", lambda name, **kw: sent.append((name, kw)))
+    reminders.enqueue_message(41)
+    assert sent == [("breaches.tasks.send_reminder_message", {"args": [41], "ignore_result": True})]
 
 
 @pytest.mark.django_db
@@ -348,7 +444,7 @@ DUE_ISO = day(0).isoformat()
 
 @pytest.mark.django_db
 def test_a_very_long_list_is_capped_most_overdue_first(mailoutbox, monkeypatch):
-    monkeypatch.setattr(reminders, "MAX_ITEMS_PER_MESSAGE", 2)
+    monkeypatch.setattr(reminder_mail, "MAX_ITEMS_PER_MESSAGE", 2)
     supplier = SupplierFactory()
     oldest = make_plan(supplier=supplier, due_on=day(-20))
     older = make_plan(supplier=supplier, due_on=day(-10))

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection, connections
+from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from breaches.choices import DeliveryState
 from breaches.models import IncidentEvent, Reminder, ReminderMessage
+from breaches.reminders import enqueue
 from config.celery import app as celery_app
 from tests.reminder_helpers import day, make_plan
 
@@ -62,6 +67,91 @@ def test_default_run_queues_for_the_worker(
         output = run("--as-of", day(1).isoformat())
     assert "Queued 1 message(s) for the worker." in output
     assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db
+def test_broker_down_queues_nothing_and_says_the_messages_stay_pending(
+    mailoutbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    make_plan()
+
+    def broker_down(message_id):
+        raise BrokerUnreachable("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(enqueue, "enqueue_message", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        output = run("--as-of", day(1).isoformat())
+    assert "Queued 1 message" not in output
+    assert "Queued 0 of 1 message(s) for the worker" in output
+    assert "stay pending in the database for the next sweep" in output
+    message = ReminderMessage.objects.get()
+    assert (message.state, message.enqueued_at) == (DeliveryState.PENDING, None)
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db
+def test_broker_failing_midway_counts_what_went(monkeypatch, django_capture_on_commit_callbacks):
+    for name in ("a", "b", "c"):
+        make_plan(contact_email=f"{name}@supplier.example")
+    handed = []
+
+    def flaky(message_id):
+        if handed:
+            raise BrokerUnreachable("connection lost")
+        handed.append(message_id)
+
+    monkeypatch.setattr(enqueue, "enqueue_message", flaky)
+    with django_capture_on_commit_callbacks(execute=True):
+        output = run("--as-of", day(1).isoformat())
+    assert "Queued 1 of 3 message(s) for the worker: the broker did not take the other 2." in (
+        output
+    )
+    assert ReminderMessage.objects.filter(enqueued_at__isnull=True).count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="concurrent sweeps need PostgreSQL (CI runs it)"
+)
+def test_four_commands_at_once_hand_each_message_to_the_broker_once(monkeypatch):
+    """Each sweep that waited for its turn re-queued every message of the first, still
+    being handed to the broker (4x the sends in the broker)."""
+    for name in ("a", "b", "c"):
+        make_plan(contact_email=f"{name}@supplier.example")
+    handed, lock = [], threading.Lock()
+
+    def slow_broker(message_id):
+        time.sleep(0.2)  # the sweeps that waited run meanwhile
+        with lock:
+            handed.append(message_id)
+
+    monkeypatch.setattr(enqueue, "enqueue_message", slow_broker)
+    barrier = threading.Barrier(4)
+    outputs, errors = [], []
+
+    def command():
+        try:
+            barrier.wait(timeout=30)
+            outputs.append(run("--as-of", day(1).isoformat()))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=command) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    messages = sorted(ReminderMessage.objects.values_list("pk", flat=True))
+    assert len(messages) == 3
+    assert sorted(handed) == messages
+    queued = sorted(line for out in outputs for line in out.splitlines() if "Queued" in line)
+    assert queued == ["Queued 0 message(s) for the worker."] * 3 + [
+        "Queued 3 message(s) for the worker."
+    ]
 
 
 @pytest.mark.django_db

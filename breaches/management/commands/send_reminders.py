@@ -38,7 +38,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, as_of=None, dry_run=False, send_now=False, **options):
         day = _as_of(as_of) if as_of else None
-        result = reminders.run_sweep(as_of=day, dry_run=dry_run, enqueue=not send_now)
+        result = reminders.run_sweep(
+            as_of=day, dry_run=dry_run, enqueue=not send_now, enqueue_after_commit=False
+        )
+        # Handed to the broker here, once the sweep has committed, so that what is
+        # printed is what the broker took.
+        queued = None if dry_run or send_now else reminders.hand_over(result)
         verbose = options.get("verbosity", 1) >= 1
         header = f"Reminder sweep as of {result.as_of:%Y-%m-%d}"
         self.stdout.write(header + (" (dry run: nothing written, nothing sent)" if dry_run else ""))
@@ -78,7 +83,22 @@ class Command(BaseCommand):
             summary = ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())) or "nothing"
             self.stdout.write(f"Sent now: {summary}.")
         else:
+            self._report_queued(result, queued)
+
+    def _report_queued(self, result, queued: int) -> None:
+        """What the broker took: the sweep's own messages first, then the re-queued."""
+        new, pending = len(result.message_ids), len(result.requeued_message_ids)
+        if queued == new + pending:
             self.stdout.write(
-                f"Queued {len(result.message_ids)} message(s) for the worker"
-                + (f", re-queued {len(pending)} undelivered." if pending else ".")
+                f"Queued {new} message(s) for the worker"
+                + (f", re-queued {pending} undelivered." if pending else ".")
             )
+            return
+        left = new + pending - queued
+        self.stdout.write(
+            self.style.WARNING(
+                f"Queued {queued} of {new + pending} message(s) for the worker: the broker "
+                f"did not take the other {left}. They stay pending in the database for the "
+                "next sweep to queue."
+            )
+        )

@@ -1,0 +1,122 @@
+"""Handing sends to the broker. A run that means to enqueue messages (a sweep, the
+weekly digest) stamps their `enqueued_at` in its own transaction, so that the sweep after
+it, which may start the moment it commits, leaves them alone; it publishes them after
+commit, and puts the stamp back to none for any the broker did not take, for the next
+sweep to enqueue. A stamp older than REQUEUE_AFTER on a message still pending means the
+send was lost (in the broker, or with the process that was to publish it): the next
+sweep enqueues it again.
+
+Tasks are published by name: breaches.tasks imports this package, not the reverse."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from celery import current_app
+from django.db.models import Q
+from django.utils import timezone
+
+from breaches.choices import DeliveryState
+from breaches.models import ReminderMessage
+
+from .bulk import INSERT_BATCH
+from .items import chunks
+
+logger = logging.getLogger(__name__)
+
+SEND_TASK = "breaches.tasks.send_reminder_message"
+# A send task holds its message this long; after that a re-enqueued send may take it
+# over (the worker died between claiming and mailing).
+CLAIM_LEASE = timedelta(minutes=30)
+# A pending message handed to the broker this long ago without being sent was lost
+# (the broker's visibility timeout is one hour); the next sweep enqueues it again.
+REQUEUE_AFTER = timedelta(hours=2)
+
+
+def publish_task(name: str, **options) -> None:
+    """Publish the task `name` with apply_async's `options`, without importing its module.
+    Where the task is registered (the worker; any process that loaded breaches.tasks)
+    through the task itself, exactly as its apply_async; elsewhere by name, with the
+    app's settings (default queue, serializer, publish retry policy, ignore_result),
+    which is all the task would add: no task of breaches.tasks sets a queue, route,
+    priority or expiry of its own (the same message, checked on Redis).
+    In eager mode (tests, development) this process runs the tasks, so it first loads the
+    task modules a worker loads when it starts."""
+    app = current_app
+    task = app.tasks.get(name)
+    if task is None and app.conf.task_always_eager:
+        app.autodiscover_tasks(force=True)  # each installed app's tasks module
+        task = app.tasks.get(name)
+    if task is not None:
+        task.apply_async(**options)
+    else:
+        # What apply_async adds for a task that leaves it to the settings.
+        options.setdefault("ignore_result", app.conf.task_ignore_result)
+        app.send_task(name, **options)
+
+
+def enqueue_message(message_id: int) -> None:
+    """Hand one send to the broker (raises kombu's OperationalError when it is down)."""
+    publish_task(SEND_TASK, args=[message_id])
+
+
+def enqueue_messages(message_ids: list[int], *, reserved_at: datetime | None = None) -> int:
+    """Enqueue the sends (after commit) and return how many the broker took. A broker
+    that is down stops the loop; the rest are released (their `enqueued_at` back to none
+    where it is still `reserved_at`, the caller's stamp) for the next sweep. Never
+    raises."""
+    done: list[int] = []
+    try:
+        for message_id in message_ids:
+            enqueue_message(message_id)
+            done.append(message_id)
+    except Exception:
+        logger.exception(
+            "Could not enqueue reminder sends (%d of %d queued); the next sweep retries them",
+            len(done),
+            len(message_ids),
+        )
+    for batch in chunks(done, INSERT_BATCH):
+        try:
+            ReminderMessage.objects.filter(pk__in=batch).update(enqueued_at=timezone.now())
+        except Exception:
+            logger.exception("Could not stamp enqueued reminder messages")
+    if reserved_at is not None:
+        for batch in chunks(message_ids[len(done) :], INSERT_BATCH):
+            try:
+                ReminderMessage.objects.filter(pk__in=batch, enqueued_at=reserved_at).update(
+                    enqueued_at=None
+                )
+            except Exception:
+                logger.exception(
+                    "Could not release unsent reminder messages; they are re-queued after %s",
+                    REQUEUE_AFTER,
+                )
+    return len(done)
+
+
+def undelivered_message_ids(*, now=None, exclude_sweep: uuid.UUID | None = None) -> list[int]:
+    """Pending messages nobody is handling: never taken for the broker (or released when
+    it was down), or taken long ago and lost; not held by a live send task."""
+    now = now or timezone.now()
+    qs = ReminderMessage.objects.filter(state=DeliveryState.PENDING)
+    if exclude_sweep is not None:
+        qs = qs.exclude(sweep_id=exclude_sweep)
+    qs = (
+        qs.filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - REQUEUE_AFTER))
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE))
+        .order_by("created_at", "id")
+    )
+    return list(qs.values_list("id", flat=True))
+
+
+def reserve_undelivered(*, now: datetime, exclude_sweep: uuid.UUID) -> list[int]:
+    """undelivered_message_ids, taken for this run's hand-over: stamped `now` in the
+    caller's transaction. Sweeps take turns, so the next one, reading after this one
+    committed, finds them taken (until REQUEUE_AFTER, if they are lost again)."""
+    ids = undelivered_message_ids(now=now, exclude_sweep=exclude_sweep)
+    for batch in chunks(ids, INSERT_BATCH):
+        ReminderMessage.objects.filter(pk__in=batch).update(enqueued_at=now)
+    return ids

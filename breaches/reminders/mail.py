@@ -1,0 +1,85 @@
+"""The grouped reminder mail: one message per recipient listing every item due for that
+person, most overdue first, each with what happens next if it stays outstanding."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from breaches.models import Reminder, ReminderMessage
+
+from .schedule import next_step_text
+
+MAX_ITEMS_PER_MESSAGE = 300
+
+
+def plan_url(plan_id: int) -> str:
+    return f"{settings.SITE_URL}/plans/{plan_id}/"
+
+
+def incident_url(incident_id: int) -> str:
+    return f"{settings.SITE_URL}/incidents/{incident_id}/"
+
+
+def build_email(template: str, context: dict, recipient: str) -> EmailMultiAlternatives:
+    """`<template>_subject.txt`, `<template>.txt` and `<template>.html` rendered into one
+    mail (text with an HTML alternative) to `recipient`."""
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    text = render_to_string(f"{template}.txt", context)
+    html = render_to_string(f"{template}.html", context)
+    mail = EmailMultiAlternatives(
+        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[recipient]
+    )
+    mail.attach_alternative(html, "text/html")
+    return mail
+
+
+def _item_context(reminder: Reminder) -> dict[str, Any]:
+    plan = reminder.plan
+    incident = plan.incident
+    if reminder.action_id is None:
+        target = "Rectification plan (submission)"
+    else:
+        target = f"Action: {reminder.action.description}"
+    return {
+        "reference": incident.reference,
+        "incident_title": incident.title,
+        "incident_url": incident_url(incident.pk),
+        "target": target,
+        "target_type": reminder.target_type,
+        "url": plan_url(plan.pk),
+        "supplier": plan.supplier.name,
+        "due_on": reminder.due_on,
+        "due_soon": reminder.schedule_point < 0,
+        "days_overdue": reminder.days_overdue,
+        "days_left": -reminder.days_overdue if reminder.days_overdue < 0 else 0,
+        "level": reminder.level,
+        "next_step": next_step_text(
+            point=reminder.schedule_point,
+            due_on=reminder.due_on,
+            has_parent=plan.supplier.parent_id is not None,
+        ),
+    }
+
+
+def reminder_email(message: ReminderMessage, reminders: list[Reminder]) -> EmailMultiAlternatives:
+    """The mail of `message` about `reminders` (loaded with plan, incident, supplier and
+    action), those still due."""
+    items = [_item_context(r) for r in reminders]
+    items.sort(key=lambda i: (-i["days_overdue"], i["reference"], i["target"]))
+    overdue = sum(1 for i in items if not i["due_soon"])
+    context = {
+        # A mail stays readable (and under mail servers' size limits): the most overdue
+        # first, the rest counted, and the weekly digest has the whole picture.
+        "items": items[:MAX_ITEMS_PER_MESSAGE],
+        "more_items": max(0, len(items) - MAX_ITEMS_PER_MESSAGE),
+        "overdue_count": overdue,
+        "due_soon_count": len(items) - overdue,
+        "as_of": message.as_of,
+        "site_url": settings.SITE_URL,
+        "max_level": max(i["level"] for i in items),
+    }
+    return build_email("breaches/email/reminder", context, message.recipient)
