@@ -13,6 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from suppliers.choices import CURRENCY_CODES
 from suppliers.models import MAX_MONEY_AMOUNT, NDA, ConfidentialAsset, Supplier
+from suppliers.validators import validate_business_date
 
 from .choices import (
     PLAN_AWAITING_SUPPLIER,
@@ -49,8 +50,8 @@ class Incident(models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     assets = models.ManyToManyField(ConfidentialAsset, related_name="incidents", blank=True)
-    occurred_on = models.DateField()
-    discovered_on = models.DateField()
+    occurred_on = models.DateField(validators=[validate_business_date])
+    discovered_on = models.DateField(validators=[validate_business_date])
     channel = models.CharField(max_length=16, choices=Channel.choices)
     source_supplier = models.ForeignKey(
         Supplier,
@@ -277,7 +278,7 @@ class Penalty(models.Model):
         max_digits=16, decimal_places=2, default=Decimal("0.00"), editable=False
     )
     proposed_on = models.DateField(default=timezone.localdate)
-    due_on = models.DateField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True, validators=[validate_business_date])
     status = models.CharField(
         max_length=16,
         choices=PenaltyStatus.choices,
@@ -358,7 +359,7 @@ class Payment(models.Model):
 
     penalty = models.ForeignKey(Penalty, on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(max_digits=16, decimal_places=2)
-    paid_on = models.DateField()
+    paid_on = models.DateField(validators=[validate_business_date])
     reference = models.CharField(max_length=100, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -401,7 +402,7 @@ class RectificationPlan(models.Model):
         Supplier, on_delete=models.PROTECT, related_name="rectification_plans"
     )
     requested_on = models.DateField(default=timezone.localdate)
-    due_on = models.DateField()
+    due_on = models.DateField(validators=[validate_business_date])
     summary = models.TextField(blank=True)
     status = models.CharField(
         max_length=20,
@@ -473,11 +474,13 @@ class RectificationAction(models.Model):
     description = models.TextField()
     owner = models.CharField(max_length=200, blank=True, help_text="Who at the supplier.")
     created_on = models.DateField(default=timezone.localdate)
-    due_on = models.DateField()
+    due_on = models.DateField(validators=[validate_business_date])
     status = models.CharField(
         max_length=8, choices=ActionStatus.choices, default=ActionStatus.OPEN, editable=False
     )
-    completed_on = models.DateField(null=True, blank=True, editable=False)
+    completed_on = models.DateField(
+        null=True, blank=True, editable=False, validators=[validate_business_date]
+    )
     evidence_note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

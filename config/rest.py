@@ -1,18 +1,276 @@
-"""REST plumbing shared by both apps' APIs."""
+"""REST plumbing shared by both apps' APIs, so that they behave identically: strict id
+filters and fields, money, scoped foreign keys, the role permission base, and viewsets
+that write through services. What DRF's settings name (the parser, cursor pagination
+and ordering, the renderer) is in config.parsers, config.pagination and
+config.renderers, free of viewset imports: DRF imports them while it is loading."""
 
 from __future__ import annotations
 
-from rest_framework import parsers
-from rest_framework.exceptions import ParseError
+import logging
+import re
+from decimal import Decimal
+
+from django import forms
+from django.db import models
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import permissions, serializers, viewsets
+
+from config.pagination import NewestFirstCursorPagination
+from suppliers.choices import Role
+
+security_log = logging.getLogger("breaches.security")
+
+MAX_ID = 2**63 - 1
 
 
-class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, with a body nested deeper than the decoder can follow (a 2 KB
-    array of arrays is enough) refused as a 400 like any other malformed JSON, rather
-    than the decoder's RecursionError becoming a 500."""
+# --- Strict input ----------------------------------------------------------------------
+# Python reads the digits of every script as numbers (a full-width one for int(), an
+# Arabic-Indic five for Decimal()), and Decimal takes "1_000" and "+5": ids, money and
+# dates from a client are ASCII, written the one way the API writes them.
 
-    def parse(self, stream, media_type=None, parser_context=None):
+MONEY_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+ID_TEXT = re.compile(r"[0-9]+")
+
+
+class IdFormField(forms.IntegerField):
+    """An id in a query string: ASCII digits, no sign."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not ID_TEXT.fullmatch(value.strip()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class AsciiDateField(forms.DateField):
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not DATE_TEXT.fullmatch(value.strip()):
+            raise forms.ValidationError("Enter a date as YYYY-MM-DD.", code="invalid")
+        return super().to_python(value)
+
+
+class StrictDateField(serializers.DateField):
+    """A date written YYYY-MM-DD in ASCII digits, nothing else."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and not DATE_TEXT.fullmatch(value.strip()):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """DRF's ModelSerializer, with model dates read strictly (StrictDateField)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateField: StrictDateField,
+    }
+
+
+# --- Filters ---------------------------------------------------------------------------
+
+
+class DateFilter(filters.DateFilter):
+    field_class = AsciiDateField
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(filters.NumberFilter):
+    """A foreign key filter by id: a whole number, bounded, so junk is a 400."""
+
+    field_class = IdFormField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (1/0, yes/no); anything else is a 400 rather than silently ignored."""
+
+    widget = forms.TextInput  # the select widget would turn junk into "unknown" silently
+    TRUE = frozenset({"true", "1", "yes", "on"})
+    FALSE = frozenset({"false", "0", "no", "off"})
+
+    def to_python(self, value):
+        if value in (None, "") or isinstance(value, bool):
+            return value if isinstance(value, bool) else None
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError("Enter true or false.", code="invalid")
+
+    def validate(self, value):
+        return None
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, **kwargs):
+        kwargs["widget"] = forms.TextInput
+        super().__init__(*args, **kwargs)
+
+
+# --- Fields ----------------------------------------------------------------------------
+
+
+class MoneyField(serializers.DecimalField):
+    """Money as a decimal string ("1000000.00", a JSON number too): at most 16 digits,
+    two places, finite, positive, ASCII digits with no sign, separator or exponent."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 16)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("coerce_to_string", True)
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("min_value", Decimal("0.01"))
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, str) and not MONEY_TEXT.fullmatch(data.strip()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A foreign key limited to what the caller may see: naming any other id is a 400
+    field error, exactly as if it did not exist (mass assignment is refused)."""
+
+    def __init__(self, *, selector, **kwargs):
+        self.selector = selector
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        return self.selector(user, super().get_queryset())
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
         try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error - the body is nested too deeply.") from None
+            number = int(data)
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= number <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(number)
+
+
+# --- Permissions -----------------------------------------------------------------------
+
+
+def is_writer(user) -> bool:
+    return bool(user and user.is_authenticated and user.can_write)
+
+
+class RolePermission(permissions.BasePermission):
+    """DESIGN section 7 for one resource. Admin and compliance do everything; auditors
+    only read; supplier users read their world and may attempt `supplier_actions`
+    (the service still checks the act, e.g. which transition). A supplier user writing
+    to an object it can see but may not change gets 403, one it cannot see 404."""
+
+    supplier_actions: frozenset[str] = frozenset()
+    staff_only_reads: frozenset[str] = frozenset()
+    message = "Your role may not do this."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        action = getattr(view, "action", None)
+        if request.method in permissions.SAFE_METHODS or is_writer(user):
+            return True
+        # A supplier user's detail writes are decided on the object, after the scoped
+        # lookup (so an object outside its world is a 404 first).
+        if user.role == Role.SUPPLIER and (
+            getattr(view, "detail", False) or action in self.supplier_actions
+        ):
+            return True
+        return self._refuse(request, view)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        user = request.user
+        if user.role == Role.SUPPLIER and view.action in self.staff_only_reads:
+            return self._refuse(request, view)
+        if request.method in permissions.SAFE_METHODS or is_writer(user):
+            return True
+        if user.role == Role.SUPPLIER and view.action in self.supplier_actions:
+            return True
+        return self._refuse(request, view)
+
+    def _refuse(self, request, view) -> bool:
+        # The refusal is logged once, by config.exceptions.api_exception_handler.
+        return False
+
+
+class AdminOnly(permissions.BasePermission):
+    message = "Only administrators manage user accounts."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.role == Role.ADMIN)
+
+
+# --- Viewsets --------------------------------------------------------------------------
+
+
+# An id in a URL is ASCII digits: int() would also take the digits of other scripts (a
+# full-width or an Arabic-Indic one) and resolve them to object 1.
+ID_IN_URL = "[0-9]+"
+
+
+class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_IN_URL
+
+
+class ServiceMixin:
+    """Writes go through service functions (HackSoft style):
+    `create_service(actor=..., **validated)`, `update_service(actor=..., <obj>=..., **changes)`,
+    `delete_service(actor=..., <obj>=...)`. The serializer validates; the service decides."""
+
+    lookup_value_regex = ID_IN_URL
+
+    pagination_class = NewestFirstCursorPagination
+    create_service = None
+    update_service = None
+    delete_service = None
+    service_object_name: str = ""
+
+    def service_kwargs(self, validated: dict) -> dict:
+        return dict(validated)
+
+    def perform_create(self, serializer):
+        serializer.instance = type(self).create_service(
+            actor=self.request.user, **self.service_kwargs(serializer.validated_data)
+        )
+
+    def perform_update(self, serializer):
+        changes = self.service_kwargs(serializer.validated_data)
+        serializer.instance = type(self).update_service(
+            actor=self.request.user, **{self.service_object_name: serializer.instance}, **changes
+        )
+
+    def perform_destroy(self, instance):
+        type(self).delete_service(actor=self.request.user, **{self.service_object_name: instance})
+
+    def update(self, request, *args, **kwargs):
+        response = super().update(request, *args, **kwargs)
+        # Re-read through the scoped, related-loading queryset for the representation.
+        instance = self.get_object()
+        response.data = self.get_serializer(instance).data
+        return response
+
+
+class ServiceViewSet(ServiceMixin, viewsets.ModelViewSet):
+    """A full resource whose writes go through services."""

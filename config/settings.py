@@ -12,8 +12,6 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 
-from config.cache import caches_from
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("DJANGO_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -68,7 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "config.headers.CSPMiddleware",  # django-csp's, the site policy built once
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns lockouts raised by authentication into responses.
     "axes.middleware.AxesMiddleware",
@@ -116,9 +114,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
             "options": "-c plan_cache_mode=force_custom_plan",
         }
     )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend with a health check that costs no round trip (config.postgresql).
-    DATABASES["default"]["ENGINE"] = "config.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves a web process, a worker and beat at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -126,7 +121,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = caches_from(env.cache("CACHE_URL", default="locmemcache://"))
+# redis://host:6379/1 (compose, CI, production) is django-redis's backend
+# (django_redis.cache.RedisCache, which django-environ names when django-redis is
+# installed); any other URL is whatever django-environ makes of it.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # Whole-scope aggregates (summary report, dashboard) are reused this long; 0 turns it off
 # (tests and development see every change at once).
 REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=0 if DEBUG else 60)
@@ -234,31 +232,31 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
-        "config.rest.JSONParser",
+        "config.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     # The browsable API only in development: its forms list related rows (up to 1,000 per
     # select), which big tables should not pay for in production.
     "DEFAULT_RENDERER_CLASSES": [
-        "suppliers.api.renderers.JSONRenderer",
+        "config.renderers.JSONRenderer",
         *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "suppliers.api.pagination.FilterBackend",
+        "config.pagination.FilterBackend",
         "rest_framework.filters.SearchFilter",
-        "suppliers.api.pagination.CursorSafeOrdering",
+        "config.pagination.CursorSafeOrdering",
     ],
     # Cursor pages, newest first: no COUNT(*) over big tables (DESIGN 8).
-    "DEFAULT_PAGINATION_CLASS": "suppliers.api.pagination.NewestFirstCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.NewestFirstCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_THROTTLE_CLASSES": [
-        "suppliers.api.throttling.AnonRateThrottle",
-        "suppliers.api.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="60/minute"),
@@ -267,6 +265,10 @@ REST_FRAMEWORK = {
     },
 }
 SPECTACULAR_SETTINGS = {
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.optional_secrets",
+    ],
     "TITLE": "Supplier confidentiality-breach tracker API",
     "DESCRIPTION": "Suppliers, NDAs, disclosures, incidents, penalties and rectification.",
     "VERSION": "1.0.0",

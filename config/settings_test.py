@@ -8,8 +8,10 @@ PostgreSQL and Redis run and a newcomer leaves unset (SQLite, local memory, the
 filesystem broker).
 """
 
+import os
+
 from config.settings import *  # noqa: F403
-from config.settings import STORAGES
+from config.settings import CACHES, STORAGES
 
 TESTING = True
 DEBUG = False
@@ -18,6 +20,10 @@ ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Each pytest-xdist worker (the runner sets PYTEST_XDIST_WORKER) keeps its cache keys
+# apart, so that clearing its own never empties another's in a shared Redis.
+CACHES["default"]["KEY_PREFIX"] = "test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 # Every change visible at once; the cached and snapshot paths have tests that turn them on.
 REPORT_CACHE_SECONDS = 0

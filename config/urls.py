@@ -9,6 +9,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from breaches.views import LoginView, dashboard
 
 from .health import healthz
+from .views import not_found
+
+handler404 = not_found
 
 # Swagger UI's page carries one small inline <style> (its script is served as a file by
 # the split view); the page allows exactly that style by hash, nothing else inline.

@@ -25,6 +25,7 @@ from .choices import (
     Role,
     SupplierStatus,
 )
+from .validators import validate_business_date
 
 # The largest money amount accepted: 15 significant digits. PostgreSQL stores
 # numeric(16, 2) exactly, but SQLite (the embedded default) keeps decimals as floats and
@@ -189,9 +190,9 @@ class NDA(models.Model):
 
     reference = models.CharField(max_length=64, unique=True)
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="ndas")
-    signed_on = models.DateField()
-    effective_from = models.DateField()
-    expires_on = models.DateField(null=True, blank=True)
+    signed_on = models.DateField(validators=[validate_business_date])
+    effective_from = models.DateField(validators=[validate_business_date])
+    expires_on = models.DateField(null=True, blank=True, validators=[validate_business_date])
     covers_subvendors = models.BooleanField(
         default=False, help_text="The supplier answers for leaks by its downstream."
     )
@@ -301,7 +302,7 @@ class Disclosure(models.Model):
     nda = models.ForeignKey(
         NDA, null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures"
     )
-    disclosed_on = models.DateField()
+    disclosed_on = models.DateField(validators=[validate_business_date])
     version = models.CharField(max_length=32, blank=True)
     fingerprint = models.CharField(
         max_length=64, unique=True, default=new_fingerprint, editable=False

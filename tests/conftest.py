@@ -28,15 +28,14 @@ def pytest_sessionstart(session):
 
 @pytest.fixture(scope="module")
 def redis_cache():
-    """The production cache backend (config.cache.RedisCache) under a key prefix of the
-    test module's own, its keys deleted afterwards. Redis: CACHE_URL when it is
-    redis://, else redis://127.0.0.1:6379/4; unreachable Redis fails the test when
-    REQUIRE_SERVICES=1 (CI) and skips it otherwise."""
+    """The production cache backend (django-redis) under a key prefix of the test
+    module's own, its keys deleted afterwards. Redis: CACHE_URL when it is redis://, else
+    redis://127.0.0.1:6379/4; unreachable Redis fails the test when REQUIRE_SERVICES=1
+    (CI) and skips it otherwise."""
     import uuid
 
     import redis
-
-    from config.cache import RedisCache
+    from django_redis.cache import RedisCache
 
     url = os.environ.get("CACHE_URL", "")
     url = url if url.startswith("redis://") else "redis://127.0.0.1:6379/4"
@@ -46,19 +45,26 @@ def redis_cache():
         if os.environ.get("REQUIRE_SERVICES") == "1":
             raise
         pytest.skip(f"Redis is not reachable at {url}")
-    prefix = f"test-{uuid.uuid4().hex}"
-    yield RedisCache(url, {"KEY_PREFIX": prefix})
-    client = redis.Redis.from_url(url)
-    for key in client.scan_iter(match=f"{prefix}:*"):
-        client.delete(key)
+    cache = RedisCache(url, {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"})
+    yield cache
+    cache.delete_pattern("*")  # this prefix's keys only
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    # Throttle counters and cached scopes must not leak between tests.
-    cache.clear()
+    """Throttle counters and cached scopes must not leak between tests. On Redis only
+    this worker's keys go (its KEY_PREFIX): clear() would empty the whole database,
+    another worker's counters with it."""
+
+    def clear():
+        if hasattr(cache, "delete_pattern"):  # django-redis
+            cache.delete_pattern("*")
+        else:
+            cache.clear()
+
+    clear()
     yield
-    cache.clear()
+    clear()
 
 
 @pytest.fixture

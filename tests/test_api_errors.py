@@ -48,6 +48,11 @@ def _nda_payload(supplier, **overrides):
         ([], "list"),
         ({"a": 1}, "object"),
         (True, "bool"),
+        ("1_000", "digit separator"),
+        ("+5", "plus sign"),
+        ("1e3", "exponent"),
+        ("".join(chr(0xFF10 + int(d)) for d in "1000"), "full-width digits"),
+        ("".join(chr(0x0660 + int(d)) for d in "1000"), "Arabic-Indic digits"),
     ],
 )
 def test_bad_money_is_a_400_naming_the_field(staff, tier1, amount, why):
@@ -319,3 +324,53 @@ def test_an_action_is_created_with_the_schemas_evidence_note(who, request, tier1
     assert response.status_code == 201, response.content
     action = RectificationAction.objects.get(pk=response.json()["id"])
     assert action.evidence_note == "Draft sent to their legal team."
+
+
+@pytest.mark.parametrize(
+    ("paid_on", "why"),
+    [
+        ("0001-01-01", "year one"),
+        ("1989-12-31", "before 1990"),
+        ("9999-12-31", "far future"),
+        ("".join(chr(0xFF10 + int(c)) if c.isdigit() else c for c in "2025-03-01"), "full-width"),
+        ("2025-3-1", "not zero-padded"),
+        ("20250301", "no dashes"),
+    ],
+)
+def test_a_payment_date_is_a_real_business_date(staff, tier1, paid_on, why):
+    penalty = PenaltyFactory(supplier=tier1, status="issued")
+    response = staff.post(
+        f"/api/v1/penalties/{penalty.pk}/payments/",
+        {"amount": "10.00", "paid_on": paid_on, "reference": "W-1"},
+        format="json",
+    )
+    assert response.status_code == 400, (why, response.content)
+    assert "paid_on" in response.json(), response.content
+    assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "digits",
+    [lambda n: "".join(chr(0xFF10 + int(d)) for d in str(n)), lambda n: f"%2B{n}"],
+    ids=["full-width", "plus-sign"],
+)
+def test_a_filter_by_id_takes_ascii_digits_only(staff, tier1, digits):
+    IncidentFactory(responsible_supplier=tier1)
+    assert staff.get(f"/api/v1/incidents/?responsible_supplier={tier1.pk}").json()["results"]
+    response = staff.get(f"/api/v1/incidents/?responsible_supplier={digits(tier1.pk)}")
+    assert response.status_code == 400, response.content
+    assert "responsible_supplier" in response.json(), response.content
+
+
+def test_the_nda_window_is_ten_years_ahead_at_most(staff, tier1):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    far = (timezone.localdate() + timedelta(days=11 * 366)).isoformat()
+    response = staff.post("/api/v1/ndas/", _nda_payload(tier1, expires_on=far), format="json")
+    assert response.status_code == 400, response.content
+    assert "expires_on" in response.json(), response.content
+    near = (timezone.localdate() + timedelta(days=5 * 365)).isoformat()
+    response = staff.post("/api/v1/ndas/", _nda_payload(tier1, expires_on=near), format="json")
+    assert response.status_code == 201, response.content

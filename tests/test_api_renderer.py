@@ -13,7 +13,7 @@ from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
 from breaches.choices import IncidentStatus
-from suppliers.api.renderers import JSONRenderer
+from config.renderers import JSONRenderer
 
 SAMPLES = [
     {"id": 1, "name": "Brightline Plastics", "ok": True, "none": None, "list": [1, 2.5, "x"]},
@@ -51,7 +51,7 @@ def test_the_api_answers_with_it(client):
     from django.conf import settings
 
     assert settings.REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"][0] == (
-        "suppliers.api.renderers.JSONRenderer"
+        "config.renderers.JSONRenderer"
     )
     response = client.get("/api/v1/incidents/")
     assert response.status_code == 401

@@ -1,178 +1,120 @@
-"""The API's rate limits (suppliers.api.throttling): a counter per window, the previous
-window weighted by how much of it is still within the period, on the local memory cache
-(development, tests) and on Redis (production: one pipelined round trip; conftest's
-redis_cache)."""
+"""The API's rate limits are DRF's own throttles (settings REST_FRAMEWORK): seen through
+the API, on the local memory cache (development, tests) and on Redis (production:
+django-redis, conftest's redis_cache), with a clock the test moves."""
 
 from __future__ import annotations
 
-import itertools
+import os
 import uuid
 from types import SimpleNamespace
 
 import pytest
 from django.core.cache.backends.locmem import LocMemCache
-from hypothesis import HealthCheck, given
-from hypothesis import settings as hypothesis_settings
-from hypothesis import strategies as st
-from rest_framework.test import APIClient
+from rest_framework import throttling
+from rest_framework.settings import api_settings
 
-from suppliers.api import throttling
+from tests.apiclients import client_for
+from tests.factories import UserFactory
 
-from .factories import UserFactory
+pytestmark = pytest.mark.django_db
 
-_idents = itertools.count(1)
-
-
-@pytest.fixture(scope="module", params=["locmem", "redis"])
-def backend(request):
-    """A cache of the test's own: keys never meet the default cache's."""
-    if request.param == "locmem":
-        return LocMemCache(f"throttle-{uuid.uuid4().hex}", {})
-    return request.getfixturevalue("redis_cache")
+PASSWORD = "correct-horse-battery"  # the factories' password
+API_URL = "/api/v1/suppliers/"
+TOKEN_URL = "/api/v1/auth/token/"
 
 
 class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
 
     def __call__(self) -> float:
         return self.now
 
 
-class Caller:
-    """One user's requests against a throttle of the given rate, on a fake clock."""
-
-    def __init__(self, cache, rate: str, clock: Clock, ident: int | None = None) -> None:
-        self.cache, self.rate, self.clock = cache, rate, clock
-        user = SimpleNamespace(is_authenticated=True, pk=ident or next(_idents))
-        self.request = SimpleNamespace(user=user)
-
-    def hit(self, at: float | None = None) -> throttling.UserRateThrottle:
-        if at is not None:
-            self.clock.now = at
-        throttle = type("Throttle", (throttling.UserRateThrottle,), {"rate": self.rate})()
-        throttle.cache, throttle.timer = self.cache, self.clock
-        throttle.allowed = throttle.allow_request(self.request, view=None)
-        return throttle
-
-    def allowed(self, at: float | None = None) -> bool:
-        return self.hit(at).allowed
+@pytest.fixture(params=["locmem", "redis"])
+def throttles(request, monkeypatch):
+    """Every throttle counts on a cache of the test's own, by the test's clock, at rates
+    small enough to reach (the test may change them: they are read per request)."""
+    if request.param == "locmem":
+        cache = LocMemCache(f"throttle-{uuid.uuid4().hex}", {})
+    else:
+        cache = request.getfixturevalue("redis_cache")
+        cache.delete_pattern("*")  # user pks may repeat between tests on SQLite
+    clock = Clock()
+    rates = {"anon": "100/minute", "user": "3/minute", "token": "2/minute"}
+    monkeypatch.setattr(throttling.SimpleRateThrottle, "cache", cache)
+    monkeypatch.setattr(throttling.SimpleRateThrottle, "timer", clock)
+    monkeypatch.setattr(throttling.SimpleRateThrottle, "THROTTLE_RATES", rates)
+    return SimpleNamespace(cache=cache, clock=clock, rates=rates)
 
 
-MINUTE_START = 60 * 1_000_000  # a window's start on the fake clock
-
-
-def test_the_rate_is_allowed_then_refused_with_a_retry_after(backend):
-    caller = Caller(backend, "10/minute", Clock(MINUTE_START + 20))
-    assert [caller.allowed() for _ in range(10)] == [True] * 10
-    refused = caller.hit()
-    assert refused.allowed is False
-    # Ten in this window and none before: the next fits when the next window opens and
-    # enough of this one has slid out (one tenth, 6 s): 40 s + 6 s.
-    assert refused.wait() == pytest.approx(46.0)
-    assert caller.allowed(MINUTE_START + 20 + 46.0 - 0.01) is False
-    assert caller.allowed(MINUTE_START + 20 + 46.0 + 0.01) is True
-
-
-def test_callers_are_counted_apart(backend):
-    clock = Clock(MINUTE_START)
-    first, second = Caller(backend, "2/minute", clock), Caller(backend, "2/minute", clock)
-    assert [first.allowed() for _ in range(3)] == [True, True, False]
-    assert [second.allowed() for _ in range(2)] == [True, True]
-
-
-def test_a_burst_across_the_window_boundary_is_held_to_the_rate(backend):
-    """Fixed windows would let ten more through at the start of the next window."""
-    caller = Caller(backend, "10/minute", Clock(0))
-    assert all(caller.allowed(MINUTE_START + 59) for _ in range(10))
-    refused = caller.hit(MINUTE_START + 61)
-    assert refused.allowed is False
-    # 10 x (1 - e/60) + 1 <= 10 once e >= 6 s into the new window.
-    assert refused.wait() == pytest.approx(5.0)
-    assert caller.allowed(MINUTE_START + 65.99) is False
-    assert caller.allowed(MINUTE_START + 66.01) is True
-
-
-def test_refused_requests_do_not_count(backend):
-    caller = Caller(backend, "10/minute", Clock(0))
-    assert all(caller.allowed(MINUTE_START) for _ in range(10))
-    assert not any(caller.allowed(MINUTE_START) for _ in range(50))
-    # Halfway through the next window, half of the previous one's ten still weigh: five
-    # fit. Had the fifty refusals counted, 60 x 0.5 would leave none.
-    clock_at = MINUTE_START + 60 + 30
-    assert [caller.allowed(clock_at) for _ in range(6)] == [True] * 5 + [False]
-
-
-def test_windows_long_past_are_forgotten(backend):
-    caller = Caller(backend, "3/minute", Clock(0))
-    assert [caller.allowed(MINUTE_START) for _ in range(4)] == [True, True, True, False]
-    assert [caller.allowed(MINUTE_START + 120) for _ in range(4)] == [True, True, True, False]
-
-
-def test_counters_expire_after_two_periods_on_redis(redis_cache):
-    """The pipelined counter is created with its expiry: no key outlives its use."""
-    caller = Caller(redis_cache, "5/hour", Clock(3600 * 1000 + 10))
-    assert caller.allowed()
-    assert caller.allowed()
-    client = redis_cache._cache.get_client(write=True)
-    pattern = f"{redis_cache.key_prefix}:*_{caller.request.user.pk}:*"
-    keys = list(client.scan_iter(match=pattern))
-    assert len(keys) == 1, keys
-    assert int(client.get(keys[0])) == 2
-    assert 7200 - 5 <= client.ttl(keys[0]) <= 7200
-
-
-@hypothesis_settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    limit=st.integers(min_value=1, max_value=12),
-    period=st.sampled_from(["second", "minute", "hour"]),
-    before=st.lists(st.floats(min_value=0, max_value=0.999), max_size=30),
-    during=st.lists(st.floats(min_value=0, max_value=0.999), max_size=30),
-    at=st.floats(min_value=0, max_value=0.999),
-)
-def test_retry_after_is_exactly_when_the_next_request_fits(
-    backend, limit, period, before, during, at
-):
-    """Whatever came before: refused just before Retry-After has passed, let in just after."""
-    duration = {"second": 1, "minute": 60, "hour": 3600}[period]
-    start = duration * 1000  # the current window's start
-    times = [start - duration + f * duration for f in sorted(before)]
-    times += [start + f * duration for f in sorted(during) if f <= at]
-    caller = Caller(backend, f"{limit}/{period}", Clock(0))
-    for moment in times:
-        caller.allowed(moment)
-    now = start + at * duration
-    probe = caller.hit(now)
-    if probe.allowed:
-        return
-    wait = probe.wait()
-    assert 0 < wait <= 2 * duration
-    step = duration * 1e-6
-    if wait > step:
-        assert caller.allowed(now + wait - step) is False
-    assert caller.allowed(now + wait + step) is True
-
-
-def _signed_in(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-def test_the_api_answers_429_with_retry_after_per_user(db, monkeypatch):
-    rates = {**throttling.UserRateThrottle.THROTTLE_RATES, "user": "3/minute"}
-    monkeypatch.setattr(throttling.UserRateThrottle, "THROTTLE_RATES", rates)
-    busy = _signed_in(UserFactory(username="busy"))
-    codes = [busy.get("/api/v1/suppliers/").status_code for _ in range(4)]
-    assert codes == [200, 200, 200, 429], codes
-    refused = busy.get("/api/v1/suppliers/")
-    assert refused.status_code == 429
-    retry_after = int(refused["Retry-After"])
-    assert 0 < retry_after <= 120
-    assert refused.json()["detail"] == (
-        f"Request was throttled. Expected available in {retry_after} seconds."
+def _token(client, username: str, **extra):
+    return client.post(
+        TOKEN_URL, {"username": username, "password": PASSWORD}, format="json", **extra
     )
-    other = _signed_in(UserFactory(username="other"))
-    assert other.get("/api/v1/suppliers/").status_code == 200
+
+
+def test_settings_use_drfs_throttles_at_the_configured_rates():
+    classes, rates = api_settings.DEFAULT_THROTTLE_CLASSES, api_settings.DEFAULT_THROTTLE_RATES
+    assert classes == [throttling.AnonRateThrottle, throttling.UserRateThrottle]
+    assert rates == {
+        "anon": os.environ.get("THROTTLE_ANON", "60/minute"),
+        "user": os.environ.get("THROTTLE_USER", "6000/minute"),
+        "token": os.environ.get("THROTTLE_TOKEN", "10/minute"),
+    }
+
+
+def test_the_rate_is_allowed_then_refused_with_429_and_retry_after(throttles):
+    client = client_for(UserFactory(username="busy"))
+    start = throttles.clock.now
+    for offset in (0, 10, 20):  # 3 a minute
+        throttles.clock.now = start + offset
+        assert client.get(API_URL).status_code == 200
+    throttles.clock.now = start + 30
+    refused = client.get(API_URL)
+    assert refused.status_code == 429, refused.content
+    # The first of the three leaves the last minute at start + 60: 30 s from now.
+    assert refused["Retry-After"] == "30"
+    assert refused.json()["detail"] == "Request was throttled. Expected available in 30 seconds."
+    throttles.clock.now = start + 59
+    assert client.get(API_URL).status_code == 429  # refused requests do not count...
+    throttles.clock.now = start + 60
+    assert client.get(API_URL).status_code == 200  # ...so it is let in on time
+    assert client.get(API_URL).status_code == 429  # the window slides: full again
+
+
+def test_callers_are_counted_apart(throttles):
+    busy, other = UserFactory(username="busy"), UserFactory(username="other")
+    busy_client = client_for(busy)
+    assert [busy_client.get(API_URL).status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert client_for(other).get(API_URL).status_code == 200
+    # Anonymous callers, per address (the token endpoint is the API's anonymous door).
+    throttles.rates.update(anon="2/minute", token="100/minute")
+    anonymous = client_for()
+    codes = [_token(anonymous, "busy", REMOTE_ADDR="10.0.0.1").status_code for _ in range(3)]
+    assert codes == [200, 200, 429], codes
+    assert _token(anonymous, "busy", REMOTE_ADDR="10.0.0.2").status_code == 200
+
+
+def test_the_token_endpoint_has_its_own_scope(throttles):
+    """THROTTLE_TOKEN holds token requests well below the other rates, and is counted
+    apart from the same caller's use of the rest of the API."""
+    throttles.rates.update(anon="100/minute", user="3/minute", token="2/minute")
+    user = UserFactory(username="holder")
+    anonymous = client_for()
+    assert [_token(anonymous, "holder").status_code for _ in range(3)] == [200, 200, 429]
+    refused = _token(anonymous, "holder")
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "60"
+    # The same user, signed in: its token requests and its API requests each have their
+    # own count.
+    signed_in = client_for(user)
+    assert [_token(signed_in, "holder").status_code for _ in range(3)] == [200, 200, 429]
+    assert [signed_in.get(API_URL).status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+@pytest.mark.parametrize("throttles", ["redis"], indirect=True)
+def test_counts_expire_with_their_period_on_redis(throttles):
+    client_for(UserFactory(username="busy")).get(API_URL)
+    (key,) = throttles.cache.keys("*")
+    assert 0 < throttles.cache.ttl(key) <= 60

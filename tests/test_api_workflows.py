@@ -95,7 +95,8 @@ def test_changes_requested_needs_a_note(compliance_user, supplier_user, tier1):
     supplier = client_for(supplier_user)
     detail = f"/api/v1/rectification-plans/{plan.pk}/"
     assert supplier.patch(detail, {"summary": "v2"}, format="json").status_code == 200
-    response = supplier.patch(detail, {"due_on": "2099-01-01"}, format="json")
+    later = (plan.due_on + __import__("datetime").timedelta(days=60)).isoformat()
+    response = supplier.patch(detail, {"due_on": later}, format="json")
     assert response.status_code == 403, response.content
 
 

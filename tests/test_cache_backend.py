@@ -1,17 +1,55 @@
-"""config.cache.RedisCache: Django's Redis cache, one redis-py client per connection pool
-(on conftest's redis_cache)."""
+"""The cache: CACHE_URL=redis://... is django-redis (compose, CI, production), the default
+is local memory; and a round trip through django-redis against a real Redis (conftest's
+redis_cache)."""
 
 from __future__ import annotations
 
-import threading
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
-import environ
 import pytest
 
-from config.cache import DJANGO_REDIS_BACKEND, caches_from
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_operations_behave_as_djangos_backend(redis_cache):
+def _caches_for(cache_url: str | None) -> dict:
+    """settings.CACHES as a fresh process reads it from this environment."""
+    env = {k: v for k, v in os.environ.items() if k != "CACHE_URL"}
+    if cache_url is not None:
+        env["CACHE_URL"] = cache_url
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    code = "import json; from django.conf import settings; print(json.dumps(settings.CACHES))"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_redis_cache_url_configures_django_redis():
+    assert _caches_for("redis://redis.example.com:6379/1") == {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://redis.example.com:6379/1",
+        }
+    }
+
+
+def test_without_cache_url_the_cache_is_local_memory():
+    caches = _caches_for(None)
+    assert caches["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
+def test_a_round_trip_through_redis(redis_cache):
     cache = redis_cache
     assert cache.get("missing", "default") == "default"
     cache.set("plain", {"a": [1, 2]}, 60)
@@ -27,37 +65,4 @@ def test_operations_behave_as_djangos_backend(redis_cache):
     assert cache.delete("x") is True
     assert cache.get("x") is None
     assert cache.touch("y", 30) is True
-    assert 0 < cache._cache.get_client(write=True).ttl(cache.make_and_validate_key("y")) <= 30
-
-
-def test_one_client_serves_every_operation(redis_cache):
-    """Django's own client would build a redis.Redis per call; this one reuses it, also
-    across threads (a redis.Redis is thread-safe over its pool)."""
-    cache = redis_cache
-    first = cache._cache.get_client("a", write=True)
-    assert cache._cache.get_client("b", write=True) is first
-    assert cache._cache.get_client("c") is first  # one server: reads use the same pool
-    seen = []
-    threads = [
-        threading.Thread(target=lambda: seen.append(cache._cache.get_client(write=True)))
-        for _ in range(4)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert all(client is first for client in seen)
-    cache.set("shared", 1, 60)
-    assert cache.get("shared") == 1
-
-
-def test_settings_use_it_for_a_redis_cache_url():
-    """CACHE_URL=redis://... (compose, CI) gets this backend; other URLs are left alone."""
-    env = environ.Env()
-    redis_config = env.cache_url_config("redis://127.0.0.1:6379/9")
-    assert redis_config["BACKEND"] == DJANGO_REDIS_BACKEND
-    assert caches_from(redis_config) == {
-        "default": {**redis_config, "BACKEND": "config.cache.RedisCache"}
-    }
-    local = env.cache_url_config("locmemcache://")
-    assert caches_from(local) == {"default": local}
+    assert 0 < cache.ttl("y") <= 30

@@ -1,75 +1,73 @@
-"""config.headers.CSPMiddleware gives every response the headers django-csp's own
-middleware gives it, building the site policy once."""
+"""Content-Security-Policy (django-csp's middleware): the site policy on pages and the API
+alike, no inline script anywhere, and the one page that widens it (the API docs, by
+csp_update) gets exactly its style hash more."""
 
 from __future__ import annotations
 
-import pytest
-from django.test import override_settings
+import re
 
-from config import headers
+import pytest
+from django.conf import settings
+
+from config.urls import SWAGGER_STYLE_HASH
 from tests.apiclients import client_for
 
 pytestmark = pytest.mark.django_db
 
-LIBRARY = "csp.middleware.CSPMiddleware"
-OURS = "config.headers.CSPMiddleware"
-PATHS = ["/api/v1/incidents/", "/api/v1/docs/", "/", "/accounts/login/", "/api/v1/nowhere/"]
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 
 
-def _headers(settings, middleware: str, user, path: str) -> dict[str, str | None]:
-    stack = [m if m != OURS else middleware for m in settings.MIDDLEWARE]
-    with override_settings(MIDDLEWARE=stack):
-        client = client_for()
-        client.force_login(user)  # a session: pages and the API alike
-        response = client.get(path)
+def _policy(response) -> dict[str, set[str]]:
+    header = response.headers.get("Content-Security-Policy")
+    assert header, (response.status_code, dict(response.headers))
+    directives = (part.split() for part in header.split(";") if part.strip())
+    return {name: set(sources) for name, *sources in directives}
+
+
+def _site_policy() -> dict[str, set[str]]:
     return {
-        name: response.headers.get(name)
-        for name in ("Content-Security-Policy", "Content-Security-Policy-Report-Only")
+        name: set(sources)
+        for name, sources in settings.CONTENT_SECURITY_POLICY["DIRECTIVES"].items()
     }
 
 
-@pytest.mark.parametrize("path", PATHS)
-def test_headers_equal_the_librarys(settings, compliance_user, path):
-    ours = _headers(settings, OURS, compliance_user, path)
-    assert ours["Content-Security-Policy"], path
-    assert ours == _headers(settings, LIBRARY, compliance_user, path)
+def _signed_in(user):
+    client = client_for()
+    client.force_login(user)  # a session: pages and the API alike
+    return client
 
 
-def test_report_only_policy_and_exclusions_follow_the_settings(settings, compliance_user):
-    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {
-        "DIRECTIVES": {"default-src": ["'none'"], "report-uri": "/csp-report/"},
-        "EXCLUDE_URL_PREFIXES": ["/api/v1/suppliers/"],
-    }
-    for path in ("/api/v1/incidents/", "/api/v1/suppliers/"):
-        ours = _headers(settings, OURS, compliance_user, path)
-        assert ours == _headers(settings, LIBRARY, compliance_user, path)
-    assert (
-        _headers(settings, OURS, compliance_user, "/api/v1/incidents/")[
-            "Content-Security-Policy-Report-Only"
-        ]
-        == "default-src 'none'; report-uri /csp-report/"
-    )
-    assert (
-        _headers(settings, OURS, compliance_user, "/api/v1/suppliers/")[
-            "Content-Security-Policy-Report-Only"
-        ]
-        is None
-    )
+@pytest.mark.parametrize(
+    "path", ["/api/v1/incidents/", "/", "/suppliers/", "/api/v1/nowhere/", "/healthz"]
+)
+def test_pages_and_the_api_carry_the_site_policy(compliance_user, path):
+    assert _policy(_signed_in(compliance_user).get(path)) == _site_policy()
 
 
-def test_the_policy_is_built_once_until_the_settings_change(settings, compliance_user, monkeypatch):
-    built = []
-    original = headers.build_policy
+def test_the_sign_in_page_carries_it_too():
+    response = client_for().get("/accounts/login/")
+    assert response.status_code == 200
+    assert _policy(response) == _site_policy()
 
-    def counting(**kwargs):
-        built.append(kwargs)
-        return original(**kwargs)
 
-    monkeypatch.setattr(headers, "build_policy", counting)
-    headers._built = None
-    client = client_for(compliance_user, token=True)
-    for _ in range(3):
-        assert "default-src 'self'" in client.get("/api/v1/incidents/")["Content-Security-Policy"]
-    assert len(built) == 2  # the policy and the report-only one, once
-    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
-    assert client.get("/api/v1/incidents/")["Content-Security-Policy"] == "default-src 'none'"
+def test_no_inline_script_is_allowed_or_served(compliance_user):
+    policy = _site_policy()
+    assert policy["script-src"] == {"'self'"}
+    assert policy["style-src"] == {"'self'"}
+    assert policy["object-src"] == {"'none'"}
+    assert policy["frame-ancestors"] == {"'none'"}
+    client = _signed_in(compliance_user)
+    for path in ("/", "/suppliers/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert not INLINE_SCRIPT.findall(response.content.decode()), path
+    assert not INLINE_SCRIPT.findall(client_for().get("/accounts/login/").content.decode())
+
+
+def test_the_api_docs_add_only_their_style_hash(compliance_user):
+    """config.urls widens the docs page's policy with csp_update: one inline style."""
+    response = _signed_in(compliance_user).get("/api/v1/docs/")
+    assert response.status_code == 200
+    expected = _site_policy()
+    expected["style-src"] = {"'self'", SWAGGER_STYLE_HASH}
+    assert _policy(response) == expected

@@ -1,21 +1,63 @@
-"""config.postgresql: a kept connection is checked without a round trip, a connection
-the server has closed is found unusable, and one with a harmless message waiting (a
-notification) is checked with SELECT 1 and kept."""
+"""The database: a postgres:// DATABASE_URL is Django's own PostgreSQL backend with kept
+connections checked (CONN_HEALTH_CHECKS) and statements prepared; on PostgreSQL (CI), a
+kept connection the server has closed is found unusable and replaced."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from django.db import connection, connections
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="the PostgreSQL backend (CI runs it)"
-    ),
-]
+ROOT = Path(__file__).resolve().parent.parent
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the PostgreSQL backend (CI runs it)"
+)
+
+
+def test_a_postgres_url_is_djangos_backend_with_its_options():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "DJANGO_"))}
+    env.update(
+        DATABASE_URL="postgres://app@db.example.com:5432/breach",
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    code = "import json; from django.conf import settings; print(json.dumps(settings.DATABASES))"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    db = json.loads(result.stdout)["default"]
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert db["CONN_HEALTH_CHECKS"] is True
+    assert db["OPTIONS"] == {
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+        "options": "-c plan_cache_mode=force_custom_plan",
+    }
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_the_connection_is_djangos_with_the_options_in_effect():
+    assert connection.settings_dict["ENGINE"] == "django.db.backends.postgresql"
+    assert type(connections["default"]).__module__ == "django.db.backends.postgresql.base"
+    if not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
+        pytest.skip("prepared statements turned off (DATABASE_PREPARED_STATEMENTS=0)")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone()[0] == "force_custom_plan"
+    assert connection.connection.prepare_threshold == 5
 
 
 @pytest.fixture
@@ -33,25 +75,10 @@ def _backend_pid(conn) -> int:
         return cursor.fetchone()[0]
 
 
-def _last_query(pid: int) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
-        return cursor.fetchone()[0]
-
-
-def test_backend_is_ours():
-    assert connection.settings_dict["ENGINE"] == "config.postgresql"
-    assert type(connections["default"]).__module__ == "config.postgresql.base"
-
-
-def test_idle_connection_is_usable_without_a_query(kept):
-    pid = _backend_pid(kept)
-    assert kept.is_usable()
-    assert kept.is_usable()
-    assert _last_query(pid) == "SELECT pg_backend_pid()"
-
-
-def test_connection_the_server_closed_is_not_usable(kept):
+@on_postgresql
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_the_server_closed_is_replaced(kept):
     pid = _backend_pid(kept)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
@@ -59,20 +86,8 @@ def test_connection_the_server_closed_is_not_usable(kept):
     while kept.is_usable() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not kept.is_usable()
-    # Django then drops it and the next request connects afresh.
+    # Django then drops it (CONN_HEALTH_CHECKS) and the next request connects afresh.
     kept.health_check_done = False
     kept.close_if_unusable_or_obsolete()
     assert kept.connection is None
     assert _backend_pid(kept) != pid
-
-
-def test_connection_with_a_message_waiting_is_checked_and_kept(kept):
-    pid = _backend_pid(kept)
-    with kept.cursor() as cursor:
-        cursor.execute("LISTEN breach_backend_test")
-    with connection.cursor() as cursor:
-        cursor.execute("NOTIFY breach_backend_test")
-    time.sleep(0.2)  # the notification reaches the idle connection's socket
-    assert kept.is_usable()
-    assert _last_query(pid) == "SELECT 1"
-    assert _backend_pid(kept) == pid

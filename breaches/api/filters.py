@@ -29,13 +29,13 @@ from breaches.models import (
     Reminder,
 )
 from breaches.selectors import action_overdue_q, plan_overdue_q
-from suppliers.api.common import IdFilter, StrictBooleanFilter
+from config.rest import DateFilter, IdFilter, StrictBooleanFilter
 from suppliers.api.filters import CreatedRangeFilterSet, filter_by_visible_nda
 
 
 class DueOnRangeFilterSet(CreatedRangeFilterSet):
-    due_on_after = filters.DateFilter(field_name="due_on", lookup_expr="gte")
-    due_on_before = filters.DateFilter(field_name="due_on", lookup_expr="lte")
+    due_on_after = DateFilter(field_name="due_on", lookup_expr="gte")
+    due_on_before = DateFilter(field_name="due_on", lookup_expr="lte")
 
 
 class IncidentFilter(CreatedRangeFilterSet):
@@ -49,8 +49,8 @@ class IncidentFilter(CreatedRangeFilterSet):
     channel = filters.ChoiceFilter(choices=Channel.choices)
     severity = filters.ChoiceFilter(choices=Severity.choices)
     no_nda_coverage = StrictBooleanFilter()
-    occurred_on_after = filters.DateFilter(field_name="occurred_on", lookup_expr="gte")
-    occurred_on_before = filters.DateFilter(field_name="occurred_on", lookup_expr="lte")
+    occurred_on_after = DateFilter(field_name="occurred_on", lookup_expr="gte")
+    occurred_on_before = DateFilter(field_name="occurred_on", lookup_expr="lte")
 
     class Meta:
         model = Incident

@@ -35,7 +35,12 @@ from breaches.selectors import (
     plans_visible_to,
 )
 from breaches.services import INCIDENT_READ_ONLY_FIELDS
-from suppliers.api.common import MoneyField, ScopedPrimaryKeyRelatedField
+from config.rest import (
+    ModelSerializer,
+    MoneyField,
+    ScopedPrimaryKeyRelatedField,
+    StrictDateField,
+)
 from suppliers.api.serializers import clean_currency, supplier_field
 from suppliers.models import NDA, WRITERS, ConfidentialAsset, User
 from suppliers.selectors import (
@@ -49,7 +54,7 @@ def _staff_owners(user, qs):
     return qs.filter(WRITERS)
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(ModelSerializer):
     assets = ScopedPrimaryKeyRelatedField(
         selector=assets_visible_to,
         queryset=ConfidentialAsset.objects.all(),
@@ -157,7 +162,7 @@ class FingerprintSerializer(serializers.Serializer):
     fingerprint = serializers.RegexField(r"^\s*[0-9a-fA-F]{32,64}\s*$", max_length=80)
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(ModelSerializer):
     actor_username = serializers.CharField(
         source="actor.username", read_only=True, allow_null=True, default=None
     )
@@ -180,7 +185,7 @@ class EventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EvidenceSerializer(serializers.ModelSerializer):
+class EvidenceSerializer(ModelSerializer):
     download_url = serializers.SerializerMethodField()
     uploaded_by_username = serializers.CharField(
         source="uploaded_by.username", read_only=True, allow_null=True, default=None
@@ -213,7 +218,7 @@ class EvidenceUploadSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(ModelSerializer):
     amount = MoneyField()
 
     class Meta:
@@ -223,7 +228,7 @@ class PaymentSerializer(serializers.ModelSerializer):
         extra_kwargs = {"reference": {"max_length": 100}}
 
 
-class PenaltySerializer(serializers.ModelSerializer):
+class PenaltySerializer(ModelSerializer):
     incident = ScopedPrimaryKeyRelatedField(
         selector=incidents_visible_to, queryset=Incident.objects.all()
     )
@@ -278,7 +283,7 @@ class PenaltyAcknowledgeSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
-class ActionSerializer(serializers.ModelSerializer):
+class ActionSerializer(ModelSerializer):
     plan = ScopedPrimaryKeyRelatedField(
         selector=plans_visible_to, queryset=RectificationPlan.objects.all()
     )
@@ -318,7 +323,7 @@ class ActionSerializer(serializers.ModelSerializer):
         return action_is_overdue(obj, self.context.get("today") or timezone.localdate())
 
 
-class PlanActionSerializer(serializers.ModelSerializer):
+class PlanActionSerializer(ModelSerializer):
     class Meta:
         model = RectificationAction
         fields = ["id", "description", "owner", "due_on", "status", "completed_on"]
@@ -331,7 +336,7 @@ class PlanProgressSerializer(serializers.Serializer):
     percent = serializers.IntegerField()
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class PlanSerializer(ModelSerializer):
     incident_reference = serializers.CharField(source="incident.reference", read_only=True)
     supplier_name = serializers.CharField(source="supplier.name", read_only=True)
     actions = PlanActionSerializer(many=True, read_only=True)
@@ -391,10 +396,10 @@ class PlanSerializer(serializers.ModelSerializer):
 
 class ActionCompleteSerializer(serializers.Serializer):
     evidence_note = serializers.CharField(max_length=5000)
-    completed_on = serializers.DateField(required=False, allow_null=True)
+    completed_on = StrictDateField(required=False, allow_null=True)
 
 
-class ReminderSerializer(serializers.ModelSerializer):
+class ReminderSerializer(ModelSerializer):
     class Meta:
         model = Reminder
         fields = [
@@ -439,7 +444,7 @@ class SuspectSerializer(serializers.Serializer):
     asset_code = serializers.CharField(source="disclosure.asset.code")
     recipient = serializers.IntegerField(source="disclosure.supplier_id")
     recipient_name = serializers.CharField(source="disclosure.supplier.name")
-    disclosed_on = serializers.DateField(source="disclosure.disclosed_on")
+    disclosed_on = StrictDateField(source="disclosure.disclosed_on")
     version = serializers.CharField(source="disclosure.version")
     fingerprint = serializers.CharField(source="disclosure.fingerprint")
     fingerprint_match = serializers.BooleanField()
@@ -489,7 +494,7 @@ class OverdueCountsSerializer(serializers.Serializer):
 
 
 class SummarySerializer(serializers.Serializer):
-    as_of = serializers.DateField()
+    as_of = StrictDateField()
     incidents = StatusCountsSerializer()
     penalties = StatusCountsSerializer()
     rectification_plans = StatusCountsSerializer()

@@ -47,14 +47,18 @@ from breaches.selectors import (
     reminders_visible_to,
     utc_text_position,
 )
-from suppliers.api.common import (
+from config.pagination import (
     CursorSafeOrdering,
     FilterBackend,
     NewestFirstCursorPagination,
+    UploadedCursorPagination,
+)
+from config.rest import (
+    ReadOnlyViewSet,
     RolePermission,
     ServiceMixin,
     ServiceViewSet,
-    UploadedCursorPagination,
+    StrictDateField,
 )
 from suppliers.models import ConfidentialAsset
 from suppliers.selectors import (
@@ -515,7 +519,7 @@ class ActionViewSet(ServiceViewSet):
 # --- Read-only resources ---------------------------------------------------------------
 
 
-class ReminderViewSet(viewsets.ReadOnlyModelViewSet):
+class ReminderViewSet(ReadOnlyViewSet):
     """The log of reminders sent about plans and actions (read-only)."""
 
     serializer_class = api.ReminderSerializer
@@ -530,7 +534,7 @@ class ReminderViewSet(viewsets.ReadOnlyModelViewSet):
         return reminders_visible_to(self.request.user, Reminder.objects.all())
 
 
-class EvidenceViewSet(viewsets.ReadOnlyModelViewSet):
+class EvidenceViewSet(ReadOnlyViewSet):
     """Evidence files, readable by whoever may see their incident."""
 
     serializer_class = api.EvidenceSerializer
@@ -578,7 +582,7 @@ def _as_of(request) -> date:
     raw = request.query_params.get("as_of")
     if not raw:
         return timezone.localdate()
-    field = serializers.DateField()
+    field = StrictDateField()
     try:
         return field.run_validation(raw)
     except serializers.ValidationError as exc:

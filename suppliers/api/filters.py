@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_filters import rest_framework as filters
 
+from config.rest import DateFilter, IdFilter, StrictBooleanFilter
 from suppliers.choices import (
     Classification,
     ContactRole,
@@ -18,8 +19,6 @@ from suppliers.choices import (
 )
 from suppliers.models import NDA, ConfidentialAsset, Contact, Disclosure, Supplier, User
 from suppliers.selectors import may_see_fingerprints, ndas_visible_to
-
-from .common import IdFilter, StrictBooleanFilter
 
 
 def filter_by_visible_nda(queryset, request, nda_id: int):
@@ -37,10 +36,10 @@ class CreatedRangeFilterSet(filters.FilterSet):
     """created_after / created_before as whole UTC days, compared on the timestamp itself
     (not a date cast), so the (created_at, id) index serves them on big tables."""
 
-    created_after = filters.DateFilter(
+    created_after = DateFilter(
         field_name="created_at", method="filter_created_after", label="Created on or after"
     )
-    created_before = filters.DateFilter(
+    created_before = DateFilter(
         field_name="created_at", method="filter_created_before", label="Created on or before"
     )
 
@@ -83,8 +82,8 @@ class NDAFilter(CreatedRangeFilterSet):
     covers_subvendors = StrictBooleanFilter()
     flow_down_required = StrictBooleanFilter()
     penalty_currency = filters.CharFilter(lookup_expr="iexact", max_length=3)
-    effective_from_after = filters.DateFilter(field_name="effective_from", lookup_expr="gte")
-    effective_from_before = filters.DateFilter(field_name="effective_from", lookup_expr="lte")
+    effective_from_after = DateFilter(field_name="effective_from", lookup_expr="gte")
+    effective_from_before = DateFilter(field_name="effective_from", lookup_expr="lte")
 
     class Meta:
         model = NDA
@@ -117,8 +116,8 @@ class DisclosureFilter(CreatedRangeFilterSet):
     supplier = IdFilter(field_name="supplier_id")
     nda = IdFilter(method="filter_nda")
     fingerprint = filters.CharFilter(method="filter_fingerprint", max_length=64)
-    disclosed_on_after = filters.DateFilter(field_name="disclosed_on", lookup_expr="gte")
-    disclosed_on_before = filters.DateFilter(field_name="disclosed_on", lookup_expr="lte")
+    disclosed_on_after = DateFilter(field_name="disclosed_on", lookup_expr="gte")
+    disclosed_on_before = DateFilter(field_name="disclosed_on", lookup_expr="lte")
 
     class Meta:
         model = Disclosure

@@ -6,6 +6,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from config.rest import (
+    ModelSerializer,
+    MoneyField,
+    ScopedPrimaryKeyRelatedField,
+)
 from suppliers.choices import COUNTRY_CODES, CURRENCY_CODES, NDAStatus, Role
 from suppliers.models import NDA, ConfidentialAsset, Contact, Disclosure, Supplier, User
 from suppliers.selectors import (
@@ -15,8 +20,6 @@ from suppliers.selectors import (
     ndas_visible_to,
     suppliers_visible_to,
 )
-
-from .common import MoneyField, ScopedPrimaryKeyRelatedField
 
 
 def supplier_field(**kwargs) -> ScopedPrimaryKeyRelatedField:
@@ -39,7 +42,7 @@ def clean_currency(value: str) -> str:
     return code
 
 
-class SupplierSerializer(serializers.ModelSerializer):
+class SupplierSerializer(ModelSerializer):
     parent = supplier_field(required=False, allow_null=True)
     parent_name = serializers.CharField(
         source="parent.name", read_only=True, allow_null=True, default=None
@@ -75,7 +78,7 @@ class SupplierSerializer(serializers.ModelSerializer):
         return clean_country(value)
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(ModelSerializer):
     supplier = supplier_field()
     supplier_name = serializers.CharField(source="supplier.name", read_only=True)
 
@@ -107,7 +110,7 @@ class ContactSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class NDASerializer(serializers.ModelSerializer):
+class NDASerializer(ModelSerializer):
     supplier = supplier_field()
     supplier_name = serializers.CharField(source="supplier.name", read_only=True)
     penalty_amount = MoneyField()
@@ -156,7 +159,7 @@ class NDASerializer(serializers.ModelSerializer):
         return attrs
 
 
-class AssetSerializer(serializers.ModelSerializer):
+class AssetSerializer(ModelSerializer):
     class Meta:
         model = ConfidentialAsset
         fields = ["id", "code", "name", "project", "classification", "created_at"]
@@ -174,7 +177,7 @@ class AssetSerializer(serializers.ModelSerializer):
         return value
 
 
-class DisclosureSerializer(serializers.ModelSerializer):
+class DisclosureSerializer(ModelSerializer):
     asset = ScopedPrimaryKeyRelatedField(
         selector=assets_visible_to, queryset=ConfidentialAsset.objects.all()
     )
@@ -216,7 +219,7 @@ class DisclosureSerializer(serializers.ModelSerializer):
         return data
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(ModelSerializer):
     password = serializers.CharField(
         write_only=True,
         required=False,

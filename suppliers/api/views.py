@@ -13,8 +13,21 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
+from config.pagination import (
+    CursorSafeOrdering,
+    DateJoinedCursorPagination,
+    FilterBackend,
+)
+from config.rest import (
+    AdminOnly,
+    RolePermission,
+    ServiceMixin,
+    ServiceViewSet,
+    security_log,
+)
 from suppliers import services
 from suppliers.selectors import (
     assets_visible_to,
@@ -26,17 +39,6 @@ from suppliers.selectors import (
 
 from . import filters
 from . import serializers as api_serializers
-from .common import (
-    AdminOnly,
-    CursorSafeOrdering,
-    DateJoinedCursorPagination,
-    FilterBackend,
-    RolePermission,
-    ServiceMixin,
-    ServiceViewSet,
-    security_log,
-)
-from .throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 
 
 def _backends():

@@ -1,0 +1,35 @@
+"""Validators shared by the models of both apps."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+# A date that means a business event (a signature, a leak, a payment, a deadline) lies
+# in this window: nothing before 1990, nothing more than ten years ahead.
+EARLIEST_BUSINESS_DATE = date(1990, 1, 1)
+YEARS_AHEAD = 10
+
+
+def validate_business_date(value: date) -> None:
+    if value is None:
+        return
+    today = timezone.localdate()
+    try:
+        latest = today.replace(year=today.year + YEARS_AHEAD)
+    except ValueError:  # February 29
+        latest = today.replace(year=today.year + YEARS_AHEAD, day=28)
+    if value < EARLIEST_BUSINESS_DATE:
+        raise ValidationError(
+            "Enter a date from %(earliest)s on.",
+            code="date_too_early",
+            params={"earliest": EARLIEST_BUSINESS_DATE.isoformat()},
+        )
+    if value > latest:
+        raise ValidationError(
+            "Enter a date at most %(years)s years ahead.",
+            code="date_too_late",
+            params={"years": YEARS_AHEAD},
+        )
