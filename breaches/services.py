@@ -22,7 +22,7 @@ from config.exceptions import TransitionNotAllowed
 from suppliers.choices import Role
 from suppliers.models import NDA, ConfidentialAsset, Supplier, User
 from suppliers.selectors import resolve_liability, scope_for
-from suppliers.services import require_writer
+from suppliers.services import require_writer, save_checked
 
 from .choices import (
     AMOUNT_EDITABLE_PENALTY_STATUSES,
@@ -52,15 +52,6 @@ DEFAULT_RECTIFICATION_DAYS = 30
 
 
 # --- Helpers ---------------------------------------------------------------------------
-
-
-def _save(instance: models.Model, *, exclude: list[str] | None = None) -> None:
-    instance.full_clean(exclude=exclude)
-    try:
-        with transaction.atomic():
-            instance.save()
-    except IntegrityError as exc:
-        raise ValidationError(f"The change conflicts with existing data: {exc}") from exc
 
 
 def _event(
@@ -185,7 +176,7 @@ def incident_create(
     incident.full_clean(exclude=["reference"])
     _apply_liability(incident)
     incident.reference = _next_reference(incident.created_at.year)
-    _save(incident)
+    save_checked(incident)
     if assets:
         incident.assets.set(assets)
     coverage = (
@@ -256,7 +247,7 @@ def incident_update(
         setattr(incident, name, value)
     if liability_facts and not incident.liability_overridden:
         _apply_liability(incident)
-    _save(incident)
+    save_checked(incident)
     if assets is not None:
         incident.assets.set(assets)
     changed = ", ".join(sorted(set(fields) | ({"assets"} if assets is not None else set())))
@@ -288,7 +279,7 @@ def incident_set_liability(
     incident.no_nda_coverage = nda is None
     incident.liability_overridden = True
     incident.liability_override_reason = reason.strip()
-    _save(incident)
+    save_checked(incident)
     _event(
         incident=incident,
         kind=EventKind.LIABILITY,
@@ -327,7 +318,7 @@ def _confirm(incident: Incident, actor: User, today: date) -> ConfirmationResult
             currency=nda.penalty_currency,
             proposed_on=today,
         )
-        _save(penalty)
+        save_checked(penalty)
         _event(
             incident=incident,
             kind=EventKind.PENALTY,
@@ -343,7 +334,7 @@ def _confirm(incident: Incident, actor: User, today: date) -> ConfirmationResult
         requested_on=today,
         due_on=today + timedelta(days=days),
     )
-    _save(plan)
+    save_checked(plan)
     _event(
         incident=incident,
         kind=EventKind.PLAN,
@@ -391,7 +382,7 @@ def incident_transition(
     incident.status = to
     if to == IncidentStatus.CONFIRMED:
         incident.confirmed_at = timezone.now()
-    _save(incident)
+    save_checked(incident)
     _event(
         incident=incident,
         kind=EventKind.TRANSITION,
@@ -423,7 +414,7 @@ def incident_report_fingerprint(*, actor: User, incident: Incident, fingerprint:
         raise ValidationError({"fingerprint": "Give the fingerprint found on the leaked copy."})
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     incident.leak_fingerprint = fingerprint
-    _save(incident)
+    save_checked(incident)
     _event(
         incident=incident,
         kind=EventKind.FINGERPRINT,
@@ -518,7 +509,7 @@ def incident_add_evidence(
         uploaded_by=actor,
     )
     evidence.file.save("evidence", upload, save=False)
-    _save(evidence)
+    save_checked(evidence)
     _event(
         incident=incident,
         kind=EventKind.EVIDENCE,
@@ -555,7 +546,7 @@ def penalty_create(
         due_on=due_on,
         proposed_on=_today(today),
     )
-    _save(penalty)
+    save_checked(penalty)
     _event(
         incident=incident,
         kind=EventKind.PENALTY,
@@ -602,7 +593,7 @@ def penalty_update(
     if due_on is not None and due_on != penalty.due_on:
         changes.append(f"due {penalty.due_on} -> {due_on}")
         penalty.due_on = due_on
-    _save(penalty)
+    save_checked(penalty)
     if changes:
         _event(
             incident=penalty.incident,
@@ -666,7 +657,7 @@ def penalty_transition(
     if to == PenaltyStatus.ISSUED and penalty.paid_amount == penalty.amount:
         # Upheld at a reduced amount that is already fully paid.
         penalty.status = PenaltyStatus.PAID
-    _save(penalty)
+    save_checked(penalty)
     _event(
         incident=penalty.incident,
         kind=EventKind.PENALTY,
@@ -723,7 +714,7 @@ def penalty_record_payment(
         reference=(reference or "").strip(),
         recorded_by=actor,
     )
-    _save(payment)
+    save_checked(payment)
     # A conditional update: even a writer that slipped past the lock cannot overpay. The
     # sum is made in Decimal here, not in SQL: SQLite adds NUMERIC columns as floats
     # (0.10 + 0.20 != 0.30 there), which broke exactness and the equality guard.
@@ -743,7 +734,7 @@ def penalty_record_payment(
     )
     if penalty.paid_amount == penalty.amount:
         penalty.status = PenaltyStatus.PAID
-        _save(penalty)
+        save_checked(penalty)
         _event(
             incident=penalty.incident,
             kind=EventKind.PENALTY,
@@ -775,7 +766,7 @@ def plan_update(
     if due_on is not None and due_on != plan.due_on:
         require_writer(actor)
         plan.due_on = due_on
-    _save(plan)
+    save_checked(plan)
     return plan
 
 
@@ -825,7 +816,7 @@ def plan_transition(
     elif to == PlanStatus.VERIFIED:
         plan.verified_at = now
     plan.status = to
-    _save(plan)
+    save_checked(plan)
     _event(
         incident=plan.incident,
         kind=EventKind.PLAN,
@@ -874,7 +865,7 @@ def action_create(
         evidence_note=evidence_note,
         created_on=_today(today),
     )
-    _save(action)
+    save_checked(action)
     return action
 
 
@@ -896,7 +887,7 @@ def action_update(
         raise TransitionNotAllowed("A done action cannot change.")
     for name, value in fields.items():
         setattr(action, name, value)
-    _save(action)
+    save_checked(action)
     return action
 
 
@@ -935,7 +926,7 @@ def action_complete(
     action.status = ActionStatus.DONE
     action.completed_on = completed_on or timezone.localdate()
     action.evidence_note = evidence_note.strip()
-    _save(action)
+    save_checked(action)
     _event(
         incident=action.plan.incident,
         kind=EventKind.ACTION,
@@ -961,7 +952,7 @@ def action_reopen(*, actor: User, action: RectificationAction, note: str) -> Rec
         raise TransitionNotAllowed("Only a done action of an approved plan can be reopened.")
     action.status = ActionStatus.OPEN
     action.completed_on = None
-    _save(action)
+    save_checked(action)
     _event(
         incident=action.plan.incident,
         kind=EventKind.ACTION,

@@ -32,15 +32,19 @@ def require_admin(actor: User) -> None:
         raise PermissionDenied("Only administrators may do this.")
 
 
-def _save(instance, *, exclude: list[str] | None = None) -> None:
-    """full_clean (including database constraints) then save; a race that slips past
-    validation still hits the constraint and comes back as a validation error."""
+def save_checked(instance, *, exclude: list[str] | None = None) -> None:
+    """full_clean (including database constraints) then save. A race that slips past
+    validation (two people creating the same reference at once) still hits the
+    constraint and is a conflict (409), told in words, never in the database's."""
     instance.full_clean(exclude=exclude)
     try:
         with transaction.atomic():
             instance.save()
-    except IntegrityError as exc:
-        raise ValidationError(f"The change conflicts with existing data: {exc}") from exc
+    except IntegrityError:
+        raise Conflict(
+            f"This {instance._meta.verbose_name} conflicts with a record saved at the same "
+            "time (the same reference or name, or a rule on the data). Reload and try again."
+        ) from None
 
 
 def _apply(instance, fields: dict[str, Any], allowed: set[str]) -> None:
@@ -109,7 +113,7 @@ def supplier_create(
     if status:
         supplier.status = status
     supplier.tier = _check_parent(supplier, parent)
-    _save(supplier)
+    save_checked(supplier)
     return supplier
 
 
@@ -125,7 +129,7 @@ def supplier_update(*, actor: User, supplier: Supplier, **fields: Any) -> Suppli
     _apply(supplier, fields, SUPPLIER_FIELDS)
     old_tier = supplier.tier
     supplier.tier = _check_parent(supplier, supplier.parent)
-    _save(supplier)
+    save_checked(supplier)
     if supplier.tier != old_tier:
         _retier_subtree(supplier)
     return supplier
@@ -167,7 +171,7 @@ def contact_create(
     contact = Contact(
         supplier=supplier, name=name, email=email, role=role, receives_reminders=receives_reminders
     )
-    _save(contact)
+    save_checked(contact)
     return contact
 
 
@@ -175,7 +179,7 @@ def contact_create(
 def contact_update(*, actor: User, contact: Contact, **fields: Any) -> Contact:
     require_writer(actor)
     _apply(contact, fields, CONTACT_FIELDS)
-    _save(contact)
+    save_checked(contact)
     return contact
 
 
@@ -230,7 +234,7 @@ def nda_create(
         penalty_currency=(penalty_currency or "").upper(),
         rectification_days=rectification_days,
     )
-    _save(nda)
+    save_checked(nda)
     return nda
 
 
@@ -241,7 +245,7 @@ def nda_update(*, actor: User, nda: NDA, **fields: Any) -> NDA:
     if fields.get("penalty_currency"):
         fields["penalty_currency"] = fields["penalty_currency"].upper()
     _apply(nda, fields, NDA_FIELDS)
-    _save(nda)
+    save_checked(nda)
     return nda
 
 
@@ -268,7 +272,7 @@ def asset_create(
     asset = ConfidentialAsset(
         code=code.strip().upper(), name=name, project=project, classification=classification
     )
-    _save(asset)
+    save_checked(asset)
     return asset
 
 
@@ -278,7 +282,7 @@ def asset_update(*, actor: User, asset: ConfidentialAsset, **fields: Any) -> Con
     if fields.get("code"):
         fields["code"] = fields["code"].strip().upper()
     _apply(asset, fields, ASSET_FIELDS)
-    _save(asset)
+    save_checked(asset)
     return asset
 
 
@@ -319,7 +323,7 @@ def disclosure_create(
     disclosure = Disclosure(
         asset=asset, supplier=supplier, nda=nda, disclosed_on=disclosed_on, version=version
     )
-    _save(disclosure)
+    save_checked(disclosure)
     return disclosure
 
 
@@ -328,7 +332,7 @@ def disclosure_update(*, actor: User, disclosure: Disclosure, **fields: Any) -> 
     require_writer(actor)
     _apply(disclosure, fields, {"asset", "supplier", "nda", "disclosed_on", "version"})
     _check_disclosure_nda(disclosure.supplier, disclosure.nda)
-    _save(disclosure)
+    save_checked(disclosure)
     return disclosure
 
 
@@ -369,7 +373,7 @@ def user_create(
         user.set_password(password)
     else:
         user.set_unusable_password()
-    _save(user, exclude=["password"])
+    save_checked(user, exclude=["password"])
     return user
 
 
@@ -387,7 +391,7 @@ def user_update(*, actor: User, user: User, password: str | None = None, **field
 
         validate_password(password, user)
         user.set_password(password)
-    _save(user, exclude=["password"])
+    save_checked(user, exclude=["password"])
     if was_active and not user.is_active:
         user_end_sessions(user=user)
     return user

@@ -1,0 +1,35 @@
+"""Middleware of our own."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+from django.utils.cache import patch_cache_control
+
+from config.exceptions import Conflict
+
+
+class PrivateAnswersMiddleware:
+    """An answer to a signed-in user (session or API token) is that user's alone: no
+    shared cache, proxy or browser history may keep it (Cache-Control: private,
+    no-store). A view that set its own Cache-Control keeps it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        # DRF sets request.user on the Django request once it has authenticated a token.
+        user = getattr(request, "user", None)
+        signed_in = bool(user is not None and user.is_authenticated)
+        if (signed_in or "HTTP_AUTHORIZATION" in request.META) and not response.has_header(
+            "Cache-Control"
+        ):
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+    def process_exception(self, request, exception):
+        """A conflict a page did not handle itself (two people creating the same
+        reference at once) is a 409 page naming it, not a server error."""
+        if isinstance(exception, Conflict) and not request.path.startswith("/api/"):
+            return render(request, "409.html", {"reason": exception.message}, status=409)
+        return None
