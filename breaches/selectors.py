@@ -18,7 +18,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from suppliers.models import NDA, Supplier, User
-from suppliers.selectors import may_see_fingerprints, may_see_nda, scope_for
+from suppliers.selectors import may_see_fingerprints, may_see_nda, person_shown_to, scope_for
 
 from .choices import PLAN_AWAITING_SUPPLIER, ActionStatus, EventKind, PlanStatus
 from .models import Incident, Penalty, RectificationAction, RectificationPlan, Reminder
@@ -206,6 +206,7 @@ def incident_list_values(queryset):
         "nda_reference": _looked_up(NDA, "reference", "nda_id"),
         "nda_supplier_id": _looked_up(NDA, "supplier_id", "nda_id"),
         "owner_username": _looked_up(User, "username", "owner_id"),
+        "owner_role": _looked_up(User, "role", "owner_id"),
     }
     if connection.vendor != "postgresql":
         return queryset.values(*INCIDENT_LIST_COLUMNS, **names)
@@ -282,6 +283,7 @@ def incident_list_rows(rows: list[dict], user) -> list[dict]:
         at, suffix = partial(_iso_datetime, zone=zone), ""
     confirmed_key, created_key, updated_key = (f"{n}{suffix}" for n in TIMESTAMP_COLUMNS)
     fingerprints_shown = may_see_fingerprints(user)
+    staff_viewer = scope_for(user).everything
     out = []
     for row in rows:
         confirmed_at = row[confirmed_key]
@@ -307,7 +309,10 @@ def incident_list_rows(rows: list[dict], user) -> list[dict]:
             "liability_override_reason": row["liability_override_reason"],
             "leak_fingerprint": row["leak_fingerprint"],
             "owner": row["owner_id"],
-            "owner_username": row["owner_username"],
+            "owner_username": row["owner_username"]
+            if staff_viewer
+            else person_shown_to(user, username=row["owner_username"], role=row["owner_role"])
+            or None,
             "confirmed_at": at(confirmed_at) if confirmed_at else None,
             "created_at": at(row[created_key]),
             "updated_at": at(row[updated_key]),

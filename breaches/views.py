@@ -283,7 +283,9 @@ def _incident_context(request: HttpRequest, incident: Incident, **overrides) -> 
         actions = list(plan.actions.all())
         plan.done_count = sum(1 for a in actions if a.status == ActionStatus.DONE)
         plan.action_count = len(actions)
-    events = events_visible_to(user, incident.events.select_related("actor", "penalty", "plan"))
+    events = events_visible_to(
+        user, incident.events.select_related("actor__supplier", "penalty", "plan")
+    )
     nda_visible = incident.nda is not None and may_see_nda(user, incident.nda.supplier_id)
     participant = user.can_write or (
         user.is_supplier_user
@@ -531,7 +533,7 @@ def _penalty_context(request: HttpRequest, penalty: Penalty, **overrides) -> dic
         if user.can_write and penalty.status in AMOUNT_EDITABLE_PENALTY_STATUSES
         else None,
         "can_acknowledge": can_acknowledge_penalty(user, penalty),
-        "events": penalty.events.select_related("actor"),
+        "events": penalty.events.select_related("actor__supplier"),
         "incident_visible": incidents_visible_to(user).filter(pk=penalty.incident_id).exists(),
     }
     context.update(overrides)
@@ -706,7 +708,7 @@ def _plan_context(request: HttpRequest, plan: RectificationPlan, **overrides) ->
         "transitions": _transition_forms(
             allowed_plan_transitions(user, plan, actions=actions), note_labels=PLAN_NOTE_LABELS
         ),
-        "events": plan.events.select_related("actor"),
+        "events": plan.events.select_related("actor__supplier"),
         "incident_visible": incidents_visible_to(user).filter(pk=plan.incident_id).exists(),
     }
     context.update(overrides)

@@ -365,6 +365,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 COMPLIANCE_MANAGERS_GROUP = "compliance managers"
+# The buyer's name, as supplier users see the buyer's staff ("Compliance, Xiaomi Auto").
+BUYER_NAME = env.str("BUYER_NAME", default="Xiaomi Auto")
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -307,6 +308,35 @@ def ndas_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
     qs = NDA.objects.all() if qs is None else qs
     scope = scope_for(user)
     return qs if scope.everything else qs.filter(supplier=scope.own_supplier_id)
+
+
+def person_shown_to(viewer, *, username: str | None, role: str | None, supplier=None) -> str:
+    """How a person (an actor, an owner, an uploader) is named to `viewer`. The buyer's
+    staff see user names; a supplier user sees its own supplier's people by name and
+    anyone else by role and organisation ("Compliance, Xiaomi Auto"): the buyer's staff
+    stay anonymous to suppliers. No person (the system) is an empty string."""
+    if username is None:
+        return ""
+    scope = scope_for(viewer)
+    if scope.everything:
+        return username
+    if role == Role.SUPPLIER and supplier is not None:
+        if supplier.pk == scope.own_supplier_id:
+            return username
+        return f"{Role.SUPPLIER.label}, {supplier.name}"
+    return f"{Role(role).label if role in Role.values else role}, {settings.BUYER_NAME}"
+
+
+def person_shown(viewer, person) -> str:
+    """person_shown_to for a User (its supplier loaded or loadable)."""
+    if person is None:
+        return ""
+    return person_shown_to(
+        viewer,
+        username=person.get_username(),
+        role=person.role,
+        supplier=person.supplier if person.supplier_id else None,
+    )
 
 
 def may_see_fingerprints(user) -> bool:

@@ -127,3 +127,33 @@ def test_the_tier_1_sees_its_own_nda_on_what_it_passed_down(world):
     assert [row["id"] for row in results(api.get(f"/api/v1/incidents/?nda={nda.pk}"))] == [
         world["incident"].pk
     ]
+
+
+@pytest.mark.parametrize("who", ["tier-1", "sub-vendor"])
+def test_supplier_users_see_the_buyers_staff_by_role_not_by_name(world, who, compliance_user):
+    from django.conf import settings
+
+    staff = UserFactory(username="li.wei.officer", role=Role.COMPLIANCE)
+    incident = world["incident"]
+    services.incident_update(actor=compliance_user, incident=incident, owner=staff)
+    services.incident_add_note(actor=staff, incident=incident, message="Asked for logs.")
+    viewer = world["users"][who]
+    api = client_for(viewer, token=True)
+    detail = api.get(f"/api/v1/incidents/{incident.pk}/")
+    events = api.get(f"/api/v1/incidents/{incident.pk}/events/")
+    page = Client()
+    page.force_login(viewer)
+    html = page.get(f"/incidents/{incident.pk}/").content.decode()
+    shown = f"Compliance, {settings.BUYER_NAME}"
+    for text in (_all_text(detail), _all_text(events), html):
+        assert "li.wei.officer" not in text, who
+        assert compliance_user.username + '"' not in text, who
+    assert detail.json()["owner_username"] == shown
+    assert {e["actor_username"] for e in results(events)} >= {shown}
+    assert shown in html
+
+
+def test_staff_see_user_names(world, auditor_user, compliance_user):
+    api = client_for(auditor_user, token=True)
+    events = results(api.get(f"/api/v1/incidents/{world['incident'].pk}/events/"))
+    assert compliance_user.username in {e["actor_username"] for e in events}

@@ -21,8 +21,9 @@ pytestmark = pytest.mark.django_db
 
 def drf_shape(incident: Incident, user) -> dict:
     """What DRF's ModelSerializer gives field by field, with what `user` may not see of
-    it (a parent's NDA, the fingerprint found) left out: the reference the rows must equal."""
-    from suppliers.selectors import may_see_fingerprints, may_see_nda
+    it (a parent's NDA, the fingerprint found) left out and the owner named as the user may
+    know them: the reference the rows must equal."""
+    from suppliers.selectors import may_see_fingerprints, may_see_nda, person_shown
 
     request = APIRequestFactory().get("/api/v1/incidents/")
     request.user = user
@@ -32,6 +33,7 @@ def drf_shape(incident: Incident, user) -> dict:
         data["nda"] = data["nda_reference"] = None
     if not may_see_fingerprints(user):
         del data["leak_fingerprint"]
+    data["owner_username"] = person_shown(user, incident.owner) or None
     return data
 
 

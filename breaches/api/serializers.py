@@ -46,6 +46,7 @@ from suppliers.models import NDA, WRITERS, ConfidentialAsset, User
 from suppliers.selectors import (
     assets_visible_to,
     ndas_visible_to,
+    person_shown,
     scope_for,
 )
 
@@ -162,10 +163,22 @@ class FingerprintSerializer(serializers.Serializer):
     fingerprint = serializers.RegexField(r"^\s*[0-9a-fA-F]{32,64}\s*$", max_length=80)
 
 
+@extend_schema_field({"type": "string", "nullable": True})
+class PersonField(serializers.Field):
+    """A person (actor, uploader) as the requesting user may know them: the buyer's staff
+    are named to supplier users by role and organisation (suppliers.selectors)."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, person):
+        viewer = getattr(self.context.get("request"), "user", None)
+        return person_shown(viewer, person) or None
+
+
 class EventSerializer(ModelSerializer):
-    actor_username = serializers.CharField(
-        source="actor.username", read_only=True, allow_null=True, default=None
-    )
+    actor_username = PersonField(source="actor")
 
     class Meta:
         model = IncidentEvent
@@ -187,9 +200,7 @@ class EventSerializer(ModelSerializer):
 
 class EvidenceSerializer(ModelSerializer):
     download_url = serializers.SerializerMethodField()
-    uploaded_by_username = serializers.CharField(
-        source="uploaded_by.username", read_only=True, allow_null=True, default=None
-    )
+    uploaded_by_username = PersonField(source="uploaded_by")
 
     class Meta:
         model = Evidence

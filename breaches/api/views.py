@@ -249,7 +249,10 @@ class IncidentViewSet(ServiceViewSet):
         event = services.incident_add_note(
             actor=request.user, incident=incident, message=payload.validated_data["message"]
         )
-        return Response(api.EventSerializer(event).data, status=status.HTTP_201_CREATED)
+        return Response(
+            api.EventSerializer(event, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         responses=api.EventSerializer(many=True),
@@ -265,10 +268,10 @@ class IncidentViewSet(ServiceViewSet):
         incident = self.get_object()
         user = request.user
         events = events_visible_to(
-            user, IncidentEvent.objects.filter(incident=incident).select_related("actor")
+            user, IncidentEvent.objects.filter(incident=incident).select_related("actor__supplier")
         )
         page = self.paginate_queryset(events)
-        data = api.EventSerializer(page, many=True).data
+        data = api.EventSerializer(page, many=True, context={"request": request}).data
         if incident.nda_id is not None and not may_see_nda(user, incident.nda.supplier_id):
             # Its messages name the parent's agreement, which this user may not see.
             for row in data:
@@ -305,9 +308,13 @@ class IncidentViewSet(ServiceViewSet):
         """List the incident's evidence, or upload a file (multipart field `file`)."""
         incident = self.get_object()
         if request.method == "GET":
-            rows = Evidence.objects.filter(incident=incident).select_related("uploaded_by")
+            rows = Evidence.objects.filter(incident=incident).select_related(
+                "uploaded_by__supplier"
+            )
             page = self.paginate_queryset(rows)
-            return self.get_paginated_response(api.EvidenceSerializer(page, many=True).data)
+            return self.get_paginated_response(
+                api.EvidenceSerializer(page, many=True, context={"request": request}).data
+            )
         payload = api.EvidenceUploadSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         evidence = services.incident_add_evidence(
@@ -316,7 +323,10 @@ class IncidentViewSet(ServiceViewSet):
             upload=payload.validated_data["file"],
             description=payload.validated_data.get("description", ""),
         )
-        return Response(api.EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+        return Response(
+            api.EvidenceSerializer(evidence, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         parameters=[
@@ -413,7 +423,10 @@ class PenaltyViewSet(ServiceViewSet):
         event = services.penalty_acknowledge(
             actor=request.user, penalty=penalty, note=payload.validated_data["note"]
         )
-        return Response(api.EventSerializer(event).data, status=status.HTTP_201_CREATED)
+        return Response(
+            api.EventSerializer(event, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 # --- Rectification plans and actions ---------------------------------------------------
@@ -546,7 +559,7 @@ class EvidenceViewSet(ReadOnlyViewSet):
     def get_queryset(self):
         return Evidence.objects.filter(
             incident__in=incidents_visible_to(self.request.user)
-        ).select_related("uploaded_by")
+        ).select_related("uploaded_by__supplier")
 
     @extend_schema(
         responses={

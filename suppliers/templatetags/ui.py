@@ -4,6 +4,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from suppliers.selectors import person_shown
+
 register = template.Library()
 
 
@@ -13,6 +15,13 @@ def badge(value, label=None):
     value = "" if value is None else str(value)
     text = label if label is not None else value.replace("_", " ").capitalize()
     return format_html('<span class="badge badge-{}">{}</span>', value, text)
+
+
+@register.simple_tag(takes_context=True)
+def person(context, user, default="system"):
+    """A person as the viewer may know them (suppliers.selectors.person_shown)."""
+    request = context.get("request")
+    return person_shown(getattr(request, "user", None), user) or default
 
 
 @register.simple_tag
