@@ -38,7 +38,7 @@ from breaches.choices import (
     PlanStatus,
     Severity,
 )
-from breaches.filters import IncidentFilter, PenaltyFilter, PlanFilter, ReminderFilter
+from breaches.filtersets import IncidentFilter, PenaltyFilter, PlanFilter, ReminderFilter
 from breaches.forms import (
     ActionCompleteForm,
     ActionForm,
@@ -171,7 +171,11 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "breaches/incident_list.html",
-        {"filter_form": incident_filter.form, "page": page, "is_filtered": bool(request.GET)},
+        {
+            "filter_form": incident_filter.page_form(),
+            "page": page,
+            "is_filtered": bool(request.GET),
+        },
     )
 
 
@@ -501,7 +505,7 @@ def penalty_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "breaches/penalty_list.html",
-        {"filter_form": penalty_filter.form, "page": page, "is_filtered": bool(request.GET)},
+        {"filter_form": penalty_filter.page_form(), "page": page, "is_filtered": bool(request.GET)},
     )
 
 
@@ -664,7 +668,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "breaches/plan_list.html",
-        {"filter_form": plan_filter.form, "page": page, "is_filtered": bool(request.GET)},
+        {"filter_form": plan_filter.page_form(), "page": page, "is_filtered": bool(request.GET)},
     )
 
 
@@ -833,5 +837,9 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "breaches/reminder_list.html",
-        {"filter_form": reminder_filter.form, "page": page, "is_filtered": bool(request.GET)},
+        {
+            "filter_form": reminder_filter.page_form(),
+            "page": page,
+            "is_filtered": bool(request.GET),
+        },
     )

@@ -71,8 +71,8 @@ class CursorSafeOrdering(OrderingFilter):
 
 # --- Filtering -----------------------------------------------------------------------
 
-# Query parameters that paginate, order or search; none of them is a FilterSet field.
-NON_FILTER_PARAMS = frozenset({"cursor", "page_size", "ordering", "search", "format"})
+# Query parameters that paginate or order; none of them is a FilterSet field.
+NON_FILTER_PARAMS = frozenset({"cursor", "page_size", "ordering", "format"})
 
 
 class FilterBackend(DjangoFilterBackend):

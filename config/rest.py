@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django import forms
 from django.db import models
+from django.db.models import Q
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -72,6 +73,55 @@ class ModelSerializer(serializers.ModelSerializer):
 
 
 # --- Filters ---------------------------------------------------------------------------
+
+PAGE_DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+
+
+class FilterSet(filters.FilterSet):
+    """django-filter's FilterSet, one per model, for its API list and its page alike.
+    `page_fields` names the filters a page's form shows (the page takes every other
+    parameter too); `page_choices` shows an id filter as a select of what the user may
+    see; `page_widgets` sets other widgets of the page's form."""
+
+    page_fields: tuple[str, ...] = ()
+    page_choices: dict = {}
+    page_widgets: dict = {}
+
+    def page_form(self) -> list:
+        """The bound fields a page's filter form shows, in `page_fields` order."""
+        form = self.form
+        user = getattr(self.request, "user", None)
+        for name in self.page_fields:
+            field = form.fields[name]
+            if isinstance(field, forms.ChoiceField) and field.choices:
+                field.choices = [("", "Any"), *[c for c in field.choices if c[0] != ""]]
+            elif isinstance(field, forms.DateField):
+                field.widget = PAGE_DATE_INPUT
+        for name, choices in self.page_choices.items():
+            form.fields[name].widget = forms.Select(choices=[("", "Any"), *choices(user)])
+        for name, widget in self.page_widgets.items():
+            form.fields[name].widget = widget
+        return [form[name] for name in self.page_fields]
+
+
+class SearchFilter(filters.CharFilter):
+    """`?search=` over `fields`, as DRF's search reads it: every word (split on spaces
+    and commas) must appear, case-insensitively, in one of the fields. The API list and
+    the page of a model search alike because both use this filter of its FilterSet."""
+
+    def __init__(self, *, fields: tuple[str, ...], **kwargs):
+        kwargs.setdefault("label", "Search")
+        kwargs.setdefault("max_length", 200)
+        super().__init__(**kwargs)
+        self.search_fields = tuple(fields)
+
+    def filter(self, qs, value):
+        for term in (value or "").replace(",", " ").split():
+            match = Q()
+            for name in self.search_fields:
+                match |= Q(**{f"{name}__icontains": term})
+            qs = qs.filter(match)
+        return qs
 
 
 class DateFilter(filters.DateFilter):

@@ -247,7 +247,6 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": [
         "config.pagination.FilterBackend",
-        "rest_framework.filters.SearchFilter",
         "config.pagination.CursorSafeOrdering",
     ],
     # Cursor pages, newest first: no COUNT(*) over big tables (DESIGN 8).

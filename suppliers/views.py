@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from suppliers import services
-from suppliers.filters import SupplierFilter
+from suppliers.filtersets import SupplierFilter
 from suppliers.forms import AssetForm, DisclosureForm, NDAForm, SupplierForm
 from suppliers.models import Supplier
 from suppliers.selectors import (
@@ -59,7 +59,11 @@ def supplier_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "suppliers/supplier_list.html",
-        {"filter_form": supplier_filter.form, "page": page, "is_filtered": bool(request.GET)},
+        {
+            "filter_form": supplier_filter.page_form(),
+            "page": page,
+            "is_filtered": bool(request.GET),
+        },
     )
 
 

@@ -17,14 +17,13 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import SearchFilter
 from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from breaches import report_snapshot, reports, services
+from breaches import filtersets, report_snapshot, reports, services
 from breaches.choices import EventKind
 from breaches.models import (
     Evidence,
@@ -48,7 +47,6 @@ from breaches.selectors import (
     utc_text_position,
 )
 from config.pagination import (
-    CursorSafeOrdering,
     FilterBackend,
     NewestFirstCursorPagination,
     UploadedCursorPagination,
@@ -70,11 +68,9 @@ from suppliers.selectors import (
     suppliers_visible_to,
 )
 
-from . import filters
 from . import serializers as api
 
 FINGERPRINT_RE = re.compile(r"[0-9a-fA-F]{32,64}")
-BACKENDS = [FilterBackend, SearchFilter, CursorSafeOrdering]
 CONFLICT = OpenApiResponse(description="Invalid transition or conflicting state.")
 FORBIDDEN = OpenApiResponse(description="Your role may not do this.")
 BAD_REQUEST = OpenApiResponse(description="A JSON body naming each bad field.")
@@ -148,9 +144,7 @@ class IncidentViewSet(ServiceViewSet):
     serializer_class = api.IncidentSerializer
     pagination_class = IncidentCursorPagination
     permission_classes = [IncidentPermission]
-    filter_backends = BACKENDS
-    filterset_class = filters.IncidentFilter
-    search_fields = ["reference", "title", "description"]
+    filterset_class = filtersets.IncidentFilter
     ordering_fields = ["created_at", "occurred_on"]
     create_service = services.incident_create
     update_service = services.incident_update
@@ -360,9 +354,7 @@ class PenaltyViewSet(ServiceViewSet):
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
     serializer_class = api.PenaltySerializer
     permission_classes = [PenaltyPermission]
-    filter_backends = BACKENDS
-    filterset_class = filters.PenaltyFilter
-    search_fields = ["incident__reference", "supplier__name"]
+    filterset_class = filtersets.PenaltyFilter
     ordering_fields = ["created_at"]  # due_on may be null: not a safe cursor position
     create_service = services.penalty_create
     service_object_name = "penalty"
@@ -444,9 +436,7 @@ class PlanViewSet(
 
     serializer_class = api.PlanSerializer
     permission_classes = [PlanPermission]
-    filter_backends = BACKENDS
-    filterset_class = filters.PlanFilter
-    search_fields = ["summary", "incident__reference", "supplier__name"]
+    filterset_class = filtersets.PlanFilter
     ordering_fields = ["created_at", "due_on"]
     service_object_name = "plan"
 
@@ -479,9 +469,7 @@ class ActionViewSet(ServiceViewSet):
 
     serializer_class = api.ActionSerializer
     permission_classes = [ActionPermission]
-    filter_backends = BACKENDS
-    filterset_class = filters.ActionFilter
-    search_fields = ["description", "owner"]
+    filterset_class = filtersets.ActionFilter
     ordering_fields = ["created_at", "due_on"]
     create_service = services.action_create
     delete_service = services.action_delete
@@ -538,9 +526,7 @@ class ReminderViewSet(ReadOnlyViewSet):
     serializer_class = api.ReminderSerializer
     permission_classes = [ReadOnlyPermission]
     pagination_class = NewestFirstCursorPagination
-    filter_backends = BACKENDS
-    filterset_class = filters.ReminderFilter
-    search_fields = []
+    filterset_class = filtersets.ReminderFilter
     ordering_fields = ["created_at"]
 
     def get_queryset(self):
@@ -554,7 +540,7 @@ class EvidenceViewSet(ReadOnlyViewSet):
     permission_classes = [EvidencePermission]
     pagination_class = UploadedCursorPagination
     filter_backends = [FilterBackend]
-    filterset_class = filters.EvidenceFilter
+    filterset_class = filtersets.EvidenceFilter
 
     def get_queryset(self):
         return Evidence.objects.filter(

@@ -17,9 +17,7 @@ from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, User
 from rest_framework.views import APIView
 
 from config.pagination import (
-    CursorSafeOrdering,
     DateJoinedCursorPagination,
-    FilterBackend,
 )
 from config.rest import (
     AdminOnly,
@@ -28,7 +26,7 @@ from config.rest import (
     ServiceViewSet,
     security_log,
 )
-from suppliers import services
+from suppliers import filtersets, services
 from suppliers.selectors import (
     assets_visible_to,
     contacts_visible_to,
@@ -37,14 +35,7 @@ from suppliers.selectors import (
     suppliers_visible_to,
 )
 
-from . import filters
 from . import serializers as api_serializers
-
-
-def _backends():
-    from rest_framework.filters import SearchFilter
-
-    return [FilterBackend, SearchFilter, CursorSafeOrdering]
 
 
 class ReadOnlyForSuppliers(RolePermission):
@@ -57,9 +48,7 @@ class SupplierViewSet(ServiceViewSet):
 
     serializer_class = api_serializers.SupplierSerializer
     permission_classes = [ReadOnlyForSuppliers]
-    filter_backends = _backends()
-    filterset_class = filters.SupplierFilter
-    search_fields = ["name"]
+    filterset_class = filtersets.SupplierFilter
     ordering_fields = ["created_at", "name"]
     create_service = services.supplier_create
     update_service = services.supplier_update
@@ -81,9 +70,7 @@ class ContactViewSet(ServiceViewSet):
 
     serializer_class = api_serializers.ContactSerializer
     permission_classes = [ReadOnlyForSuppliers]
-    filter_backends = _backends()
-    filterset_class = filters.ContactFilter
-    search_fields = ["name", "email"]
+    filterset_class = filtersets.ContactFilter
     ordering_fields = ["created_at"]
     create_service = services.contact_create
     update_service = services.contact_update
@@ -102,9 +89,7 @@ class NDAViewSet(ServiceViewSet):
 
     serializer_class = api_serializers.NDASerializer
     permission_classes = [ReadOnlyForSuppliers]
-    filter_backends = _backends()
-    filterset_class = filters.NDAFilter
-    search_fields = ["reference"]
+    filterset_class = filtersets.NDAFilter
     ordering_fields = ["created_at", "effective_from"]
     create_service = services.nda_create
     update_service = services.nda_update
@@ -123,9 +108,7 @@ class AssetViewSet(ServiceViewSet):
 
     serializer_class = api_serializers.AssetSerializer
     permission_classes = [ReadOnlyForSuppliers]
-    filter_backends = _backends()
-    filterset_class = filters.AssetFilter
-    search_fields = ["code", "name", "project"]
+    filterset_class = filtersets.AssetFilter
     ordering_fields = ["created_at"]
     create_service = services.asset_create
     update_service = services.asset_update
@@ -150,9 +133,7 @@ class DisclosureViewSet(
 
     serializer_class = api_serializers.DisclosureSerializer
     permission_classes = [ReadOnlyForSuppliers]
-    filter_backends = _backends()
-    filterset_class = filters.DisclosureFilter
-    search_fields = ["version", "asset__code", "supplier__name"]
+    filterset_class = filtersets.DisclosureFilter
     ordering_fields = ["created_at", "disclosed_on"]
     create_service = services.disclosure_create
     update_service = services.disclosure_update
@@ -173,9 +154,7 @@ class UserViewSet(ServiceViewSet):
     serializer_class = api_serializers.UserSerializer
     permission_classes = [AdminOnly]
     pagination_class = DateJoinedCursorPagination
-    filter_backends = _backends()
-    filterset_class = filters.UserFilter
-    search_fields = ["username", "email", "first_name", "last_name"]
+    filterset_class = filtersets.UserFilter
     ordering_fields = ["date_joined"]
     service_object_name = "user"
 

@@ -1,16 +1,19 @@
-"""One FilterSet per model of the suppliers app (shared by API and UI). Every foreign
-key and status filters; bad values are a 400 naming the parameter."""
+"""One FilterSet per model of the suppliers app, serving its API list and its page alike
+(the same parameters, the same search). Every foreign key and status filters; bad values
+are a 400 naming the parameter."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django_filters import rest_framework as filters
 
-from config.rest import DateFilter, IdFilter, StrictBooleanFilter
+from config.rest import DateFilter, FilterSet, IdFilter, SearchFilter, StrictBooleanFilter
 from suppliers.choices import (
+    COUNTRY_CODES,
     Classification,
     ContactRole,
     NDAStatus,
@@ -32,7 +35,7 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-class CreatedRangeFilterSet(filters.FilterSet):
+class CreatedRangeFilterSet(FilterSet):
     """created_after / created_before as whole UTC days, compared on the timestamp itself
     (not a date cast), so the (created_at, id) index serves them on big tables."""
 
@@ -55,6 +58,7 @@ class CreatedRangeFilterSet(filters.FilterSet):
 
 
 class SupplierFilter(CreatedRangeFilterSet):
+    search = SearchFilter(fields=("name", "parent__name"))
     parent = IdFilter(field_name="parent_id")
     status = filters.ChoiceFilter(choices=SupplierStatus.choices)
     country = filters.CharFilter(field_name="country", lookup_expr="iexact", max_length=2)
@@ -65,8 +69,14 @@ class SupplierFilter(CreatedRangeFilterSet):
         model = Supplier
         fields = ["parent", "status", "country", "tier"]
 
+    page_fields = ("search", "status", "country", "tier")
+    page_widgets = {
+        "country": forms.Select(choices=[("", "Any"), *((c, c) for c in sorted(COUNTRY_CODES))])
+    }
+
 
 class ContactFilter(CreatedRangeFilterSet):
+    search = SearchFilter(fields=("name", "email"))
     supplier = IdFilter(field_name="supplier_id")
     role = filters.ChoiceFilter(choices=ContactRole.choices)
     receives_reminders = StrictBooleanFilter()
@@ -77,6 +87,7 @@ class ContactFilter(CreatedRangeFilterSet):
 
 
 class NDAFilter(CreatedRangeFilterSet):
+    search = SearchFilter(fields=("reference",))
     supplier = IdFilter(field_name="supplier_id")
     status = filters.ChoiceFilter(choices=NDAStatus.choices, method="filter_status")
     covers_subvendors = StrictBooleanFilter()
@@ -102,6 +113,7 @@ class NDAFilter(CreatedRangeFilterSet):
 
 
 class AssetFilter(CreatedRangeFilterSet):
+    search = SearchFilter(fields=("code", "name", "project"))
     classification = filters.ChoiceFilter(choices=Classification.choices)
     project = filters.CharFilter(lookup_expr="iexact", max_length=100)
     supplier = IdFilter(field_name="disclosures__supplier", distinct=True)
@@ -112,6 +124,7 @@ class AssetFilter(CreatedRangeFilterSet):
 
 
 class DisclosureFilter(CreatedRangeFilterSet):
+    search = SearchFilter(fields=("version", "asset__code", "supplier__name"))
     asset = IdFilter(field_name="asset_id")
     supplier = IdFilter(field_name="supplier_id")
     nda = IdFilter(method="filter_nda")
@@ -133,7 +146,8 @@ class DisclosureFilter(CreatedRangeFilterSet):
         return queryset.filter(fingerprint=value.strip().lower())
 
 
-class UserFilter(filters.FilterSet):
+class UserFilter(FilterSet):
+    search = SearchFilter(fields=("username", "email", "first_name", "last_name"))
     role = filters.ChoiceFilter(choices=Role.choices)
     supplier = IdFilter(field_name="supplier_id")
     is_active = StrictBooleanFilter()

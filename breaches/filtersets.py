@@ -1,8 +1,10 @@
-"""One FilterSet per model of the breaches app. Every foreign key, `status` and the
-date ranges filter; `overdue=true` follows DESIGN section 5; bad values are a 400."""
+"""One FilterSet per model of the breaches app, serving its API list and its page alike
+(the same parameters, the same search). Every foreign key, `status` and the date ranges
+filter; `overdue=true` asks breaches.selectors; bad values are a 400."""
 
 from __future__ import annotations
 
+from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -29,8 +31,10 @@ from breaches.models import (
     Reminder,
 )
 from breaches.selectors import action_overdue_q, plan_overdue_q
-from config.rest import DateFilter, IdFilter, StrictBooleanFilter
-from suppliers.api.filters import CreatedRangeFilterSet, filter_by_visible_nda
+from config.rest import DateFilter, FilterSet, IdFilter, SearchFilter, StrictBooleanFilter
+from suppliers.choices import CURRENCY_CODES
+from suppliers.filtersets import CreatedRangeFilterSet, filter_by_visible_nda
+from suppliers.selectors import suppliers_visible_to
 
 
 class DueOnRangeFilterSet(CreatedRangeFilterSet):
@@ -38,7 +42,15 @@ class DueOnRangeFilterSet(CreatedRangeFilterSet):
     due_on_before = DateFilter(field_name="due_on", lookup_expr="lte")
 
 
+def _visible_suppliers(user):
+    return suppliers_visible_to(user).order_by("name").values_list("pk", "name")
+
+
+OVERDUE_SELECT = forms.Select(choices=[("", "Any"), ("true", "Overdue only")])
+
+
 class IncidentFilter(CreatedRangeFilterSet):
+    search = SearchFilter(fields=("reference", "title", "description"))
     source_supplier = IdFilter(field_name="source_supplier_id")
     responsible_supplier = IdFilter(field_name="responsible_supplier_id")
     supplier = IdFilter(method="filter_supplier", label="Source or responsible supplier")
@@ -55,6 +67,17 @@ class IncidentFilter(CreatedRangeFilterSet):
     class Meta:
         model = Incident
         fields = ["source_supplier", "responsible_supplier", "nda", "owner", "status"]
+
+    page_fields = (
+        "search",
+        "status",
+        "severity",
+        "channel",
+        "supplier",
+        "occurred_on_after",
+        "occurred_on_before",
+    )
+    page_choices = {"supplier": _visible_suppliers}
 
     def filter_supplier(self, queryset, name, value):
         return queryset.filter(Q(source_supplier_id=value) | Q(responsible_supplier_id=value))
@@ -74,7 +97,7 @@ class EventFilter(CreatedRangeFilterSet):
         fields = ["kind", "actor", "penalty", "plan"]
 
 
-class EvidenceFilter(filters.FilterSet):
+class EvidenceFilter(FilterSet):
     incident = IdFilter(field_name="incident_id")
     uploaded_by = IdFilter(field_name="uploaded_by_id")
     content_type = filters.CharFilter(max_length=100)
@@ -85,6 +108,7 @@ class EvidenceFilter(filters.FilterSet):
 
 
 class PenaltyFilter(DueOnRangeFilterSet):
+    search = SearchFilter(fields=("incident__reference", "supplier__name"))
     incident = IdFilter(field_name="incident_id")
     supplier = IdFilter(field_name="supplier_id")
     issued_by = IdFilter(field_name="issued_by_id")
@@ -95,8 +119,15 @@ class PenaltyFilter(DueOnRangeFilterSet):
         model = Penalty
         fields = ["incident", "supplier", "issued_by", "status", "currency"]
 
+    page_fields = ("search", "status", "currency", "supplier")
+    page_choices = {"supplier": _visible_suppliers}
+    page_widgets = {
+        "currency": forms.Select(choices=[("", "Any"), *((c, c) for c in sorted(CURRENCY_CODES))])
+    }
+
 
 class PlanFilter(DueOnRangeFilterSet):
+    search = SearchFilter(fields=("summary", "incident__reference", "supplier__name"))
     incident = IdFilter(field_name="incident_id")
     supplier = IdFilter(field_name="supplier_id")
     status = filters.ChoiceFilter(choices=PlanStatus.choices)
@@ -108,12 +139,17 @@ class PlanFilter(DueOnRangeFilterSet):
         model = RectificationPlan
         fields = ["incident", "supplier", "status"]
 
+    page_fields = ("search", "status", "supplier", "overdue")
+    page_choices = {"supplier": _visible_suppliers}
+    page_widgets = {"overdue": OVERDUE_SELECT}
+
     def filter_overdue(self, queryset, name, value):
         q = plan_overdue_q(timezone.localdate())
         return queryset.filter(q) if value else queryset.exclude(q)
 
 
 class ActionFilter(DueOnRangeFilterSet):
+    search = SearchFilter(fields=("description", "owner"))
     plan = IdFilter(field_name="plan_id")
     incident = IdFilter(field_name="plan__incident_id")
     supplier = IdFilter(field_name="plan__supplier_id")
@@ -146,3 +182,8 @@ class ReminderFilter(DueOnRangeFilterSet):
     class Meta:
         model = Reminder
         fields = ["plan", "action", "target_type", "kind", "state", "level"]
+
+    page_fields = ("state", "kind", "level")
+    page_widgets = {
+        "level": forms.Select(choices=[("", "Any"), *((n, f"Level {n}") for n in (1, 2, 3))])
+    }
