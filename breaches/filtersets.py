@@ -38,8 +38,8 @@ from suppliers.selectors import suppliers_visible_to
 
 
 class DueOnRangeFilterSet(CreatedRangeFilterSet):
-    due_on_after = DateFilter(field_name="due_on", lookup_expr="gte")
-    due_on_before = DateFilter(field_name="due_on", lookup_expr="lte")
+    due_on_after = DateFilter(field_name="due_on", lookup_expr="gte", label="Due on or after")
+    due_on_before = DateFilter(field_name="due_on", lookup_expr="lte", label="Due on or before")
 
 
 def _visible_suppliers(user):
@@ -61,8 +61,12 @@ class IncidentFilter(CreatedRangeFilterSet):
     channel = filters.ChoiceFilter(choices=Channel.choices)
     severity = filters.ChoiceFilter(choices=Severity.choices)
     no_nda_coverage = StrictBooleanFilter()
-    occurred_on_after = DateFilter(field_name="occurred_on", lookup_expr="gte")
-    occurred_on_before = DateFilter(field_name="occurred_on", lookup_expr="lte")
+    occurred_on_after = DateFilter(
+        field_name="occurred_on", lookup_expr="gte", label="Occurred on or after"
+    )
+    occurred_on_before = DateFilter(
+        field_name="occurred_on", lookup_expr="lte", label="Occurred on or before"
+    )
 
     class Meta:
         model = Incident
@@ -142,6 +146,7 @@ class PlanFilter(DueOnRangeFilterSet):
     page_fields = ("search", "status", "supplier", "overdue")
     page_choices = {"supplier": _visible_suppliers}
     page_widgets = {"overdue": OVERDUE_SELECT}
+    page_labels = {"overdue": "Overdue"}
 
     def filter_overdue(self, queryset, name, value):
         q = plan_overdue_q(timezone.localdate())

@@ -81,11 +81,12 @@ class FilterSet(filters.FilterSet):
     """django-filter's FilterSet, one per model, for its API list and its page alike.
     `page_fields` names the filters a page's form shows (the page takes every other
     parameter too); `page_choices` shows an id filter as a select of what the user may
-    see; `page_widgets` sets other widgets of the page's form."""
+    see; `page_widgets` and `page_labels` set other widgets and shorter labels."""
 
     page_fields: tuple[str, ...] = ()
     page_choices: dict = {}
     page_widgets: dict = {}
+    page_labels: dict = {}
 
     def page_form(self) -> list:
         """The bound fields a page's filter form shows, in `page_fields` order."""
@@ -93,14 +94,18 @@ class FilterSet(filters.FilterSet):
         user = getattr(self.request, "user", None)
         for name in self.page_fields:
             field = form.fields[name]
-            if isinstance(field, forms.ChoiceField) and field.choices:
-                field.choices = [("", "Any"), *[c for c in field.choices if c[0] != ""]]
+            if getattr(field, "empty_label", None) is not None:  # django-filter's choices
+                field.empty_label = "Any"
+                # Set again so that the widget's choices, copied with the form, follow.
+                field.choices = [choice for choice in field.choices if choice[0] != ""]
             elif isinstance(field, forms.DateField):
                 field.widget = PAGE_DATE_INPUT
         for name, choices in self.page_choices.items():
             form.fields[name].widget = forms.Select(choices=[("", "Any"), *choices(user)])
         for name, widget in self.page_widgets.items():
             form.fields[name].widget = widget
+        for name, label in self.page_labels.items():
+            form.fields[name].label = label
         return [form[name] for name in self.page_fields]
 
 
