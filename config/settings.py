@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "suppliers",
     "breaches",
@@ -65,6 +68,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.middleware.PrivateAnswersMiddleware",
+    # request.user.is_verified(): has this session passed the second factor (django-otp)?
+    "django_otp.middleware.OTPMiddleware",
+    # A session that owes its second factor (or, staff, an enrolment) reaches nothing else.
+    "suppliers.mfa.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -150,13 +157,37 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling and lockout (django-axes): per user name and address.
+# The client's address: REMOTE_ADDR behind no proxy (the default: a forged
+# X-Forwarded-For is ignored); behind N proxies that each append to X-Forwarded-For, the
+# Nth address from its right. One rule for the sign-in lockout (axes, through
+# config.security.client_address), DRF's throttles (NUM_PROXIES, the same rule) and the
+# security log.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Login throttling and lockout (django-axes): per user name and address (5 failures), and
+# per address whatever the user names tried (AXES_ADDRESS_FAILURE_LIMIT, 15), for
+# AXES_COOLOFF_MINUTES. Each parameter has its own limit (config.security.LockoutHandler).
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=15)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["ip_address", ["username", "ip_address"]]
+AXES_HANDLER = "config.security.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.security.client_address"
+
+# API tokens (suppliers.tokens): each lives TOKEN_TTL_DAYS; a user keeps at most
+# TOKEN_MAX_PER_USER (issuing one more revokes the oldest).
+TOKEN_TTL_DAYS = env.int("TOKEN_TTL_DAYS", default=30)
+TOKEN_MAX_PER_USER = env.int("TOKEN_MAX_PER_USER", default=10)
+
+# Second factor (django-otp: a TOTP authenticator app, and recovery codes). Anyone may
+# enrol; admins and compliance staff must when STAFF_MFA_REQUIRED is on (production).
+# Off in development (DJANGO_DEBUG=1), so that the demo logins sign in with a password.
+STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Breach tracker")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -230,7 +261,8 @@ CONTENT_SECURITY_POLICY = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes a missing credential a 401.
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's TokenAuthentication, reading suppliers.ApiToken and checking expiry.
+        "suppliers.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -260,6 +292,8 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
+    # The client address of the anonymous and token throttles: the same rule as axes'.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="60/minute"),
         "user": env.str("THROTTLE_USER", default="6000/minute"),

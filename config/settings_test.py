@@ -25,6 +25,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # apart, so that clearing its own never empties another's in a shared Redis.
 CACHES["default"]["KEY_PREFIX"] = "test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
 
+# Passwords alone sign in, as in development: the second-factor tests turn it on.
+STAFF_MFA_REQUIRED = False
+
 # Every change visible at once; the cached and snapshot paths have tests that turn them on.
 REPORT_CACHE_SECONDS = 0
 

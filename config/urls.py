@@ -7,6 +7,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from breaches.views import LoginView, dashboard
+from suppliers import account_views
+from suppliers.api.tokens import TokenDetailView, TokenListView
 
 from .health import healthz
 from .views import not_found
@@ -28,6 +30,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", api_docs, name="api-docs"),
+    # The caller's own API tokens (auth routes; the rest of the API is in config.api).
+    path("api/v1/auth/tokens/", TokenListView.as_view(), name="api-tokens"),
+    path("api/v1/auth/tokens/<int:pk>/", TokenDetailView.as_view(), name="api-token-detail"),
     path("api/v1/", include("config.api")),
 ]
 
@@ -35,6 +40,24 @@ urlpatterns = [
 urlpatterns += [
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/verify/", account_views.verify, name="mfa-verify"),
+    path("accounts/enrol/", account_views.enrol, name="mfa-enrol"),
+    path("account/security/", account_views.security, name="account-security"),
+    path(
+        "account/security/recovery-codes/",
+        account_views.recovery_codes,
+        name="account-recovery-codes",
+    ),
+    path(
+        "account/security/second-factor/remove/",
+        account_views.remove_second_factor,
+        name="account-mfa-remove",
+    ),
+    path(
+        "account/security/tokens/<int:pk>/revoke/",
+        account_views.revoke_token,
+        name="account-token-revoke",
+    ),
     path("", dashboard, name="dashboard"),
     path("", include("suppliers.urls")),
     path("", include("breaches.urls")),

@@ -15,7 +15,7 @@ from config.exceptions import Conflict
 
 from . import services
 from .choices import Role
-from .models import NDA, ConfidentialAsset, Contact, Disclosure, Supplier, User
+from .models import NDA, ApiToken, ConfidentialAsset, Contact, Disclosure, Supplier, User
 
 SERVICE_ERRORS = (ValidationError, Conflict, PermissionDenied)
 
@@ -376,3 +376,21 @@ class UserAdmin(ServiceAdminMixin, DjangoUserAdmin):
             supplier=form.cleaned_data.get("supplier"),
         )
         copy_saved(obj, saved)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens: listed, and revoked by deleting them. Keys exist only when issued (the
+    table keeps their SHA-256), so a token is never added or changed here."""
+
+    list_display = ["prefix", "user", "created_at", "expires_at", "last_used_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "prefix"]
+    readonly_fields = ["user", "prefix", "created_at", "expires_at", "last_used_at"]
+    exclude = ["digest"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

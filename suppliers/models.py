@@ -149,6 +149,31 @@ class User(AbstractUser):
 WRITERS = Q(is_active=True, role__in=sorted(WRITER_ROLES))
 
 
+class ApiToken(models.Model):
+    """An API token (`Authorization: Token <key>`): a user may hold several, one per
+    integration, each expiring. Only the key's SHA-256 is kept; the key is shown once,
+    when issued (suppliers.tokens)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+        indexes = [models.Index(fields=["user", "-created_at"], name="apitoken_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+
 class Contact(models.Model):
     """A person at a supplier the buyer talks to; those who receive reminders are chased
     when the supplier's rectification runs late."""

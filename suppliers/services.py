@@ -399,9 +399,9 @@ def user_update(*, actor: User, user: User, password: str | None = None, **field
 
 def user_end_sessions(*, user: User) -> None:
     """Revoke the user's API tokens and delete its browser sessions."""
-    from rest_framework.authtoken.models import Token
+    from .tokens import revoke_user_tokens
 
-    Token.objects.filter(user=user).delete()
+    revoke_user_tokens(user)
     key = str(user.pk)
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
         if session.get_decoded().get("_auth_user_id") == key:

@@ -76,3 +76,42 @@ def test_a_server_error_keeps_its_traceback(rf):
     lines = _console_lines(fail)
     assert any("Traceback" in line for line in lines), lines
     assert any("RuntimeError: a real defect" in line for line in lines), lines
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("proxies", "logged"), [(0, "10.0.0.2"), (1, "198.51.100.4")])
+def test_the_log_names_the_client_address_as_the_lockout_does(
+    settings, compliance_user, caplog, proxies, logged
+):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    client = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="192.0.2.1, 198.51.100.4")
+    with caplog.at_level("INFO", logger="breaches.security"):
+        client.post("/accounts/login/", {"username": "compliance", "password": "nope-wrong-1"})
+    messages = [record.getMessage() for record in caplog.records]
+    assert f"login failed username=compliance from={logged}" in messages, messages
+
+
+@pytest.mark.django_db
+def test_second_factor_events_are_logged_without_codes(settings, compliance_user, caplog):
+    from django_otp.oath import TOTP
+
+    from suppliers import mfa
+
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    device = mfa.pending_authenticator(compliance_user)
+    totp = TOTP(device.bin_key)
+    first = f"{totp.token():06d}"
+    client = Client()
+    with caplog.at_level("INFO", logger="breaches.security"):
+        mfa.confirm_authenticator(compliance_user, first)
+        client.post(
+            "/accounts/login/", {"username": "compliance", "password": "correct-horse-battery"}
+        )
+        client.post("/accounts/verify/", {"code": "000000"})
+        totp.time = totp.time + 30  # the next step's code: this step's is used
+        client.post("/accounts/verify/", {"code": f"{totp.token():06d}"})
+    messages = [record.getMessage() for record in caplog.records]
+    assert "second factor enrolled user=compliance" in messages, messages
+    assert "second factor refused user=compliance" in messages, messages
+    assert "second factor verified user=compliance device=TOTPDevice" in messages, messages
+    assert not any(first in m or "000000" in m for m in messages), messages

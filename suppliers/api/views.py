@@ -4,13 +4,14 @@ through suppliers.services."""
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
@@ -26,7 +27,8 @@ from config.rest import (
     ServiceViewSet,
     security_log,
 )
-from suppliers import filtersets, services
+from config.security import lockout_detail, lockout_seconds
+from suppliers import filtersets, mfa, services, tokens
 from suppliers.selectors import (
     assets_visible_to,
     contacts_visible_to,
@@ -190,14 +192,26 @@ class UserViewSet(ServiceViewSet):
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, style={"input_type": "password"})
+    otp = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text=_(
+            "The code of the user's second factor (authenticator app or recovery code), "
+            "required when the user has one."
+        ),
+    )
 
 
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
 
 
 class AuthTokenView(APIView):
-    """POST username and password for an API token; DELETE revokes the caller's token."""
+    """POST username and password (and `otp`, the second factor's code, when the user has
+    one) for a new API token; DELETE revokes the token the request carries. Tokens are
+    suppliers.ApiToken (suppliers.tokens): several per user, each expiring."""
 
     throttle_scope = "token"
 
@@ -213,7 +227,12 @@ class AuthTokenView(APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenResponseSerializer, 400: OpenApiResponse(), 429: OpenApiResponse()},
+        responses={
+            200: TokenResponseSerializer,
+            400: OpenApiResponse(description="Wrong credentials, or a missing or wrong otp."),
+            403: OpenApiResponse(description="Staff who must set up a second factor first."),
+            429: OpenApiResponse(description="Locked out or throttled (Retry-After)."),
+        },
         auth=[],
     )
     def post(self, request):
@@ -231,18 +250,37 @@ class AuthTokenView(APIView):
             security_log.warning("API token refused for %r", username)
             if getattr(request._request, "axes_locked_out", False):
                 return Response(
-                    {"detail": "Too many failed attempts; this account is locked for a while."},
+                    {"detail": lockout_detail(request._request), "code": "locked_out"},
                     status=status.HTTP_429_TOO_MANY_REQUESTS,
+                    headers={"Retry-After": str(lockout_seconds(request._request))},
                 )
             raise serializers.ValidationError(
                 {"non_field_errors": ["Unable to log in with the provided credentials."]}
             )
-        token, _ = Token.objects.get_or_create(user=user)
-        security_log.info("API token issued to %s", user.username)
-        return Response({"token": token.key})
+        if mfa.has_device(user):
+            try:
+                mfa.verify_code(user, serializer.validated_data.get("otp", ""))
+            except DjangoValidationError as exc:
+                security_log.warning("API token refused for %r: second factor", username)
+                raise serializers.ValidationError({"otp": exc.messages}) from None
+        elif mfa.must_enrol(user):
+            security_log.warning("API token refused for %r: no second factor yet", username)
+            return Response(
+                {"detail": str(mfa.ENROL_FIRST), "code": "second_factor_enrolment_required"},
+                status=status.HTTP_403_FORBIDDEN,
+            )
+        token, key = tokens.issue_token(user)
+        security_log.info("API token issued to %s (%s…)", user.username, token.prefix)
+        return Response({"token": key, "expires_at": token.expires_at})
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request):
-        deleted, _ = Token.objects.filter(user=request.user).delete()
-        security_log.info("API token revoked by %s (%d)", request.user.username, deleted)
+        """Revokes the token the request is made with. A request signed in by its
+        session carries none: it revokes all of the caller's tokens."""
+        if request.auth is not None:
+            tokens.revoke_token(request.auth)
+            security_log.info("API token revoked by %s", request.user.username)
+        else:
+            count = tokens.revoke_user_tokens(request.user)
+            security_log.info("API tokens revoked by %s (%d)", request.user.username, count)
         return Response(status=status.HTTP_204_NO_CONTENT)
