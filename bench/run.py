@@ -417,6 +417,18 @@ def endpoints(setup: Setup) -> list[Endpoint]:
             "admin_token",
         ),
         Endpoint(
+            "plain_first",
+            "plain DRF peer: incidents list, first page",
+            ["/bench/plain/incidents/?page_size=50"],
+            "admin_token",
+        ),
+        Endpoint(
+            "plain_detail",
+            "plain DRF peer: incident detail",
+            [f"/bench/plain/incidents/{pk}/" for pk in setup.detail_ids],
+            "admin_token",
+        ),
+        Endpoint(
             "incidents_deep", "incidents list, deep page", [deep] if deep else [], "admin_token"
         ),
         Endpoint(
@@ -982,6 +994,21 @@ def evaluate(
     if detail10:
         add(
             "detail >= 800 req/s (10 conns)", f"{detail10['rps']:.0f} req/s", detail10["rps"] >= 800
+        )
+    plain10, plain_detail10 = res("plain_first", "10"), res("plain_detail", "10")
+    if first10 and plain10:
+        ratio = first10["rps"] / plain10["rps"]
+        add(
+            "incidents list >= 3x the plain DRF peer's throughput (10 conns)",
+            f"{ratio:.2f}x ({first10['rps']:.0f} / {plain10['rps']:.0f} req/s)",
+            ratio >= 3,
+        )
+    if detail10 and plain_detail10:
+        ratio = detail10["rps"] / plain_detail10["rps"]
+        add(
+            "incident detail >= 2.5x the plain DRF peer's (10 conns)",
+            f"{ratio:.2f}x ({detail10['rps']:.0f} / {plain_detail10['rps']:.0f} req/s)",
+            ratio >= 2.5,
         )
     ping10 = res("ping", "10")
     if first10 and ping10:
