@@ -6,7 +6,7 @@ evidence, payments, reminders and the report snapshot are read-only records."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from suppliers.admin import HistoryAdmin, ServiceAdminMixin, changed_fields, copy_saved
 
@@ -19,6 +19,7 @@ from .models import (
     IncidentSequence,
     Payment,
     Penalty,
+    PenaltyReview,
     RectificationAction,
     RectificationPlan,
     Reminder,
@@ -318,6 +319,14 @@ class PenaltyAdmin(HistoryAdmin):
     def save_model(self, request, obj, form, change):
         fields = changed_fields(form, {"amount", "currency", "due_on"})
         saved = services.penalty_update(actor=request.user, penalty=obj, **fields)
+        if isinstance(saved, services.ReviewRequested):
+            self.message_user(
+                request,
+                "The reduction needs a second staff user (four eyes), who has been told; "
+                "nothing changes until then.",
+                messages.WARNING,
+            )
+            saved = Penalty.objects.get(pk=obj.pk)
         copy_saved(obj, saved)
 
     def save_related(self, request, form, formsets, change):
@@ -493,6 +502,16 @@ class RectificationActionAdmin(ServiceAdminMixin, admin.ModelAdmin):
             PlanStatus.REQUESTED,
             PlanStatus.CHANGES_REQUESTED,
         )
+
+
+@admin.register(PenaltyReview)
+class PenaltyReviewAdmin(ReadOnlyAdmin):
+    """The four-eyes log: decided on the penalty's page or through the API."""
+
+    list_display = ["requested_at", "penalty", "kind", "amount", "requested_by", "state"]
+    list_filter = ["state", "kind"]
+    search_fields = ["penalty__incident__reference", "penalty__supplier__name"]
+    list_select_related = ["penalty__incident", "requested_by"]
 
 
 @admin.register(ReminderMessage)

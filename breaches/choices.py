@@ -1,6 +1,7 @@
 """Choices and transition maps of the breaches app, declared once."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Channel(models.TextChoices):
@@ -101,6 +102,15 @@ class EventKind(models.TextChoices):
     FINGERPRINT = "fingerprint", "Fingerprint reported"
 
 
+class Visibility(models.TextChoices):
+    """Who reads a note, a timeline event or an evidence file (DESIGN section 7):
+    `internal` is the buyer's staff only; `shared` also the supplier users who may see
+    the incident (evidence: only its own supplier's uploads and the staff's)."""
+
+    INTERNAL = "internal", _("Internal")
+    SHARED = "shared", _("Shared")
+
+
 class ReminderKind(models.TextChoices):
     DUE_SOON = "due_soon", "Due soon"
     OVERDUE = "overdue", "Overdue"
@@ -117,6 +127,9 @@ class DeliveryState(models.TextChoices):
     FAILED = "failed", "Failed"
     # Not sent because the target stopped being due before the mail went out.
     SKIPPED = "skipped", "Skipped (no longer due)"
+    # A worker stopped while handing the mail to the mail server: it may have gone out.
+    # Never resent (a duplicate is worse than a reminder the next schedule point repeats).
+    UNKNOWN = "unknown", "Outcome unknown (not resent)"
 
 
 class MessageKind(models.TextChoices):
@@ -124,3 +137,17 @@ class MessageKind(models.TextChoices):
 
     REMINDERS = "reminders", "Reminders"
     DIGEST = "digest", "Weekly overdue digest"
+
+
+class ReviewKind(models.TextChoices):
+    """Acts on a penalty that cut the claim, made only by two staff users (four eyes)."""
+
+    ISSUE_BELOW_CLAUSE = "issue_below_clause", "Issue below the NDA clause"
+    REDUCTION = "reduction", "Reduction"
+    WAIVER = "waiver", "Waiver"
+
+
+class ReviewState(models.TextChoices):
+    PENDING = "pending", "Waiting for a second reviewer"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"

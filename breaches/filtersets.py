@@ -19,6 +19,8 @@ from breaches.choices import (
     PlanStatus,
     ReminderKind,
     ReminderTargetType,
+    ReviewKind,
+    ReviewState,
     Severity,
 )
 from breaches.models import (
@@ -26,11 +28,12 @@ from breaches.models import (
     Incident,
     IncidentEvent,
     Penalty,
+    PenaltyReview,
     RectificationAction,
     RectificationPlan,
     Reminder,
 )
-from breaches.selectors import action_overdue_q, plan_overdue_q
+from breaches.selectors import action_overdue_q, plan_overdue_q, reviews_awaiting
 from config.rest import DateFilter, FilterSet, IdFilter, SearchFilter, StrictBooleanFilter
 from suppliers.choices import CURRENCY_CODES
 from suppliers.filtersets import CreatedRangeFilterSet, filter_by_visible_nda
@@ -192,3 +195,20 @@ class ReminderFilter(DueOnRangeFilterSet):
     page_widgets = {
         "level": forms.Select(choices=[("", "Any"), *((n, f"Level {n}") for n in (1, 2, 3))])
     }
+
+
+class PenaltyReviewFilter(FilterSet):
+    penalty = IdFilter(field_name="penalty_id")
+    kind = filters.ChoiceFilter(choices=ReviewKind.choices)
+    state = filters.ChoiceFilter(choices=ReviewState.choices)
+    awaiting_me = StrictBooleanFilter(
+        method="filter_awaiting_me", label="Pending and asked by another staff user"
+    )
+
+    class Meta:
+        model = PenaltyReview
+        fields = ["penalty", "kind", "state"]
+
+    def filter_awaiting_me(self, queryset, name, value):
+        mine = reviews_awaiting(getattr(self.request, "user", None))
+        return queryset.filter(pk__in=mine) if value else queryset.exclude(pk__in=mine)

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from breaches.choices import Channel, Severity
+from breaches.choices import Channel, Severity, Visibility
 from suppliers.models import NDA, Supplier
 from suppliers.selectors import assets_visible_to, ndas_visible_to, suppliers_visible_to
 
@@ -70,13 +71,49 @@ class TransitionForm(forms.Form):
             self.fields["amount"].label = "Reduced amount (optional)"
 
 
-class NoteForm(forms.Form):
+def _visibility_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        choices=Visibility.choices,
+        initial=Visibility.INTERNAL,
+        required=False,  # left out: internal (the service's default for staff)
+        label=_("Who may read it"),
+        help_text=_(
+            "Internal: the buyer's staff only. Shared: also the supplier users who may "
+            "see this incident."
+        ),
+    )
+
+
+class _WrittenOnIncidentForm(forms.Form):
+    """A note or a file: staff choose who reads it (internal by default); a supplier
+    user's is always shared, so it is offered no choice (the service decides). Both
+    forms share the incident page: each has ids of its own."""
+
+    id_prefix = ""
+
+    def __init__(self, *args, staff: bool = False, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+        if not staff:
+            del self.fields["visibility"]
+
+
+class NoteForm(_WrittenOnIncidentForm):
+    id_prefix = "note"
     message = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Note")
+    visibility = _visibility_field()
 
 
-class EvidenceForm(forms.Form):
-    file = forms.FileField(help_text="PDF, images, office documents, ZIP or plain text.")
+class EvidenceForm(_WrittenOnIncidentForm):
+    id_prefix = "evidence"
+    file = forms.FileField(
+        help_text=_(
+            "PDF; PNG, JPEG, GIF or WebP images; .docx, .xlsx or .pptx documents; ZIP; "
+            "plain text or CSV. HTML, SVG, XML and scripts are refused."
+        )
+    )
     description = forms.CharField(max_length=500, required=False)
+    visibility = _visibility_field()
 
 
 class FingerprintForm(forms.Form):
@@ -141,3 +178,12 @@ class LiabilityForm(forms.Form):
             ndas_visible_to(user).select_related("supplier").order_by("reference")
         )
         self.fields["nda"].label_from_instance = lambda nda: f"{nda.reference} ({nda.supplier})"
+
+
+class ReviewDecisionForm(forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=5000,
+        label="Note (required to reject)",
+    )

@@ -27,7 +27,10 @@ from .choices import (
     PlanStatus,
     ReminderKind,
     ReminderTargetType,
+    ReviewKind,
+    ReviewState,
     Severity,
+    Visibility,
 )
 
 
@@ -203,6 +206,16 @@ class IncidentEvent(models.Model):
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
     message = models.TextField(blank=True)
+    # Set by the services (breaches.services._event): staff notes are internal unless
+    # staff share them, what a supplier user writes is shared, workflow events are shared,
+    # fingerprint reports internal. The database default serves the bulk writers (the
+    # reminder sweep, seed_scale), whose events suppliers have always seen.
+    visibility = models.CharField(
+        max_length=8,
+        choices=Visibility.choices,
+        default=Visibility.SHARED,
+        db_default=Visibility.SHARED,
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -210,7 +223,11 @@ class IncidentEvent(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=EventKind.values), name="incident_event_kind_valid"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(visibility__in=Visibility.values),
+                name="incident_event_visibility_valid",
+            ),
         ]
         indexes = [
             models.Index(fields=["incident", "created_at"], name="event_incident_idx"),
@@ -250,6 +267,11 @@ class Evidence(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Staff choose (internal by default); a supplier user's upload is always shared, and
+    # seen by its own supplier's users only (breaches.selectors.evidence_visible_to).
+    visibility = models.CharField(
+        max_length=8, choices=Visibility.choices, default=Visibility.INTERNAL
+    )
 
     class Meta:
         verbose_name_plural = "evidence"
@@ -259,6 +281,9 @@ class Evidence(models.Model):
                 condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="evidence_sha256_format"
             ),
             models.CheckConstraint(condition=Q(size__gt=0), name="evidence_size_positive"),
+            models.CheckConstraint(
+                condition=Q(visibility__in=Visibility.values), name="evidence_visibility_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -623,6 +648,12 @@ class ReminderMessage(models.Model):
     enqueued_at = models.DateTimeField(
         null=True, blank=True, help_text="When the send was last handed to the broker."
     )
+    send_started_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set, and committed, before the mail is handed to the mail server; a claim "
+        "that lapsed with this set means the outcome is unknown.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -672,3 +703,64 @@ class ReportSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.computed_at:%Y-%m-%d %H:%M:%S})"
+
+
+class PenaltyReview(models.Model):
+    """A cut to a claim waiting for a second staff user (four eyes): issuing a penalty
+    below its NDA clause, reducing one, or waiving one. The first staff user's act
+    records it; another staff user approves it (and the act is carried out) or rejects
+    it. One pending review per penalty; the database refuses a decision by the
+    requester."""
+
+    penalty = models.ForeignKey(Penalty, on_delete=models.PROTECT, related_name="reviews")
+    kind = models.CharField(max_length=20, choices=ReviewKind.choices)
+    # The amount the act leaves (issue below the clause, reduction); none for a waiver.
+    amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    # The status the act moves the penalty to (issued, waived); blank for a change of
+    # amount alone. Approving carries out exactly this act.
+    to_status = models.CharField(max_length=12, choices=PenaltyStatus.choices, blank=True)
+    note = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now, editable=False)
+    state = models.CharField(max_length=8, choices=ReviewState.choices, default=ReviewState.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["penalty"],
+                condition=Q(state=ReviewState.PENDING),
+                name="penalty_review_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ReviewKind.values), name="penalty_review_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=ReviewState.values), name="penalty_review_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("requested_by")),
+                name="penalty_review_four_eyes",
+                violation_error_message="The requester cannot decide its own request.",
+            ),
+            models.CheckConstraint(
+                condition=Q(state=ReviewState.PENDING)
+                | (Q(decided_by__isnull=False) & Q(decided_at__isnull=False)),
+                name="penalty_review_decided_by_someone",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "-requested_at"], name="penalty_review_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of penalty {self.penalty_id} ({self.state})"

@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from breaches.models import ReportSnapshot
-from breaches.reminders.enqueue import publish_task
+from breaches.queueing import publish_task
 from breaches.reports import StaffFigures
 from suppliers.selectors import scope_for
 

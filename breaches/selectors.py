@@ -17,11 +17,28 @@ from django.db.models import CharField, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from suppliers.choices import STAFF_ROLES
 from suppliers.models import NDA, Supplier, User
 from suppliers.selectors import may_see_fingerprints, may_see_nda, person_shown_to, scope_for
 
-from .choices import PLAN_AWAITING_SUPPLIER, ActionStatus, EventKind, PlanStatus
-from .models import Incident, Penalty, RectificationAction, RectificationPlan, Reminder
+from .choices import (
+    PLAN_AWAITING_SUPPLIER,
+    ActionStatus,
+    EventKind,
+    PlanStatus,
+    ReviewKind,
+    ReviewState,
+    Visibility,
+)
+from .models import (
+    Evidence,
+    Incident,
+    Penalty,
+    PenaltyReview,
+    RectificationAction,
+    RectificationPlan,
+    Reminder,
+)
 
 # --- What each user may see -------------------------------------------------------------
 
@@ -54,16 +71,59 @@ def actions_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
     return qs if scope.everything else qs.filter(plan__supplier=scope.own_supplier_id)
 
 
+def _by_staff_or_own_supplier_q(scope, person: str) -> Q:
+    """Written by the buyer's staff, or by a user of the viewer's own supplier: `person`
+    is the author's relation (actor, uploaded_by). An author whose account was removed
+    is unknown, and counts as neither."""
+    staff = Q(**{f"{person}__role__in": sorted(STAFF_ROLES)})
+    if scope.own_supplier_id is None:
+        return staff
+    return staff | Q(**{f"{person}__supplier": scope.own_supplier_id})
+
+
 def events_visible_to(user, qs: QuerySet) -> QuerySet:
-    """An incident's timeline as `user` may see it: a supplier user sees neither the
-    events of another supplier's penalties and plans nor the fingerprint reported."""
+    """An incident's timeline as `user` may see it. A supplier user sees only shared
+    events (never a staff note kept internal), not the events of another supplier's
+    penalties and plans, not the fingerprint reported, and not the upload of another
+    supplier's evidence (evidence_visible_to: the event follows its file)."""
     scope = scope_for(user)
     if scope.everything:
         return qs
     return qs.filter(
         Q(penalty__isnull=True) | Q(penalty__supplier=scope.own_supplier_id),
         Q(plan__isnull=True) | Q(plan__supplier=scope.own_supplier_id),
+        ~Q(kind=EventKind.EVIDENCE) | _by_staff_or_own_supplier_q(scope, "actor"),
+        visibility=Visibility.SHARED,
     ).exclude(kind=EventKind.FINGERPRINT)
+
+
+def evidence_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    """Evidence as `user` may see (and download) it: staff see all; a supplier user sees,
+    on the incidents it sees, the files its own supplier's users uploaded and those staff
+    shared, never a staff file kept internal nor another supplier's upload (a sub-vendor's
+    user does not get its parent's files, nor the parent the sub-vendor's)."""
+    qs = Evidence.objects.all() if qs is None else qs
+    scope = scope_for(user)
+    if scope.everything:
+        return qs
+    return qs.filter(
+        _by_staff_or_own_supplier_q(scope, "uploaded_by"),
+        incident__in=incidents_visible_to(user),
+        visibility=Visibility.SHARED,
+    )
+
+
+def reviews_awaiting(user) -> QuerySet:
+    """The cuts to penalties `user` may decide (four eyes): another staff user's pending
+    requests, for an active admin or compliance user; never a waiver or a reduction of a
+    penalty the user issued."""
+    if user is None or not getattr(user, "can_write", False):
+        return PenaltyReview.objects.none()
+    return (
+        PenaltyReview.objects.filter(state=ReviewState.PENDING)
+        .exclude(requested_by=user)
+        .exclude(kind__in=[ReviewKind.WAIVER, ReviewKind.REDUCTION], penalty__issued_by=user)
+    )
 
 
 def reminders_visible_to(user, qs: QuerySet | None = None) -> QuerySet:

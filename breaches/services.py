@@ -7,6 +7,8 @@ every transaction IMMEDIATE, which serialises writers just the same.)"""
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -16,9 +18,12 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, models, transaction
+from django.http import FileResponse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
-from config.exceptions import TransitionNotAllowed
+from config.exceptions import Conflict, TransitionNotAllowed
 from suppliers.choices import Role
 from suppliers.models import NDA, ConfidentialAsset, Supplier, User
 from suppliers.selectors import resolve_liability, scope_for
@@ -36,6 +41,9 @@ from .choices import (
     IncidentStatus,
     PenaltyStatus,
     PlanStatus,
+    ReviewKind,
+    ReviewState,
+    Visibility,
 )
 from .models import (
     Evidence,
@@ -44,9 +52,11 @@ from .models import (
     IncidentSequence,
     Payment,
     Penalty,
+    PenaltyReview,
     RectificationAction,
     RectificationPlan,
 )
+from .queueing import publish_task
 
 DEFAULT_RECTIFICATION_DAYS = 30
 
@@ -64,6 +74,7 @@ def _event(
     to_status: str = "",
     penalty: Penalty | None = None,
     plan: RectificationPlan | None = None,
+    visibility: str | None = None,
 ) -> IncidentEvent:
     return IncidentEvent.objects.create(
         incident=incident,
@@ -74,7 +85,34 @@ def _event(
         to_status=to_status,
         penalty=penalty,
         plan=plan,
+        visibility=_event_visibility(kind, actor, visibility),
     )
+
+
+# Written by staff and kept from supplier users unless shared: notes (staff's own, and
+# the record of an edit), and the fingerprint found on a leaked copy (never shared).
+INTERNAL_BY_DEFAULT = frozenset({EventKind.NOTE, EventKind.FINGERPRINT})
+NEVER_SHARED = frozenset({EventKind.FINGERPRINT})
+
+
+def _written_visibility(actor: User | None, asked: str | None, *, default: str) -> str:
+    """What a supplier user writes is shared, whatever it asks; staff choose."""
+    if actor is not None and actor.role == Role.SUPPLIER:
+        return Visibility.SHARED
+    if not asked:
+        return default
+    if asked not in Visibility.values:
+        raise ValidationError({"visibility": _("Choose internal or shared.")})
+    return asked
+
+
+def _event_visibility(kind: str, actor: User | None, asked: str | None) -> str:
+    """Staff notes are internal and the workflow's events shared unless staff say
+    otherwise; a fingerprint is never shared."""
+    if kind in NEVER_SHARED:
+        return Visibility.INTERNAL
+    default = Visibility.INTERNAL if kind in INTERNAL_BY_DEFAULT else Visibility.SHARED
+    return _written_visibility(actor, asked, default=default)
 
 
 def _is_supplier_party(actor: User, supplier_id: int) -> bool:
@@ -397,12 +435,22 @@ def incident_transition(
 
 
 @transaction.atomic
-def incident_add_note(*, actor: User, incident: Incident, message: str) -> IncidentEvent:
-    """A note on the timeline, by staff or by a supplier user who may see the incident."""
+def incident_add_note(
+    *, actor: User, incident: Incident, message: str, visibility: str | None = None
+) -> IncidentEvent:
+    """A note on the timeline, by staff or by a supplier user who may see the incident.
+    Staff notes are internal unless `visibility` is shared; a supplier user's note is
+    always shared, whatever it asks."""
     _require_incident_participant(actor, incident)
     if not (message or "").strip():
         raise ValidationError({"message": "A note cannot be empty."})
-    return _event(incident=incident, kind=EventKind.NOTE, actor=actor, message=message.strip())
+    return _event(
+        incident=incident,
+        kind=EventKind.NOTE,
+        actor=actor,
+        message=message.strip(),
+        visibility=visibility,
+    )
 
 
 @transaction.atomic
@@ -436,24 +484,70 @@ def _require_incident_participant(actor: User, incident: Incident) -> None:
     raise PermissionDenied("You may not add to this incident.")
 
 
-# Evidence is checked from its bytes: the file name and the client's type are ignored.
-ALLOWED_EVIDENCE_TYPES = {
-    "application/pdf",
-    "image/png",
-    "image/jpeg",
-    "image/gif",
-    "image/webp",
-    "application/zip",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "text/plain",
-    "text/csv",
+# --- Evidence --------------------------------------------------------------------------
+# Evidence is typed from its bytes (the client's type is ignored) and must be one of
+# the kinds below. What a browser could run or render as a page (HTML, SVG, XML,
+# scripts) is refused, whether its bytes or its name say so. Whatever was accepted
+# leaves the server one way only (evidence_file_response): an attachment of type
+# application/octet-stream under a generated name, never sniffed, sandboxed.
+
+# Each accepted type, with the extensions its download may carry (the first when the
+# upload's own does not fit its type).
+EVIDENCE_TYPES: dict[str, tuple[str, ...]] = {
+    "application/pdf": (".pdf",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/gif": (".gif",),
+    "image/webp": (".webp",),
+    "application/zip": (".zip",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (".pptx",),
+    "text/plain": (".txt", ".log", ".md"),
+    "text/csv": (".csv",),
 }
+ALLOWED_EVIDENCE_TYPES = frozenset(EVIDENCE_TYPES)
+EVIDENCE_ACCEPTED = _(
+    "Accepted: PDF; PNG, JPEG, GIF or WebP images; Word, Excel or PowerPoint documents "
+    "(.docx, .xlsx, .pptx); ZIP archives; plain text or CSV."
+)
+# Names a browser or a desktop would open as a page or a script, wherever they appear
+# in the name (`report.pdf.html`, `notes.html.txt`).
+ACTIVE_EXTENSIONS = frozenset(
+    {
+        "htm", "html", "xhtml", "xht", "shtml", "shtm", "mht", "mhtml", "hta",
+        "svg", "svgz", "xml", "xsl", "xslt", "xul", "rss", "atom",
+        "js", "mjs", "cjs", "jsx", "jse", "vbs", "vbe", "wsf", "wsh", "swf",
+        "php", "phtml", "asp", "aspx", "jsp", "cgi",
+    }
+)  # fmt: skip
+# Markup a browser would render (as HTML, SVG or XML) if it ever read the file as a page:
+# a document that starts with a tag, or one of these tags anywhere in it.
+_MARKUP_START = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<[a-z!?/]", re.IGNORECASE)
+_ACTIVE_MARKUP = re.compile(
+    rb"<(?:!doctype|!--|!\[cdata\[|\?xml|\?php|/?(?:html|head|body|script|svg|iframe|frame"
+    rb"|frameset|object|embed|applet|style|link|meta|base|form|img|math|template"
+    rb"|foreignobject|xsl:[a-z-]+)(?=[\s/>]))",
+    re.IGNORECASE,
+)
+_MARKUP_OVERLAP = 32  # bytes kept between chunks so that a tag cut in two is still seen
+_SVG = re.compile(rb"<svg(?=[\s/>])", re.IGNORECASE)
+_XML = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<\?xml", re.IGNORECASE)
+
+
+def _markup_type(text: bytes) -> str | None:
+    """The type a browser would give this text as a page, or None for plain text."""
+    if not (_MARKUP_START.match(text) or _ACTIVE_MARKUP.search(text)):
+        return None
+    if _SVG.search(text):
+        return "image/svg+xml"
+    return "application/xml" if _XML.match(text) else "text/html"
 
 
 def sniff_content_type(head: bytes) -> str | None:
-    """The content type of a file from its first bytes, or None if not recognised."""
+    """The content type of a file from its first bytes, or None if not recognised. Text
+    carrying markup is named for what it is (text/html, image/svg+xml, application/xml),
+    never text/plain."""
     import filetype
 
     kind = filetype.guess(head)
@@ -467,16 +561,86 @@ def sniff_content_type(head: bytes) -> str | None:
         # A multi-byte character cut at the end of the sample is still text.
         if exc.start < len(head) - 4:
             return None
-    return "text/plain"
+    return _markup_type(head) or "text/plain"
+
+
+def clean_evidence_name(name: str | None) -> str:
+    """The client's file name, as shown (never used on disk or in a header): its last
+    path part, without control or formatting characters (a right-to-left override
+    turns `report\u202egpj.html` into what reads as `reportlmth.jpg`)."""
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return name.strip()[-255:] or "evidence"
+
+
+def _name_extensions(name: str) -> list[str]:
+    """Every dotted part after the first: `report.pdf.html` -> ["pdf", "html"]."""
+    return [part.strip(" .").split(":")[0] for part in name.lower().split(".")[1:]]
+
+
+def _refuse_evidence(message) -> None:
+    raise ValidationError({"file": format_lazy("{} {}", message, EVIDENCE_ACCEPTED)})
+
+
+def _check_evidence_name(name: str) -> None:
+    active = [ext for ext in _name_extensions(name) if ext in ACTIVE_EXTENSIONS]
+    if active:
+        _refuse_evidence(
+            format_lazy(
+                _("Files named .{} are not accepted: HTML, SVG, XML and scripts never are."),
+                active[-1],
+            )
+        )
+
+
+def _check_evidence_type(content_type: str | None) -> None:
+    if content_type in ALLOWED_EVIDENCE_TYPES:
+        return
+    if content_type in ("text/html", "image/svg+xml", "application/xml"):
+        _refuse_evidence(_("This file holds HTML, SVG or XML markup, which is not accepted."))
+    _refuse_evidence(_("This type of file is not accepted."))
+
+
+def evidence_download_name(evidence: Evidence) -> str:
+    """`evidence-<id>-<sha256 prefix>.<ext>`: safe in any header and file system, with
+    the extension of its checked type (the upload's own when it fits that type)."""
+    extensions = EVIDENCE_TYPES.get(evidence.content_type, (".bin",))
+    own = _name_extensions(evidence.original_name)[-1:]
+    extension = f".{own[0]}" if own and f".{own[0]}" in extensions else extensions[0]
+    return f"evidence-{evidence.pk}-{evidence.sha256[:12]}{extension}"
+
+
+def evidence_file_response(evidence: Evidence) -> FileResponse:
+    """The one way evidence leaves the server, through the API and the pages alike: an
+    attachment of type application/octet-stream under a generated name, never sniffed
+    (nosniff) and sandboxed should anything render it. FileNotFoundError when the stored
+    file is missing."""
+    response = FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence_download_name(evidence),
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["X-Evidence-SHA256"] = evidence.sha256
+    return response
 
 
 @transaction.atomic
 def incident_add_evidence(
-    *, actor: User, incident: Incident, upload: UploadedFile, description: str = ""
+    *,
+    actor: User,
+    incident: Incident,
+    upload: UploadedFile,
+    description: str = "",
+    visibility: str | None = None,
 ) -> Evidence:
-    """Attach a file: size-limited, type checked from its content, stored under a
-    generated name with its sha256."""
+    """Attach a file: size-limited, typed from its content and refused if active (by
+    its bytes or its name), stored under a generated name with its sha256. Staff files
+    are internal unless `visibility` is shared; a supplier user's are always shared."""
     _require_incident_participant(actor, incident)
+    visibility = _written_visibility(actor, visibility, default=Visibility.INTERNAL)
     size = upload.size or 0
     if size <= 0:
         raise ValidationError({"file": "The file is empty."})
@@ -484,29 +648,35 @@ def incident_add_evidence(
         raise ValidationError(
             {"file": f"The file is larger than {settings.EVIDENCE_MAX_BYTES} bytes."}
         )
+    original_name = clean_evidence_name(upload.name)
+    _check_evidence_name(original_name)
     upload.seek(0)
     head = upload.read(8192)
     content_type = sniff_content_type(head)
-    if content_type not in ALLOWED_EVIDENCE_TYPES:
-        raise ValidationError(
-            {
-                "file": "This type of file is not accepted (PDF, images, office documents, "
-                "ZIP and plain text are)."
-            }
-        )
+    _check_evidence_type(content_type)
+    if content_type == "text/plain" and _name_extensions(original_name)[-1:] == ["csv"]:
+        content_type = "text/csv"
+    text = content_type.startswith("text/")
     digest = hashlib.sha256()
     upload.seek(0)
+    tail = b""
     for chunk in upload.chunks():
         digest.update(chunk)
+        if text:
+            # Markup past the sniffed head is refused too.
+            if _ACTIVE_MARKUP.search(tail + chunk):
+                _check_evidence_type("text/html")
+            tail = chunk[-_MARKUP_OVERLAP:]
     upload.seek(0)
     evidence = Evidence(
         incident=incident,
-        original_name=(upload.name or "evidence")[-255:],
+        original_name=original_name,
         content_type=content_type,
         size=size,
         sha256=digest.hexdigest(),
         description=description[:500],
         uploaded_by=actor,
+        visibility=visibility,
     )
     evidence.file.save("evidence", upload, save=False)
     save_checked(evidence)
@@ -515,6 +685,7 @@ def incident_add_evidence(
         kind=EventKind.EVIDENCE,
         actor=actor,
         message=f"Evidence {evidence.original_name} ({evidence.sha256[:12]}) added.",
+        visibility=evidence.visibility,
     )
     return evidence
 
@@ -558,6 +729,140 @@ def penalty_create(
     return penalty
 
 
+# --- Four eyes on penalties ------------------------------------------------------------
+# Issuing a penalty below its NDA clause, reducing one and waiving one cut the claim: the
+# first staff user's act records a PenaltyReview and changes nothing else; a second staff
+# user approves it (the act is carried out then, in that user's name) or rejects it.
+
+
+# The task that tells the other staff users a cut waits for them (breaches.tasks).
+REVIEW_TASK = "breaches.tasks.notify_penalty_review"
+
+
+@dataclass(frozen=True)
+class ReviewRequested:
+    """What a service returns when an act waits for a second staff user."""
+
+    review: PenaltyReview
+
+
+def _below_clause(penalty: Penalty, amount: Decimal, currency: str) -> bool:
+    nda = penalty.incident.nda
+    if nda is None:
+        return False  # no clause to fall below (liability decided by hand)
+    return currency != nda.penalty_currency or amount < nda.penalty_amount
+
+
+def _review_kind(penalty: Penalty, *, to: str, amount: Decimal | None) -> str | None:
+    """Which four-eyes act a transition is, if any."""
+    if to == PenaltyStatus.WAIVED:
+        return ReviewKind.WAIVER
+    if to == PenaltyStatus.ISSUED and penalty.status == PenaltyStatus.PROPOSED:
+        issued_amount = amount if amount is not None else penalty.amount
+        if _below_clause(penalty, issued_amount, penalty.currency):
+            return ReviewKind.ISSUE_BELOW_CLAUSE
+    if amount is not None and amount < penalty.amount:
+        return ReviewKind.REDUCTION
+    return None
+
+
+def _request_or_approve(
+    *,
+    actor: User,
+    penalty: Penalty,
+    kind: str,
+    amount: Decimal | None,
+    to_status: str = "",
+    note: str,
+) -> PenaltyReview | None:
+    """The four-eyes gate. None when the act may go ahead now (another staff user asked
+    for exactly this, and the request is approved by this act); otherwise the pending
+    review this act created."""
+    pending = (
+        PenaltyReview.objects.select_for_update()
+        .filter(penalty=penalty, state=ReviewState.PENDING)
+        .first()
+    )
+    if pending is None:
+        review = PenaltyReview(
+            penalty=penalty,
+            kind=kind,
+            amount=amount,
+            to_status=to_status,
+            note=note,
+            requested_by=actor,
+        )
+        save_checked(review)
+        what = review.get_kind_display().lower()
+        if amount is not None:
+            what += f" to {amount} {penalty.currency}"
+        _event(
+            incident=penalty.incident,
+            kind=EventKind.PENALTY,
+            actor=actor,
+            penalty=penalty,
+            message=f"Asked for the {what}; it waits for a second staff user. {note}".strip(),
+        )
+        transaction.on_commit(lambda: publish_task(REVIEW_TASK, args=[review.pk]))
+        return review
+    if pending.requested_by_id == actor.pk:
+        raise Conflict(
+            "You asked for this already: another staff user must approve it (four eyes).",
+            code="awaiting_second_reviewer",
+        )
+    if (pending.kind, pending.amount, pending.to_status) != (kind, amount, to_status):
+        raise Conflict(
+            f"Another change of this penalty waits for review ({pending.get_kind_display()}): "
+            "approve or reject it first.",
+            code="other_review_pending",
+        )
+    _decide(pending, actor=actor, approve=True, note=note)
+    return None
+
+
+def _decide(review: PenaltyReview, *, actor: User, approve: bool, note: str) -> None:
+    review.state = ReviewState.APPROVED if approve else ReviewState.REJECTED
+    review.decided_by = actor
+    review.decided_at = timezone.now()
+    review.decision_note = note
+    save_checked(review)
+
+
+@transaction.atomic
+def penalty_review_decide(
+    *, actor: User, review: PenaltyReview, approve: bool, note: str = ""
+) -> Penalty | PenaltyReview:
+    """A second staff user decides a pending cut: approving carries the act out (in this
+    user's name), rejecting leaves the penalty as it is. The requester cannot decide."""
+    require_writer(actor)
+    review = PenaltyReview.objects.select_for_update().get(pk=review.pk)
+    if review.state != ReviewState.PENDING:
+        raise TransitionNotAllowed(f"This request was {review.state} already.")
+    if review.requested_by_id == actor.pk:
+        raise PermissionDenied("Four eyes: someone other than the requester decides.")
+    if not approve:
+        if not note.strip():
+            raise ValidationError({"note": "Say why the request is rejected."})
+        _decide(review, actor=actor, approve=False, note=note)
+        _event(
+            incident=review.penalty.incident,
+            kind=EventKind.PENALTY,
+            actor=actor,
+            penalty=review.penalty,
+            message=f"Rejected the {review.get_kind_display().lower()}: {note}",
+        )
+        return review
+    if review.to_status:
+        return penalty_transition(
+            actor=actor,
+            penalty=review.penalty,
+            to=review.to_status,
+            amount=review.amount,
+            note=note,
+        )
+    return penalty_update(actor=actor, penalty=review.penalty, amount=review.amount)
+
+
 @transaction.atomic
 def penalty_update(
     *,
@@ -566,25 +871,45 @@ def penalty_update(
     amount: Any = None,
     due_on: date | None = None,
     currency: str | None = None,
-) -> Penalty:
-    """Change the amount (only while proposed or disputed) or the due date. A reduction
-    after issue must come from a different staff user than the issuer."""
+) -> Penalty | ReviewRequested:
+    """Change the amount (only while proposed or disputed; a disputed one only down) or
+    the due date. A reduction needs a second staff user (four eyes): the first asks, the
+    second's same change (or approval) carries it out; never the issuer's."""
     require_writer(actor)
-    penalty = Penalty.objects.select_for_update().get(pk=penalty.pk)
+    penalty = (
+        Penalty.objects.select_for_update(of=("self",))
+        .select_related("incident__nda")
+        .get(pk=penalty.pk)
+    )
     changes = []
+    new_amount = None
     if amount is not None:
         new_amount = _to_decimal(amount, "amount")
-        if new_amount != penalty.amount:
-            if penalty.status not in AMOUNT_EDITABLE_PENALTY_STATUSES:
-                raise TransitionNotAllowed(
-                    f"The amount of a {penalty.status} penalty cannot change."
-                )
-            if new_amount < penalty.amount and penalty.issued_by_id == actor.pk:
+        if new_amount == penalty.amount:
+            new_amount = None
+    if new_amount is not None:
+        if penalty.status not in AMOUNT_EDITABLE_PENALTY_STATUSES:
+            raise TransitionNotAllowed(f"The amount of a {penalty.status} penalty cannot change.")
+        if penalty.status == PenaltyStatus.DISPUTED and new_amount > penalty.amount:
+            raise ValidationError({"amount": "A disputed penalty can only be reduced."})
+        if new_amount < penalty.paid_amount:
+            raise ValidationError({"amount": "Cannot reduce below what is already paid."})
+        if new_amount < penalty.amount:
+            if penalty.issued_by_id == actor.pk:
                 raise PermissionDenied(
                     "Four eyes: a reduction must be made by someone other than the issuer."
                 )
-            changes.append(f"amount {penalty.amount} -> {new_amount}")
-            penalty.amount = new_amount
+            review = _request_or_approve(
+                actor=actor,
+                penalty=penalty,
+                kind=ReviewKind.REDUCTION,
+                amount=new_amount,
+                note="",
+            )
+            if review is not None:
+                return ReviewRequested(review)
+        changes.append(f"amount {penalty.amount} -> {new_amount}")
+        penalty.amount = new_amount
     if currency is not None and currency.upper() != penalty.currency:
         if penalty.status != PenaltyStatus.PROPOSED:
             raise TransitionNotAllowed("The currency can change only while proposed.")
@@ -614,11 +939,17 @@ def penalty_transition(
     note: str = "",
     amount: Any = None,
     today: date | None = None,
-) -> Penalty:
+) -> Penalty | ReviewRequested:
     """proposed -> issued | waived; issued -> disputed (the supplier); disputed -> issued
-    (upheld, possibly reduced with `amount`) | waived. `paid` follows payments only.
-    Four eyes: a waiver or a reduction is made by someone other than the issuer."""
-    penalty = Penalty.objects.select_for_update().select_related("incident").get(pk=penalty.pk)
+    (upheld, possibly reduced with `amount`, never raised) | waived. `paid` follows
+    payments only. Four eyes: a waiver, a reduction and an issue below the NDA clause
+    need a second staff user (the first asks, the second's same act carries it out), and
+    are never made by the issuer."""
+    penalty = (
+        Penalty.objects.select_for_update(of=("self",))
+        .select_related("incident__nda")
+        .get(pk=penalty.pk)
+    )
     current = penalty.status
     if to == PenaltyStatus.PAID:
         raise TransitionNotAllowed("A penalty becomes paid when payments reach its amount.")
@@ -633,6 +964,7 @@ def penalty_transition(
     if to == PenaltyStatus.WAIVED and penalty.issued_by_id == actor.pk:
         raise PermissionDenied("Four eyes: a waiver must be made by someone other than the issuer.")
     message = note
+    new_amount = None
     if amount is not None:
         if to != PenaltyStatus.ISSUED:
             raise ValidationError({"amount": "The amount can change only on issue or appeal."})
@@ -647,6 +979,14 @@ def penalty_transition(
             if new_amount < penalty.paid_amount:
                 raise ValidationError({"amount": "Cannot reduce below what is already paid."})
             message = f"Reduced from {penalty.amount} to {new_amount}. {note}".strip()
+    kind = _review_kind(penalty, to=to, amount=new_amount)
+    if kind is not None:
+        review = _request_or_approve(
+            actor=actor, penalty=penalty, kind=kind, amount=new_amount, to_status=to, note=note
+        )
+        if review is not None:
+            return ReviewRequested(review)
+    if new_amount is not None:
         penalty.amount = new_amount
     penalty.status = to
     if to == PenaltyStatus.ISSUED and current == PenaltyStatus.PROPOSED:

@@ -30,6 +30,11 @@ urlpatterns = [
     path("penalties/<int:pk>/", views.penalty_detail, name="penalty-detail"),
     path("penalties/<int:pk>/transition/", views.penalty_transition, name="penalty-transition"),
     path("penalties/<int:pk>/edit/", views.penalty_edit, name="penalty-edit"),
+    path(
+        "penalties/<int:pk>/reviews/<int:review_pk>/",
+        views.penalty_review_decide,
+        name="penalty-review-decide",
+    ),
     path("penalties/<int:pk>/payments/", views.penalty_record_payment, name="penalty-payment"),
     path("penalties/<int:pk>/acknowledge/", views.penalty_acknowledge, name="penalty-acknowledge"),
     path("plans/", views.plan_list, name="plan-list"),

@@ -36,6 +36,7 @@ from breaches.choices import (
     IncidentStatus,
     PenaltyStatus,
     PlanStatus,
+    ReviewState,
     Severity,
 )
 from breaches.filtersets import IncidentFilter, PenaltyFilter, PlanFilter, ReminderFilter
@@ -50,9 +51,10 @@ from breaches.forms import (
     PaymentForm,
     PenaltyEditForm,
     PlanSummaryForm,
+    ReviewDecisionForm,
     TransitionForm,
 )
-from breaches.models import Incident, Penalty, RectificationPlan
+from breaches.models import Incident, Penalty, PenaltyReview, RectificationPlan
 from breaches.report_cache import cached_for_scope
 from breaches.selectors import (
     action_is_overdue,
@@ -60,11 +62,13 @@ from breaches.selectors import (
     days_overdue,
     escalation_level,
     events_visible_to,
+    evidence_visible_to,
     incidents_visible_to,
     penalties_visible_to,
     plan_is_overdue,
     plans_visible_to,
     reminders_visible_to,
+    reviews_awaiting,
 )
 from config.exceptions import Conflict
 from suppliers.selectors import (
@@ -82,20 +86,34 @@ from suppliers.ui import add_service_errors, error_text, paginate, redirect_back
 
 class LoginView(auth_views.LoginView):
     """Django's login, telling the person plainly when django-axes has locked them out
-    (instead of the bare lockout response the middleware would otherwise send)."""
+    (instead of the bare lockout response the middleware would otherwise send), and
+    going on to the second factor (its code, or staff's enrolment) when one is owed."""
 
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
+    def form_valid(self, form):
+        from suppliers import mfa
+
+        response = super().form_valid(form)
+        step = mfa.pending_step(self.request)
+        if step is not None:
+            return redirect(mfa.step_url(step, self.get_success_url()))
+        return response
+
     def form_invalid(self, form):
         if getattr(self.request, "axes_locked_out", False):
-            from django.conf import settings
+            from config.security import lockout_seconds
 
             self.request.axes_locked_out = False  # this page is the lockout response
-            minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+            seconds = lockout_seconds(self.request)
             form.errors.clear()
-            context = self.get_context_data(form=form, locked_out=True, cooloff_minutes=minutes)
-            return self.render_to_response(context, status=429)
+            context = self.get_context_data(
+                form=form, locked_out=True, cooloff_minutes=max(seconds // 60, 1)
+            )
+            response = self.render_to_response(context, status=429)
+            response["Retry-After"] = str(seconds)
+            return response
         return super().form_invalid(form)
 
 
@@ -137,11 +155,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     for item in [*overdue_plans, *overdue_actions]:
         item.days_overdue = days_overdue(item.due_on, today)
         item.escalation_level = escalation_level(item.days_overdue)
+    # Four eyes: the cuts to penalties that wait for this user.
+    awaiting_review = list(
+        reviews_awaiting(user)
+        .select_related("penalty__incident", "penalty__supplier", "requested_by")
+        .order_by("requested_at", "id")[:10]
+    )
     return render(
         request,
         "breaches/dashboard.html",
         {
             "today": today,
+            "awaiting_review": awaiting_review,
             "by_status": by_status,
             "open_total": sum(status_counts.get(s, 0) for s in OPEN_INCIDENT_STATUSES),
             "by_severity": by_severity,
@@ -305,7 +330,9 @@ def _incident_context(request: HttpRequest, incident: Incident, **overrides) -> 
         "events": events,
         "hide_liability_text": not nda_visible and incident.nda_id is not None,
         "nda_visible": nda_visible,
-        "evidence_list": incident.evidence.select_related("uploaded_by"),
+        "evidence_list": evidence_visible_to(user, incident.evidence.select_related("uploaded_by")),
+        # Staff see who may read each note and file, and choose it for what they write.
+        "show_visibility": scope.everything,
         "penalties": penalties,
         "plans": plans,
         "transitions": _transition_forms(
@@ -317,8 +344,8 @@ def _incident_context(request: HttpRequest, incident: Incident, **overrides) -> 
             )
         ),
         "can_participate": participant,
-        "evidence_form": EvidenceForm() if participant else None,
-        "note_form": NoteForm() if participant else None,
+        "evidence_form": EvidenceForm(staff=user.can_write) if participant else None,
+        "note_form": NoteForm(staff=user.can_write) if participant else None,
         "fingerprint_form": FingerprintForm(initial={"fingerprint": fingerprint})
         if user.can_write
         else None,
@@ -386,7 +413,7 @@ def incident_transition(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def incident_add_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _scoped_incident(request, pk)
-    form = EvidenceForm(request.POST, request.FILES)
+    form = EvidenceForm(request.POST, request.FILES, staff=request.user.can_write)
     if form.is_valid():
         try:
             evidence = services.incident_add_evidence(
@@ -394,6 +421,7 @@ def incident_add_evidence(request: HttpRequest, pk: int) -> HttpResponse:
                 incident=incident,
                 upload=form.cleaned_data["file"],
                 description=form.cleaned_data["description"],
+                visibility=form.cleaned_data.get("visibility"),
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -410,32 +438,30 @@ def incident_add_evidence(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def evidence_download(request: HttpRequest, pk: int, evidence_pk: int) -> FileResponse:
-    """Evidence is never rendered inline: always an attachment of its checked type."""
+    """Evidence the user may see, as the API serves it: an octet-stream attachment under
+    a generated name, never sniffed nor rendered (services.evidence_file_response)."""
     incident = _scoped_incident(request, pk)
-    evidence = get_object_or_404(incident.evidence.all(), pk=evidence_pk)
+    evidence = get_object_or_404(
+        evidence_visible_to(request.user, incident.evidence.all()), pk=evidence_pk
+    )
     try:
-        handle = evidence.file.open("rb")
+        return services.evidence_file_response(evidence)
     except FileNotFoundError as exc:
         raise Http404("The evidence file is missing from storage.") from exc
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=evidence.original_name,
-        content_type=evidence.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @login_required
 @require_POST
 def incident_add_note(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _scoped_incident(request, pk)
-    form = NoteForm(request.POST)
+    form = NoteForm(request.POST, staff=request.user.can_write)
     if form.is_valid():
         try:
             services.incident_add_note(
-                actor=request.user, incident=incident, message=form.cleaned_data["message"]
+                actor=request.user,
+                incident=incident,
+                message=form.cleaned_data["message"],
+                visibility=form.cleaned_data.get("visibility"),
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -524,6 +550,12 @@ PENALTY_NOTE_LABELS = {
 
 def _penalty_context(request: HttpRequest, penalty: Penalty, **overrides) -> dict:
     user = request.user
+    # The cut waiting for a second staff user (staff see it; suppliers are told once done).
+    pending_review = (
+        penalty.reviews.filter(state=ReviewState.PENDING).select_related("requested_by").first()
+        if user.is_buyer_staff
+        else None
+    )
     context = {
         "penalty": penalty,
         "payments": penalty.payments.select_related("recorded_by"),
@@ -537,11 +569,49 @@ def _penalty_context(request: HttpRequest, penalty: Penalty, **overrides) -> dic
         if user.can_write and penalty.status in AMOUNT_EDITABLE_PENALTY_STATUSES
         else None,
         "can_acknowledge": can_acknowledge_penalty(user, penalty),
-        "events": penalty.events.select_related("actor__supplier"),
+        "pending_review": pending_review,
+        "may_decide_review": pending_review is not None
+        and reviews_awaiting(user).filter(pk=pending_review.pk).exists(),
+        "review_form": ReviewDecisionForm(),
+        "events": events_visible_to(user, penalty.events.select_related("actor__supplier")),
         "incident_visible": incidents_visible_to(user).filter(pk=penalty.incident_id).exists(),
     }
     context.update(overrides)
     return context
+
+
+def _penalty_outcome(done_text):
+    """The flash for a penalty act: what it did, or that it waits for a second user."""
+
+    def text(result) -> str:
+        if isinstance(result, services.ReviewRequested):
+            return (
+                f"Recorded: the {result.review.get_kind_display().lower()} needs a second staff "
+                "user, who has been told. Nothing changes until then."
+            )
+        return done_text(result)
+
+    return text
+
+
+@login_required
+@require_POST
+def penalty_review_decide(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse:
+    """A second staff user approves or rejects a pending cut (four eyes)."""
+    penalty = _scoped_penalty(request, pk)
+    review = get_object_or_404(PenaltyReview, pk=review_pk, penalty=penalty)
+    approve = request.POST.get("decision") == "approve"
+    detail_url = reverse("breaches:penalty-detail", args=[penalty.pk])
+    form = ReviewDecisionForm(request.POST)
+    return submit_form(
+        request,
+        form,
+        lambda data: services.penalty_review_decide(
+            actor=request.user, review=review, approve=approve, note=data["note"]
+        ),
+        success="Approved: the change is made." if approve else "Rejected: nothing changes.",
+        detail_url=detail_url,
+    ) or redirect(detail_url)
 
 
 @login_required
@@ -568,7 +638,9 @@ def penalty_transition(request: HttpRequest, pk: int) -> HttpResponse:
             note=data["note"],
             amount=data.get("amount"),
         ),
-        success=lambda moved: f"Penalty is now {moved.get_status_display().lower()}.",
+        success=_penalty_outcome(
+            lambda moved: f"Penalty is now {moved.get_status_display().lower()}."
+        ),
         detail_url=detail_url,
     )
     if done:
@@ -624,7 +696,9 @@ def penalty_edit(request: HttpRequest, pk: int) -> HttpResponse:
         lambda data: services.penalty_update(
             actor=request.user, penalty=penalty, amount=data["amount"], due_on=data["due_on"]
         ),
-        success=lambda changed: f"Penalty set to {changed.amount} {changed.currency}.",
+        success=_penalty_outcome(
+            lambda changed: f"Penalty set to {changed.amount} {changed.currency}."
+        ),
         detail_url=detail_url,
     )
     if done:
@@ -712,7 +786,7 @@ def _plan_context(request: HttpRequest, plan: RectificationPlan, **overrides) ->
         "transitions": _transition_forms(
             allowed_plan_transitions(user, plan, actions=actions), note_labels=PLAN_NOTE_LABELS
         ),
-        "events": plan.events.select_related("actor__supplier"),
+        "events": events_visible_to(user, plan.events.select_related("actor__supplier")),
         "incident_visible": incidents_visible_to(user).filter(pk=plan.incident_id).exists(),
     }
     context.update(overrides)

@@ -20,6 +20,7 @@ router.register(
     "rectification-actions", breaches_views.ActionViewSet, basename="rectification-action"
 )
 router.register("reminders", breaches_views.ReminderViewSet, basename="reminder")
+router.register("penalty-reviews", breaches_views.PenaltyReviewViewSet, basename="penalty-review")
 router.register("users", suppliers_views.UserViewSet, basename="user")
 
 urlpatterns = [

@@ -45,6 +45,10 @@ class DateJoinedCursorPagination(NewestFirstCursorPagination):
     ordering = ("-date_joined", "-id")
 
 
+class RequestedAtCursorPagination(NewestFirstCursorPagination):
+    ordering = ("-requested_at", "-id")
+
+
 class UploadedCursorPagination(NewestFirstCursorPagination):
     ordering = ("-uploaded_at", "-id")
 

@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.core.management import call_command
 from django.urls import reverse
 
+from breaches import services
 from breaches.models import Incident, IncidentEvent, Payment, Penalty
 from suppliers.models import Supplier, User
 
@@ -80,6 +81,7 @@ def test_models_that_must_have_rows_in_the_demo_have_them(demo):
             "remindermessage",
             "incidentsequence",
             "reportsnapshot",  # written by beat or the first staff request in production
+            "apitoken",  # issued through the API, never demo data
         ):
             continue
         assert model._default_manager.exists(), model._meta.label
@@ -412,8 +414,18 @@ def test_a_disclosure_under_a_foreign_nda_is_refused_and_records_nothing(client_
 def test_changing_a_proposed_penalty_goes_through_penalty_update(client_admin):
     penalty = Penalty.objects.get(status="proposed")
     url = _url(Penalty, "change", penalty.pk)
+    before = penalty.amount
+    second = User.objects.get(username="compliance2")
+    for waiting in penalty.reviews.filter(state="pending"):  # the demo's own request
+        services.penalty_review_decide(actor=second, review=waiting, approve=False, note="No")
     r = _post_form(client_admin, url, amount="200000.00")
     assert r.status_code == 302, _errors(r)
+    penalty.refresh_from_db()
+    # A reduction: it waits for a second staff user, who makes it.
+    assert penalty.amount == before
+    review = penalty.reviews.get(state="pending")
+    assert review.amount == Decimal("200000.00")
+    services.penalty_review_decide(actor=second, review=review, approve=True)
     penalty.refresh_from_db()
     assert penalty.amount == Decimal("200000.00")
     assert IncidentEvent.objects.filter(penalty=penalty, message__contains="200000.00").exists()

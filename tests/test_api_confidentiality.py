@@ -1,13 +1,15 @@
 """What supplier users must never get (DESIGN section 7): a watermark fingerprint or
-anything derived from it, and a sub-vendor's view of its parent's NDA, on every path and
-every filter that could confirm it. Checked for each kind of supplier user: the tier-1,
-its sub-vendor, the sub-vendor's own sub-vendor (tier 3) and an unrelated supplier."""
+anything derived from it, a sub-vendor's view of its parent's NDA, a note or file staff
+kept internal, and another supplier's evidence, on every path and every filter that
+could confirm it. Checked for each kind of supplier user: the tier-1, its sub-vendor,
+the sub-vendor's own sub-vendor (tier 3) and an unrelated supplier."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from breaches import services
@@ -136,7 +138,9 @@ def test_supplier_users_see_the_buyers_staff_by_role_not_by_name(world, who, com
     staff = UserFactory(username="li.wei.officer", role=Role.COMPLIANCE)
     incident = world["incident"]
     services.incident_update(actor=compliance_user, incident=incident, owner=staff)
-    services.incident_add_note(actor=staff, incident=incident, message="Asked for logs.")
+    services.incident_add_note(
+        actor=staff, incident=incident, message="Asked for logs.", visibility="shared"
+    )
     viewer = world["users"][who]
     api = client_for(viewer, token=True)
     detail = api.get(f"/api/v1/incidents/{incident.pk}/")
@@ -157,3 +161,58 @@ def test_staff_see_user_names(world, auditor_user, compliance_user):
     api = client_for(auditor_user, token=True)
     events = results(api.get(f"/api/v1/incidents/{world['incident'].pk}/events/"))
     assert compliance_user.username in {e["actor_username"] for e in events}
+
+
+def _evidence(actor, incident, name: str, **kwargs):
+    upload = SimpleUploadedFile(name, f"contents of {name}\n".encode(), "text/plain")
+    return services.incident_add_evidence(actor=actor, incident=incident, upload=upload, **kwargs)
+
+
+@pytest.mark.parametrize("who", SUPPLIER_ROLES)
+def test_no_internal_note_or_file_nor_another_suppliers_file_reaches_a_supplier_user(
+    world, who, compliance_user, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    incident = world["incident"]
+    users = world["users"]
+    services.incident_add_note(
+        actor=compliance_user, incident=incident, message="Internal: the intern at Hebei?"
+    )
+    services.incident_add_note(
+        actor=compliance_user,
+        incident=incident,
+        message="Shared: send the logs.",
+        visibility="shared",
+    )
+    files = {
+        "internal": _evidence(compliance_user, incident, "internal-memo.txt"),
+        "shared": _evidence(compliance_user, incident, "shared-brief.txt", visibility="shared"),
+        "tier-1": _evidence(users["tier-1"], incident, "parent-audit.txt"),
+        "sub-vendor": _evidence(users["sub-vendor"], incident, "subvendor-logs.txt"),
+    }
+    sees_incident = who in ("tier-1", "sub-vendor")
+    own = {"shared", who} if sees_incident else set()
+    api = client_for(users[who], token=True)
+    page = Client()
+    page.force_login(users[who])
+    texts = [
+        _all_text(api.get(f"/api/v1/incidents/{incident.pk}/events/")),
+        _all_text(api.get(f"/api/v1/incidents/{incident.pk}/evidence/")),
+        _all_text(api.get("/api/v1/evidence/")),
+        _all_text(page.get(f"/incidents/{incident.pk}/")),
+    ]
+    for text in texts:
+        assert "Internal: the intern" not in text, who
+    for text in (texts[0], texts[3]):  # the timeline, through the API and on the page
+        assert ("Shared: send the logs." in text) == sees_incident, who
+    for key, evidence in files.items():
+        seen = key in own
+        for text in texts[1:]:
+            assert (evidence.original_name in text) == seen, (who, key)
+        # Nor is its upload on the timeline.
+        assert (evidence.original_name in texts[0]) == seen, (who, key)
+        expected = 200 if seen else 404
+        assert api.get(f"/api/v1/evidence/{evidence.pk}/").status_code == expected, (who, key)
+        assert api.get(f"/api/v1/evidence/{evidence.pk}/download/").status_code == expected
+        page_download = page.get(f"/incidents/{incident.pk}/evidence/{evidence.pk}/download/")
+        assert page_download.status_code == expected, (who, key)

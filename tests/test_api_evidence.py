@@ -1,6 +1,6 @@
-"""Evidence through the API: multipart upload checked by content and size, stored under
-a generated name with its sha256, listed, and downloaded only as an attachment by those
-who may see the incident."""
+"""Evidence through the API: multipart upload checked by content, name and size (active
+content refused), stored under a generated name with its sha256, listed, and downloaded
+only as an octet-stream attachment under a generated name by those who may see it."""
 
 from __future__ import annotations
 
@@ -44,11 +44,14 @@ def _upload(client, incident, name, content, content_type="application/octet-str
 
 def test_upload_list_and_download(compliance_user, supplier_user, incident):
     staff = client_for(compliance_user)
-    # The client claims text/html with an .html name: the type is taken from the bytes.
-    response = _upload(staff, incident, "render.html", PNG, "text/html", description="Render")
+    # The client claims text/html: the type is taken from the bytes.
+    response = _upload(
+        staff, incident, "render.png", PNG, "text/html", description="Render", visibility="shared"
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["content_type"] == "image/png"
+    assert body["visibility"] == "shared"
     assert body["size"] == len(PNG)
     assert body["sha256"] == hashlib.sha256(PNG).hexdigest()
     assert body["description"] == "Render"
@@ -64,6 +67,11 @@ def test_upload_list_and_download(compliance_user, supplier_user, incident):
         assert download["Content-Disposition"].startswith("attachment")
         assert download["X-Content-Type-Options"] == "nosniff"
         assert download["Content-Type"] == "application/octet-stream"
+        assert "sandbox" in download["Content-Security-Policy"]
+        assert (
+            f'filename="evidence-{body["id"]}-{body["sha256"][:12]}.png"'
+            in (download["Content-Disposition"])
+        )
         assert b"".join(download.streaming_content) == PNG
 
 
@@ -126,3 +134,99 @@ def test_missing_or_empty_file_is_400(compliance_user, incident):
         f"/api/v1/incidents/{incident.pk}/evidence/", {"file": "text"}, format="json"
     )
     assert response.status_code == 415, response.content
+
+
+# --- Active content ----------------------------------------------------------------------
+
+HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><circle r="4"/></svg>'
+XML = b'<?xml version="1.0"?><?xml-stylesheet href="x.xsl"?><report/>'
+ACTIVE = [
+    # Named and sniffed as what it is.
+    ("page.html", HTML),
+    ("drawing.svg", SVG),
+    ("data.xml", XML),
+    ("app.js", b"fetch('/api/v1/incidents/').then(r => r.text())\n"),
+    # Markup under a harmless name (it used to pass as text/plain).
+    ("report.txt", HTML),
+    ("report.pdf", b"\xef\xbb\xbf  <svg onload=alert(1)>"),
+    ("notes.csv", b"a,b\n1,<script>alert(1)</script>\n"),
+    ("log.txt", b"line\n" * 3000 + b"<iframe src=//evil.example>"),  # past the sniffed head
+    # Harmless bytes under an active name, wherever the extension sits.
+    ("report.pdf.html", b"%PDF-1.4\n" + b"x" * 100),
+    ("render.png.svg", PNG),
+    ("notes.html.txt", b"plain words\n"),
+    ("REPORT.HTM", b"plain words\n"),
+]
+
+
+@pytest.mark.parametrize(("name", "content"), ACTIVE, ids=[name for name, _ in ACTIVE])
+def test_active_content_is_refused_naming_what_is_accepted(
+    compliance_user, incident, name, content
+):
+    response = _upload(client_for(compliance_user), incident, name, content, "text/plain")
+    assert response.status_code == 400, response.content
+    message = " ".join(response.json()["file"])
+    assert "Accepted: PDF" in message, message
+    assert not Evidence.objects.exists()
+    assert not incident.events.filter(kind="evidence").exists()
+
+
+def test_text_that_merely_mentions_angle_brackets_is_accepted(compliance_user, incident):
+    text = b"threshold <= 5 days; x<y; a -> b; <5% of drafts\n"
+    response = _upload(client_for(compliance_user), incident, "thresholds.txt", text)
+    assert response.status_code == 201, response.content
+    assert response.json()["content_type"] == "text/plain"
+
+
+def test_download_name_is_generated_and_the_shown_name_cleaned(compliance_user, incident):
+    staff = client_for(compliance_user)
+    # A right-to-left override, a newline and quotes in the client's name.
+    name = 'inv"oice\n\u202egnp.txt'
+    body = _upload(staff, incident, name, b"plain words\n").json()
+    assert body["original_name"] == 'inv"oicegnp.txt'
+    download = staff.get(body["download_url"])
+    assert download.status_code == 200
+    assert download["Content-Disposition"] == (
+        f'attachment; filename="evidence-{body["id"]}-{body["sha256"][:12]}.txt"'
+    )
+
+
+# --- Who sees what --------------------------------------------------------------------------
+
+
+def test_staff_evidence_is_internal_unless_shared(compliance_user, supplier_user, incident):
+    staff = client_for(compliance_user)
+    internal = _upload(staff, incident, "internal.txt", b"internal\n").json()
+    shared = _upload(staff, incident, "shared.txt", b"shared\n", visibility="shared").json()
+    assert (internal["visibility"], shared["visibility"]) == ("internal", "shared")
+    supplier = client_for(supplier_user)
+    listed = supplier.get(f"/api/v1/incidents/{incident.pk}/evidence/").json()["results"]
+    assert [e["id"] for e in listed] == [shared["id"]]
+    assert [e["id"] for e in supplier.get("/api/v1/evidence/").json()["results"]] == [shared["id"]]
+    assert supplier.get(f"/api/v1/evidence/{internal['id']}/").status_code == 404
+    assert supplier.get(internal["download_url"]).status_code == 404
+    assert supplier.get(shared["download_url"]).status_code == 200
+    # The upload's timeline entry follows its file.
+    events = supplier.get(f"/api/v1/incidents/{incident.pk}/events/").json()["results"]
+    messages = " ".join(e["message"] for e in events)
+    assert "shared.txt" in messages
+    assert "internal.txt" not in messages
+    staff_ids = {e["id"] for e in staff.get("/api/v1/evidence/").json()["results"]}
+    assert staff_ids == {internal["id"], shared["id"]}
+
+
+def test_a_supplier_users_upload_is_shared_even_if_it_asks_internal(supplier_user, incident):
+    response = _upload(
+        client_for(supplier_user), incident, "ours.txt", b"ours\n", visibility="internal"
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["visibility"] == "shared"
+    assert incident.events.get(kind="evidence").visibility == "shared"
+
+
+def test_a_bad_visibility_is_400(compliance_user, incident):
+    response = _upload(client_for(compliance_user), incident, "a.txt", b"a\n", visibility="public")
+    assert response.status_code == 400, response.content
+    assert "visibility" in response.json()
+    assert not Evidence.objects.exists()

@@ -1,7 +1,8 @@
 """The permission matrix of DESIGN section 7: every endpoint and method, for every role
 (anonymous, admin, compliance, auditor, the liable supplier's user and an unrelated
-supplier's user), with the exact status code; and the unrelated user never sees the
-liable world's ids in any list or detail."""
+supplier's user), with the exact status code; the unrelated user never sees the liable
+world's ids in any list or detail; and who reads each internal or shared note and file,
+for every kind of supplier user (the tier-1, its sub-vendor, a tier 3, an unrelated one)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from breaches import services
 from tests.apiclients import build_world, client_for
-from tests.factories import AssetFactory, NDAFactory, UserFactory
+from tests.factories import AssetFactory, NDAFactory, SupplierFactory, UserFactory
 
 ROLES = ("anon", "admin", "compliance", "auditor", "liable", "other")
 
@@ -51,6 +53,14 @@ def world(
         tag="glass",
         actor=compliance_user,
     )
+    # build_world's evidence is a staff upload, internal by default: one each shared too.
+    for one in (liable, unrelated):
+        one.shared_evidence = services.incident_add_evidence(
+            actor=compliance_user,
+            incident=one.incident,
+            upload=SimpleUploadedFile("shared.txt", b"shared with the supplier\n", "text/plain"),
+            visibility="shared",
+        )
     spare_user = UserFactory(username="spare", role="auditor")
     return SimpleNamespace(
         L=liable,
@@ -74,6 +84,7 @@ def _day(days: int) -> str:
 # Expected codes, in ROLES order.
 LIST = (401, 200, 200, 200, 200, 200)
 READ = (401, 200, 200, 200, 200, 404)  # a detail in the liable supplier's world
+STAFF_READ = (401, 200, 200, 200, 404, 404)  # kept internal by staff
 CREATE = (401, 201, 201, 403, 403, 403)
 ADMIN_ONLY = (401, 200, 403, 403, 403, 403)
 
@@ -289,10 +300,12 @@ CASES = [
         None,
         (401, 200, 200, 200, 403, 404),
     ),
-    # evidence
+    # evidence (w.L.evidence: a staff file kept internal)
     ("GET", lambda w: "/api/v1/evidence/", None, LIST),
-    ("GET", lambda w: f"/api/v1/evidence/{w.L.evidence.pk}/", None, READ),
-    ("GET", lambda w: f"/api/v1/evidence/{w.L.evidence.pk}/download/", None, READ),
+    ("GET", lambda w: f"/api/v1/evidence/{w.L.evidence.pk}/", None, STAFF_READ),
+    ("GET", lambda w: f"/api/v1/evidence/{w.L.evidence.pk}/download/", None, STAFF_READ),
+    ("GET", lambda w: f"/api/v1/evidence/{w.L.shared_evidence.pk}/", None, READ),
+    ("GET", lambda w: f"/api/v1/evidence/{w.L.shared_evidence.pk}/download/", None, READ),
     # penalties
     ("GET", lambda w: "/api/v1/penalties/", None, LIST),
     (
@@ -451,7 +464,12 @@ def _case_id(case) -> str:
     method, url, _, _ = case
     fake = SimpleNamespace(
         **{
-            name: SimpleNamespace(**{f: SimpleNamespace(pk="{id}") for f in _WORLD_FIELDS})
+            name: SimpleNamespace(
+                **{
+                    f: SimpleNamespace(pk="{shared id}" if f.startswith("shared_") else "{id}")
+                    for f in _WORLD_FIELDS
+                }
+            )
             for name in ("L", "O")
         },
         spare_user=SimpleNamespace(pk="{id}"),
@@ -477,6 +495,7 @@ _WORLD_FIELDS = [
     "reminder",
     "event",
     "evidence",
+    "shared_evidence",
 ]
 
 
@@ -517,7 +536,7 @@ LISTS = {
     "assets": lambda w: {w.asset.pk},
     "disclosures": lambda w: {w.disclosure.pk},
     "incidents": lambda w: {w.incident.pk, w.confirmed.pk},
-    "evidence": lambda w: {w.evidence.pk},
+    "evidence": lambda w: {w.shared_evidence.pk},
     "penalties": lambda w: {w.penalty.pk},
     "rectification-plans": lambda w: {w.plan.pk, w.approved_plan.pk},
     "rectification-actions": lambda w: {w.action.pk, w.approved_action.pk},
@@ -585,3 +604,81 @@ def test_refused_authorisation_is_logged(world, caplog):
     assert response.status_code == 403
     messages = [r.getMessage() for r in caplog.records]
     assert any("refused" in m and "auditor" in m for m in messages), messages
+
+
+# --- Internal and shared notes and files -------------------------------------------------
+
+VISIBILITY_ROLES = ("admin", "compliance", "auditor", "tier-1", "sub-vendor", "tier-3", "unrelated")
+# Who reads each note and file on the liable world's incident (its source is the
+# sub-vendor, the tier-1 is liable; the tier 3 and the unrelated user do not see it).
+VISIBILITY = {
+    "staff note, internal (the default)": (1, 1, 1, 0, 0, 0, 0),
+    "staff note, shared": (1, 1, 1, 1, 1, 0, 0),
+    "sub-vendor's note, asked internal": (1, 1, 1, 1, 1, 0, 0),
+    "staff file, internal (the default)": (1, 1, 1, 0, 0, 0, 0),
+    "staff file, shared": (1, 1, 1, 1, 1, 0, 0),
+    "tier-1's file": (1, 1, 1, 1, 0, 0, 0),
+    "sub-vendor's file, asked internal": (1, 1, 1, 0, 1, 0, 0),
+}
+
+
+@pytest.fixture
+def written(world):
+    """The liable incident with one note or file of each kind, and a user per role."""
+    L = world.L
+    tier3 = SupplierFactory(name="Langfang Render Farm", parent=L.subvendor)
+    users = {
+        **{role: world.users[role] for role in ("admin", "compliance", "auditor")},
+        "tier-1": world.users["liable"],
+        "sub-vendor": UserFactory(role="supplier", supplier=L.subvendor),
+        "tier-3": UserFactory(role="supplier", supplier=tier3),
+        "unrelated": world.users["other"],
+    }
+    staff, sub = users["compliance"], users["sub-vendor"]
+
+    def note(actor, message, **kwargs):
+        services.incident_add_note(actor=actor, incident=L.incident, message=message, **kwargs)
+        return message
+
+    def upload(actor, name, **kwargs):
+        content = SimpleUploadedFile(name, f"{name}\n".encode(), "text/plain")
+        return services.incident_add_evidence(
+            actor=actor, incident=L.incident, upload=content, **kwargs
+        )
+
+    items = {
+        "staff note, internal (the default)": note(staff, "Staff only: check the intern."),
+        "staff note, shared": note(staff, "To all: send logs.", visibility="shared"),
+        "sub-vendor's note, asked internal": note(sub, "Logs sent.", visibility="internal"),
+        "staff file, internal (the default)": upload(staff, "staff-memo.txt"),
+        "staff file, shared": upload(staff, "staff-brief.txt", visibility="shared"),
+        "tier-1's file": upload(users["tier-1"], "tier1-audit.txt"),
+        "sub-vendor's file, asked internal": upload(sub, "sub-logs.txt", visibility="internal"),
+    }
+    return SimpleNamespace(incident=L.incident, users=users, items=items)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", VISIBILITY_ROLES)
+@pytest.mark.parametrize("item", list(VISIBILITY))
+def test_who_reads_each_note_and_file(written, role, item):
+    seen = bool(VISIBILITY[item][VISIBILITY_ROLES.index(role)])
+    sees_incident = role not in ("tier-3", "unrelated")
+    client = client_for(written.users[role])
+    incident = written.incident
+    events = client.get(f"/api/v1/incidents/{incident.pk}/events/?page_size=200")
+    assert events.status_code == (200 if sees_incident else 404)
+    messages = " ".join(e["message"] for e in events.json().get("results", []))
+    thing = written.items[item]
+    if isinstance(thing, str):  # a note
+        assert (thing in messages) == seen, (role, item, messages)
+        return
+    # A file: its detail, its download, both lists and its upload on the timeline agree.
+    code = 200 if seen else 404
+    assert client.get(f"/api/v1/evidence/{thing.pk}/").status_code == code
+    assert client.get(f"/api/v1/evidence/{thing.pk}/download/").status_code == code
+    assert (thing.pk in _ids(client, "/api/v1/evidence/?page_size=200")) == seen
+    listed = client.get(f"/api/v1/incidents/{incident.pk}/evidence/?page_size=200")
+    assert listed.status_code == (200 if sees_incident else 404)
+    assert (thing.pk in {e["id"] for e in listed.json().get("results", [])}) == seen
+    assert (thing.original_name in messages) == seen, (role, item, messages)

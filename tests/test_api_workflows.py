@@ -17,7 +17,7 @@ def _post(client, url, payload):
 
 
 def test_dispute_and_reduced_uphold_need_four_eyes(
-    compliance_user, second_compliance_user, supplier_user, tier1
+    compliance_user, second_compliance_user, admin_user, supplier_user, tier1
 ):
     penalty = PenaltyFactory(supplier=tier1)
     url = f"/api/v1/penalties/{penalty.pk}/transition/"
@@ -40,7 +40,13 @@ def test_dispute_and_reduced_uphold_need_four_eyes(
     assert response.status_code == 400, response.content  # nor may anyone increase
     assert "amount" in response.json()
     response = _post(reviewer, url, {"to": "issued", "amount": "600000.00", "note": "Upheld"})
-    assert response.status_code == 200, response.content
+    assert response.status_code == 202, response.content  # asked: a second user decides
+    assert response.json()["review"]["kind"] == "reduction"
+    assert Penalty.objects.get(pk=penalty.pk).status == "disputed"
+    response = _post(reviewer, url, {"to": "issued", "amount": "600000.00"})
+    assert response.status_code == 409, response.content  # not twice by the same user
+    response = _post(client_for(admin_user), url, {"to": "issued", "amount": "600000.00"})
+    assert response.status_code == 200, response.content  # the second user's same act
     body = response.json()
     assert (body["status"], body["amount"], body["outstanding"]) == (
         "issued",
@@ -53,7 +59,7 @@ def test_dispute_and_reduced_uphold_need_four_eyes(
     assert ack.json()["kind"] == "penalty"
 
 
-def test_waiver_by_a_second_person(compliance_user, second_compliance_user, tier1):
+def test_waiver_by_a_second_person(compliance_user, second_compliance_user, admin_user, tier1):
     penalty = PenaltyFactory(supplier=tier1)
     url = f"/api/v1/penalties/{penalty.pk}/transition/"
     assert _post(client_for(compliance_user), url, {"to": "issued"}).status_code == 200
@@ -62,15 +68,28 @@ def test_waiver_by_a_second_person(compliance_user, second_compliance_user, tier
     )
     assert _post(client_for(compliance_user), url, {"to": "waived"}).status_code == 403
     response = _post(client_for(second_compliance_user), url, {"to": "waived", "note": "ok"})
+    assert response.status_code == 202, response.content
+    review = response.json()["review"]
+    # The issuer may not carry out a waiver, even someone else's request.
+    decide = f"/api/v1/penalty-reviews/{review['id']}/decide/"
+    assert _post(client_for(compliance_user), decide, {"approve": True}).status_code == 403
+    response = _post(client_for(admin_user), decide, {"approve": True, "note": "agreed"})
     assert response.status_code == 200, response.content
+    assert response.json()["status"] == "waived"
     assert response.json()["outstanding"] == "0.00"
     assert _post(client_for(compliance_user), url, {"to": "paid"}).status_code == 409
 
 
-def test_penalty_amount_editable_only_while_proposed(compliance_user, tier1):
+def test_penalty_amount_editable_only_while_proposed(
+    compliance_user, second_compliance_user, tier1
+):
     staff = client_for(compliance_user)
     penalty = PenaltyFactory(supplier=tier1)
     response = staff.patch(f"/api/v1/penalties/{penalty.pk}/", {"amount": "5.00"}, format="json")
+    assert response.status_code == 202, response.content  # a reduction: four eyes
+    response = client_for(second_compliance_user).patch(
+        f"/api/v1/penalties/{penalty.pk}/", {"amount": "5.00"}, format="json"
+    )
     assert response.status_code == 200, response.content
     assert response.json()["amount"] == "5.00"
     Penalty.objects.filter(pk=penalty.pk).update(status="issued")

@@ -31,7 +31,7 @@ from breaches.models import (
     RectificationAction,
     RectificationPlan,
 )
-from config.exceptions import TransitionNotAllowed
+from config.exceptions import Conflict, TransitionNotAllowed
 from suppliers.choices import Role
 from suppliers.models import MAX_MONEY_AMOUNT
 
@@ -452,12 +452,16 @@ def test_penalty_allowed_transitions(
         penalty.refresh_from_db()
         assert penalty.status == current
         return
-    penalty = services.penalty_transition(
+    done = services.penalty_transition(
         actor=actor, penalty=penalty, to=to, note="reason", today=TODAY
     )
+    if isinstance(done, services.ReviewRequested):  # a waiver: a second staff user makes it
+        assert to == PenaltyStatus.WAIVED
+        actor = UserFactory(role=Role.COMPLIANCE)
+        services.penalty_transition(actor=actor, penalty=penalty, to=to, note="ok", today=TODAY)
     penalty.refresh_from_db()
     assert penalty.status == to
-    event = IncidentEvent.objects.get(penalty=penalty)
+    event = IncidentEvent.objects.get(penalty=penalty, to_status=to)
     assert (event.kind, event.from_status, event.to_status, event.actor) == (
         EventKind.PENALTY,
         current,
@@ -536,10 +540,24 @@ def test_four_eyes_on_waiver(penalty_in, compliance_user, second_compliance_user
         services.penalty_transition(actor=compliance_user, penalty=penalty, to="waived")
     penalty.refresh_from_db()
     assert penalty.status == PenaltyStatus.DISPUTED
-    services.penalty_transition(actor=second_compliance_user, penalty=penalty, to="waived")
+    asked = services.penalty_transition(actor=second_compliance_user, penalty=penalty, to="waived")
+    assert isinstance(asked, services.ReviewRequested)
+    penalty.refresh_from_db()
+    assert penalty.status == PenaltyStatus.DISPUTED  # nothing changes until a second user
+    # The requester cannot approve its own request, nor can the issuer make a waiver.
+    with pytest.raises(PermissionDenied):
+        services.penalty_review_decide(
+            actor=second_compliance_user, review=asked.review, approve=True
+        )
+    with pytest.raises(PermissionDenied):
+        services.penalty_review_decide(actor=compliance_user, review=asked.review, approve=True)
+    third = UserFactory(role=Role.COMPLIANCE)
+    services.penalty_review_decide(actor=third, review=asked.review, approve=True)
     penalty.refresh_from_db()
     assert penalty.status == PenaltyStatus.WAIVED
     assert penalty.outstanding == Decimal("0.00")
+    asked.review.refresh_from_db()
+    assert (asked.review.state, asked.review.decided_by) == ("approved", third)
 
 
 def test_four_eyes_on_reduction(penalty_in, compliance_user, second_compliance_user):
@@ -560,13 +578,16 @@ def test_four_eyes_on_reduction(penalty_in, compliance_user, second_compliance_u
 
 def test_upheld_reduced_by_a_second_reviewer(penalty_in, second_compliance_user):
     penalty = penalty_in(PenaltyStatus.DISPUTED)
-    penalty = services.penalty_transition(
+    asked = services.penalty_transition(
         actor=second_compliance_user, penalty=penalty, to="issued", amount="600000.00", note="ok"
     )
-    assert (penalty.status, penalty.amount) == (PenaltyStatus.ISSUED, Decimal("600000.00"))
-    assert (
-        "Reduced from 1000000.00 to 600000.00" in IncidentEvent.objects.get(penalty=penalty).message
+    assert asked.review.kind == "reduction"
+    penalty = services.penalty_transition(
+        actor=UserFactory(role=Role.ADMIN), penalty=penalty, to="issued", amount="600000.00"
     )
+    assert (penalty.status, penalty.amount) == (PenaltyStatus.ISSUED, Decimal("600000.00"))
+    moved = IncidentEvent.objects.get(penalty=penalty, to_status="issued", from_status="disputed")
+    assert "Reduced from 1000000.00 to 600000.00" in moved.message
 
 
 def test_upheld_penalty_cannot_be_increased_or_cut_below_paid(penalty_in, second_compliance_user):
@@ -584,10 +605,86 @@ def test_upheld_penalty_cannot_be_increased_or_cut_below_paid(penalty_in, second
 def test_upheld_at_the_paid_amount_becomes_paid(penalty_in, second_compliance_user):
     penalty = penalty_in(PenaltyStatus.DISPUTED)
     Penalty.objects.filter(pk=penalty.pk).update(paid_amount=Decimal("300000.00"))
-    penalty = services.penalty_transition(
+    services.penalty_transition(
         actor=second_compliance_user, penalty=penalty, to="issued", amount="300000.00"
     )
+    penalty = services.penalty_transition(
+        actor=UserFactory(role=Role.ADMIN), penalty=penalty, to="issued", amount="300000.00"
+    )
     assert penalty.status == PenaltyStatus.PAID
+
+
+def test_one_user_alone_cannot_issue_below_the_nda_clause(
+    penalty_in, compliance_user, second_compliance_user
+):
+    """A proposed 1,000,000 CNY penalty (the NDA clause) issued at 0.01 by one user."""
+    penalty = penalty_in(PenaltyStatus.PROPOSED)
+    for act in (
+        lambda u: services.penalty_transition(actor=u, penalty=penalty, to="issued", amount="0.01"),
+        lambda u: services.penalty_update(actor=u, penalty=penalty, amount="0.01"),
+    ):
+        asked = act(compliance_user)
+        assert isinstance(asked, services.ReviewRequested)
+        penalty.refresh_from_db()
+        assert (penalty.status, penalty.amount) == ("proposed", Decimal("1000000.00"))
+        with pytest.raises(Conflict):  # asking again is no approval
+            act(compliance_user)
+        services.penalty_review_decide(
+            actor=second_compliance_user, review=asked.review, approve=False, note="No"
+        )
+    # Lowering then issuing: the issue itself is below the clause.
+    Penalty.objects.filter(pk=penalty.pk).update(amount=Decimal("10.00"))
+    asked = services.penalty_transition(actor=compliance_user, penalty=penalty, to="issued")
+    assert asked.review.kind == "issue_below_clause"
+    issued = services.penalty_transition(actor=second_compliance_user, penalty=penalty, to="issued")
+    assert (issued.status, issued.amount, issued.issued_by) == (
+        "issued",
+        Decimal("10.00"),
+        second_compliance_user,
+    )
+
+
+def test_one_user_alone_cannot_waive_a_proposed_penalty(penalty_in, compliance_user):
+    penalty = penalty_in(PenaltyStatus.PROPOSED)
+    asked = services.penalty_transition(actor=compliance_user, penalty=penalty, to="waived")
+    assert isinstance(asked, services.ReviewRequested)
+    penalty.refresh_from_db()
+    assert penalty.status == PenaltyStatus.PROPOSED
+
+
+def test_issuing_at_the_clause_needs_no_second_user(penalty_in, compliance_user):
+    penalty = penalty_in(PenaltyStatus.PROPOSED)
+    issued = services.penalty_transition(actor=compliance_user, penalty=penalty, to="issued")
+    assert issued.status == PenaltyStatus.ISSUED
+
+
+def test_a_disputed_penalty_is_never_raised(penalty_in, second_compliance_user):
+    """PATCH {"amount": higher} on a disputed penalty, then upheld, raised the claim."""
+    penalty = penalty_in(PenaltyStatus.DISPUTED)
+    with pytest.raises(ValidationError):
+        services.penalty_update(actor=second_compliance_user, penalty=penalty, amount="2000000")
+    penalty.refresh_from_db()
+    assert penalty.amount == Decimal("1000000.00")
+
+
+def test_a_rejection_says_why_and_changes_nothing(
+    penalty_in, compliance_user, second_compliance_user
+):
+    penalty = penalty_in(PenaltyStatus.PROPOSED)
+    asked = services.penalty_transition(actor=compliance_user, penalty=penalty, to="waived")
+    with pytest.raises(ValidationError):
+        services.penalty_review_decide(
+            actor=second_compliance_user, review=asked.review, approve=False
+        )
+    services.penalty_review_decide(
+        actor=second_compliance_user, review=asked.review, approve=False, note="It stands."
+    )
+    penalty.refresh_from_db()
+    assert penalty.status == PenaltyStatus.PROPOSED
+    with pytest.raises(TransitionNotAllowed):
+        services.penalty_review_decide(
+            actor=second_compliance_user, review=asked.review, approve=True
+        )
 
 
 @pytest.mark.parametrize("status", [PenaltyStatus.ISSUED, PenaltyStatus.PAID, PenaltyStatus.WAIVED])
@@ -1078,7 +1175,12 @@ def test_penalty_amounts_are_exact_two_place_decimals(
             Decimal("0.01")
         )
         if valid:
-            services.penalty_update(actor=second_compliance_user, penalty=penalty, amount=amount)
+            done = services.penalty_update(
+                actor=second_compliance_user, penalty=penalty, amount=amount
+            )
+            if isinstance(done, services.ReviewRequested):  # a reduction: four eyes
+                other = UserFactory(role=Role.COMPLIANCE)
+                services.penalty_review_decide(actor=other, review=done.review, approve=True)
             penalty.refresh_from_db()
             assert penalty.amount == amount
         else:

@@ -77,7 +77,9 @@ def test_healthz_reports_a_dead_broker_at_once(client, monkeypatch):
 
     from config.celery import app
 
-    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:9/0")  # nothing listens
+    dead = "redis://127.0.0.1:9/0"  # nothing listens
+    monkeypatch.setattr(app.conf, "broker_url", dead)
+    monkeypatch.setenv("CELERY_BROKER_URL", dead)  # Celery reads it before its settings
     started = time.monotonic()
     response = client.get("/healthz")
     elapsed = time.monotonic() - started

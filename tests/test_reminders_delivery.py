@@ -459,3 +459,91 @@ def test_a_very_long_list_is_capped_most_overdue_first(mailoutbox, monkeypatch):
     assert "and 1 more item, less overdue" in body
     assert "3 overdue" in mailoutbox[0].subject
     assert set(Reminder.objects.values_list("state", flat=True)) == {DeliveryState.SENT}
+
+
+class WorkerKilled(BaseException):
+    """The worker process ending where it stands: nothing after it runs, as after a kill
+    (not an Exception, so no handler of the send task sees it)."""
+
+
+def _lapse_the_claim(message) -> None:
+    stale = timezone.now() - reminders.CLAIM_LEASE - timedelta(minutes=1)
+    ReminderMessage.objects.filter(pk=message.pk).update(claimed_at=stale)
+
+
+@pytest.mark.django_db
+def test_a_worker_killed_after_the_mail_server_took_the_mail_never_sends_it_again(
+    mailoutbox, monkeypatch
+):
+    """The mail server accepted the mail, then the worker died before recording it: the
+    next task (the broker redelivering it, or a sweep re-queueing it) must not mail it
+    again, and says the outcome is unknown."""
+    from django.core.mail import EmailMessage
+
+    make_plan()
+    reminders.run_sweep(as_of=day(1), enqueue=False)
+    message = ReminderMessage.objects.get()
+    accepted = EmailMessage.send
+
+    def accepted_then_killed(self, *args, **kwargs):
+        accepted(self, *args, **kwargs)
+        raise WorkerKilled
+
+    monkeypatch.setattr(EmailMessage, "send", accepted_then_killed)
+    with pytest.raises(WorkerKilled):
+        reminders.deliver_message(message_id=message.pk)
+    monkeypatch.undo()
+    assert len(mailoutbox) == 1
+    message.refresh_from_db()
+    assert (message.state, message.send_started_at is not None) == ("pending", True)
+
+    # The redelivery within the claim's lease leaves it; after it, settles it unknown.
+    assert reminders.deliver_message(message_id=message.pk) == "not_claimed"
+    _lapse_the_claim(message)
+    assert tasks.send_reminder_message.apply(args=[message.pk]).get() == "unknown"
+    assert len(mailoutbox) == 1
+    message.refresh_from_db()
+    assert message.state == DeliveryState.UNKNOWN
+    assert "Not sent again" in message.last_error
+    assert Reminder.objects.get().state == DeliveryState.UNKNOWN
+    # Nothing re-queues it either.
+    assert message.pk not in reminders.undelivered_message_ids(
+        now=timezone.now() + timedelta(days=1)
+    )
+    assert reminders.deliver_message(message_id=message.pk) == "not_claimed"
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_worker_killed_before_the_hand_over_is_sent_once_by_the_next(mailoutbox, monkeypatch):
+    make_plan()
+    reminders.run_sweep(as_of=day(1), enqueue=False)
+    message = ReminderMessage.objects.get()
+
+    def killed_while_writing(*args, **kwargs):
+        raise WorkerKilled
+
+    monkeypatch.setattr(reminder_mail, "build_email", killed_while_writing)
+    with pytest.raises(WorkerKilled):
+        reminders.deliver_message(message_id=message.pk)
+    monkeypatch.undo()
+    assert mailoutbox == []
+    _lapse_the_claim(message)
+    assert reminders.deliver_message(message_id=message.pk) == "sent"
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db
+def test_every_attempt_at_a_message_carries_the_same_message_id(flaky_mail, mailoutbox):
+    make_plan(contact_email="lead@supplier.example")
+    reminders.run_sweep(as_of=day(1), enqueue=False)
+    message = ReminderMessage.objects.get()
+    FlakyBackend.failures = {"lead@supplier.example": 1}
+    with pytest.raises(reminders.ReminderDeliveryError):
+        reminders.deliver_message(message_id=message.pk, final_attempt=False)
+    assert reminders.deliver_message(message_id=message.pk) == "sent"
+    (sent,) = mailoutbox
+    assert (
+        sent.extra_headers["Message-ID"] == f"<reminder-message-{message.pk}@breach-tracker.local>"
+    )
+    assert "Message-ID: <reminder-message-" in sent.message().as_string()

@@ -391,7 +391,22 @@ def test_supplier_disputes_and_another_staff_member_waives(
     assert [t["to"] for t in detail.context["transitions"]] == ["issued"]  # no waiver by issuer
     client.force_login(second_compliance_user)
     response = client.post(url, {"to": "waived", "t-waived-note": "Goodwill"})
-    assert any("now waived" in m for m in flashes(response))
+    assert any("needs a second staff user" in m for m in flashes(response))
+    penalty.refresh_from_db()
+    assert penalty.status == PenaltyStatus.DISPUTED
+    # The issuer sees the request but may not carry out a waiver; a third user does.
+    client.force_login(compliance_user)
+    page = client.get(reverse("breaches:penalty-detail", args=[penalty.pk]))
+    assert page.context["pending_review"] is not None
+    assert not page.context["may_decide_review"]
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(role="admin"))
+    assert b"Waiting for your review" in client.get(reverse("dashboard")).content
+    review = page.context["pending_review"]
+    decide = reverse("breaches:penalty-review-decide", args=[penalty.pk, review.pk])
+    response = client.post(decide, {"decision": "approve", "note": "Goodwill, agreed"})
+    assert any("Approved" in m for m in flashes(response))
     penalty.refresh_from_db()
     assert penalty.status == PenaltyStatus.WAIVED
 
@@ -662,7 +677,9 @@ def test_navigation_marks_the_current_section(client, compliance_user):
     assert 'href="/incidents/" class="active"' not in body
 
 
-def test_penalty_amount_changes_only_while_proposed(client, compliance_user, supplier_user, seed):
+def test_penalty_amount_changes_only_while_proposed(
+    client, compliance_user, second_compliance_user, supplier_user, seed
+):
     from breaches import services
 
     penalty = seed.penalties.get()
@@ -674,10 +691,16 @@ def test_penalty_amount_changes_only_while_proposed(client, compliance_user, sup
     assert response.status_code == 400
     assert "amount" in response.context["edit_form"].errors
     response = client.post(url, {"amount": "800000.00", "due_on": "2030-01-01"})
+    assert any("needs a second staff user" in m for m in flashes(response))
+    client.force_login(second_compliance_user)
+    response = client.post(url, {"amount": "800000.00", "due_on": "2030-01-01"})
     assert any("800000.00 CNY" in m for m in flashes(response))
+    client.force_login(compliance_user)
     penalty.refresh_from_db()
     assert penalty.amount == Decimal("800000.00")
+    # 800,000 is below the NDA clause: issuing it takes a second staff user.
     services.penalty_transition(actor=compliance_user, penalty=penalty, to="issued")
+    services.penalty_transition(actor=second_compliance_user, penalty=penalty, to="issued")
     assert (
         client.get(reverse("breaches:penalty-detail", args=[penalty.pk])).context["edit_form"]
         is None

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -16,6 +17,7 @@ from breaches.choices import (
     IncidentStatus,
     PenaltyStatus,
     PlanStatus,
+    Visibility,
 )
 from breaches.models import (
     Evidence,
@@ -23,6 +25,7 @@ from breaches.models import (
     IncidentEvent,
     Payment,
     Penalty,
+    PenaltyReview,
     RectificationAction,
     RectificationPlan,
     Reminder,
@@ -147,8 +150,17 @@ class PlanTransitionSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
+VISIBILITY_HELP = _(
+    "internal: the buyer's staff only (the default for staff); shared: also the supplier "
+    "users who may see the incident. What a supplier user writes is always shared."
+)
+
+
 class NoteSerializer(serializers.Serializer):
     message = serializers.CharField(max_length=5000)
+    visibility = serializers.ChoiceField(
+        choices=Visibility.choices, required=False, help_text=VISIBILITY_HELP
+    )
 
 
 class LiabilitySerializer(serializers.Serializer):
@@ -193,6 +205,7 @@ class EventSerializer(ModelSerializer):
             "message",
             "penalty",
             "plan",
+            "visibility",
             "created_at",
         ]
         read_only_fields = fields
@@ -215,6 +228,7 @@ class EvidenceSerializer(ModelSerializer):
             "uploaded_by",
             "uploaded_by_username",
             "uploaded_at",
+            "visibility",
             "download_url",
         ]
         read_only_fields = fields
@@ -227,6 +241,9 @@ class EvidenceSerializer(ModelSerializer):
 class EvidenceUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=False, max_length=255)
     description = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    visibility = serializers.ChoiceField(
+        choices=Visibility.choices, required=False, help_text=VISIBILITY_HELP
+    )
 
 
 class PaymentSerializer(ModelSerializer):
@@ -288,6 +305,37 @@ class PenaltySerializer(ModelSerializer):
         if self.instance is not None and value.pk != self.instance.incident_id:
             raise serializers.ValidationError("A penalty cannot move to another incident.")
         return value
+
+
+class PenaltyReviewSerializer(ModelSerializer):
+    """A cut to a penalty waiting for (or decided by) a second staff user."""
+
+    requested_by = PersonField()
+    decided_by = PersonField()
+    amount = MoneyField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = PenaltyReview
+        fields = [
+            "id",
+            "penalty",
+            "kind",
+            "amount",
+            "to_status",
+            "note",
+            "requested_by",
+            "requested_at",
+            "state",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+        ]
+        read_only_fields = fields
+
+
+class ReviewDecisionSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
 class PenaltyAcknowledgeSerializer(serializers.Serializer):

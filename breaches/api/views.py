@@ -7,7 +7,6 @@ import re
 from datetime import date
 
 from django.db.models import Prefetch
-from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -30,6 +29,7 @@ from breaches.models import (
     Incident,
     IncidentEvent,
     Penalty,
+    PenaltyReview,
     RectificationAction,
     RectificationPlan,
     Reminder,
@@ -38,6 +38,7 @@ from breaches.report_cache import cached_for_scope
 from breaches.selectors import (
     actions_visible_to,
     events_visible_to,
+    evidence_visible_to,
     incident_list_rows,
     incident_values,
     incidents_visible_to,
@@ -49,6 +50,7 @@ from breaches.selectors import (
 from config.pagination import (
     FilterBackend,
     NewestFirstCursorPagination,
+    RequestedAtCursorPagination,
     UploadedCursorPagination,
 )
 from config.rest import (
@@ -241,7 +243,10 @@ class IncidentViewSet(ServiceViewSet):
         payload = api.NoteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         event = services.incident_add_note(
-            actor=request.user, incident=incident, message=payload.validated_data["message"]
+            actor=request.user,
+            incident=incident,
+            message=payload.validated_data["message"],
+            visibility=payload.validated_data.get("visibility"),
         )
         return Response(
             api.EventSerializer(event, context={"request": request}).data,
@@ -299,11 +304,13 @@ class IncidentViewSet(ServiceViewSet):
         pagination_class=UploadedCursorPagination,
     )
     def evidence(self, request, pk=None):
-        """List the incident's evidence, or upload a file (multipart field `file`)."""
+        """List the incident's evidence the caller may see, or upload a file (multipart
+        field `file`; staff may set `visibility`, internal by default)."""
         incident = self.get_object()
         if request.method == "GET":
-            rows = Evidence.objects.filter(incident=incident).select_related(
-                "uploaded_by__supplier"
+            rows = evidence_visible_to(
+                request.user,
+                Evidence.objects.filter(incident=incident).select_related("uploaded_by__supplier"),
             )
             page = self.paginate_queryset(rows)
             return self.get_paginated_response(
@@ -316,6 +323,7 @@ class IncidentViewSet(ServiceViewSet):
             incident=incident,
             upload=payload.validated_data["file"],
             description=payload.validated_data.get("description", ""),
+            visibility=payload.validated_data.get("visibility"),
         )
         return Response(
             api.EvidenceSerializer(evidence, context={"request": request}).data,
@@ -363,25 +371,64 @@ class PenaltyViewSet(ServiceViewSet):
         qs = Penalty.objects.select_related("incident", "supplier").prefetch_related("payments")
         return penalties_visible_to(self.request.user, qs)
 
-    def perform_update(self, serializer):
+    def _answer(self, result) -> Response:
+        """The penalty as it now is, or 202 with the review a four-eyes act opened."""
+        if isinstance(result, services.ReviewRequested):
+            return Response(
+                {
+                    "detail": "Recorded: this needs a second staff user, who has been told.",
+                    "review": api.PenaltyReviewSerializer(
+                        result.review, context={"request": self.request}
+                    ).data,
+                },
+                status=status.HTTP_202_ACCEPTED,
+            )
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        responses={
+            200: api.PenaltySerializer,
+            202: OpenApiResponse(description="A reduction waits for a second staff user."),
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+            409: CONFLICT,
+        }
+    )
+    def update(self, request, *args, **kwargs):
+        """Change the amount (proposed or disputed; a disputed one only down) or the due
+        date. A reduction needs a second staff user: 202 and a review for the first."""
+        penalty = self.get_object()
+        serializer = self.get_serializer(
+            penalty, data=request.data, partial=kwargs.pop("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         changes.pop("incident", None)
-        serializer.instance = services.penalty_update(
-            actor=self.request.user, penalty=serializer.instance, **changes
-        )
+        return self._answer(services.penalty_update(actor=request.user, penalty=penalty, **changes))
 
     @extend_schema(
         request=api.PenaltyTransitionSerializer,
-        responses=_transition_response(api.PenaltySerializer),
+        responses={
+            **_transition_response(api.PenaltySerializer),
+            202: OpenApiResponse(
+                description="A waiver, reduction or issue below the NDA clause waits for a "
+                "second staff user."
+            ),
+        },
     )
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
-        """Issue, dispute (the supplier), uphold (optionally reduced) or waive."""
+        """Issue, dispute (the supplier), uphold (optionally reduced) or waive. A waiver,
+        a reduction and an issue below the NDA clause need a second staff user: the
+        first gets 202 and a review; the second's same act (or approval) carries it out."""
         penalty = self.get_object()
         payload = api.PenaltyTransitionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        services.penalty_transition(actor=request.user, penalty=penalty, **payload.validated_data)
-        return Response(self.get_serializer(self.get_object()).data)
+        return self._answer(
+            services.penalty_transition(
+                actor=request.user, penalty=penalty, **payload.validated_data
+            )
+        )
 
     @extend_schema(
         request=api.PaymentSerializer,
@@ -419,6 +466,50 @@ class PenaltyViewSet(ServiceViewSet):
             api.EventSerializer(event, context={"request": request}).data,
             status=status.HTTP_201_CREATED,
         )
+
+
+class ReviewPermission(RolePermission):
+    """Staff read the four-eyes queue and writers decide; supplier users have none."""
+
+
+class PenaltyReviewViewSet(ReadOnlyViewSet):
+    """Cuts to penalties (issue below the NDA clause, reduction, waiver) waiting for a
+    second staff user, and their decisions. `?awaiting_me=true`: those the caller may
+    decide (another staff user's pending requests)."""
+
+    serializer_class = api.PenaltyReviewSerializer
+    permission_classes = [ReviewPermission]
+    filterset_class = filtersets.PenaltyReviewFilter
+    pagination_class = RequestedAtCursorPagination
+    ordering_fields = ["requested_at"]
+
+    def get_queryset(self):
+        user = self.request.user
+        if not scope_for(user).everything:
+            return PenaltyReview.objects.none()
+        return PenaltyReview.objects.select_related(
+            "requested_by__supplier", "decided_by__supplier"
+        )
+
+    @extend_schema(
+        request=api.ReviewDecisionSerializer,
+        responses={
+            200: api.PenaltySerializer,
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+            404: OpenApiResponse(description="Not found or outside your scope."),
+            409: CONFLICT,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        """Approve (the act is carried out) or reject (with a note). Not the requester."""
+        review = self.get_object()
+        payload = api.ReviewDecisionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.penalty_review_decide(actor=request.user, review=review, **payload.validated_data)
+        review.penalty.refresh_from_db()
+        return Response(api.PenaltySerializer(review.penalty, context={"request": request}).data)
 
 
 # --- Rectification plans and actions ---------------------------------------------------
@@ -534,7 +625,8 @@ class ReminderViewSet(ReadOnlyViewSet):
 
 
 class EvidenceViewSet(ReadOnlyViewSet):
-    """Evidence files, readable by whoever may see their incident."""
+    """Evidence files: staff read them all; a supplier user those of the incidents it
+    sees that staff shared or its own supplier's users uploaded (evidence_visible_to)."""
 
     serializer_class = api.EvidenceSerializer
     permission_classes = [EvidencePermission]
@@ -543,9 +635,9 @@ class EvidenceViewSet(ReadOnlyViewSet):
     filterset_class = filtersets.EvidenceFilter
 
     def get_queryset(self):
-        return Evidence.objects.filter(
-            incident__in=incidents_visible_to(self.request.user)
-        ).select_related("uploaded_by__supplier")
+        return evidence_visible_to(
+            self.request.user, Evidence.objects.select_related("uploaded_by__supplier")
+        )
 
     @extend_schema(
         responses={
@@ -556,22 +648,13 @@ class EvidenceViewSet(ReadOnlyViewSet):
     )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        """The file as an attachment, never rendered inline."""
+        """The file as an attachment under a generated name, of type
+        application/octet-stream, never sniffed nor rendered (services.evidence_file_response)."""
         evidence = self.get_object()
         try:
-            handle = evidence.file.open("rb")
+            return services.evidence_file_response(evidence)
         except FileNotFoundError:
             raise exceptions.NotFound("The stored file is missing.") from None
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=evidence.original_name,
-            content_type="application/octet-stream",
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["X-Evidence-SHA256"] = evidence.sha256
-        return response
 
 
 # --- Reports ---------------------------------------------------------------------------

@@ -1,12 +1,20 @@
-"""Delivery of one grouped message, exactly once: the send task claims the message with a
+"""Delivery of one grouped message, at most once: the send task claims the message with a
 conditional update before mailing (a redelivered or duplicated task finds it claimed or
-sent), leaves out the items no longer due, and rolls the outcome up onto the Reminder
-rows the message covers."""
+sent), records that it is handing the mail over before it does, leaves out the items no
+longer due, and rolls the outcome up onto the Reminder rows the message covers.
+
+The policy for an unknown outcome: a worker that died after recording the hand-over (the
+mail server may have accepted the mail) leaves the message claimed with send_started_at
+set. When its claim lapses, the next send task does not mail again: it marks the message
+`unknown` and logs it. A duplicate reminder is worse than a missing one, which the next
+schedule point repeats. Every mail carries a stable Message-ID (one per message), so a
+mail server or client that sees the same message twice can tell."""
 
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -33,6 +41,34 @@ def _still_due(reminder: Reminder) -> bool:
         return plan_is_pending(plan) and plan.due_on == reminder.due_on
     action = reminder.action
     return action_is_pending(action, plan.status) and action.due_on == reminder.due_on
+
+
+def message_id_header(message: ReminderMessage) -> str:
+    """The same Message-ID for every attempt at one message."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "breach-tracker.local"
+    return f"<reminder-message-{message.pk}@{domain}>"
+
+
+def _settle_unknown(message_id: int, now) -> bool:
+    """A message whose claim lapsed after its hand-over began: outcome unknown, never
+    resent (the module's policy). True when this call settled it so."""
+    settled = ReminderMessage.objects.filter(
+        pk=message_id,
+        state=DeliveryState.PENDING,
+        send_started_at__isnull=False,
+        claimed_at__lt=now - CLAIM_LEASE,
+    ).update(
+        state=DeliveryState.UNKNOWN,
+        claimed_at=None,
+        last_error=UNKNOWN_OUTCOME,
+    )
+    return bool(settled)
+
+
+UNKNOWN_OUTCOME = (
+    "The worker stopped while handing this mail to the mail server, which may have accepted "
+    "it. Not sent again, to avoid a duplicate; the next schedule point reminds again."
+)
 
 
 def _claim(message_id: int, now) -> bool:
@@ -90,6 +126,8 @@ def _roll_up(message: ReminderMessage) -> None:
             state = DeliveryState.PENDING
         elif DeliveryState.FAILED in outcomes:
             state = DeliveryState.FAILED
+        elif DeliveryState.UNKNOWN in outcomes:
+            state = DeliveryState.UNKNOWN
         elif DeliveryState.SENT in outcomes:
             state = DeliveryState.SENT
         else:
@@ -109,6 +147,12 @@ def deliver_message(*, message_id: int, final_attempt: bool = True) -> str:
     (already sent, failed for good, or another task holds it). Raises
     ReminderDeliveryError when the send failed and another attempt should follow."""
     now = timezone.now()
+    if _settle_unknown(message_id, now):
+        message = ReminderMessage.objects.get(pk=message_id)
+        with transaction.atomic():
+            _roll_up(message)
+        logger.warning("Reminder message %s: %s", message_id, UNKNOWN_OUTCOME)
+        return str(DeliveryState.UNKNOWN)
     if not _claim(message_id, now):
         return "not_claimed"
     message = ReminderMessage.objects.get(pk=message_id)
@@ -126,6 +170,10 @@ def deliver_message(*, message_id: int, final_attempt: bool = True) -> str:
             skipped = [r.pk for r in reminders if r not in due]
             mail = reminder_email(message, due) if due else None
         if mail is not None:
+            mail.extra_headers["Message-ID"] = message_id_header(message)
+            # Committed before the hand-over: if this process dies from here on, the
+            # outcome is unknown, and the next task says so instead of mailing again.
+            ReminderMessage.objects.filter(pk=message_id).update(send_started_at=timezone.now())
             mail.send(fail_silently=False)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -133,6 +181,7 @@ def deliver_message(*, message_id: int, final_attempt: bool = True) -> str:
             ReminderMessage.objects.filter(pk=message_id).update(
                 state=DeliveryState.FAILED if final_attempt else DeliveryState.PENDING,
                 claimed_at=None,
+                send_started_at=None,  # refused: known not delivered
                 last_error=error,
             )
             message.refresh_from_db()

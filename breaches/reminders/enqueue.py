@@ -14,12 +14,12 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
-from celery import current_app
 from django.db.models import Q
 from django.utils import timezone
 
 from breaches.choices import DeliveryState
 from breaches.models import ReminderMessage
+from breaches.queueing import publish_task
 
 from .bulk import INSERT_BATCH
 from .items import chunks
@@ -33,28 +33,6 @@ CLAIM_LEASE = timedelta(minutes=30)
 # A pending message handed to the broker this long ago without being sent was lost
 # (the broker's visibility timeout is one hour); the next sweep enqueues it again.
 REQUEUE_AFTER = timedelta(hours=2)
-
-
-def publish_task(name: str, **options) -> None:
-    """Publish the task `name` with apply_async's `options`, without importing its module.
-    Where the task is registered (the worker; any process that loaded breaches.tasks)
-    through the task itself, exactly as its apply_async; elsewhere by name, with the
-    app's settings (default queue, serializer, publish retry policy, ignore_result),
-    which is all the task would add: no task of breaches.tasks sets a queue, route,
-    priority or expiry of its own (the same message, checked on Redis).
-    In eager mode (tests, development) this process runs the tasks, so it first loads the
-    task modules a worker loads when it starts."""
-    app = current_app
-    task = app.tasks.get(name)
-    if task is None and app.conf.task_always_eager:
-        app.autodiscover_tasks(force=True)  # each installed app's tasks module
-        task = app.tasks.get(name)
-    if task is not None:
-        task.apply_async(**options)
-    else:
-        # What apply_async adds for a task that leaves it to the settings.
-        options.setdefault("ignore_result", app.conf.task_ignore_result)
-        app.send_task(name, **options)
 
 
 def enqueue_message(message_id: int) -> None:

@@ -421,6 +421,7 @@ class DemoBuilder:
                 actor=lead,
                 incident=incident,
                 message="Zero tolerance message sent to every partner.",
+                visibility="shared",
             )
         with self.on(45):
             breach_services.penalty_record_payment(
@@ -473,6 +474,15 @@ class DemoBuilder:
             )
         with self.on(49):
             breach_services.incident_transition(actor=lead, incident=misdirected, to="confirmed")
+        # Four eyes: issuing it below the NDA clause waits for the second reviewer.
+        with self.on(2):
+            breach_services.penalty_transition(
+                actor=lead,
+                penalty=misdirected.penalties.get(),
+                to="issued",
+                amount=Decimal("50000.00"),
+                note="Sent to a distributor by mistake and recalled within the hour.",
+            )
 
         # Reported, with no NDA coverage: the parent's NDA does not cover sub-vendors.
         with self.on(5):
