@@ -3,39 +3,15 @@ leak from the sub-vendor (the tier-1 comes out liable), investigate, confirm, is
 penalty and record a payment; the supplier user sees only its world, drafts and submits
 its plan; staff approve it; the supplier marks its action done."""
 
-import os
 import re
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import PASSWORD
 from tests.ui_cases import other_world_incident
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls in the fixtures
-# are still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory
-
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is missing (apt-get install -y chromium chromium-driver)"
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
