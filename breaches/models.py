@@ -764,3 +764,9 @@ class PenaltyReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of penalty {self.penalty_id} ({self.state})"
+
+    @property
+    def act(self) -> str:
+        """The act in a sentence: "waiver", "issue below the NDA clause"."""
+        label = str(self.get_kind_display())
+        return label[:1].lower() + label[1:]

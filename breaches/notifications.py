@@ -36,7 +36,7 @@ def notify_penalty_review(*, review_id: int) -> int:
             "review": review,
             "penalty": penalty,
             "requester": review.requested_by.get_username(),
-            "kind": review.get_kind_display().lower(),
+            "kind": review.act,
             "url": url,
         },
     )

@@ -793,7 +793,7 @@ def _request_or_approve(
             requested_by=actor,
         )
         save_checked(review)
-        what = review.get_kind_display().lower()
+        what = review.act
         if amount is not None:
             what += f" to {amount} {penalty.currency}"
         _event(
@@ -849,7 +849,7 @@ def penalty_review_decide(
             kind=EventKind.PENALTY,
             actor=actor,
             penalty=review.penalty,
-            message=f"Rejected the {review.get_kind_display().lower()}: {note}",
+            message=f"Rejected the {review.act}: {note}",
         )
         return review
     if review.to_status:

@@ -586,7 +586,7 @@ def _penalty_outcome(done_text):
     def text(result) -> str:
         if isinstance(result, services.ReviewRequested):
             return (
-                f"Recorded: the {result.review.get_kind_display().lower()} needs a second staff "
+                f"Recorded: the {result.review.act} needs a second staff "
                 "user, who has been told. Nothing changes until then."
             )
         return done_text(result)
