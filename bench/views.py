@@ -5,6 +5,7 @@ pagination, scoped the same way), measured in the same run as the product's endp
 from django.http import JsonResponse
 from rest_framework import pagination, serializers, viewsets
 
+from breaches.api.serializers import IncidentSerializer
 from breaches.models import Incident
 from breaches.selectors import incidents_visible_to
 
@@ -29,33 +30,8 @@ class PlainIncidentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Incident
-        fields = [
-            "id",
-            "reference",
-            "title",
-            "description",
-            "assets",
-            "occurred_on",
-            "discovered_on",
-            "channel",
-            "severity",
-            "status",
-            "source_supplier",
-            "source_supplier_name",
-            "responsible_supplier",
-            "responsible_supplier_name",
-            "nda",
-            "nda_reference",
-            "no_nda_coverage",
-            "liability_overridden",
-            "liability_override_reason",
-            "leak_fingerprint",
-            "owner",
-            "owner_username",
-            "confirmed_at",
-            "created_at",
-            "updated_at",
-        ]
+        # The product's fields, so that both answers carry the same data.
+        fields = IncidentSerializer.Meta.fields
 
 
 class PlainCursorPagination(pagination.CursorPagination):

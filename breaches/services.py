@@ -803,7 +803,8 @@ def _request_or_approve(
             penalty=penalty,
             message=f"Asked for the {what}; it waits for a second staff user. {note}".strip(),
         )
-        transaction.on_commit(lambda: publish_task(REVIEW_TASK, args=[review.pk]))
+        # robust: a broker that is down must not turn the committed request into a 500.
+        transaction.on_commit(lambda: publish_task(REVIEW_TASK, args=[review.pk]), robust=True)
         return review
     if pending.requested_by_id == actor.pk:
         raise Conflict(

@@ -107,3 +107,23 @@ def test_a_disputed_penalty_cannot_be_raised_then_upheld(
     assert "amount" in raised.json()
     penalty.refresh_from_db()
     assert penalty.amount == Decimal("1000000.00")
+
+
+def test_a_broker_down_does_not_fail_the_request_it_only_delays_the_mail(
+    compliance_user, proposed, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from breaches import services
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("broker unreachable")
+
+    monkeypatch.setattr(services, "publish_task", broker_down)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client_for(compliance_user).post(
+            f"/api/v1/penalties/{proposed.pk}/transition/", {"to": "waived"}, format="json"
+        )
+    assert len(callbacks) == 1
+    assert response.status_code == 202, response.content
+    assert PenaltyReview.objects.filter(penalty=proposed, state="pending").exists()
