@@ -6,14 +6,17 @@ for every kind of supplier user (the tier-1, its sub-vendor, a tier 3, an unrela
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
 from breaches import services
+from suppliers import tokens
 from tests.apiclients import build_world, client_for
 from tests.factories import AssetFactory, NDAFactory, SupplierFactory, UserFactory
 
@@ -62,10 +65,20 @@ def world(
             visibility="shared",
         )
     spare_user = UserFactory(username="spare", role="auditor")
+    # A waiver asked by compliance, waiting for a second staff user (four eyes).
+    services.penalty_transition(
+        actor=other_supplier_user, penalty=unrelated.penalty, to="disputed", note="Not us."
+    )
+    review = services.penalty_transition(
+        actor=compliance_user, penalty=unrelated.penalty, to="waived", note="Goodwill."
+    ).review
+    token, _ = tokens.issue_token(supplier_user)
     return SimpleNamespace(
         L=liable,
         O=unrelated,
         spare_user=spare_user,
+        review=review,
+        token=token,
         users={
             "anon": None,
             "admin": admin_user,
@@ -443,6 +456,15 @@ CASES = [
         ADMIN_ONLY,
     ),
     ("DELETE", lambda w: f"/api/v1/users/{w.spare_user.pk}/", None, (401, 204, 403, 403, 403, 403)),
+    # four eyes: the waiver compliance asked for waits for another staff user
+    ("GET", lambda w: "/api/v1/penalty-reviews/", None, LIST),
+    ("GET", lambda w: f"/api/v1/penalty-reviews/{w.review.pk}/", None, STAFF_READ),
+    (
+        "POST",
+        lambda w: f"/api/v1/penalty-reviews/{w.review.pk}/decide/",
+        lambda w: {"approve": True},
+        (401, 200, 403, 403, 404, 404),
+    ),
     # reports
     ("GET", lambda w: "/api/v1/reports/coverage-gaps/", None, LIST),
     ("GET", lambda w: "/api/v1/reports/summary/", None, LIST),
@@ -454,6 +476,15 @@ CASES = [
         (400, 400, 400, 400, 400, 400),
     ),
     ("DELETE", lambda w: "/api/v1/auth/token/", None, (401, 204, 204, 204, 204, 204)),
+    # each user's own tokens; another's is a 404 (the token is the liable user's)
+    ("GET", lambda w: "/api/v1/auth/tokens/", None, LIST),
+    ("GET", lambda w: f"/api/v1/auth/tokens/{w.token.pk}/", None, (401, 404, 404, 404, 200, 404)),
+    (
+        "DELETE",
+        lambda w: f"/api/v1/auth/tokens/{w.token.pk}/",
+        None,
+        (401, 404, 404, 404, 204, 404),
+    ),
     ("GET", lambda w: "/api/v1/", None, LIST),
     ("GET", lambda w: "/api/v1/schema/", None, (200,) * 6),
     ("GET", lambda w: "/api/v1/docs/", None, (200,) * 6),
@@ -473,6 +504,8 @@ def _case_id(case) -> str:
             for name in ("L", "O")
         },
         spare_user=SimpleNamespace(pk="{id}"),
+        review=SimpleNamespace(pk="{id}"),
+        token=SimpleNamespace(pk="{id}"),
     )
     fake.L.plan.due_on = fake.L.action.due_on = None
     return f"{method} {url(fake)}"
@@ -682,3 +715,48 @@ def test_who_reads_each_note_and_file(written, role, item):
     assert listed.status_code == (200 if sees_incident else 404)
     assert (thing.pk in {e["id"] for e in listed.json().get("results", [])}) == seen
     assert (thing.original_name in messages) == seen, (role, item, messages)
+
+
+# --- Every route has a row ---------------------------------------------------------------
+
+_GROUP = re.compile(r"\(\?P<[^>]+>[^)]*\)|<[^>]+>")
+
+
+def _api_routes() -> set[str]:
+    """Every method and path the URL map serves under /api/v1/, as "GET /api/v1/x/{id}/"
+    (format-suffix twins and the browsable API's HEAD/OPTIONS left out)."""
+    found: set[str] = set()
+
+    def walk(patterns, prefix: str) -> None:
+        for entry in patterns:
+            route = prefix + str(entry.pattern).lstrip("^").rstrip("$")
+            if isinstance(entry, URLResolver):
+                walk(entry.url_patterns, route)
+                continue
+            if not route.startswith("api/v1/") or "format>" in route:
+                continue
+            path = "/" + _GROUP.sub("{id}", route).replace("\\.", ".")
+            view = entry.callback
+            cls = getattr(view, "cls", None) or getattr(view, "view_class", None)
+            if cls is None:  # a plain function view (the docs page) reads
+                methods = {"get"}
+            elif getattr(view, "actions", None):  # a viewset route: minus what it turns off
+                methods = set(view.actions) & set(cls.http_method_names)
+            else:
+                methods = {m for m in cls.http_method_names if hasattr(cls, m)}
+            for method in methods - {"head", "options"}:
+                found.add(f"{method.upper()} {path}")
+
+    walk(get_resolver().url_patterns, "")
+    return found
+
+
+def _case_route(case) -> str:
+    method, path = _case_id(case).split(" ", 1)
+    return f"{method} {path.split('?', 1)[0].replace('{shared id}', '{id}')}"
+
+
+def test_every_api_route_has_a_row_in_the_matrix():
+    # A new endpoint or method without a row above fails here: say who may call it.
+    missing = _api_routes() - {_case_route(case) for case in CASES}
+    assert not missing, "no permission-matrix row for:\n" + "\n".join(sorted(missing))
