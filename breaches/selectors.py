@@ -132,6 +132,11 @@ def reminders_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
     return qs if scope.everything else qs.filter(plan__supplier=scope.own_supplier_id)
 
 
+def may_see_reminder_recipients(user) -> bool:
+    """Who a reminder went to names the buyer's staff: staff read it, supplier users not."""
+    return scope_for(user).everything
+
+
 # Escalation (DESIGN section 5): level 1 under 7 days overdue (and due soon), level 2
 # from 7 to 13 days, level 3 from 14.
 LEVEL_2_FROM_DAYS = 7

@@ -64,6 +64,7 @@ from breaches.selectors import (
     events_visible_to,
     evidence_visible_to,
     incidents_visible_to,
+    may_see_reminder_recipients,
     penalties_visible_to,
     plan_is_overdue,
     plans_visible_to,
@@ -915,5 +916,6 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
             "filter_form": reminder_filter.page_form(),
             "page": page,
             "is_filtered": bool(request.GET),
+            "show_recipients": may_see_reminder_recipients(request.user),
         },
     )
