@@ -17,6 +17,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers, viewsets
+from rest_framework.relations import MANY_RELATION_KWARGS
 
 from config.pagination import NewestFirstCursorPagination
 from suppliers.choices import Role
@@ -63,12 +64,33 @@ class StrictDateField(serializers.DateField):
         return super().to_internal_value(value)
 
 
+class StrictCharField(serializers.CharField):
+    """Text sent as a JSON string, nothing else: DRF's CharField turns 0 or 1.5 into "0" and
+    "1.5", which hides a client's mistake (a number where a name or code belongs)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictEmailField(serializers.EmailField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ModelSerializer(serializers.ModelSerializer):
-    """DRF's ModelSerializer, with model dates read strictly (StrictDateField)."""
+    """DRF's ModelSerializer, with model dates and text read strictly (StrictDateField,
+    StrictCharField)."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateField: StrictDateField,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.EmailField: StrictEmailField,
     }
 
 
@@ -197,9 +219,26 @@ class MoneyField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
+class ListOfRelatedField(serializers.ManyRelatedField):
+    """A JSON array of ids: DRF's many=True field iterates any iterable, so an object
+    ({"assets": {}}) passed as an empty list."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
 class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """A foreign key limited to what the caller may see: naming any other id is a 400
-    field error, exactly as if it did not exist (mass assignment is refused)."""
+    field error, exactly as if it did not exist (mass assignment is refused). With
+    many=True, a JSON array of them (ListOfRelatedField)."""
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        # DRF's documented hook for the many=True field (see its docstring).
+        list_kwargs = {key: kwargs[key] for key in kwargs if key in MANY_RELATION_KWARGS}
+        return ListOfRelatedField(child_relation=cls(*args, **kwargs), **list_kwargs)
 
     def __init__(self, *, selector, **kwargs):
         self.selector = selector

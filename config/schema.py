@@ -20,3 +20,15 @@ def optional_secrets(result, generator, request, public):
                     properties[name].get("description", "") + NOTE
                 ).strip()
     return result
+
+
+def empty_query_values(result, generator, request, public):
+    """An optional query parameter sent empty (`?status=&supplier=`, as a browser's filter
+    form sends it) is the parameter left out, as django-filter and the paginators read it:
+    the schema says so with allowEmptyValue."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "query" and not parameter.get("required"):
+                    parameter["allowEmptyValue"] = True
+    return result

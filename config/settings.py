@@ -304,6 +304,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.optional_secrets",
+        "config.schema.empty_query_values",
     ],
     "TITLE": "Supplier confidentiality-breach tracker API",
     "DESCRIPTION": "Suppliers, NDAs, disclosures, incidents, penalties and rectification.",

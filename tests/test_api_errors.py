@@ -374,3 +374,42 @@ def test_the_nda_window_is_ten_years_ahead_at_most(staff, tier1):
     near = (timezone.localdate() + timedelta(days=5 * 365)).isoformat()
     response = staff.post("/api/v1/ndas/", _nda_payload(tier1, expires_on=near), format="json")
     assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/assets/", {"code": "A-1", "name": "Bumper", "project": 0}, "project"),
+        ("/api/v1/suppliers/", {"name": 12, "country": "CN"}, "name"),
+        ("/api/v1/contacts/", {"name": "Li", "email": 5, "supplier": None}, "email"),
+    ],
+)
+def test_a_number_where_text_belongs_is_a_400(staff, tier1, path, body, field):
+    # Found by schemathesis' negative data: DRF's CharField turned 0 into "0".
+    body = {**body, "supplier": tier1.pk} if "supplier" in body else body
+    before = (Supplier.objects.count(), NDA.objects.count())
+    response = staff.post(path, body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json(), response.json()
+    assert (Supplier.objects.count(), NDA.objects.count()) == before
+
+
+def test_a_list_of_ids_must_be_a_list(staff, subvendor, bumper_asset):
+    # Found by schemathesis' negative data: {"assets": {}} passed as an empty list.
+    body = {
+        "title": "Renders on Weibo",
+        "occurred_on": "2025-01-20",
+        "discovered_on": "2025-01-22",
+        "channel": "social_media",
+        "severity": "high",
+        "source_supplier": subvendor.pk,
+    }
+    for assets in ({}, {"1": bumper_asset.pk}, "1", bumper_asset.pk):
+        response = staff.post("/api/v1/incidents/", {**body, "assets": assets}, format="json")
+        assert response.status_code == 400, (assets, response.content)
+        assert "assets" in response.json()
+    assert not Incident.objects.exists()
+    response = staff.post(
+        "/api/v1/incidents/", {**body, "assets": [bumper_asset.pk]}, format="json"
+    )
+    assert response.status_code == 201, response.content

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import negative_data_rejection, response_schema_conformance
 
 from tests.apiclients import build_world
 from tests.factories import AssetFactory, NDAFactory
@@ -109,3 +110,66 @@ def test_api_conforms_for_a_supplier_user(case, supplier_token):
         headers={"Authorization": f"Token {supplier_token}"},
         checks=[not_a_server_error, response_schema_conformance],
     )
+
+
+# --- Data the schema forbids --------------------------------------------------------------
+# Every operation with bodies, query strings and path parameters that break the schema:
+# each must be refused with a 4xx (negative_data_rejection), never a 5xx.
+
+negative = _load_schema()
+negative.config.generation.update(modes=[GenerationMode.NEGATIVE])
+
+
+@negative.parametrize()
+@settings(
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["admin", "supplier"])
+def test_api_refuses_what_its_schema_forbids(case, who, admin_token, supplier_token):
+    token = admin_token if who == "admin" else supplier_token
+    case.call_and_validate(
+        headers={"Authorization": f"Token {token}"},
+        checks=[not_a_server_error, negative_data_rejection],
+    )
+
+
+# --- Sequences of calls -------------------------------------------------------------------
+# The stateful phase: schemathesis chains operations through the links it infers (a
+# created supplier's id into its detail, update and delete, and so on).
+
+
+def _run_stateful(token: str) -> None:
+    class Workflow(_load_schema().as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"headers": {"Authorization": f"Token {token}"}}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(
+                response, checks=[not_a_server_error, response_schema_conformance]
+            )
+
+    Workflow.run(
+        settings=settings(
+            max_examples=15,
+            stateful_step_count=6,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_call_sequences_as_admin(admin_token):
+    _run_stateful(admin_token)
+
+
+@pytest.mark.django_db
+def test_call_sequences_as_a_supplier_user(supplier_token):
+    _run_stateful(supplier_token)

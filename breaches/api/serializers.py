@@ -34,6 +34,7 @@ from breaches.selectors import (
     action_is_overdue,
     incident_row,
     incidents_visible_to,
+    may_see_reminder_recipients,
     plan_is_overdue,
     plans_visible_to,
 )
@@ -42,6 +43,7 @@ from config.rest import (
     ModelSerializer,
     MoneyField,
     ScopedPrimaryKeyRelatedField,
+    StrictCharField,
     StrictDateField,
 )
 from suppliers.api.serializers import clean_currency, supplier_field
@@ -50,7 +52,6 @@ from suppliers.selectors import (
     assets_visible_to,
     ndas_visible_to,
     person_shown,
-    scope_for,
 )
 
 
@@ -66,19 +67,19 @@ class IncidentSerializer(ModelSerializer):
         required=False,
     )
     source_supplier = supplier_field(required=False, allow_null=True)
-    source_supplier_name = serializers.CharField(
+    source_supplier_name = StrictCharField(
         source="source_supplier.name", read_only=True, allow_null=True, default=None
     )
-    responsible_supplier_name = serializers.CharField(
+    responsible_supplier_name = StrictCharField(
         source="responsible_supplier.name", read_only=True, allow_null=True, default=None
     )
-    nda_reference = serializers.CharField(
+    nda_reference = StrictCharField(
         source="nda.reference", read_only=True, allow_null=True, default=None
     )
     owner = ScopedPrimaryKeyRelatedField(
         selector=_staff_owners, queryset=User.objects.all(), required=False, allow_null=True
     )
-    owner_username = serializers.CharField(
+    owner_username = StrictCharField(
         source="owner.username", read_only=True, allow_null=True, default=None
     )
 
@@ -132,12 +133,12 @@ class IncidentSerializer(ModelSerializer):
 
 class IncidentTransitionSerializer(serializers.Serializer):
     to = serializers.ChoiceField(choices=IncidentStatus.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
 class PenaltyTransitionSerializer(serializers.Serializer):
     to = serializers.ChoiceField(choices=PenaltyStatus.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=5000)
     amount = MoneyField(
         required=False,
         allow_null=True,
@@ -147,7 +148,7 @@ class PenaltyTransitionSerializer(serializers.Serializer):
 
 class PlanTransitionSerializer(serializers.Serializer):
     to = serializers.ChoiceField(choices=PlanStatus.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
 VISIBILITY_HELP = _(
@@ -157,7 +158,7 @@ VISIBILITY_HELP = _(
 
 
 class NoteSerializer(serializers.Serializer):
-    message = serializers.CharField(max_length=5000)
+    message = StrictCharField(max_length=5000)
     visibility = serializers.ChoiceField(
         choices=Visibility.choices, required=False, help_text=VISIBILITY_HELP
     )
@@ -168,7 +169,7 @@ class LiabilitySerializer(serializers.Serializer):
     nda = ScopedPrimaryKeyRelatedField(
         selector=ndas_visible_to, queryset=NDA.objects.all(), required=False, allow_null=True
     )
-    reason = serializers.CharField(max_length=5000)
+    reason = StrictCharField(max_length=5000)
 
 
 class FingerprintSerializer(serializers.Serializer):
@@ -240,7 +241,7 @@ class EvidenceSerializer(ModelSerializer):
 
 class EvidenceUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=False, max_length=255)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    description = StrictCharField(required=False, allow_blank=True, max_length=500)
     visibility = serializers.ChoiceField(
         choices=Visibility.choices, required=False, help_text=VISIBILITY_HELP
     )
@@ -260,8 +261,8 @@ class PenaltySerializer(ModelSerializer):
     incident = ScopedPrimaryKeyRelatedField(
         selector=incidents_visible_to, queryset=Incident.objects.all()
     )
-    incident_reference = serializers.CharField(source="incident.reference", read_only=True)
-    supplier_name = serializers.CharField(source="supplier.name", read_only=True)
+    incident_reference = StrictCharField(source="incident.reference", read_only=True)
+    supplier_name = StrictCharField(source="supplier.name", read_only=True)
     amount = MoneyField()
     paid_amount = MoneyField(read_only=True)
     outstanding = MoneyField(read_only=True)
@@ -335,11 +336,11 @@ class PenaltyReviewSerializer(ModelSerializer):
 
 class ReviewDecisionSerializer(serializers.Serializer):
     approve = serializers.BooleanField()
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
 class PenaltyAcknowledgeSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
 class ActionSerializer(ModelSerializer):
@@ -396,8 +397,8 @@ class PlanProgressSerializer(serializers.Serializer):
 
 
 class PlanSerializer(ModelSerializer):
-    incident_reference = serializers.CharField(source="incident.reference", read_only=True)
-    supplier_name = serializers.CharField(source="supplier.name", read_only=True)
+    incident_reference = StrictCharField(source="incident.reference", read_only=True)
+    supplier_name = StrictCharField(source="supplier.name", read_only=True)
     actions = PlanActionSerializer(many=True, read_only=True)
     progress = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
@@ -454,7 +455,7 @@ class PlanSerializer(ModelSerializer):
 
 
 class ActionCompleteSerializer(serializers.Serializer):
-    evidence_note = serializers.CharField(max_length=5000)
+    evidence_note = StrictCharField(max_length=5000)
     completed_on = StrictDateField(required=False, allow_null=True)
 
 
@@ -483,8 +484,8 @@ class ReminderSerializer(ModelSerializer):
         data = super().to_representation(instance)
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        if user is not None and not scope_for(user).everything:
-            data["recipients"] = []  # the buyer's internal recipients stay internal
+        if user is not None and not may_see_reminder_recipients(user):
+            data["recipients"] = []
         return data
 
 
@@ -493,44 +494,42 @@ class ReminderSerializer(ModelSerializer):
 
 class ChainLinkSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = StrictCharField()
     tier = serializers.IntegerField()
 
 
 class SuspectSerializer(serializers.Serializer):
     disclosure = serializers.IntegerField(source="disclosure.pk")
     asset = serializers.IntegerField(source="disclosure.asset_id")
-    asset_code = serializers.CharField(source="disclosure.asset.code")
+    asset_code = StrictCharField(source="disclosure.asset.code")
     recipient = serializers.IntegerField(source="disclosure.supplier_id")
-    recipient_name = serializers.CharField(source="disclosure.supplier.name")
+    recipient_name = StrictCharField(source="disclosure.supplier.name")
     disclosed_on = StrictDateField(source="disclosure.disclosed_on")
-    version = serializers.CharField(source="disclosure.version")
-    fingerprint = serializers.CharField(source="disclosure.fingerprint")
+    version = StrictCharField(source="disclosure.version")
+    fingerprint = StrictCharField(source="disclosure.fingerprint")
     fingerprint_match = serializers.BooleanField()
     chain = ChainLinkSerializer(many=True)
     responsible_supplier = serializers.IntegerField(
         source="liability.responsible_supplier.pk", allow_null=True, default=None
     )
-    responsible_supplier_name = serializers.CharField(
+    responsible_supplier_name = StrictCharField(
         source="liability.responsible_supplier.name", allow_null=True, default=None
     )
     nda = serializers.IntegerField(source="liability.nda.pk", allow_null=True, default=None)
-    nda_reference = serializers.CharField(
-        source="liability.nda.reference", allow_null=True, default=None
-    )
+    nda_reference = StrictCharField(source="liability.nda.reference", allow_null=True, default=None)
 
 
 class CoverageGapSerializer(serializers.Serializer):
     supplier = serializers.IntegerField()
-    supplier_name = serializers.CharField()
+    supplier_name = StrictCharField()
     parent = serializers.IntegerField(allow_null=True)
     tier = serializers.IntegerField()
     reason = serializers.ChoiceField(choices=["no_nda_reach", "flow_down_missing"])
     disclosure = serializers.IntegerField(allow_null=True)
-    asset_code = serializers.CharField(allow_null=True)
+    asset_code = StrictCharField(allow_null=True)
     parent_nda = serializers.IntegerField(allow_null=True)
-    parent_nda_reference = serializers.CharField(allow_null=True)
-    detail = serializers.CharField()
+    parent_nda_reference = StrictCharField(allow_null=True)
+    detail = StrictCharField()
 
 
 class StatusCountsSerializer(serializers.Serializer):
@@ -539,7 +538,7 @@ class StatusCountsSerializer(serializers.Serializer):
 
 
 class CurrencyTotalSerializer(serializers.Serializer):
-    currency = serializers.CharField()
+    currency = StrictCharField()
     count = serializers.IntegerField()
     amount = serializers.DecimalField(max_digits=20, decimal_places=2)
     paid = serializers.DecimalField(max_digits=20, decimal_places=2)

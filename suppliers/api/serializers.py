@@ -10,6 +10,7 @@ from config.rest import (
     ModelSerializer,
     MoneyField,
     ScopedPrimaryKeyRelatedField,
+    StrictCharField,
 )
 from suppliers.choices import COUNTRY_CODES, CURRENCY_CODES, NDAStatus, Role
 from suppliers.models import NDA, ConfidentialAsset, Contact, Disclosure, Supplier, User
@@ -44,7 +45,7 @@ def clean_currency(value: str) -> str:
 
 class SupplierSerializer(ModelSerializer):
     parent = supplier_field(required=False, allow_null=True)
-    parent_name = serializers.CharField(
+    parent_name = StrictCharField(
         source="parent.name", read_only=True, allow_null=True, default=None
     )
 
@@ -80,7 +81,7 @@ class SupplierSerializer(ModelSerializer):
 
 class ContactSerializer(ModelSerializer):
     supplier = supplier_field()
-    supplier_name = serializers.CharField(source="supplier.name", read_only=True)
+    supplier_name = StrictCharField(source="supplier.name", read_only=True)
 
     class Meta:
         model = Contact
@@ -112,7 +113,7 @@ class ContactSerializer(ModelSerializer):
 
 class NDASerializer(ModelSerializer):
     supplier = supplier_field()
-    supplier_name = serializers.CharField(source="supplier.name", read_only=True)
+    supplier_name = StrictCharField(source="supplier.name", read_only=True)
     penalty_amount = MoneyField()
     status = serializers.ChoiceField(choices=NDAStatus.choices, read_only=True)
 
@@ -181,13 +182,13 @@ class DisclosureSerializer(ModelSerializer):
     asset = ScopedPrimaryKeyRelatedField(
         selector=assets_visible_to, queryset=ConfidentialAsset.objects.all()
     )
-    asset_code = serializers.CharField(source="asset.code", read_only=True)
+    asset_code = StrictCharField(source="asset.code", read_only=True)
     supplier = supplier_field()
-    supplier_name = serializers.CharField(source="supplier.name", read_only=True)
+    supplier_name = StrictCharField(source="supplier.name", read_only=True)
     nda = ScopedPrimaryKeyRelatedField(
         selector=ndas_visible_to, queryset=NDA.objects.all(), required=False, allow_null=True
     )
-    nda_reference = serializers.CharField(
+    nda_reference = StrictCharField(
         source="nda.reference", read_only=True, allow_null=True, default=None
     )
 
@@ -220,7 +221,7 @@ class DisclosureSerializer(ModelSerializer):
 
 
 class UserSerializer(ModelSerializer):
-    password = serializers.CharField(
+    password = StrictCharField(
         write_only=True,
         required=False,
         allow_blank=False,

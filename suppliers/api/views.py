@@ -25,6 +25,7 @@ from config.rest import (
     RolePermission,
     ServiceMixin,
     ServiceViewSet,
+    StrictCharField,
     security_log,
 )
 from config.security import lockout_detail, lockout_seconds
@@ -190,9 +191,9 @@ class UserViewSet(ServiceViewSet):
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=128, style={"input_type": "password"})
-    otp = serializers.CharField(
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=128, style={"input_type": "password"})
+    otp = StrictCharField(
         max_length=32,
         required=False,
         allow_blank=True,
@@ -204,7 +205,7 @@ class TokenRequestSerializer(serializers.Serializer):
 
 
 class TokenResponseSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = StrictCharField()
     expires_at = serializers.DateTimeField()
 
 
