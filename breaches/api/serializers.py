@@ -67,19 +67,19 @@ class IncidentSerializer(ModelSerializer):
         required=False,
     )
     source_supplier = supplier_field(required=False, allow_null=True)
-    source_supplier_name = StrictCharField(
+    source_supplier_name = serializers.CharField(
         source="source_supplier.name", read_only=True, allow_null=True, default=None
     )
-    responsible_supplier_name = StrictCharField(
+    responsible_supplier_name = serializers.CharField(
         source="responsible_supplier.name", read_only=True, allow_null=True, default=None
     )
-    nda_reference = StrictCharField(
+    nda_reference = serializers.CharField(
         source="nda.reference", read_only=True, allow_null=True, default=None
     )
     owner = ScopedPrimaryKeyRelatedField(
         selector=_staff_owners, queryset=User.objects.all(), required=False, allow_null=True
     )
-    owner_username = StrictCharField(
+    owner_username = serializers.CharField(
         source="owner.username", read_only=True, allow_null=True, default=None
     )
 
@@ -261,8 +261,8 @@ class PenaltySerializer(ModelSerializer):
     incident = ScopedPrimaryKeyRelatedField(
         selector=incidents_visible_to, queryset=Incident.objects.all()
     )
-    incident_reference = StrictCharField(source="incident.reference", read_only=True)
-    supplier_name = StrictCharField(source="supplier.name", read_only=True)
+    incident_reference = serializers.CharField(source="incident.reference", read_only=True)
+    supplier_name = serializers.CharField(source="supplier.name", read_only=True)
     amount = MoneyField()
     paid_amount = MoneyField(read_only=True)
     outstanding = MoneyField(read_only=True)
@@ -397,8 +397,8 @@ class PlanProgressSerializer(serializers.Serializer):
 
 
 class PlanSerializer(ModelSerializer):
-    incident_reference = StrictCharField(source="incident.reference", read_only=True)
-    supplier_name = StrictCharField(source="supplier.name", read_only=True)
+    incident_reference = serializers.CharField(source="incident.reference", read_only=True)
+    supplier_name = serializers.CharField(source="supplier.name", read_only=True)
     actions = PlanActionSerializer(many=True, read_only=True)
     progress = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
@@ -494,42 +494,44 @@ class ReminderSerializer(ModelSerializer):
 
 class ChainLinkSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = StrictCharField()
+    name = serializers.CharField()
     tier = serializers.IntegerField()
 
 
 class SuspectSerializer(serializers.Serializer):
     disclosure = serializers.IntegerField(source="disclosure.pk")
     asset = serializers.IntegerField(source="disclosure.asset_id")
-    asset_code = StrictCharField(source="disclosure.asset.code")
+    asset_code = serializers.CharField(source="disclosure.asset.code")
     recipient = serializers.IntegerField(source="disclosure.supplier_id")
-    recipient_name = StrictCharField(source="disclosure.supplier.name")
+    recipient_name = serializers.CharField(source="disclosure.supplier.name")
     disclosed_on = StrictDateField(source="disclosure.disclosed_on")
-    version = StrictCharField(source="disclosure.version")
-    fingerprint = StrictCharField(source="disclosure.fingerprint")
+    version = serializers.CharField(source="disclosure.version")
+    fingerprint = serializers.CharField(source="disclosure.fingerprint")
     fingerprint_match = serializers.BooleanField()
     chain = ChainLinkSerializer(many=True)
     responsible_supplier = serializers.IntegerField(
         source="liability.responsible_supplier.pk", allow_null=True, default=None
     )
-    responsible_supplier_name = StrictCharField(
+    responsible_supplier_name = serializers.CharField(
         source="liability.responsible_supplier.name", allow_null=True, default=None
     )
     nda = serializers.IntegerField(source="liability.nda.pk", allow_null=True, default=None)
-    nda_reference = StrictCharField(source="liability.nda.reference", allow_null=True, default=None)
+    nda_reference = serializers.CharField(
+        source="liability.nda.reference", allow_null=True, default=None
+    )
 
 
 class CoverageGapSerializer(serializers.Serializer):
     supplier = serializers.IntegerField()
-    supplier_name = StrictCharField()
+    supplier_name = serializers.CharField()
     parent = serializers.IntegerField(allow_null=True)
     tier = serializers.IntegerField()
     reason = serializers.ChoiceField(choices=["no_nda_reach", "flow_down_missing"])
     disclosure = serializers.IntegerField(allow_null=True)
-    asset_code = StrictCharField(allow_null=True)
+    asset_code = serializers.CharField(allow_null=True)
     parent_nda = serializers.IntegerField(allow_null=True)
-    parent_nda_reference = StrictCharField(allow_null=True)
-    detail = StrictCharField()
+    parent_nda_reference = serializers.CharField(allow_null=True)
+    detail = serializers.CharField()
 
 
 class StatusCountsSerializer(serializers.Serializer):
@@ -538,7 +540,7 @@ class StatusCountsSerializer(serializers.Serializer):
 
 
 class CurrencyTotalSerializer(serializers.Serializer):
-    currency = StrictCharField()
+    currency = serializers.CharField()
     count = serializers.IntegerField()
     amount = serializers.DecimalField(max_digits=20, decimal_places=2)
     paid = serializers.DecimalField(max_digits=20, decimal_places=2)

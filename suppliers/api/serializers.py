@@ -45,7 +45,7 @@ def clean_currency(value: str) -> str:
 
 class SupplierSerializer(ModelSerializer):
     parent = supplier_field(required=False, allow_null=True)
-    parent_name = StrictCharField(
+    parent_name = serializers.CharField(
         source="parent.name", read_only=True, allow_null=True, default=None
     )
 
@@ -81,7 +81,7 @@ class SupplierSerializer(ModelSerializer):
 
 class ContactSerializer(ModelSerializer):
     supplier = supplier_field()
-    supplier_name = StrictCharField(source="supplier.name", read_only=True)
+    supplier_name = serializers.CharField(source="supplier.name", read_only=True)
 
     class Meta:
         model = Contact
@@ -113,7 +113,7 @@ class ContactSerializer(ModelSerializer):
 
 class NDASerializer(ModelSerializer):
     supplier = supplier_field()
-    supplier_name = StrictCharField(source="supplier.name", read_only=True)
+    supplier_name = serializers.CharField(source="supplier.name", read_only=True)
     penalty_amount = MoneyField()
     status = serializers.ChoiceField(choices=NDAStatus.choices, read_only=True)
 
@@ -182,13 +182,13 @@ class DisclosureSerializer(ModelSerializer):
     asset = ScopedPrimaryKeyRelatedField(
         selector=assets_visible_to, queryset=ConfidentialAsset.objects.all()
     )
-    asset_code = StrictCharField(source="asset.code", read_only=True)
+    asset_code = serializers.CharField(source="asset.code", read_only=True)
     supplier = supplier_field()
-    supplier_name = StrictCharField(source="supplier.name", read_only=True)
+    supplier_name = serializers.CharField(source="supplier.name", read_only=True)
     nda = ScopedPrimaryKeyRelatedField(
         selector=ndas_visible_to, queryset=NDA.objects.all(), required=False, allow_null=True
     )
-    nda_reference = StrictCharField(
+    nda_reference = serializers.CharField(
         source="nda.reference", read_only=True, allow_null=True, default=None
     )
 

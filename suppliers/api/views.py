@@ -205,7 +205,7 @@ class TokenRequestSerializer(serializers.Serializer):
 
 
 class TokenResponseSerializer(serializers.Serializer):
-    token = StrictCharField()
+    token = serializers.CharField()
     expires_at = serializers.DateTimeField()
 
 
