@@ -33,7 +33,12 @@ from breaches.models import (
     RectificationPlan,
     Reminder,
 )
-from breaches.selectors import action_overdue_q, plan_overdue_q, reviews_awaiting
+from breaches.selectors import (
+    action_overdue_q,
+    penalty_overdue_q,
+    plan_overdue_q,
+    reviews_awaiting,
+)
 from config.rest import DateFilter, FilterSet, IdFilter, SearchFilter, StrictBooleanFilter
 from suppliers.choices import CURRENCY_CODES
 from suppliers.filtersets import CreatedRangeFilterSet, filter_by_visible_nda
@@ -121,16 +126,25 @@ class PenaltyFilter(DueOnRangeFilterSet):
     issued_by = IdFilter(field_name="issued_by_id")
     status = filters.ChoiceFilter(choices=PenaltyStatus.choices)
     currency = filters.CharFilter(lookup_expr="iexact", max_length=3)
+    overdue = StrictBooleanFilter(
+        method="filter_overdue", label="Issued, with an amount outstanding past its due date"
+    )
 
     class Meta:
         model = Penalty
         fields = ["incident", "supplier", "issued_by", "status", "currency"]
 
-    page_fields = ("search", "status", "currency", "supplier")
+    page_fields = ("search", "status", "currency", "supplier", "overdue")
     page_choices = {"supplier": _visible_suppliers}
     page_widgets = {
-        "currency": forms.Select(choices=[("", "Any"), *((c, c) for c in sorted(CURRENCY_CODES))])
+        "currency": forms.Select(choices=[("", "Any"), *((c, c) for c in sorted(CURRENCY_CODES))]),
+        "overdue": OVERDUE_SELECT,
     }
+    page_labels = {"overdue": "Overdue"}
+
+    def filter_overdue(self, queryset, name, value):
+        q = penalty_overdue_q(timezone.localdate())
+        return queryset.filter(q) if value else queryset.exclude(q)
 
 
 class PlanFilter(DueOnRangeFilterSet):

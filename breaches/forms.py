@@ -129,10 +129,16 @@ class PaymentForm(forms.Form):
 
 
 class PenaltyEditForm(forms.Form):
-    """The amount while proposed or disputed, and the due date."""
+    """The amount while proposed or disputed (offered only to a user who may change it),
+    and the due date."""
 
     amount = forms.DecimalField(max_digits=16, decimal_places=2, min_value=Decimal("0.01"))
     due_on = forms.DateField(widget=DATE_WIDGET, required=False)
+
+    def __init__(self, *args, with_amount: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not with_amount:
+            del self.fields["amount"]
 
 
 class PlanSummaryForm(forms.Form):

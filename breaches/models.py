@@ -319,6 +319,16 @@ class Penalty(models.Model):
         editable=False,
     )
     issued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The penalised supplier's acknowledgement, made once (penalty_acknowledge).
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -367,6 +377,13 @@ class Penalty(models.Model):
             models.Index(fields=["supplier", "status"], name="penalty_supplier_status_idx"),
             # Newest first, the lists' cursor order: no sort of the whole table per page.
             models.Index(fields=["-created_at", "-id"], name="penalty_created_idx"),
+            # The reminder sweep, the deadlines page and the overdue flags: issued
+            # penalties by due date (breaches.selectors.penalty_pending_q).
+            models.Index(
+                fields=["due_on", "id"],
+                condition=Q(status=PenaltyStatus.ISSUED),
+                name="penalty_issued_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -10,14 +10,17 @@ predicate on a loaded object, and a test holds the two equal."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from functools import partial
 
 from django.db import connection
-from django.db.models import CharField, OuterRef, Q, QuerySet
+from django.db.models import CharField, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
-from suppliers.choices import STAFF_ROLES
+from suppliers.choices import STAFF_ROLES, Role
 from suppliers.models import NDA, Supplier, User
 from suppliers.selectors import may_see_fingerprints, may_see_nda, person_shown_to, scope_for
 
@@ -25,6 +28,7 @@ from .choices import (
     PLAN_AWAITING_SUPPLIER,
     ActionStatus,
     EventKind,
+    PenaltyStatus,
     PlanStatus,
     ReviewKind,
     ReviewState,
@@ -391,3 +395,106 @@ def incident_row(incident_id: int, user) -> dict:
     """One incident in its one shape (the caller has checked the user may see it)."""
     rows = list(incident_values().filter(pk=incident_id))
     return incident_list_rows(rows, user)[0]
+
+
+# --- Penalties --------------------------------------------------------------------------
+# Money is chased too (DESIGN section 5): an issued penalty with an amount outstanding past
+# its due date is overdue. The dashboard, the lists, the detail page, the API field
+# `overdue`, the deadlines page and the reminder sweep all ask here.
+
+
+def penalty_pending_q(prefix: str = "") -> Q:
+    """An issued penalty with an amount still outstanding, due or not: its payment is chased."""
+    return Q(**{f"{prefix}status": PenaltyStatus.ISSUED, f"{prefix}due_on__isnull": False}) & Q(
+        **{f"{prefix}paid_amount__lt": F(f"{prefix}amount")}
+    )
+
+
+def penalty_overdue_q(today: date, prefix: str = "") -> Q:
+    """An issued penalty with an amount outstanding past its due date."""
+    return penalty_pending_q(prefix) & Q(**{f"{prefix}due_on__lt": today})
+
+
+def penalty_is_pending(penalty) -> bool:
+    return (
+        penalty.status == PenaltyStatus.ISSUED
+        and penalty.due_on is not None
+        and penalty.paid_amount < penalty.amount
+    )
+
+
+def penalty_is_overdue(penalty, today: date) -> bool:
+    return penalty_is_pending(penalty) and penalty.due_on < today
+
+
+# Who may do what to a penalty (DESIGN sections 4 and 7). Each returns the reason a user
+# is refused, or None: the services raise it, the pages show only the acts that get None.
+
+
+def _is_penalised_supplier_user(user, penalty) -> bool:
+    return (
+        user is not None
+        and user.is_active
+        and user.role == Role.SUPPLIER
+        and user.supplier_id == penalty.supplier_id
+    )
+
+
+def penalty_dispute_refusal(user, penalty) -> str | None:
+    if _is_penalised_supplier_user(user, penalty) or getattr(user, "can_write", False):
+        return None
+    return str(_("Only the penalised supplier or compliance staff may dispute."))
+
+
+def penalty_cut_refusal(user, penalty, kind: str) -> str | None:
+    """Four eyes: a waiver or a reduction is never made by the issuer."""
+    if not getattr(user, "can_write", False):
+        return str(_("Only compliance staff change what a penalty claims."))
+    if kind in (ReviewKind.WAIVER, ReviewKind.REDUCTION) and penalty.issued_by_id == user.pk:
+        act = _("waiver") if kind == ReviewKind.WAIVER else _("reduction")
+        return str(
+            format_lazy(_("Four eyes: a {} must be made by someone other than the issuer."), act)
+        )
+    return None
+
+
+def penalty_acknowledge_refusal(user, penalty) -> str | None:
+    """Only the penalised supplier's users acknowledge, once, an issued penalty. (The
+    status and the "once" are conflicts the service raises as 409s.)"""
+    if not _is_penalised_supplier_user(user, penalty):
+        return str(_("Only the penalised supplier acknowledges a penalty."))
+    return None
+
+
+def penalty_acknowledge_conflict(penalty) -> str | None:
+    if penalty.status != PenaltyStatus.ISSUED:
+        return str(_("Only an issued penalty can be acknowledged."))
+    if penalty.acknowledged_at is not None:
+        return str(
+            format_lazy(
+                _("This penalty was acknowledged already, on {} UTC."),
+                f"{penalty.acknowledged_at.astimezone(UTC):%Y-%m-%d %H:%M}",
+            )
+        )
+    return None
+
+
+def _below_clause(penalty, amount: Decimal, currency: str) -> bool:
+    nda = penalty.incident.nda
+    if nda is None:
+        return False  # no clause to fall below (liability decided by hand)
+    return currency != nda.penalty_currency or amount < nda.penalty_amount
+
+
+def penalty_review_kind(penalty, *, to: str, amount: Decimal | None) -> str | None:
+    """Which four-eyes act (ReviewKind) a transition to `to` (upheld at `amount`) is, if
+    any: a waiver, an issue below the NDA clause, a reduction."""
+    if to == PenaltyStatus.WAIVED:
+        return ReviewKind.WAIVER
+    if to == PenaltyStatus.ISSUED and penalty.status == PenaltyStatus.PROPOSED:
+        issued_amount = amount if amount is not None else penalty.amount
+        if _below_clause(penalty, issued_amount, penalty.currency):
+            return ReviewKind.ISSUE_BELOW_CLAUSE
+    if amount is not None and amount < penalty.amount:
+        return ReviewKind.REDUCTION
+    return None

@@ -57,6 +57,13 @@ from .models import (
     RectificationPlan,
 )
 from .queueing import publish_task
+from .selectors import (
+    penalty_acknowledge_conflict,
+    penalty_acknowledge_refusal,
+    penalty_cut_refusal,
+    penalty_dispute_refusal,
+    penalty_review_kind,
+)
 
 DEFAULT_RECTIFICATION_DAYS = 30
 
@@ -746,26 +753,6 @@ class ReviewRequested:
     review: PenaltyReview
 
 
-def _below_clause(penalty: Penalty, amount: Decimal, currency: str) -> bool:
-    nda = penalty.incident.nda
-    if nda is None:
-        return False  # no clause to fall below (liability decided by hand)
-    return currency != nda.penalty_currency or amount < nda.penalty_amount
-
-
-def _review_kind(penalty: Penalty, *, to: str, amount: Decimal | None) -> str | None:
-    """Which four-eyes act a transition is, if any."""
-    if to == PenaltyStatus.WAIVED:
-        return ReviewKind.WAIVER
-    if to == PenaltyStatus.ISSUED and penalty.status == PenaltyStatus.PROPOSED:
-        issued_amount = amount if amount is not None else penalty.amount
-        if _below_clause(penalty, issued_amount, penalty.currency):
-            return ReviewKind.ISSUE_BELOW_CLAUSE
-    if amount is not None and amount < penalty.amount:
-        return ReviewKind.REDUCTION
-    return None
-
-
 def _request_or_approve(
     *,
     actor: User,
@@ -896,10 +883,9 @@ def penalty_update(
         if new_amount < penalty.paid_amount:
             raise ValidationError({"amount": "Cannot reduce below what is already paid."})
         if new_amount < penalty.amount:
-            if penalty.issued_by_id == actor.pk:
-                raise PermissionDenied(
-                    "Four eyes: a reduction must be made by someone other than the issuer."
-                )
+            refusal = penalty_cut_refusal(actor, penalty, ReviewKind.REDUCTION)
+            if refusal:
+                raise PermissionDenied(refusal)
             review = _request_or_approve(
                 actor=actor,
                 penalty=penalty,
@@ -956,14 +942,17 @@ def penalty_transition(
         raise TransitionNotAllowed("A penalty becomes paid when payments reach its amount.")
     _refuse_unless_allowed(current, to, PENALTY_TRANSITIONS, "penalty")
     if to == PenaltyStatus.DISPUTED:
-        if not (_is_supplier_party(actor, penalty.supplier_id) or actor.can_write):
-            raise PermissionDenied("Only the penalised supplier or compliance staff may dispute.")
+        refusal = penalty_dispute_refusal(actor, penalty)
+        if refusal:
+            raise PermissionDenied(refusal)
         if not note.strip():
             raise ValidationError({"note": "Say why the penalty is disputed."})
     else:
         require_writer(actor)
-    if to == PenaltyStatus.WAIVED and penalty.issued_by_id == actor.pk:
-        raise PermissionDenied("Four eyes: a waiver must be made by someone other than the issuer.")
+    if to == PenaltyStatus.WAIVED:
+        refusal = penalty_cut_refusal(actor, penalty, ReviewKind.WAIVER)
+        if refusal:
+            raise PermissionDenied(refusal)
     message = note
     new_amount = None
     if amount is not None:
@@ -973,14 +962,13 @@ def penalty_transition(
         if current == PenaltyStatus.DISPUTED and new_amount != penalty.amount:
             if new_amount > penalty.amount:
                 raise ValidationError({"amount": "An upheld penalty cannot be increased."})
-            if penalty.issued_by_id == actor.pk:
-                raise PermissionDenied(
-                    "Four eyes: a reduction must be made by someone other than the issuer."
-                )
+            refusal = penalty_cut_refusal(actor, penalty, ReviewKind.REDUCTION)
+            if refusal:
+                raise PermissionDenied(refusal)
             if new_amount < penalty.paid_amount:
                 raise ValidationError({"amount": "Cannot reduce below what is already paid."})
             message = f"Reduced from {penalty.amount} to {new_amount}. {note}".strip()
-    kind = _review_kind(penalty, to=to, amount=new_amount)
+    kind = penalty_review_kind(penalty, to=to, amount=new_amount)
     if kind is not None:
         review = _request_or_approve(
             actor=actor, penalty=penalty, kind=kind, amount=new_amount, to_status=to, note=note
@@ -1013,12 +1001,23 @@ def penalty_transition(
 
 @transaction.atomic
 def penalty_acknowledge(*, actor: User, penalty: Penalty, note: str = "") -> IncidentEvent:
-    """The penalised supplier acknowledges an issued penalty (no status change)."""
-    penalty = Penalty.objects.select_for_update().select_related("incident").get(pk=penalty.pk)
-    if not _is_supplier_party(actor, penalty.supplier_id):
-        raise PermissionDenied("Only the penalised supplier acknowledges a penalty.")
-    if penalty.status != PenaltyStatus.ISSUED:
-        raise TransitionNotAllowed("Only an issued penalty can be acknowledged.")
+    """The penalised supplier acknowledges an issued penalty, once (no status change): who
+    and when are kept on the penalty (and its history); a second acknowledgement is
+    refused (409) and writes nothing."""
+    penalty = (
+        Penalty.objects.select_for_update(of=("self",))
+        .select_related("incident")
+        .get(pk=penalty.pk)
+    )
+    refusal = penalty_acknowledge_refusal(actor, penalty)
+    if refusal:
+        raise PermissionDenied(refusal)
+    conflict = penalty_acknowledge_conflict(penalty)
+    if conflict:
+        raise TransitionNotAllowed(conflict)
+    penalty.acknowledged_at = timezone.now()
+    penalty.acknowledged_by = actor
+    save_checked(penalty)
     return _event(
         incident=penalty.incident,
         kind=EventKind.PENALTY,

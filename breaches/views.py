@@ -16,6 +16,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from breaches import report_snapshot, reports, services
@@ -28,6 +29,8 @@ from breaches.allowed import (
     can_complete_action,
     can_edit_plan,
     can_record_payment,
+    may_change_penalty_amount,
+    may_reduce_on_uphold,
 )
 from breaches.choices import (
     AMOUNT_EDITABLE_PENALTY_STATUSES,
@@ -65,6 +68,8 @@ from breaches.selectors import (
     evidence_visible_to,
     incidents_visible_to,
     penalties_visible_to,
+    penalty_is_overdue,
+    penalty_overdue_q,
     plan_is_overdue,
     plans_visible_to,
     reminders_visible_to,
@@ -152,7 +157,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .select_related("plan", "plan__incident", "plan__supplier")
         .order_by("due_on", "id")[:10]
     )
-    for item in [*overdue_plans, *overdue_actions]:
+    # Money is chased too: the issued penalties past due with an amount outstanding. No
+    # count over the table: eleven rows read say whether there are more than ten.
+    overdue_penalties = list(
+        penalties_visible_to(user)
+        .filter(penalty_overdue_q(today))
+        .select_related("incident", "supplier")
+        .order_by("due_on", "id")[:11]
+    )
+    more_overdue_penalties = len(overdue_penalties) > 10
+    overdue_penalties = overdue_penalties[:10]
+    for item in [*overdue_plans, *overdue_actions, *overdue_penalties]:
         item.days_overdue = days_overdue(item.due_on, today)
         item.escalation_level = escalation_level(item.days_overdue)
     # Four eyes: the cuts to penalties that wait for this user.
@@ -174,6 +189,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "overdue_plans_count": figures["overdue_plans_count"],
             "overdue_actions": overdue_actions,
             "overdue_actions_count": figures["overdue_actions_count"],
+            "overdue_penalties": overdue_penalties,
+            "more_overdue_penalties": more_overdue_penalties,
             "money": figures["money"],
             "month_chart": figures["month_chart"],
             "supplier_chart": figures["supplier_chart"],
@@ -528,6 +545,10 @@ def penalty_list(request: HttpRequest) -> HttpResponse:
     )
     penalty_filter = PenaltyFilter(request.GET or None, queryset=queryset, request=request)
     page = paginate(request, penalty_filter.qs)
+    today = timezone.localdate()
+    for penalty in page:
+        penalty.is_late = penalty_is_overdue(penalty, today)
+        penalty.days_overdue = days_overdue(penalty.due_on, today) if penalty.is_late else 0
     return render(
         request,
         "breaches/penalty_list.html",
@@ -543,33 +564,58 @@ def _scoped_penalty(request: HttpRequest, pk: int) -> Penalty:
 
 
 PENALTY_NOTE_LABELS = {
-    PenaltyStatus.DISPUTED: "Why the penalty is disputed",
-    PenaltyStatus.WAIVED: "Reason for the waiver",
+    PenaltyStatus.DISPUTED: _("Why the penalty is disputed"),
+    PenaltyStatus.WAIVED: _("Reason for the waiver"),
 }
+
+
+def _pending_review(penalty: Penalty) -> PenaltyReview | None:
+    return penalty.reviews.filter(state=ReviewState.PENDING).select_related("requested_by").first()
+
+
+def _penalty_transition_forms(user, penalty: Penalty, pending_review, *, data=None, failed_to=None):
+    """The penalty's buttons, each with the note it asks for; upholding a disputed penalty
+    offers a reduced amount only to a user who may reduce it."""
+    return _transition_forms(
+        allowed_penalty_transitions(user, penalty, pending_review=pending_review),
+        data=data,
+        failed_to=failed_to,
+        note_labels=PENALTY_NOTE_LABELS,
+        amount_for=(PenaltyStatus.ISSUED,)
+        if may_reduce_on_uphold(user, penalty, pending_review=pending_review)
+        else (),
+    )
+
+
+def _penalty_edit_form(user, penalty: Penalty, pending_review, data=None):
+    """The due date for staff while the amount may change, and the amount itself only to a
+    user who may change it now; None when neither is open to the user."""
+    if not user.can_write or penalty.status not in AMOUNT_EDITABLE_PENALTY_STATUSES:
+        return None
+    with_amount = may_change_penalty_amount(user, penalty, pending_review=pending_review)
+    return PenaltyEditForm(
+        data,
+        initial={"amount": penalty.amount, "due_on": penalty.due_on},
+        with_amount=with_amount,
+    )
 
 
 def _penalty_context(request: HttpRequest, penalty: Penalty, **overrides) -> dict:
     user = request.user
+    today = timezone.localdate()
     # The cut waiting for a second staff user (staff see it; suppliers are told once done).
-    pending_review = (
-        penalty.reviews.filter(state=ReviewState.PENDING).select_related("requested_by").first()
-        if user.is_buyer_staff
-        else None
-    )
+    # It also holds back the other cuts, for staff and suppliers alike.
+    pending_review = _pending_review(penalty)
     context = {
         "penalty": penalty,
+        "overdue": penalty_is_overdue(penalty, today),
+        "days_overdue": days_overdue(penalty.due_on, today) if penalty.due_on else 0,
         "payments": penalty.payments.select_related("recorded_by"),
-        "transitions": _transition_forms(
-            allowed_penalty_transitions(user, penalty),
-            note_labels=PENALTY_NOTE_LABELS,
-            amount_for=(PenaltyStatus.ISSUED,) if penalty.status == PenaltyStatus.DISPUTED else (),
-        ),
+        "transitions": _penalty_transition_forms(user, penalty, pending_review),
         "payment_form": PaymentForm() if can_record_payment(user, penalty) else None,
-        "edit_form": PenaltyEditForm(initial={"amount": penalty.amount, "due_on": penalty.due_on})
-        if user.can_write and penalty.status in AMOUNT_EDITABLE_PENALTY_STATUSES
-        else None,
+        "edit_form": _penalty_edit_form(user, penalty, pending_review),
         "can_acknowledge": can_acknowledge_penalty(user, penalty),
-        "pending_review": pending_review,
+        "pending_review": pending_review if user.is_buyer_staff else None,
         "may_decide_review": pending_review is not None
         and reviews_awaiting(user).filter(pk=pending_review.pk).exists(),
         "review_form": ReviewDecisionForm(),
@@ -626,7 +672,12 @@ def penalty_transition(request: HttpRequest, pk: int) -> HttpResponse:
     penalty = _scoped_penalty(request, pk)
     to = request.POST.get("to", "")
     with_amount = to == PenaltyStatus.ISSUED and penalty.status == PenaltyStatus.DISPUTED
-    form = TransitionForm(request.POST, prefix=f"t-{to}", with_amount=with_amount)
+    form = TransitionForm(
+        request.POST,
+        prefix=f"t-{to}",
+        with_amount=with_amount,
+        note_label=PENALTY_NOTE_LABELS.get(to, _("Note (optional)")),
+    )
     detail_url = reverse("breaches:penalty-detail", args=[penalty.pk])
     done = submit_form(
         request,
@@ -645,11 +696,7 @@ def penalty_transition(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if done:
         return done
-    transitions = _transition_forms(
-        allowed_penalty_transitions(request.user, penalty),
-        note_labels=PENALTY_NOTE_LABELS,
-        amount_for=(PenaltyStatus.ISSUED,) if penalty.status == PenaltyStatus.DISPUTED else (),
-    )
+    transitions = _penalty_transition_forms(request.user, penalty, _pending_review(penalty))
     for item in transitions:
         if item["to"] == to:
             item["form"] = form
@@ -688,13 +735,16 @@ def penalty_record_payment(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def penalty_edit(request: HttpRequest, pk: int) -> HttpResponse:
     penalty = _scoped_penalty(request, pk)
-    form = PenaltyEditForm(request.POST)
+    # Not open to the user now: the service says why.
+    form = _penalty_edit_form(
+        request.user, penalty, _pending_review(penalty), request.POST
+    ) or PenaltyEditForm(request.POST)
     detail_url = reverse("breaches:penalty-detail", args=[penalty.pk])
     done = submit_form(
         request,
         form,
         lambda data: services.penalty_update(
-            actor=request.user, penalty=penalty, amount=data["amount"], due_on=data["due_on"]
+            actor=request.user, penalty=penalty, amount=data.get("amount"), due_on=data["due_on"]
         ),
         success=_penalty_outcome(
             lambda changed: f"Penalty set to {changed.amount} {changed.currency}."
@@ -719,7 +769,7 @@ def penalty_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     except Conflict as exc:
         messages.error(request, exc.message)
         return redirect_back(request, detail_url)
-    messages.success(request, "Penalty acknowledged.")
+    messages.success(request, _("Penalty acknowledged."))
     return redirect(detail_url)
 
 

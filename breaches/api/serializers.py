@@ -34,6 +34,7 @@ from breaches.selectors import (
     action_is_overdue,
     incident_row,
     incidents_visible_to,
+    penalty_is_overdue,
     plan_is_overdue,
     plans_visible_to,
 )
@@ -266,6 +267,9 @@ class PenaltySerializer(ModelSerializer):
     paid_amount = MoneyField(read_only=True)
     outstanding = MoneyField(read_only=True)
     payments = PaymentSerializer(many=True, read_only=True)
+    overdue = serializers.SerializerMethodField(
+        help_text="Issued, with an amount outstanding past its due date."
+    )
 
     class Meta:
         model = Penalty
@@ -281,9 +285,12 @@ class PenaltySerializer(ModelSerializer):
             "outstanding",
             "proposed_on",
             "due_on",
+            "overdue",
             "status",
             "issued_by",
             "issued_at",
+            "acknowledged_by",
+            "acknowledged_at",
             "payments",
             "created_at",
             "updated_at",
@@ -294,6 +301,8 @@ class PenaltySerializer(ModelSerializer):
             "status",
             "issued_by",
             "issued_at",
+            "acknowledged_by",
+            "acknowledged_at",
             "created_at",
             "updated_at",
         ]
@@ -305,6 +314,9 @@ class PenaltySerializer(ModelSerializer):
         if self.instance is not None and value.pk != self.instance.incident_id:
             raise serializers.ValidationError("A penalty cannot move to another incident.")
         return value
+
+    def get_overdue(self, obj: Penalty) -> bool:
+        return penalty_is_overdue(obj, self.context.get("today") or timezone.localdate())
 
 
 class PenaltyReviewSerializer(ModelSerializer):
