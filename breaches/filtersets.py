@@ -192,7 +192,8 @@ class ActionFilter(DueOnRangeFilterSet):
 class ReminderFilter(DueOnRangeFilterSet):
     plan = IdFilter(field_name="plan_id")
     action = IdFilter(field_name="action_id")
-    supplier = IdFilter(field_name="plan__supplier_id")
+    penalty = IdFilter(field_name="penalty_id")
+    supplier = IdFilter(method="filter_supplier", label="Supplier of the plan or penalty")
     target_type = filters.ChoiceFilter(choices=ReminderTargetType.choices)
     kind = filters.ChoiceFilter(choices=ReminderKind.choices)
     status = filters.ChoiceFilter(
@@ -203,12 +204,15 @@ class ReminderFilter(DueOnRangeFilterSet):
 
     class Meta:
         model = Reminder
-        fields = ["plan", "action", "target_type", "kind", "state", "level"]
+        fields = ["plan", "action", "penalty", "target_type", "kind", "state", "level"]
 
-    page_fields = ("state", "kind", "level")
+    page_fields = ("target_type", "state", "kind", "level")
     page_widgets = {
         "level": forms.Select(choices=[("", "Any"), *((n, f"Level {n}") for n in (1, 2, 3))])
     }
+
+    def filter_supplier(self, queryset, name, value):
+        return queryset.filter(Q(plan__supplier_id=value) | Q(penalty__supplier_id=value))
 
 
 class PenaltyReviewFilter(FilterSet):

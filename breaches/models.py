@@ -566,15 +566,17 @@ class RectificationAction(models.Model):
 
 
 class Reminder(models.Model):
-    """The log of every reminder about an overdue (or nearly due) plan or action. Unique
-    per target and schedule point (days from the due date it was counted from), which
-    is what makes the sweep idempotent whatever runs twice."""
+    """The log of every reminder about an overdue (or nearly due) plan, action or penalty
+    payment. Unique per target and schedule point (days from the due date it was counted
+    from), which is what makes the sweep idempotent whatever runs twice."""
 
     target_type = models.CharField(max_length=8, choices=ReminderTargetType.choices)
     # Plan and action are checked by statement triggers, not foreign-key constraints:
-    # see migration 0009_loose_log_references.
+    # see migration 0009_loose_log_references. A penalty's reminder has no plan.
     plan = models.ForeignKey(
         RectificationPlan,
+        null=True,
+        blank=True,
         on_delete=models.CASCADE,
         related_name="reminders",
         db_constraint=False,
@@ -587,6 +589,14 @@ class Reminder(models.Model):
         related_name="reminders",
         db_index=False,  # reminder_unique_action_point leads with action_id
         db_constraint=False,
+    )
+    penalty = models.ForeignKey(
+        Penalty,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        db_index=False,  # reminder_unique_penalty_point leads with penalty_id
     )
     kind = models.CharField(max_length=16, choices=ReminderKind.choices)
     level = models.PositiveSmallIntegerField()
@@ -617,9 +627,24 @@ class Reminder(models.Model):
                 condition=Q(action__isnull=False),
                 name="reminder_unique_action_point",
             ),
+            models.UniqueConstraint(
+                fields=["penalty", "due_on", "schedule_point"],
+                condition=Q(penalty__isnull=False),
+                name="reminder_unique_penalty_point",
+            ),
             models.CheckConstraint(
-                condition=(Q(target_type=ReminderTargetType.PLAN) & Q(action__isnull=True))
-                | (Q(target_type=ReminderTargetType.ACTION) & Q(action__isnull=False)),
+                condition=(
+                    Q(target_type=ReminderTargetType.PLAN)
+                    & Q(plan__isnull=False, action__isnull=True, penalty__isnull=True)
+                )
+                | (
+                    Q(target_type=ReminderTargetType.ACTION)
+                    & Q(plan__isnull=False, action__isnull=False, penalty__isnull=True)
+                )
+                | (
+                    Q(target_type=ReminderTargetType.PENALTY)
+                    & Q(plan__isnull=True, action__isnull=True, penalty__isnull=False)
+                ),
                 name="reminder_target_consistent",
             ),
             models.CheckConstraint(condition=Q(level__gte=1, level__lte=3), name="reminder_level"),

@@ -131,9 +131,13 @@ def reviews_awaiting(user) -> QuerySet:
 
 
 def reminders_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    """Staff see every reminder; a supplier user those about its own plans and penalties."""
     qs = Reminder.objects.all() if qs is None else qs
     scope = scope_for(user)
-    return qs if scope.everything else qs.filter(plan__supplier=scope.own_supplier_id)
+    if scope.everything:
+        return qs
+    own = scope.own_supplier_id
+    return qs.filter(Q(plan__supplier=own) | Q(penalty__supplier=own))
 
 
 # Escalation (DESIGN section 5): level 1 under 7 days overdue (and due soon), level 2

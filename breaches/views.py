@@ -953,7 +953,14 @@ def plan_transition(request: HttpRequest, pk: int) -> HttpResponse:
 def reminder_list(request: HttpRequest) -> HttpResponse:
     queryset = (
         reminders_visible_to(request.user)
-        .select_related("plan", "plan__incident", "plan__supplier", "action")
+        .select_related(
+            "plan",
+            "plan__incident",
+            "plan__supplier",
+            "action",
+            "penalty__incident",
+            "penalty__supplier",
+        )
         .order_by("-created_at", "-id")
     )
     reminder_filter = ReminderFilter(request.GET or None, queryset=queryset, request=request)

@@ -478,6 +478,7 @@ class ReminderSerializer(ModelSerializer):
             "target_type",
             "plan",
             "action",
+            "penalty",
             "kind",
             "level",
             "due_on",
