@@ -16,7 +16,6 @@ from .choices import (
     PENALTY_TRANSITIONS,
     PLAN_AWAITING_SUPPLIER,
     PLAN_TRANSITIONS,
-    SETTLED_PENALTY_STATUSES,
     ActionStatus,
     IncidentStatus,
     PenaltyStatus,
@@ -25,6 +24,7 @@ from .choices import (
 )
 from .models import Incident, Penalty, PenaltyReview, RectificationAction, RectificationPlan
 from .selectors import (
+    close_blockers,
     penalty_acknowledge_conflict,
     penalty_acknowledge_refusal,
     penalty_cut_refusal,
@@ -85,9 +85,7 @@ def allowed_incident_transitions(
         if to == IncidentStatus.CLOSED:
             penalties = incident.penalties.all() if penalties is None else penalties
             plans = incident.rectification_plans.all() if plans is None else plans
-            if any(p.status not in SETTLED_PENALTY_STATUSES for p in penalties):
-                continue
-            if any(p.status != PlanStatus.VERIFIED for p in plans):
+            if close_blockers(penalties, plans):
                 continue
         allowed.append((to, INCIDENT_VERBS[to]))
     return allowed

@@ -9,6 +9,7 @@ predicate on a loaded object, and a test holds the two equal."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import partial
@@ -21,11 +22,18 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from suppliers.choices import STAFF_ROLES, Role
-from suppliers.models import NDA, Supplier, User
-from suppliers.selectors import may_see_fingerprints, may_see_nda, person_shown_to, scope_for
+from suppliers.models import NDA, Disclosure, Supplier, User
+from suppliers.selectors import (
+    disclosure_by_fingerprint,
+    may_see_fingerprints,
+    may_see_nda,
+    person_shown_to,
+    scope_for,
+)
 
 from .choices import (
     PLAN_AWAITING_SUPPLIER,
+    SETTLED_PENALTY_STATUSES,
     ActionStatus,
     EventKind,
     PenaltyStatus,
@@ -502,3 +510,88 @@ def penalty_review_kind(penalty, *, to: str, amount: Decimal | None) -> str | No
     if amount is not None and amount < penalty.amount:
         return ReviewKind.REDUCTION
     return None
+
+
+# --- Fingerprints -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FingerprintFinding:
+    """What a fingerprint found on a leaked copy says about an incident: the disclosure it
+    is (None: it matches no disclosure) and whether the incident names its asset (only
+    then is the recipient the prime suspect)."""
+
+    disclosure: Disclosure | None
+    asset_named: bool
+
+    @property
+    def prime_suspect(self) -> bool:
+        return self.disclosure is not None and self.asset_named
+
+    def text(self) -> str:
+        if self.disclosure is None:
+            return str(_("This fingerprint matches no disclosure."))
+        if self.asset_named:
+            return str(
+                format_lazy(
+                    _("It is the copy disclosed to {} ({}): the prime suspect."),
+                    self.disclosure.supplier.name,
+                    self.disclosure.asset.code,
+                )
+            )
+        return str(
+            format_lazy(
+                _(
+                    "It is the copy of {} disclosed to {}, an asset this incident does not "
+                    "name: not a suspect unless the asset is added to the incident."
+                ),
+                self.disclosure.asset.code,
+                self.disclosure.supplier.name,
+            )
+        )
+
+
+def fingerprint_finding(incident: Incident, fingerprint: str) -> FingerprintFinding:
+    disclosure = disclosure_by_fingerprint(fingerprint) if fingerprint else None
+    named = disclosure is not None and incident.assets.filter(pk=disclosure.asset_id).exists()
+    return FingerprintFinding(disclosure=disclosure, asset_named=named)
+
+
+# --- Closing an incident ----------------------------------------------------------------
+
+
+def close_blockers(penalties, plans) -> list[str]:
+    """Why an incident cannot close (DESIGN section 4: every penalty paid or waived, every
+    plan verified), one sentence per penalty or plan in the way; empty when it may close.
+    The service refuses with these sentences and the incident page shows them."""
+    reasons = []
+    for penalty in penalties:
+        if penalty.status in SETTLED_PENALTY_STATUSES:
+            continue
+        reasons.append(
+            str(
+                format_lazy(
+                    _(
+                        "The penalty of {} {} is {} with {} {} outstanding: closing needs it "
+                        "paid or waived."
+                    ),
+                    f"{penalty.amount:.2f}",
+                    penalty.currency,
+                    penalty.get_status_display().lower(),
+                    f"{penalty.outstanding:.2f}",
+                    penalty.currency,
+                )
+            )
+        )
+    for plan in plans:
+        if plan.status == PlanStatus.VERIFIED:
+            continue
+        reasons.append(
+            str(
+                format_lazy(
+                    _("The rectification plan is {}: closing needs it verified."),
+                    plan.get_status_display().lower(),
+                )
+            )
+        )
+    return reasons

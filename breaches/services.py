@@ -35,7 +35,6 @@ from .choices import (
     PENALTY_TRANSITIONS,
     PLAN_AWAITING_SUPPLIER,
     PLAN_TRANSITIONS,
-    SETTLED_PENALTY_STATUSES,
     ActionStatus,
     EventKind,
     IncidentStatus,
@@ -58,6 +57,8 @@ from .models import (
 )
 from .queueing import publish_task
 from .selectors import (
+    close_blockers,
+    fingerprint_finding,
     penalty_acknowledge_conflict,
     penalty_acknowledge_refusal,
     penalty_cut_refusal,
@@ -392,14 +393,9 @@ def _confirm(incident: Incident, actor: User, today: date) -> ConfirmationResult
 
 
 def _check_closable(incident: Incident) -> None:
-    unsettled = incident.penalties.exclude(status__in=SETTLED_PENALTY_STATUSES).count()
-    if unsettled:
-        raise TransitionNotAllowed(
-            f"Closing needs every penalty paid or waived; {unsettled} still open."
-        )
-    unverified = incident.rectification_plans.exclude(status=PlanStatus.VERIFIED).count()
-    if unverified:
-        raise TransitionNotAllowed("Closing needs the rectification plan verified.")
+    blockers = close_blockers(incident.penalties.all(), incident.rectification_plans.all())
+    if blockers:
+        raise TransitionNotAllowed(" ".join(blockers))
 
 
 @transaction.atomic
@@ -462,19 +458,33 @@ def incident_add_note(
 
 @transaction.atomic
 def incident_report_fingerprint(*, actor: User, incident: Incident, fingerprint: str) -> Incident:
-    """Record the fingerprint found on a leaked copy; its disclosure becomes prime suspect."""
+    """Record the fingerprint found on a leaked copy. Its disclosure is the prime suspect
+    when the incident names the disclosure's asset; a disclosure of another asset is
+    recorded and said so (not a suspect); a fingerprint that matches no disclosure is
+    refused, saying so (a misread token would otherwise sit on the incident unexplained)."""
     require_writer(actor)
     fingerprint = (fingerprint or "").strip().lower()
     if not fingerprint:
         raise ValidationError({"fingerprint": "Give the fingerprint found on the leaked copy."})
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    finding = fingerprint_finding(incident, fingerprint)
+    if finding.disclosure is None:
+        raise ValidationError(
+            {
+                "fingerprint": format_lazy(
+                    "{} {}",
+                    finding.text(),
+                    _("Check the token read from the leaked copy; nothing was recorded."),
+                )
+            }
+        )
     incident.leak_fingerprint = fingerprint
     save_checked(incident)
     _event(
         incident=incident,
         kind=EventKind.FINGERPRINT,
         actor=actor,
-        message=f"Fingerprint {fingerprint} found on a leaked copy.",
+        message=f"Fingerprint {fingerprint} found on a leaked copy. {finding.text()}",
     )
     return incident
 
@@ -1029,13 +1039,23 @@ def penalty_acknowledge(*, actor: User, penalty: Penalty, note: str = "") -> Inc
 
 @transaction.atomic
 def penalty_record_payment(
-    *, actor: User, penalty: Penalty, amount: Any, paid_on: date, reference: str = ""
+    *,
+    actor: User,
+    penalty: Penalty,
+    amount: Any,
+    paid_on: date,
+    reference: str = "",
+    today: date | None = None,
 ) -> Payment:
-    """Record money received against an issued penalty. Payments never exceed the amount;
-    reaching it makes the penalty paid."""
+    """Record money received against an issued penalty, dated today or before. Payments
+    never exceed the amount; reaching it makes the penalty paid."""
     require_writer(actor)
     penalty = Penalty.objects.select_for_update().select_related("incident").get(pk=penalty.pk)
     value = _to_decimal(amount, "amount")
+    if paid_on is not None and paid_on > _today(today):
+        raise ValidationError(
+            {"paid_on": _("A payment cannot be dated in the future: record it once received.")}
+        )
     if penalty.status != PenaltyStatus.ISSUED:
         raise TransitionNotAllowed(
             f"Payments are recorded against issued penalties, not {penalty.status} ones."

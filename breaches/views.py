@@ -16,6 +16,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -62,10 +63,12 @@ from breaches.report_cache import cached_for_scope
 from breaches.selectors import (
     action_is_overdue,
     actions_visible_to,
+    close_blockers,
     days_overdue,
     escalation_level,
     events_visible_to,
     evidence_visible_to,
+    fingerprint_finding,
     incidents_visible_to,
     penalties_visible_to,
     penalty_is_overdue,
@@ -360,6 +363,10 @@ def _incident_context(request: HttpRequest, incident: Incident, **overrides) -> 
                 plans=plans if scope.everything else None,
             )
         ),
+        # What keeps a resolved incident from closing (the rule the close service applies).
+        "close_blockers": close_blockers(penalties, plans)
+        if scope.everything and incident.status == IncidentStatus.RESOLVED
+        else [],
         "can_participate": participant,
         "evidence_form": EvidenceForm(staff=user.can_write) if participant else None,
         "note_form": NoteForm(staff=user.can_write) if participant else None,
@@ -382,6 +389,10 @@ def _incident_context(request: HttpRequest, incident: Incident, **overrides) -> 
     }
     if user.is_buyer_staff:
         context["suspects"] = incident_suspects(incident, fingerprint=fingerprint or None)
+        token = fingerprint or incident.leak_fingerprint
+        if token:
+            context["fingerprint_finding"] = fingerprint_finding(incident, token)
+            context["fingerprint_finding_token"] = token
     context.update(overrides)
     return context
 
@@ -502,7 +513,12 @@ def incident_report_fingerprint(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Fingerprint recorded; its disclosure is the prime suspect.")
+            finding = fingerprint_finding(incident, incident.leak_fingerprint)
+            text = format_lazy("{} {}", _("Fingerprint recorded."), finding.text())
+            if finding.prime_suspect:
+                messages.success(request, text)
+            else:
+                messages.warning(request, text)
             return redirect("breaches:incident-detail", pk=incident.pk)
     context = _incident_context(request, incident, fingerprint_form=form)
     return render(request, "breaches/incident_detail.html", context, status=400)

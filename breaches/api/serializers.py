@@ -520,6 +520,11 @@ class SuspectSerializer(serializers.Serializer):
     version = serializers.CharField(source="disclosure.version")
     fingerprint = serializers.CharField(source="disclosure.fingerprint")
     fingerprint_match = serializers.BooleanField()
+    asset_named = serializers.BooleanField(
+        help_text="The incident names this disclosure's asset; a fingerprint match of an "
+        "asset it does not name is not a suspect."
+    )
+    prime_suspect = serializers.BooleanField(source="prime")
     chain = ChainLinkSerializer(many=True)
     responsible_supplier = serializers.IntegerField(
         source="liability.responsible_supplier.pk", allow_null=True, default=None
