@@ -42,6 +42,7 @@ from breaches.selectors import (
 from config.rest import DateFilter, FilterSet, IdFilter, SearchFilter, StrictBooleanFilter
 from suppliers.choices import CURRENCY_CODES
 from suppliers.filtersets import CreatedRangeFilterSet, filter_by_visible_nda
+from suppliers.models import WRITERS, User
 from suppliers.selectors import suppliers_visible_to
 
 
@@ -52,6 +53,13 @@ class DueOnRangeFilterSet(CreatedRangeFilterSet):
 
 def _visible_suppliers(user):
     return suppliers_visible_to(user).order_by("name").values_list("pk", "name")
+
+
+def _incident_owners(user):
+    """The staff who may own incidents, for staff's filters (suppliers get no names)."""
+    if not getattr(user, "is_buyer_staff", False):
+        return []
+    return User.objects.filter(WRITERS).order_by("username").values_list("pk", "username")
 
 
 OVERDUE_SELECT = forms.Select(choices=[("", "Any"), ("true", "Overdue only")])
@@ -123,6 +131,7 @@ class PenaltyFilter(DueOnRangeFilterSet):
     search = SearchFilter(fields=("incident__reference", "supplier__name"))
     incident = IdFilter(field_name="incident_id")
     supplier = IdFilter(field_name="supplier_id")
+    owner = IdFilter(field_name="incident__owner_id", label="Incident owner")
     issued_by = IdFilter(field_name="issued_by_id")
     status = filters.ChoiceFilter(choices=PenaltyStatus.choices)
     currency = filters.CharFilter(lookup_expr="iexact", max_length=3)
@@ -151,6 +160,7 @@ class PlanFilter(DueOnRangeFilterSet):
     search = SearchFilter(fields=("summary", "incident__reference", "supplier__name"))
     incident = IdFilter(field_name="incident_id")
     supplier = IdFilter(field_name="supplier_id")
+    owner = IdFilter(field_name="incident__owner_id", label="Incident owner")
     status = filters.ChoiceFilter(choices=PlanStatus.choices)
     overdue = StrictBooleanFilter(
         method="filter_overdue", label="Requested or changes requested, past its due date"
@@ -170,11 +180,22 @@ class PlanFilter(DueOnRangeFilterSet):
         return queryset.filter(q) if value else queryset.exclude(q)
 
 
+class DeadlineFilter(PlanFilter):
+    """The deadlines page's form: the parameters PlanFilter, ActionFilter and PenaltyFilter
+    share (supplier, incident owner), each applied by its own model's FilterSet."""
+
+    page_fields = ("supplier", "owner")
+    page_choices = {"supplier": _visible_suppliers, "owner": _incident_owners}
+    page_widgets = {}
+    page_labels = {}
+
+
 class ActionFilter(DueOnRangeFilterSet):
     search = SearchFilter(fields=("description", "owner"))
     plan = IdFilter(field_name="plan_id")
     incident = IdFilter(field_name="plan__incident_id")
     supplier = IdFilter(field_name="plan__supplier_id")
+    owner = IdFilter(field_name="plan__incident__owner_id", label="Incident owner")
     status = filters.ChoiceFilter(choices=ActionStatus.choices)
     overdue = StrictBooleanFilter(
         method="filter_overdue", label="Open, past its due date, in an approved plan"

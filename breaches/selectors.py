@@ -427,6 +427,11 @@ def penalty_overdue_q(today: date, prefix: str = "") -> Q:
     return penalty_pending_q(prefix) & Q(**{f"{prefix}due_on__lt": today})
 
 
+def penalty_to_acknowledge_q(prefix: str = "") -> Q:
+    """An issued penalty its supplier has not acknowledged yet."""
+    return Q(**{f"{prefix}status": PenaltyStatus.ISSUED, f"{prefix}acknowledged_at__isnull": True})
+
+
 def penalty_is_pending(penalty) -> bool:
     return (
         penalty.status == PenaltyStatus.ISSUED

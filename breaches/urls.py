@@ -48,4 +48,5 @@ urlpatterns = [
     ),
     path("plans/<int:pk>/transition/", views.plan_transition, name="plan-transition"),
     path("reminders/", views.reminder_list, name="reminder-list"),
+    path("deadlines/", views.deadline_list, name="deadline-list"),
 ]

@@ -43,7 +43,14 @@ from breaches.choices import (
     ReviewState,
     Severity,
 )
-from breaches.filtersets import IncidentFilter, PenaltyFilter, PlanFilter, ReminderFilter
+from breaches.deadlines import DEFAULT_LIMIT, HORIZON_DAYS, MAX_LIMIT, deadlines, supplier_todo
+from breaches.filtersets import (
+    DeadlineFilter,
+    IncidentFilter,
+    PenaltyFilter,
+    PlanFilter,
+    ReminderFilter,
+)
 from breaches.forms import (
     ActionCompleteForm,
     ActionForm,
@@ -184,6 +191,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "breaches/dashboard.html",
         {
             "today": today,
+            "todo": supplier_todo(user, today) if user.is_supplier_user else None,
             "awaiting_review": awaiting_review,
             "by_status": by_status,
             "open_total": sum(status_counts.get(s, 0) for s in OPEN_INCIDENT_STATUSES),
@@ -988,5 +996,44 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
             "filter_form": reminder_filter.page_form(),
             "page": page,
             "is_filtered": bool(request.GET),
+        },
+    )
+
+
+# --- Deadlines -------------------------------------------------------------------------
+
+
+def _limit(request: HttpRequest) -> int:
+    """Rows per kind and list (`?limit=`), bounded; junk is the default."""
+    try:
+        return min(max(int(request.GET.get("limit", DEFAULT_LIMIT)), 1), MAX_LIMIT)
+    except ValueError:
+        return DEFAULT_LIMIT
+
+
+@login_required
+def deadline_list(request: HttpRequest) -> HttpResponse:
+    """The overdue and the next 30 days across plan submissions, actions and payments, in
+    the user's scope, filterable by supplier and (for staff) incident owner."""
+    user = request.user
+    today = timezone.localdate()
+    params = request.GET or None
+    deadline_filter = DeadlineFilter(
+        params, queryset=RectificationPlan.objects.none(), request=request
+    )
+    filter_form = deadline_filter.page_form()
+    if not user.is_buyer_staff:
+        filter_form = [f for f in filter_form if f.name != "owner"]
+    lists = deadlines(user, today=today, params=params, request=request, limit=_limit(request))
+    return render(
+        request,
+        "breaches/deadline_list.html",
+        {
+            "today": today,
+            "horizon_days": HORIZON_DAYS,
+            "filter_form": filter_form,
+            "lists": lists,
+            "show_owner": user.is_buyer_staff,
+            "query": request.GET.urlencode(),
         },
     )

@@ -117,7 +117,7 @@ def test_supplier_user_sees_its_own_penalty_reminders_only(client):
     assert b"Penalty payment" in page.content
 
 
-def test_the_demo_overdue_penalty_gets_one_payment_reminder(settings, tmp_path):
+def test_the_demo_overdue_penalty_gets_one_payment_reminder(settings, tmp_path, client):
     settings.MEDIA_ROOT = tmp_path
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     today = timezone.localdate()
@@ -127,3 +127,14 @@ def test_the_demo_overdue_penalty_gets_one_payment_reminder(settings, tmp_path):
     assert Reminder.objects.filter(penalty=penalty).count() == 1
     reminders.run_sweep(as_of=today)  # a second sweep the same day sends nothing more
     assert Reminder.objects.filter(penalty=penalty).count() == 1
+    # Shown as overdue on the dashboard, the penalty list and the deadlines page.
+    client.force_login(penalty.incident.owner)
+    dashboard = client.get("/")
+    assert penalty in dashboard.context["overdue_penalties"]
+    listing = client.get("/penalties/", {"overdue": "true"})
+    assert [p.pk for p in listing.context["page"]] == [penalty.pk]
+    assert b"badge-late" in listing.content
+    deadlines = client.get("/deadlines/")
+    assert ("penalty", penalty.incident.reference) in [
+        (row.kind, row.reference) for row in deadlines.context["lists"].overdue
+    ]
