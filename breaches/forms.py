@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from breaches.choices import Channel, Severity, Visibility
-from suppliers.models import NDA, Supplier
+from suppliers.models import NDA, WRITERS, Supplier, User
 from suppliers.selectors import assets_visible_to, ndas_visible_to, suppliers_visible_to
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -51,6 +51,44 @@ class IncidentForm(forms.Form):
         if occurred and discovered and discovered < occurred:
             self.add_error("discovered_on", "An incident cannot be discovered before it occurred.")
         return cleaned
+
+
+class IncidentEditForm(IncidentForm):
+    """The incident's facts, corrected by staff (breaches.services.incident_update). The
+    fingerprint has its own form; once confirmed, the source, the date it occurred and the
+    assets behind the penalty are shown but frozen."""
+
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        label=_("Owner"),
+        help_text=_("Compliance staff; reminders escalate to the owner."),
+    )
+    FROZEN_ONCE_CONFIRMED = ("source_supplier", "occurred_on", "assets")
+
+    def __init__(self, *args, user, incident, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "title": incident.title,
+                "description": incident.description,
+                "source_supplier": incident.source_supplier_id,
+                "assets": list(incident.assets.values_list("pk", flat=True)),
+                "occurred_on": incident.occurred_on,
+                "discovered_on": incident.discovered_on,
+                "channel": incident.channel,
+                "severity": incident.severity,
+                "owner": incident.owner_id,
+            },
+        )
+        super().__init__(*args, user=user, **kwargs)
+        del self.fields["leak_fingerprint"]
+        self.fields["owner"].queryset = User.objects.filter(WRITERS).order_by("username")
+        if incident.status not in ("reported", "investigating"):
+            for name in self.FROZEN_ONCE_CONFIRMED:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _(
+                    "Frozen: the facts behind a confirmed incident's penalty do not change."
+                )
 
 
 class TransitionForm(forms.Form):

@@ -272,7 +272,9 @@ def incident_update(
     *, actor: User, incident: Incident, assets: list | None = None, **fields: Any
 ) -> Incident:
     """Edit an incident's facts. Changing the source or date re-resolves liability
-    unless staff overrode it; once confirmed, the facts behind the penalty are frozen."""
+    unless staff overrode it, and a change of liability is written on the timeline (staff
+    only: it may name a parent's agreement); once confirmed, the facts behind the penalty
+    are frozen. The timeline note says which field went from what to what."""
     require_writer(actor)
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     unknown = set(fields) - INCIDENT_EDITABLE
@@ -289,17 +291,60 @@ def incident_update(
     if owner is not None and not owner.can_write:
         # As on creation: reminders escalate to the owner, who must be compliance staff.
         raise ValidationError({"owner": "The owner must be a compliance staff member."})
+    if "leak_fingerprint" in fields:
+        fields["leak_fingerprint"] = (fields["leak_fingerprint"] or "").strip().lower()
+    changes = []
     for name, value in fields.items():
+        old = getattr(incident, name)
+        if old != value:
+            changes.append(_fact_change(name, old, value))
         setattr(incident, name, value)
+    liable_before = (incident.responsible_supplier, incident.nda)
     if liability_facts and not incident.liability_overridden:
         _apply_liability(incident)
     save_checked(incident)
     if assets is not None:
+        before = set(incident.assets.values_list("pk", flat=True))
+        if before != {a.pk for a in assets}:
+            changes.append("assets: " + (", ".join(sorted(a.code for a in assets)) or "none"))
         incident.assets.set(assets)
-    changed = ", ".join(sorted(set(fields) | ({"assets"} if assets is not None else set())))
-    if changed:
-        _event(incident=incident, kind=EventKind.NOTE, actor=actor, message=f"Updated {changed}.")
+    if changes:
+        _event(
+            incident=incident,
+            kind=EventKind.NOTE,
+            actor=actor,
+            message="Changed " + "; ".join(changes) + ".",
+        )
+    if (incident.responsible_supplier, incident.nda) != liable_before:
+        was = _liability_text(*liable_before)
+        now = _liability_text(incident.responsible_supplier, incident.nda)
+        _event(
+            incident=incident,
+            kind=EventKind.LIABILITY,
+            actor=actor,
+            message=f"Liability re-resolved after the facts changed: {now} (was {was}).",
+            visibility=Visibility.INTERNAL,
+        )
     return incident
+
+
+def _liability_text(responsible: Supplier | None, nda: NDA | None) -> str:
+    if responsible is None:
+        return "no NDA coverage"
+    return f"{responsible} liable" + (f" under {nda.reference}" if nda else "")
+
+
+def _fact_change(name: str, old: Any, new: Any) -> str:
+    """`severity: high -> critical`; long text is named, not quoted."""
+    if name == "description":
+        return "description"
+
+    def shown(value: Any) -> str:
+        if value is None or value == "":
+            return "none"
+        return str(value)
+
+    return f"{name.replace('_', ' ')}: {shown(old)} -> {shown(new)}"
 
 
 @transaction.atomic

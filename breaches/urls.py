@@ -12,6 +12,7 @@ urlpatterns = [
     path("incidents/new/", views.incident_create, name="incident-create"),
     path("incidents/liability-preview/", views.liability_preview, name="liability-preview"),
     path("incidents/<int:pk>/", views.incident_detail, name="incident-detail"),
+    path("incidents/<int:pk>/edit/", views.incident_edit, name="incident-edit"),
     path("incidents/<int:pk>/transition/", views.incident_transition, name="incident-transition"),
     path("incidents/<int:pk>/evidence/", views.incident_add_evidence, name="incident-evidence"),
     path(

@@ -56,6 +56,7 @@ from breaches.forms import (
     ActionForm,
     EvidenceForm,
     FingerprintForm,
+    IncidentEditForm,
     IncidentForm,
     LiabilityForm,
     NoteForm,
@@ -86,6 +87,7 @@ from breaches.selectors import (
     reviews_awaiting,
 )
 from config.exceptions import Conflict
+from config.history import history_entries
 from suppliers.selectors import (
     incident_suspects,
     may_see_fingerprints,
@@ -278,6 +280,55 @@ def incident_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff correct an incident's facts; only the fields changed go to the service, which
+    re-resolves liability when the source or date changes and notes it on the timeline."""
+    incident = _scoped_incident(request, pk)
+    if not request.user.can_write:
+        raise PermissionDenied(_("Only compliance staff correct an incident's facts."))
+    form = IncidentEditForm(request.POST or None, user=request.user, incident=incident)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        changed = {n: data[n] for n in form.changed_data if n != "assets"}
+        assets = list(data["assets"]) if "assets" in form.changed_data else None
+        if not changed and assets is None:
+            messages.info(request, _("Nothing changed."))
+            return redirect("breaches:incident-detail", pk=incident.pk)
+        try:
+            updated = services.incident_update(
+                actor=request.user, incident=incident, assets=assets, **changed
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except Conflict as exc:
+            form.add_error(None, exc.message)
+        else:
+            text = _("Incident updated.")
+            if (updated.responsible_supplier_id, updated.nda_id) != (
+                incident.responsible_supplier_id,
+                incident.nda_id,
+            ):
+                text = format_lazy(
+                    "{} {}",
+                    text,
+                    _("Liability re-resolved: see the timeline."),
+                )
+            messages.success(request, text)
+            return redirect("breaches:incident-detail", pk=incident.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "breaches/incident_form.html",
+        {
+            "form": form,
+            "incident": incident,
+            "preview_url": reverse("breaches:liability-preview"),
+        },
+        status=status,
+    )
+
+
+@login_required
 @require_GET
 def liability_preview(request: HttpRequest) -> JsonResponse:
     """Who the liability rule would hold responsible, for the report form."""
@@ -395,6 +446,8 @@ def _incident_context(request: HttpRequest, incident: Incident, **overrides) -> 
         "show_suspects": may_see_fingerprints(user),
         "fingerprint": fingerprint,
     }
+    context["can_edit_facts"] = user.can_write
+    context["history"] = history_entries(incident) if user.is_buyer_staff else None
     if user.is_buyer_staff:
         context["suspects"] = incident_suspects(incident, fingerprint=fingerprint or None)
         token = fingerprint or incident.leak_fingerprint
@@ -645,6 +698,8 @@ def _penalty_context(request: HttpRequest, penalty: Penalty, **overrides) -> dic
         "review_form": ReviewDecisionForm(),
         "events": events_visible_to(user, penalty.events.select_related("actor__supplier")),
         "incident_visible": incidents_visible_to(user).filter(pk=penalty.incident_id).exists(),
+        # Who changed which field (staff: the record may carry what suppliers never see).
+        "history": history_entries(penalty) if user.is_buyer_staff else None,
     }
     context.update(overrides)
     return context
@@ -862,6 +917,7 @@ def _plan_context(request: HttpRequest, plan: RectificationPlan, **overrides) ->
         ),
         "events": events_visible_to(user, plan.events.select_related("actor__supplier")),
         "incident_visible": incidents_visible_to(user).filter(pk=plan.incident_id).exists(),
+        "history": history_entries(plan) if user.is_buyer_staff else None,
     }
     context.update(overrides)
     return context
