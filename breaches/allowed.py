@@ -24,7 +24,11 @@ from .choices import (
 )
 from .models import Incident, Penalty, PenaltyReview, RectificationAction, RectificationPlan
 from .selectors import (
+    action_delete_refusal,
+    action_edit_refusal,
+    action_evidence_refusal,
     close_blockers,
+    may_write_plan,
     penalty_acknowledge_conflict,
     penalty_acknowledge_refusal,
     penalty_cut_refusal,
@@ -203,3 +207,20 @@ def can_complete_action(user, plan: RectificationPlan, action: RectificationActi
         and action.status == ActionStatus.OPEN
         and (_is_supplier_party(user, plan.supplier_id) or user.can_write)
     )
+
+
+def can_edit_action(user, plan: RectificationPlan, action: RectificationAction) -> bool:
+    return action_edit_refusal(user, action, plan) is None
+
+
+def can_delete_action(user, plan: RectificationPlan, action: RectificationAction) -> bool:
+    return action_delete_refusal(user, action, plan) is None
+
+
+def can_attach_action_evidence(user, plan: RectificationPlan, action: RectificationAction) -> bool:
+    return action_evidence_refusal(user, action, plan) is None
+
+
+def can_write_plan(user, plan: RectificationPlan) -> bool:
+    """The plan's supplier or staff writers: who edits its actions at all."""
+    return may_write_plan(user, plan)

@@ -192,6 +192,34 @@ class ActionForm(forms.Form):
     due_on = forms.DateField(widget=DATE_WIDGET)
 
 
+class ActionEditForm(ActionForm):
+    """An action corrected while its plan allows it, with its progress note."""
+
+    evidence_note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label=_("Evidence note"),
+        help_text=_("Progress so far, or what shows the action is done."),
+    )
+
+    def __init__(self, *args, structural: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not structural:
+            for name in ("description", "owner", "due_on"):
+                del self.fields[name]
+
+
+class ActionEvidenceForm(forms.Form):
+    """A file attached to an action: the rules of incident evidence."""
+
+    file = forms.FileField(help_text=EvidenceForm.base_fields["file"].help_text)
+    description = forms.CharField(max_length=500, required=False)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{kwargs.get('prefix') or 'action-file'}_%s")
+        super().__init__(*args, **kwargs)
+
+
 class ActionCompleteForm(forms.Form):
     evidence_note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -257,6 +257,15 @@ class Evidence(models.Model):
     """A file attached to an incident, identified by its sha256 and checked by content."""
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="evidence")
+    # A file attached to a rectification action (evidence that it is done) is evidence of
+    # the action's incident too, under the same rules; it stays if the action is removed.
+    action = models.ForeignKey(
+        "RectificationAction",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="evidence",
+    )
     file = models.FileField(upload_to=evidence_upload_to, max_length=255)
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)

@@ -600,3 +600,53 @@ def close_blockers(penalties, plans) -> list[str]:
             )
         )
     return reasons
+
+
+# --- Actions: who may change them -------------------------------------------------------
+# The plan's supplier drafts its actions while the plan awaits it; staff also while it is
+# approved (a measure added or corrected during follow-up). A done action is fixed, but
+# its evidence (note, files) may still be added. Removing an action is for drafts only.
+ACTION_EDITABLE_BY_STAFF = frozenset({*PLAN_AWAITING_SUPPLIER, PlanStatus.APPROVED})
+
+
+def may_write_plan(user, plan) -> bool:
+    return getattr(user, "can_write", False) or (
+        user is not None
+        and user.is_active
+        and user.role == Role.SUPPLIER
+        and user.supplier_id == plan.supplier_id
+    )
+
+
+def action_edit_refusal(user, action, plan) -> str | None:
+    """Why `user` may not change the action's description, owner or due date now."""
+    if not may_write_plan(user, plan):
+        return str(_("Only the supplier or compliance staff edit this plan's actions."))
+    editable = ACTION_EDITABLE_BY_STAFF if user.can_write else PLAN_AWAITING_SUPPLIER
+    if plan.status not in editable:
+        return str(format_lazy(_("Actions of a {} plan are fixed."), plan.get_status_display()))
+    if action.status == ActionStatus.DONE:
+        return str(_("A done action cannot change."))
+    return None
+
+
+def action_delete_refusal(user, action, plan) -> str | None:
+    if not may_write_plan(user, plan):
+        return str(_("Only the supplier or compliance staff edit this plan's actions."))
+    if plan.status not in PLAN_AWAITING_SUPPLIER:
+        return str(
+            format_lazy(
+                _("Actions of a {} plan cannot be removed."), plan.get_status_display().lower()
+            )
+        )
+    return None
+
+
+def action_evidence_refusal(user, action, plan) -> str | None:
+    """Files are attached to an action by its plan's supplier or staff, until the plan is
+    verified."""
+    if not may_write_plan(user, plan):
+        return str(_("Only the supplier or compliance staff add evidence to this action."))
+    if plan.status == PlanStatus.VERIFIED:
+        return str(_("The plan is verified: its evidence is closed."))
+    return None

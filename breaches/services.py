@@ -57,6 +57,9 @@ from .models import (
 )
 from .queueing import publish_task
 from .selectors import (
+    action_delete_refusal,
+    action_edit_refusal,
+    action_evidence_refusal,
     close_blockers,
     fingerprint_finding,
     penalty_acknowledge_conflict,
@@ -702,6 +705,54 @@ def incident_add_evidence(
     its bytes or its name), stored under a generated name with its sha256. Staff files
     are internal unless `visibility` is shared; a supplier user's are always shared."""
     _require_incident_participant(actor, incident)
+    return _store_evidence(
+        actor=actor,
+        incident=incident,
+        upload=upload,
+        description=description,
+        visibility=visibility,
+    )
+
+
+@transaction.atomic
+def action_add_evidence(
+    *,
+    actor: User,
+    action: RectificationAction,
+    upload: UploadedFile,
+    description: str = "",
+    visibility: str | None = None,
+) -> Evidence:
+    """Attach a file to a rectification action as evidence, by the plan's supplier or
+    staff, under the rules of incident evidence (it is the incident's evidence too).
+    A supplier user's file is shared (its supplier and staff see it); staff choose."""
+    action = (
+        RectificationAction.objects.select_related("plan__incident")
+        .select_for_update(of=("self",))
+        .get(pk=action.pk)
+    )
+    refusal = action_evidence_refusal(actor, action, action.plan)
+    if refusal:
+        raise PermissionDenied(refusal)
+    return _store_evidence(
+        actor=actor,
+        incident=action.plan.incident,
+        upload=upload,
+        description=description,
+        visibility=visibility,
+        action=action,
+    )
+
+
+def _store_evidence(
+    *,
+    actor: User,
+    incident: Incident,
+    upload: UploadedFile,
+    description: str,
+    visibility: str | None,
+    action: RectificationAction | None = None,
+) -> Evidence:
     visibility = _written_visibility(actor, visibility, default=Visibility.INTERNAL)
     size = upload.size or 0
     if size <= 0:
@@ -739,14 +790,17 @@ def incident_add_evidence(
         description=description[:500],
         uploaded_by=actor,
         visibility=visibility,
+        action=action,
     )
     evidence.file.save("evidence", upload, save=False)
     save_checked(evidence)
+    to_action = f" to action \u201c{action.description[:60]}\u201d" if action else ""
     _event(
         incident=incident,
         kind=EventKind.EVIDENCE,
         actor=actor,
-        message=f"Evidence {evidence.original_name} ({evidence.sha256[:12]}) added.",
+        plan=action.plan if action else None,
+        message=f"Evidence {evidence.original_name} ({evidence.sha256[:12]}) added{to_action}.",
         visibility=evidence.visibility,
     )
     return evidence
@@ -1278,21 +1332,40 @@ def action_create(
 def action_update(
     *, actor: User, action: RectificationAction, **fields: Any
 ) -> RectificationAction:
+    """Change an action's description, owner or due date while its plan allows it
+    (breaches.selectors.action_edit_refusal), or its evidence note."""
     action = (
-        RectificationAction.objects.select_for_update().select_related("plan").get(pk=action.pk)
+        RectificationAction.objects.select_for_update(of=("self",))
+        .select_related("plan__incident")
+        .get(pk=action.pk)
     )
     _require_plan_editor(actor, action.plan)
     unknown = set(fields) - {"description", "owner", "due_on", "evidence_note"}
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
     structural = set(fields) - {"evidence_note"}
-    if structural and action.plan.status not in PLAN_AWAITING_SUPPLIER and not actor.can_write:
-        raise TransitionNotAllowed(f"Actions of a {action.plan.status} plan are fixed.")
-    if action.status == ActionStatus.DONE and structural:
-        raise TransitionNotAllowed("A done action cannot change.")
+    if structural:
+        refusal = action_edit_refusal(actor, action, action.plan)
+        if refusal:
+            raise TransitionNotAllowed(refusal)
+    changes = [
+        _fact_change(name, getattr(action, name), value)
+        for name, value in fields.items()
+        if getattr(action, name) != value
+    ]
     for name, value in fields.items():
         setattr(action, name, value)
     save_checked(action)
+    if changes:
+        _event(
+            incident=action.plan.incident,
+            kind=EventKind.ACTION,
+            actor=actor,
+            plan=action.plan,
+            message=f"Action \u201c{action.description[:60]}\u201d changed: "
+            + "; ".join(changes)
+            + ".",
+        )
     return action
 
 
@@ -1302,8 +1375,16 @@ def action_delete(*, actor: User, action: RectificationAction) -> None:
         RectificationAction.objects.select_for_update().select_related("plan").get(pk=action.pk)
     )
     _require_plan_editor(actor, action.plan)
-    if action.plan.status not in PLAN_AWAITING_SUPPLIER:
-        raise TransitionNotAllowed(f"Actions of a {action.plan.status} plan cannot be removed.")
+    refusal = action_delete_refusal(actor, action, action.plan)
+    if refusal:
+        raise TransitionNotAllowed(refusal)
+    _event(
+        incident=action.plan.incident,
+        kind=EventKind.ACTION,
+        actor=actor,
+        plan=action.plan,
+        message=f"Action removed: \u201c{action.description[:80]}\u201d.",
+    )
     action.delete()
 
 

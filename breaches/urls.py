@@ -47,6 +47,17 @@ urlpatterns = [
         views.action_complete,
         name="action-complete",
     ),
+    path("plans/<int:pk>/actions/<int:action_pk>/edit/", views.action_edit, name="action-edit"),
+    path(
+        "plans/<int:pk>/actions/<int:action_pk>/delete/",
+        views.action_delete,
+        name="action-delete",
+    ),
+    path(
+        "plans/<int:pk>/actions/<int:action_pk>/evidence/",
+        views.action_add_evidence,
+        name="action-evidence",
+    ),
     path("plans/<int:pk>/transition/", views.plan_transition, name="plan-transition"),
     path("reminders/", views.reminder_list, name="reminder-list"),
     path("deadlines/", views.deadline_list, name="deadline-list"),

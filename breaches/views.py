@@ -27,9 +27,13 @@ from breaches.allowed import (
     allowed_plan_transitions,
     can_acknowledge_penalty,
     can_add_action,
+    can_attach_action_evidence,
     can_complete_action,
+    can_delete_action,
+    can_edit_action,
     can_edit_plan,
     can_record_payment,
+    can_write_plan,
     may_change_penalty_amount,
     may_reduce_on_uphold,
 )
@@ -53,6 +57,8 @@ from breaches.filtersets import (
 )
 from breaches.forms import (
     ActionCompleteForm,
+    ActionEditForm,
+    ActionEvidenceForm,
     ActionForm,
     EvidenceForm,
     FingerprintForm,
@@ -66,9 +72,10 @@ from breaches.forms import (
     ReviewDecisionForm,
     TransitionForm,
 )
-from breaches.models import Incident, Penalty, PenaltyReview, RectificationPlan
+from breaches.models import Evidence, Incident, Penalty, PenaltyReview, RectificationPlan
 from breaches.report_cache import cached_for_scope
 from breaches.selectors import (
+    action_edit_refusal,
     action_is_overdue,
     actions_visible_to,
     close_blockers,
@@ -888,7 +895,21 @@ def _plan_context(request: HttpRequest, plan: RectificationPlan, **overrides) ->
     user = request.user
     today = timezone.localdate()
     actions = list(plan.actions.all())
+    # The files of every action, in one query, as the user may see them.
+    files: dict[int, list] = {}
+    for evidence in evidence_visible_to(
+        user, Evidence.objects.filter(action__plan=plan).select_related("uploaded_by")
+    ).order_by("uploaded_at", "id"):
+        files.setdefault(evidence.action_id, []).append(evidence)
     for action in actions:
+        action.files = files.get(action.pk, [])
+        action.may_edit = can_edit_action(user, plan, action)
+        action.may_delete = can_delete_action(user, plan, action)
+        action.file_form = (
+            ActionEvidenceForm(prefix=f"f{action.pk}")
+            if can_attach_action_evidence(user, plan, action)
+            else None
+        )
         action.is_late = action_is_overdue(action, today, plan.status)
         action.days_overdue = days_overdue(action.due_on, today) if action.is_late else 0
         action.complete_form = (
@@ -989,6 +1010,106 @@ def action_complete(request: HttpRequest, pk: int, action_pk: int) -> HttpRespon
     for item in context["actions"]:
         if item.pk == action.pk:
             item.complete_form = form
+    return render(request, "breaches/plan_detail.html", context, status=400)
+
+
+def _scoped_action(request: HttpRequest, plan: RectificationPlan, action_pk: int):
+    return get_object_or_404(actions_visible_to(request.user).filter(plan=plan), pk=action_pk)
+
+
+@login_required
+def action_edit(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
+    """Correct an action (description, owner, due date, progress note) while its plan
+    allows it; the service refuses anything else, saying why."""
+    plan = _scoped_plan(request, pk)
+    action = _scoped_action(request, plan, action_pk)
+    detail_url = reverse("breaches:plan-detail", args=[plan.pk])
+    if not can_write_plan(request.user, plan):
+        raise PermissionDenied(action_edit_refusal(request.user, action, plan))
+    # Once the plan fixes its actions, only the progress note is still open.
+    form = ActionEditForm(
+        request.POST or None,
+        structural=can_edit_action(request.user, plan, action),
+        initial={
+            "description": action.description,
+            "owner": action.owner,
+            "due_on": action.due_on,
+            "evidence_note": action.evidence_note,
+        },
+    )
+    if request.method == "POST":
+        done = submit_form(
+            request,
+            form,
+            lambda data: services.action_update(
+                actor=request.user,
+                action=action,
+                **{name: data[name] for name in form.changed_data},
+            ),
+            success=_("Action saved."),
+            detail_url=detail_url,
+        )
+        if done:
+            return done
+    return render(
+        request,
+        "breaches/action_form.html",
+        {
+            "form": form,
+            "plan": plan,
+            "action": action,
+            "fixed_reason": action_edit_refusal(request.user, action, plan),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def action_delete(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
+    plan = _scoped_plan(request, pk)
+    action = _scoped_action(request, plan, action_pk)
+    detail_url = reverse("breaches:plan-detail", args=[plan.pk])
+    try:
+        services.action_delete(actor=request.user, action=action)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect(detail_url)
+    messages.success(request, _("Action removed from the plan."))
+    return redirect(detail_url)
+
+
+@login_required
+@require_POST
+def action_add_evidence(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
+    plan = _scoped_plan(request, pk)
+    action = _scoped_action(request, plan, action_pk)
+    form = ActionEvidenceForm(request.POST, request.FILES, prefix=f"f{action.pk}")
+    detail_url = reverse("breaches:plan-detail", args=[plan.pk])
+    if form.is_valid():
+        try:
+            evidence = services.action_add_evidence(
+                actor=request.user,
+                action=action,
+                upload=form.cleaned_data["file"],
+                description=form.cleaned_data["description"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                format_lazy(
+                    _("Evidence {} attached to the action (sha256 {}...)."),
+                    evidence.original_name,
+                    evidence.sha256[:12],
+                ),
+            )
+            return redirect(detail_url)
+    context = _plan_context(request, plan)
+    for item in context["actions"]:
+        if item.pk == action.pk:
+            item.file_form = form
     return render(request, "breaches/plan_detail.html", context, status=400)
 
 

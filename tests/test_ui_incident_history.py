@@ -112,9 +112,7 @@ def test_only_staff_writers_correct_and_see_history(
     assert client.get(url).status_code == 403
     page = client.get(reverse("breaches:penalty-detail", args=[penalty.pk]))
     changes = [c for entry in page.context["history"] for c in entry.changes]
-    assert [(c.name, c.old, c.new) for c in changes] == [
-        ("amount", "1000000.00", "1200000.00")
-    ]
+    assert [(c.name, c.old, c.new) for c in changes] == [("amount", "1000000.00", "1200000.00")]
     assert client.get(reverse("breaches:plan-detail", args=[plan.pk])).context["history"]
 
 
