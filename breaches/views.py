@@ -49,11 +49,14 @@ from breaches.choices import (
 )
 from breaches.deadlines import DEFAULT_LIMIT, HORIZON_DAYS, MAX_LIMIT, deadlines, supplier_todo
 from breaches.filtersets import (
+    INCIDENT_SORTS,
+    PENALTY_SORTS,
     DeadlineFilter,
     IncidentFilter,
     PenaltyFilter,
     PlanFilter,
     ReminderFilter,
+    sort_order,
 )
 from breaches.forms import (
     ActionCompleteForm,
@@ -229,7 +232,11 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at", "-id")
     )
     incident_filter = IncidentFilter(request.GET or None, queryset=queryset, request=request)
-    page = paginate(request, incident_filter.qs)
+    qs = incident_filter.qs
+    order = sort_order(request.GET.get("sort"), INCIDENT_SORTS)
+    if order:
+        qs = qs.order_by(*order)
+    page = paginate(request, qs)
     return render(
         request,
         "breaches/incident_list.html",
@@ -237,6 +244,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
             "filter_form": incident_filter.page_form(),
             "page": page,
             "is_filtered": bool(request.GET),
+            "sort": request.GET.get("sort", "") if order else "",
         },
     )
 
@@ -628,7 +636,11 @@ def penalty_list(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at", "-id")
     )
     penalty_filter = PenaltyFilter(request.GET or None, queryset=queryset, request=request)
-    page = paginate(request, penalty_filter.qs)
+    qs = penalty_filter.qs
+    order = sort_order(request.GET.get("sort"), PENALTY_SORTS)
+    if order:
+        qs = qs.order_by(*order)
+    page = paginate(request, qs)
     today = timezone.localdate()
     for penalty in page:
         penalty.is_late = penalty_is_overdue(penalty, today)
@@ -636,7 +648,12 @@ def penalty_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "breaches/penalty_list.html",
-        {"filter_form": penalty_filter.page_form(), "page": page, "is_filtered": bool(request.GET)},
+        {
+            "filter_form": penalty_filter.page_form(),
+            "page": page,
+            "is_filtered": bool(request.GET),
+            "sort": request.GET.get("sort", "") if order else "",
+        },
     )
 
 
