@@ -143,6 +143,15 @@ def _refuse_unless_allowed(current: str, to: str, transitions: dict, label: str)
         )
 
 
+def _save_by(actor: User | None, instance) -> None:
+    """save_checked, with `actor` as the author of the change history's record
+    (django-simple-history), whether the service was called by a page, the API, a task
+    or the admin; without it only requests through the middleware had an author."""
+    if actor is not None:
+        instance._history_user = actor
+    save_checked(instance)
+
+
 def _today(today: date | None) -> date:
     return today or timezone.localdate()
 
@@ -225,7 +234,7 @@ def incident_create(
     incident.full_clean(exclude=["reference"])
     _apply_liability(incident)
     incident.reference = _next_reference(incident.created_at.year)
-    save_checked(incident)
+    _save_by(actor, incident)
     if assets:
         incident.assets.set(assets)
     coverage = (
@@ -305,7 +314,7 @@ def incident_update(
     liable_before = (incident.responsible_supplier, incident.nda)
     if liability_facts and not incident.liability_overridden:
         _apply_liability(incident)
-    save_checked(incident)
+    _save_by(actor, incident)
     if assets is not None:
         before = set(incident.assets.values_list("pk", flat=True))
         if before != {a.pk for a in assets}:
@@ -373,7 +382,7 @@ def incident_set_liability(
     incident.no_nda_coverage = nda is None
     incident.liability_overridden = True
     incident.liability_override_reason = reason.strip()
-    save_checked(incident)
+    _save_by(actor, incident)
     _event(
         incident=incident,
         kind=EventKind.LIABILITY,
@@ -412,7 +421,7 @@ def _confirm(incident: Incident, actor: User, today: date) -> ConfirmationResult
             currency=nda.penalty_currency,
             proposed_on=today,
         )
-        save_checked(penalty)
+        _save_by(actor, penalty)
         _event(
             incident=incident,
             kind=EventKind.PENALTY,
@@ -428,7 +437,7 @@ def _confirm(incident: Incident, actor: User, today: date) -> ConfirmationResult
         requested_on=today,
         due_on=today + timedelta(days=days),
     )
-    save_checked(plan)
+    _save_by(actor, plan)
     _event(
         incident=incident,
         kind=EventKind.PLAN,
@@ -471,7 +480,7 @@ def incident_transition(
     incident.status = to
     if to == IncidentStatus.CONFIRMED:
         incident.confirmed_at = timezone.now()
-    save_checked(incident)
+    _save_by(actor, incident)
     _event(
         incident=incident,
         kind=EventKind.TRANSITION,
@@ -527,7 +536,7 @@ def incident_report_fingerprint(*, actor: User, incident: Incident, fingerprint:
             }
         )
     incident.leak_fingerprint = fingerprint
-    save_checked(incident)
+    _save_by(actor, incident)
     _event(
         incident=incident,
         kind=EventKind.FINGERPRINT,
@@ -833,7 +842,7 @@ def penalty_create(
         due_on=due_on,
         proposed_on=_today(today),
     )
-    save_checked(penalty)
+    _save_by(actor, penalty)
     _event(
         incident=incident,
         kind=EventKind.PENALTY,
@@ -1014,7 +1023,7 @@ def penalty_update(
     if due_on is not None and due_on != penalty.due_on:
         changes.append(f"due {penalty.due_on} -> {due_on}")
         penalty.due_on = due_on
-    save_checked(penalty)
+    _save_by(actor, penalty)
     if changes:
         _event(
             incident=penalty.incident,
@@ -1095,7 +1104,7 @@ def penalty_transition(
     if to == PenaltyStatus.ISSUED and penalty.paid_amount == penalty.amount:
         # Upheld at a reduced amount that is already fully paid.
         penalty.status = PenaltyStatus.PAID
-    save_checked(penalty)
+    _save_by(actor, penalty)
     _event(
         incident=penalty.incident,
         kind=EventKind.PENALTY,
@@ -1126,7 +1135,7 @@ def penalty_acknowledge(*, actor: User, penalty: Penalty, note: str = "") -> Inc
         raise TransitionNotAllowed(conflict)
     penalty.acknowledged_at = timezone.now()
     penalty.acknowledged_by = actor
-    save_checked(penalty)
+    _save_by(actor, penalty)
     return _event(
         incident=penalty.incident,
         kind=EventKind.PENALTY,
@@ -1193,7 +1202,7 @@ def penalty_record_payment(
     )
     if penalty.paid_amount == penalty.amount:
         penalty.status = PenaltyStatus.PAID
-        save_checked(penalty)
+        _save_by(actor, penalty)
         _event(
             incident=penalty.incident,
             kind=EventKind.PENALTY,
@@ -1225,7 +1234,7 @@ def plan_update(
     if due_on is not None and due_on != plan.due_on:
         require_writer(actor)
         plan.due_on = due_on
-    save_checked(plan)
+    _save_by(actor, plan)
     return plan
 
 
@@ -1275,7 +1284,7 @@ def plan_transition(
     elif to == PlanStatus.VERIFIED:
         plan.verified_at = now
     plan.status = to
-    save_checked(plan)
+    _save_by(actor, plan)
     _event(
         incident=plan.incident,
         kind=EventKind.PLAN,

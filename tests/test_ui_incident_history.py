@@ -127,3 +127,5 @@ def test_history_queries_do_not_grow_with_the_records(
         entries = history_entries(incident)
     assert len(entries) == 16  # created, then fifteen changes
     assert entries[0].changes[0].new == "Title 14"
+    # The author is the service's actor, also outside a request (no middleware).
+    assert {entry.user for entry in entries} == {compliance_user}
