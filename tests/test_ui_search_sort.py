@@ -105,3 +105,12 @@ def test_penalty_list_sorts_by_amount(client, incidents, compliance_user):
     assert amounts == sorted(amounts, reverse=True)
     page = client.get(url, {"search": "Glass"})
     assert [p.incident_id for p in page.context["page"]] == [incidents["glass"].pk]
+
+
+def test_filtered_list_keeps_its_short_labels(client, incidents, compliance_user):
+    """A list read with filters validated its form before the page form was drawn: the
+    short label ("Overdue") must still be the one shown."""
+    client.force_login(compliance_user)
+    page = client.get(reverse("breaches:penalty-list"), {"overdue": "true"})
+    labels = {field.name: field.label for field in page.context["filter_form"]}
+    assert labels["overdue"] == "Overdue"
