@@ -118,3 +118,20 @@ def test_supplier_attaches_a_file_to_its_action(
     pdf.seek(0)
     assert client.post(url, {f"f{action.pk}-file": pdf}).status_code == 404
     assert Evidence.objects.count() == 1
+
+
+def test_api_attaches_and_lists_action_evidence(client, seed, compliance_user, supplier_user):
+    _plan, action = approved_plan_with_action(compliance_user, supplier_user, seed)
+    client.force_login(supplier_user)
+    url = f"/api/v1/rectification-actions/{action.pk}/evidence/"
+    pdf = SimpleUploadedFile("log.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    response = client.post(url, {"file": pdf, "description": "Access log"})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["action"] == action.pk
+    assert body["incident"] == seed.pk
+    assert body["visibility"] == "shared"
+    listed = client.get(url).json()["results"]
+    assert [row["id"] for row in listed] == [body["id"]]
+    svg = SimpleUploadedFile("x.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+    assert client.post(url, {"file": svg}).status_code == 400

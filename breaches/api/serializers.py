@@ -221,6 +221,7 @@ class EvidenceSerializer(ModelSerializer):
         fields = [
             "id",
             "incident",
+            "action",
             "original_name",
             "content_type",
             "size",
