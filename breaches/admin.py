@@ -529,6 +529,7 @@ class ReminderAdmin(ReadOnlyAdmin):
         "target_type",
         "plan",
         "action",
+        "penalty",
         "kind",
         "level",
         "schedule_point",
@@ -539,7 +540,7 @@ class ReminderAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["state", "kind", "level", "target_type"]
     search_fields = ["plan__incident__reference", "plan__supplier__name"]
-    list_select_related = ["plan", "plan__incident", "plan__supplier", "action"]
+    list_select_related = ["plan", "plan__incident", "plan__supplier", "action", "penalty"]
     date_hierarchy = "created_at"
 
 

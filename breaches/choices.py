@@ -119,6 +119,8 @@ class ReminderKind(models.TextChoices):
 class ReminderTargetType(models.TextChoices):
     PLAN = "plan", "Rectification plan"
     ACTION = "action", "Rectification action"
+    # Money is chased too (DESIGN section 5): an issued penalty's payment.
+    PENALTY = "penalty", "Penalty payment"
 
 
 class DeliveryState(models.TextChoices):

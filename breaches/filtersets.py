@@ -5,7 +5,7 @@ filter; `overdue=true` asks breaches.selectors; bad values are a 400."""
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_filters import rest_framework as filters
 
@@ -33,10 +33,16 @@ from breaches.models import (
     RectificationPlan,
     Reminder,
 )
-from breaches.selectors import action_overdue_q, plan_overdue_q, reviews_awaiting
+from breaches.selectors import (
+    action_overdue_q,
+    penalty_overdue_q,
+    plan_overdue_q,
+    reviews_awaiting,
+)
 from config.rest import DateFilter, FilterSet, IdFilter, SearchFilter, StrictBooleanFilter
 from suppliers.choices import CURRENCY_CODES
 from suppliers.filtersets import CreatedRangeFilterSet, filter_by_visible_nda
+from suppliers.models import WRITERS, Supplier, User
 from suppliers.selectors import suppliers_visible_to
 
 
@@ -49,11 +55,43 @@ def _visible_suppliers(user):
     return suppliers_visible_to(user).order_by("name").values_list("pk", "name")
 
 
+def _incident_owners(user):
+    """The staff who may own incidents, for staff's filters (suppliers get no names)."""
+    if not getattr(user, "is_buyer_staff", False):
+        return []
+    return User.objects.filter(WRITERS).order_by("username").values_list("pk", "username")
+
+
 OVERDUE_SELECT = forms.Select(choices=[("", "Any"), ("true", "Overdue only")])
 
 
+class IncidentSearchFilter(SearchFilter):
+    """An incident by its reference, title or description, the name of its source or
+    liable supplier ("Hebei"), or the code of a leaked asset ("MS11-BUMPER"). Suppliers
+    and assets are matched in their own (small) tables first and the incidents filtered by
+    id, not joined row by row: no duplicate rows, no DISTINCT over the page."""
+
+    def filter(self, qs, value):
+        for term in (value or "").replace(",", " ").split():
+            match = Q()
+            for name in self.search_fields:
+                match |= Q(**{f"{name}__icontains": term})
+            suppliers = Supplier.objects.filter(name__icontains=term).values("pk")
+            asset_links = Incident.assets.through.objects.filter(
+                incident_id=OuterRef("pk"), confidentialasset__code__icontains=term
+            )
+            match |= Q(source_supplier_id__in=suppliers)
+            match |= Q(responsible_supplier_id__in=suppliers)
+            match |= Q(Exists(asset_links))
+            qs = qs.filter(match)
+        return qs
+
+
 class IncidentFilter(CreatedRangeFilterSet):
-    search = SearchFilter(fields=("reference", "title", "description"))
+    search = IncidentSearchFilter(
+        fields=("reference", "title", "description"),
+        label="Search (reference, title, supplier, asset code)",
+    )
     source_supplier = IdFilter(field_name="source_supplier_id")
     responsible_supplier = IdFilter(field_name="responsible_supplier_id")
     supplier = IdFilter(method="filter_supplier", label="Source or responsible supplier")
@@ -115,28 +153,39 @@ class EvidenceFilter(FilterSet):
 
 
 class PenaltyFilter(DueOnRangeFilterSet):
-    search = SearchFilter(fields=("incident__reference", "supplier__name"))
+    search = SearchFilter(fields=("incident__reference", "incident__title", "supplier__name"))
     incident = IdFilter(field_name="incident_id")
     supplier = IdFilter(field_name="supplier_id")
+    owner = IdFilter(field_name="incident__owner_id", label="Incident owner")
     issued_by = IdFilter(field_name="issued_by_id")
     status = filters.ChoiceFilter(choices=PenaltyStatus.choices)
     currency = filters.CharFilter(lookup_expr="iexact", max_length=3)
+    overdue = StrictBooleanFilter(
+        method="filter_overdue", label="Issued, with an amount outstanding past its due date"
+    )
 
     class Meta:
         model = Penalty
         fields = ["incident", "supplier", "issued_by", "status", "currency"]
 
-    page_fields = ("search", "status", "currency", "supplier")
+    page_fields = ("search", "status", "currency", "supplier", "overdue")
     page_choices = {"supplier": _visible_suppliers}
     page_widgets = {
-        "currency": forms.Select(choices=[("", "Any"), *((c, c) for c in sorted(CURRENCY_CODES))])
+        "currency": forms.Select(choices=[("", "Any"), *((c, c) for c in sorted(CURRENCY_CODES))]),
+        "overdue": OVERDUE_SELECT,
     }
+    page_labels = {"overdue": "Overdue"}
+
+    def filter_overdue(self, queryset, name, value):
+        q = penalty_overdue_q(timezone.localdate())
+        return queryset.filter(q) if value else queryset.exclude(q)
 
 
 class PlanFilter(DueOnRangeFilterSet):
     search = SearchFilter(fields=("summary", "incident__reference", "supplier__name"))
     incident = IdFilter(field_name="incident_id")
     supplier = IdFilter(field_name="supplier_id")
+    owner = IdFilter(field_name="incident__owner_id", label="Incident owner")
     status = filters.ChoiceFilter(choices=PlanStatus.choices)
     overdue = StrictBooleanFilter(
         method="filter_overdue", label="Requested or changes requested, past its due date"
@@ -156,11 +205,22 @@ class PlanFilter(DueOnRangeFilterSet):
         return queryset.filter(q) if value else queryset.exclude(q)
 
 
+class DeadlineFilter(PlanFilter):
+    """The deadlines page's form: the parameters PlanFilter, ActionFilter and PenaltyFilter
+    share (supplier, incident owner), each applied by its own model's FilterSet."""
+
+    page_fields = ("supplier", "owner")
+    page_choices = {"supplier": _visible_suppliers, "owner": _incident_owners}
+    page_widgets = {}
+    page_labels = {}
+
+
 class ActionFilter(DueOnRangeFilterSet):
     search = SearchFilter(fields=("description", "owner"))
     plan = IdFilter(field_name="plan_id")
     incident = IdFilter(field_name="plan__incident_id")
     supplier = IdFilter(field_name="plan__supplier_id")
+    owner = IdFilter(field_name="plan__incident__owner_id", label="Incident owner")
     status = filters.ChoiceFilter(choices=ActionStatus.choices)
     overdue = StrictBooleanFilter(
         method="filter_overdue", label="Open, past its due date, in an approved plan"
@@ -176,9 +236,19 @@ class ActionFilter(DueOnRangeFilterSet):
 
 
 class ReminderFilter(DueOnRangeFilterSet):
+    search = SearchFilter(
+        fields=(
+            "plan__incident__reference",
+            "plan__supplier__name",
+            "penalty__incident__reference",
+            "penalty__supplier__name",
+        ),
+        label="Search (incident reference, supplier)",
+    )
     plan = IdFilter(field_name="plan_id")
     action = IdFilter(field_name="action_id")
-    supplier = IdFilter(field_name="plan__supplier_id")
+    penalty = IdFilter(field_name="penalty_id")
+    supplier = IdFilter(method="filter_supplier", label="Supplier of the plan or penalty")
     target_type = filters.ChoiceFilter(choices=ReminderTargetType.choices)
     kind = filters.ChoiceFilter(choices=ReminderKind.choices)
     status = filters.ChoiceFilter(
@@ -189,12 +259,15 @@ class ReminderFilter(DueOnRangeFilterSet):
 
     class Meta:
         model = Reminder
-        fields = ["plan", "action", "target_type", "kind", "state", "level"]
+        fields = ["plan", "action", "penalty", "target_type", "kind", "state", "level"]
 
-    page_fields = ("state", "kind", "level")
+    page_fields = ("search", "target_type", "state", "kind", "level")
     page_widgets = {
         "level": forms.Select(choices=[("", "Any"), *((n, f"Level {n}") for n in (1, 2, 3))])
     }
+
+    def filter_supplier(self, queryset, name, value):
+        return queryset.filter(Q(plan__supplier_id=value) | Q(penalty__supplier_id=value))
 
 
 class PenaltyReviewFilter(FilterSet):
@@ -212,3 +285,33 @@ class PenaltyReviewFilter(FilterSet):
     def filter_awaiting_me(self, queryset, name, value):
         mine = reviews_awaiting(getattr(self.request, "user", None))
         return queryset.filter(pk__in=mine) if value else queryset.exclude(pk__in=mine)
+
+
+# --- Column sorting on the pages --------------------------------------------------------
+# `?sort=<key>` or `?sort=-<key>` picks one of these allow-listed orders (anything else is
+# the default, newest first); the id breaks ties so paging is stable.
+INCIDENT_SORTS = {
+    "reference": ("reference",),
+    "title": ("title",),
+    "occurred_on": ("occurred_on",),
+    "status": ("status",),
+    "created_at": ("created_at",),
+}
+PENALTY_SORTS = {
+    "amount": ("amount",),
+    "paid_amount": ("paid_amount",),
+    "due_on": ("due_on",),
+    "status": ("status",),
+    "created_at": ("created_at",),
+}
+
+
+def sort_order(value: str | None, allowed: dict[str, tuple[str, ...]]) -> tuple[str, ...] | None:
+    """The order_by() of an allow-listed `?sort=`, or None for the default."""
+    value = (value or "").strip()
+    descending = value.startswith("-")
+    fields = allowed.get(value.lstrip("-"))
+    if fields is None:
+        return None
+    sign = "-" if descending else ""
+    return (*(f"{sign}{name}" for name in fields), f"{sign}id")

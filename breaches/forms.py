@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from breaches.choices import Channel, Severity, Visibility
-from suppliers.models import NDA, Supplier
+from suppliers.models import NDA, WRITERS, Supplier, User
 from suppliers.selectors import assets_visible_to, ndas_visible_to, suppliers_visible_to
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -51,6 +51,44 @@ class IncidentForm(forms.Form):
         if occurred and discovered and discovered < occurred:
             self.add_error("discovered_on", "An incident cannot be discovered before it occurred.")
         return cleaned
+
+
+class IncidentEditForm(IncidentForm):
+    """The incident's facts, corrected by staff (breaches.services.incident_update). The
+    fingerprint has its own form; once confirmed, the source, the date it occurred and the
+    assets behind the penalty are shown but frozen."""
+
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        label=_("Owner"),
+        help_text=_("Compliance staff; reminders escalate to the owner."),
+    )
+    FROZEN_ONCE_CONFIRMED = ("source_supplier", "occurred_on", "assets")
+
+    def __init__(self, *args, user, incident, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "title": incident.title,
+                "description": incident.description,
+                "source_supplier": incident.source_supplier_id,
+                "assets": list(incident.assets.values_list("pk", flat=True)),
+                "occurred_on": incident.occurred_on,
+                "discovered_on": incident.discovered_on,
+                "channel": incident.channel,
+                "severity": incident.severity,
+                "owner": incident.owner_id,
+            },
+        )
+        super().__init__(*args, user=user, **kwargs)
+        del self.fields["leak_fingerprint"]
+        self.fields["owner"].queryset = User.objects.filter(WRITERS).order_by("username")
+        if incident.status not in ("reported", "investigating"):
+            for name in self.FROZEN_ONCE_CONFIRMED:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _(
+                    "Frozen: the facts behind a confirmed incident's penalty do not change."
+                )
 
 
 class TransitionForm(forms.Form):
@@ -129,10 +167,16 @@ class PaymentForm(forms.Form):
 
 
 class PenaltyEditForm(forms.Form):
-    """The amount while proposed or disputed, and the due date."""
+    """The amount while proposed or disputed (offered only to a user who may change it),
+    and the due date."""
 
     amount = forms.DecimalField(max_digits=16, decimal_places=2, min_value=Decimal("0.01"))
     due_on = forms.DateField(widget=DATE_WIDGET, required=False)
+
+    def __init__(self, *args, with_amount: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not with_amount:
+            del self.fields["amount"]
 
 
 class PlanSummaryForm(forms.Form):
@@ -146,6 +190,34 @@ class ActionForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
     owner = forms.CharField(max_length=200, required=False, help_text="Who at the supplier.")
     due_on = forms.DateField(widget=DATE_WIDGET)
+
+
+class ActionEditForm(ActionForm):
+    """An action corrected while its plan allows it, with its progress note."""
+
+    evidence_note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label=_("Evidence note"),
+        help_text=_("Progress so far, or what shows the action is done."),
+    )
+
+    def __init__(self, *args, structural: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not structural:
+            for name in ("description", "owner", "due_on"):
+                del self.fields[name]
+
+
+class ActionEvidenceForm(forms.Form):
+    """A file attached to an action: the rules of incident evidence."""
+
+    file = forms.FileField(help_text=EvidenceForm.base_fields["file"].help_text)
+    description = forms.CharField(max_length=500, required=False)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{kwargs.get('prefix') or 'action-file'}_%s")
+        super().__init__(*args, **kwargs)
 
 
 class ActionCompleteForm(forms.Form):

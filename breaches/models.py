@@ -257,6 +257,15 @@ class Evidence(models.Model):
     """A file attached to an incident, identified by its sha256 and checked by content."""
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="evidence")
+    # A file attached to a rectification action (evidence that it is done) is evidence of
+    # the action's incident too, under the same rules; it stays if the action is removed.
+    action = models.ForeignKey(
+        "RectificationAction",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="evidence",
+    )
     file = models.FileField(upload_to=evidence_upload_to, max_length=255)
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
@@ -319,6 +328,16 @@ class Penalty(models.Model):
         editable=False,
     )
     issued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The penalised supplier's acknowledgement, made once (penalty_acknowledge).
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -367,6 +386,13 @@ class Penalty(models.Model):
             models.Index(fields=["supplier", "status"], name="penalty_supplier_status_idx"),
             # Newest first, the lists' cursor order: no sort of the whole table per page.
             models.Index(fields=["-created_at", "-id"], name="penalty_created_idx"),
+            # The reminder sweep, the deadlines page and the overdue flags: issued
+            # penalties by due date (breaches.selectors.penalty_pending_q).
+            models.Index(
+                fields=["due_on", "id"],
+                condition=Q(status=PenaltyStatus.ISSUED),
+                name="penalty_issued_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -549,15 +575,17 @@ class RectificationAction(models.Model):
 
 
 class Reminder(models.Model):
-    """The log of every reminder about an overdue (or nearly due) plan or action. Unique
-    per target and schedule point (days from the due date it was counted from), which
-    is what makes the sweep idempotent whatever runs twice."""
+    """The log of every reminder about an overdue (or nearly due) plan, action or penalty
+    payment. Unique per target and schedule point (days from the due date it was counted
+    from), which is what makes the sweep idempotent whatever runs twice."""
 
     target_type = models.CharField(max_length=8, choices=ReminderTargetType.choices)
     # Plan and action are checked by statement triggers, not foreign-key constraints:
-    # see migration 0009_loose_log_references.
+    # see migration 0009_loose_log_references. A penalty's reminder has no plan.
     plan = models.ForeignKey(
         RectificationPlan,
+        null=True,
+        blank=True,
         on_delete=models.CASCADE,
         related_name="reminders",
         db_constraint=False,
@@ -570,6 +598,14 @@ class Reminder(models.Model):
         related_name="reminders",
         db_index=False,  # reminder_unique_action_point leads with action_id
         db_constraint=False,
+    )
+    penalty = models.ForeignKey(
+        Penalty,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        db_index=False,  # reminder_unique_penalty_point leads with penalty_id
     )
     kind = models.CharField(max_length=16, choices=ReminderKind.choices)
     level = models.PositiveSmallIntegerField()
@@ -600,9 +636,24 @@ class Reminder(models.Model):
                 condition=Q(action__isnull=False),
                 name="reminder_unique_action_point",
             ),
+            models.UniqueConstraint(
+                fields=["penalty", "due_on", "schedule_point"],
+                condition=Q(penalty__isnull=False),
+                name="reminder_unique_penalty_point",
+            ),
             models.CheckConstraint(
-                condition=(Q(target_type=ReminderTargetType.PLAN) & Q(action__isnull=True))
-                | (Q(target_type=ReminderTargetType.ACTION) & Q(action__isnull=False)),
+                condition=(
+                    Q(target_type=ReminderTargetType.PLAN)
+                    & Q(plan__isnull=False, action__isnull=True, penalty__isnull=True)
+                )
+                | (
+                    Q(target_type=ReminderTargetType.ACTION)
+                    & Q(plan__isnull=False, action__isnull=False, penalty__isnull=True)
+                )
+                | (
+                    Q(target_type=ReminderTargetType.PENALTY)
+                    & Q(plan__isnull=True, action__isnull=True, penalty__isnull=False)
+                ),
                 name="reminder_target_consistent",
             ),
             models.CheckConstraint(condition=Q(level__gte=1, level__lte=3), name="reminder_level"),

@@ -9,22 +9,34 @@ predicate on a loaded object, and a test holds the two equal."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from functools import partial
 
 from django.db import connection
-from django.db.models import CharField, OuterRef, Q, QuerySet
+from django.db.models import CharField, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
-from suppliers.choices import STAFF_ROLES
-from suppliers.models import NDA, Supplier, User
-from suppliers.selectors import may_see_fingerprints, may_see_nda, person_shown_to, scope_for
+from suppliers.choices import STAFF_ROLES, Role
+from suppliers.models import NDA, Disclosure, Supplier, User
+from suppliers.selectors import (
+    disclosure_by_fingerprint,
+    may_see_fingerprints,
+    may_see_nda,
+    person_shown_to,
+    scope_for,
+)
 
 from .choices import (
     PLAN_AWAITING_SUPPLIER,
+    SETTLED_PENALTY_STATUSES,
     ActionStatus,
     EventKind,
+    PenaltyStatus,
     PlanStatus,
     ReviewKind,
     ReviewState,
@@ -127,9 +139,13 @@ def reviews_awaiting(user) -> QuerySet:
 
 
 def reminders_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    """Staff see every reminder; a supplier user those about its own plans and penalties."""
     qs = Reminder.objects.all() if qs is None else qs
     scope = scope_for(user)
-    return qs if scope.everything else qs.filter(plan__supplier=scope.own_supplier_id)
+    if scope.everything:
+        return qs
+    own = scope.own_supplier_id
+    return qs.filter(Q(plan__supplier=own) | Q(penalty__supplier=own))
 
 
 def may_see_reminder_recipients(user) -> bool:
@@ -396,3 +412,246 @@ def incident_row(incident_id: int, user) -> dict:
     """One incident in its one shape (the caller has checked the user may see it)."""
     rows = list(incident_values().filter(pk=incident_id))
     return incident_list_rows(rows, user)[0]
+
+
+# --- Penalties --------------------------------------------------------------------------
+# Money is chased too (DESIGN section 5): an issued penalty with an amount outstanding past
+# its due date is overdue. The dashboard, the lists, the detail page, the API field
+# `overdue`, the deadlines page and the reminder sweep all ask here.
+
+
+def penalty_pending_q(prefix: str = "") -> Q:
+    """An issued penalty with an amount still outstanding, due or not: its payment is chased."""
+    return Q(**{f"{prefix}status": PenaltyStatus.ISSUED, f"{prefix}due_on__isnull": False}) & Q(
+        **{f"{prefix}paid_amount__lt": F(f"{prefix}amount")}
+    )
+
+
+def penalty_overdue_q(today: date, prefix: str = "") -> Q:
+    """An issued penalty with an amount outstanding past its due date."""
+    return penalty_pending_q(prefix) & Q(**{f"{prefix}due_on__lt": today})
+
+
+def penalty_to_acknowledge_q(prefix: str = "") -> Q:
+    """An issued penalty its supplier has not acknowledged yet."""
+    return Q(**{f"{prefix}status": PenaltyStatus.ISSUED, f"{prefix}acknowledged_at__isnull": True})
+
+
+def penalty_is_pending(penalty) -> bool:
+    return (
+        penalty.status == PenaltyStatus.ISSUED
+        and penalty.due_on is not None
+        and penalty.paid_amount < penalty.amount
+    )
+
+
+def penalty_is_overdue(penalty, today: date) -> bool:
+    return penalty_is_pending(penalty) and penalty.due_on < today
+
+
+# Who may do what to a penalty (DESIGN sections 4 and 7). Each returns the reason a user
+# is refused, or None: the services raise it, the pages show only the acts that get None.
+
+
+def _is_penalised_supplier_user(user, penalty) -> bool:
+    return (
+        user is not None
+        and user.is_active
+        and user.role == Role.SUPPLIER
+        and user.supplier_id == penalty.supplier_id
+    )
+
+
+def penalty_dispute_refusal(user, penalty) -> str | None:
+    if _is_penalised_supplier_user(user, penalty) or getattr(user, "can_write", False):
+        return None
+    return str(_("Only the penalised supplier or compliance staff may dispute."))
+
+
+def penalty_cut_refusal(user, penalty, kind: str) -> str | None:
+    """Four eyes: a waiver or a reduction is never made by the issuer."""
+    if not getattr(user, "can_write", False):
+        return str(_("Only compliance staff change what a penalty claims."))
+    if kind in (ReviewKind.WAIVER, ReviewKind.REDUCTION) and penalty.issued_by_id == user.pk:
+        act = _("waiver") if kind == ReviewKind.WAIVER else _("reduction")
+        return str(
+            format_lazy(_("Four eyes: a {} must be made by someone other than the issuer."), act)
+        )
+    return None
+
+
+def penalty_acknowledge_refusal(user, penalty) -> str | None:
+    """Only the penalised supplier's users acknowledge, once, an issued penalty. (The
+    status and the "once" are conflicts the service raises as 409s.)"""
+    if not _is_penalised_supplier_user(user, penalty):
+        return str(_("Only the penalised supplier acknowledges a penalty."))
+    return None
+
+
+def penalty_acknowledge_conflict(penalty) -> str | None:
+    if penalty.status != PenaltyStatus.ISSUED:
+        return str(_("Only an issued penalty can be acknowledged."))
+    if penalty.acknowledged_at is not None:
+        return str(
+            format_lazy(
+                _("This penalty was acknowledged already, on {} UTC."),
+                f"{penalty.acknowledged_at.astimezone(UTC):%Y-%m-%d %H:%M}",
+            )
+        )
+    return None
+
+
+def _below_clause(penalty, amount: Decimal, currency: str) -> bool:
+    nda = penalty.incident.nda
+    if nda is None:
+        return False  # no clause to fall below (liability decided by hand)
+    return currency != nda.penalty_currency or amount < nda.penalty_amount
+
+
+def penalty_review_kind(penalty, *, to: str, amount: Decimal | None) -> str | None:
+    """Which four-eyes act (ReviewKind) a transition to `to` (upheld at `amount`) is, if
+    any: a waiver, an issue below the NDA clause, a reduction."""
+    if to == PenaltyStatus.WAIVED:
+        return ReviewKind.WAIVER
+    if to == PenaltyStatus.ISSUED and penalty.status == PenaltyStatus.PROPOSED:
+        issued_amount = amount if amount is not None else penalty.amount
+        if _below_clause(penalty, issued_amount, penalty.currency):
+            return ReviewKind.ISSUE_BELOW_CLAUSE
+    if amount is not None and amount < penalty.amount:
+        return ReviewKind.REDUCTION
+    return None
+
+
+# --- Fingerprints -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FingerprintFinding:
+    """What a fingerprint found on a leaked copy says about an incident: the disclosure it
+    is (None: it matches no disclosure) and whether the incident names its asset (only
+    then is the recipient the prime suspect)."""
+
+    disclosure: Disclosure | None
+    asset_named: bool
+
+    @property
+    def prime_suspect(self) -> bool:
+        return self.disclosure is not None and self.asset_named
+
+    def text(self) -> str:
+        if self.disclosure is None:
+            return str(_("This fingerprint matches no disclosure."))
+        if self.asset_named:
+            return str(
+                format_lazy(
+                    _("It is the copy disclosed to {} ({}): the prime suspect."),
+                    self.disclosure.supplier.name,
+                    self.disclosure.asset.code,
+                )
+            )
+        return str(
+            format_lazy(
+                _(
+                    "It is the copy of {} disclosed to {}, an asset this incident does not "
+                    "name: not a suspect unless the asset is added to the incident."
+                ),
+                self.disclosure.asset.code,
+                self.disclosure.supplier.name,
+            )
+        )
+
+
+def fingerprint_finding(incident: Incident, fingerprint: str) -> FingerprintFinding:
+    disclosure = disclosure_by_fingerprint(fingerprint) if fingerprint else None
+    named = disclosure is not None and incident.assets.filter(pk=disclosure.asset_id).exists()
+    return FingerprintFinding(disclosure=disclosure, asset_named=named)
+
+
+# --- Closing an incident ----------------------------------------------------------------
+
+
+def close_blockers(penalties, plans) -> list[str]:
+    """Why an incident cannot close (DESIGN section 4: every penalty paid or waived, every
+    plan verified), one sentence per penalty or plan in the way; empty when it may close.
+    The service refuses with these sentences and the incident page shows them."""
+    reasons = []
+    for penalty in penalties:
+        if penalty.status in SETTLED_PENALTY_STATUSES:
+            continue
+        reasons.append(
+            str(
+                format_lazy(
+                    _(
+                        "The penalty of {} {} is {} with {} {} outstanding: closing needs it "
+                        "paid or waived."
+                    ),
+                    f"{penalty.amount:.2f}",
+                    penalty.currency,
+                    penalty.get_status_display().lower(),
+                    f"{penalty.outstanding:.2f}",
+                    penalty.currency,
+                )
+            )
+        )
+    for plan in plans:
+        if plan.status == PlanStatus.VERIFIED:
+            continue
+        reasons.append(
+            str(
+                format_lazy(
+                    _("The rectification plan is {}: closing needs it verified."),
+                    plan.get_status_display().lower(),
+                )
+            )
+        )
+    return reasons
+
+
+# --- Actions: who may change them -------------------------------------------------------
+# The plan's supplier drafts its actions while the plan awaits it; staff also while it is
+# approved (a measure added or corrected during follow-up). A done action is fixed, but
+# its evidence (note, files) may still be added. Removing an action is for drafts only.
+ACTION_EDITABLE_BY_STAFF = frozenset({*PLAN_AWAITING_SUPPLIER, PlanStatus.APPROVED})
+
+
+def may_write_plan(user, plan) -> bool:
+    return getattr(user, "can_write", False) or (
+        user is not None
+        and user.is_active
+        and user.role == Role.SUPPLIER
+        and user.supplier_id == plan.supplier_id
+    )
+
+
+def action_edit_refusal(user, action, plan) -> str | None:
+    """Why `user` may not change the action's description, owner or due date now."""
+    if not may_write_plan(user, plan):
+        return str(_("Only the supplier or compliance staff edit this plan's actions."))
+    editable = ACTION_EDITABLE_BY_STAFF if user.can_write else PLAN_AWAITING_SUPPLIER
+    if plan.status not in editable:
+        return str(format_lazy(_("Actions of a {} plan are fixed."), plan.get_status_display()))
+    if action.status == ActionStatus.DONE:
+        return str(_("A done action cannot change."))
+    return None
+
+
+def action_delete_refusal(user, action, plan) -> str | None:
+    if not may_write_plan(user, plan):
+        return str(_("Only the supplier or compliance staff edit this plan's actions."))
+    if plan.status not in PLAN_AWAITING_SUPPLIER:
+        return str(
+            format_lazy(
+                _("Actions of a {} plan cannot be removed."), plan.get_status_display().lower()
+            )
+        )
+    return None
+
+
+def action_evidence_refusal(user, action, plan) -> str | None:
+    """Files are attached to an action by its plan's supplier or staff, until the plan is
+    verified."""
+    if not may_write_plan(user, plan):
+        return str(_("Only the supplier or compliance staff add evidence to this action."))
+    if plan.status == PlanStatus.VERIFIED:
+        return str(_("The plan is verified: its evidence is closed."))
+    return None

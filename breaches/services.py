@@ -35,7 +35,6 @@ from .choices import (
     PENALTY_TRANSITIONS,
     PLAN_AWAITING_SUPPLIER,
     PLAN_TRANSITIONS,
-    SETTLED_PENALTY_STATUSES,
     ActionStatus,
     EventKind,
     IncidentStatus,
@@ -57,6 +56,18 @@ from .models import (
     RectificationPlan,
 )
 from .queueing import publish_task
+from .selectors import (
+    action_delete_refusal,
+    action_edit_refusal,
+    action_evidence_refusal,
+    close_blockers,
+    fingerprint_finding,
+    penalty_acknowledge_conflict,
+    penalty_acknowledge_refusal,
+    penalty_cut_refusal,
+    penalty_dispute_refusal,
+    penalty_review_kind,
+)
 
 DEFAULT_RECTIFICATION_DAYS = 30
 
@@ -130,6 +141,15 @@ def _refuse_unless_allowed(current: str, to: str, transitions: dict, label: str)
             f"{article} {label} cannot go from {current} to {to} "
             f"(allowed from {current}: {allowed})."
         )
+
+
+def _save_by(actor: User | None, instance) -> None:
+    """save_checked, with `actor` as the author of the change history's record
+    (django-simple-history), whether the service was called by a page, the API, a task
+    or the admin; without it only requests through the middleware had an author."""
+    if actor is not None:
+        instance._history_user = actor
+    save_checked(instance)
 
 
 def _today(today: date | None) -> date:
@@ -214,7 +234,7 @@ def incident_create(
     incident.full_clean(exclude=["reference"])
     _apply_liability(incident)
     incident.reference = _next_reference(incident.created_at.year)
-    save_checked(incident)
+    _save_by(actor, incident)
     if assets:
         incident.assets.set(assets)
     coverage = (
@@ -264,7 +284,9 @@ def incident_update(
     *, actor: User, incident: Incident, assets: list | None = None, **fields: Any
 ) -> Incident:
     """Edit an incident's facts. Changing the source or date re-resolves liability
-    unless staff overrode it; once confirmed, the facts behind the penalty are frozen."""
+    unless staff overrode it, and a change of liability is written on the timeline (staff
+    only: it may name a parent's agreement); once confirmed, the facts behind the penalty
+    are frozen. The timeline note says which field went from what to what."""
     require_writer(actor)
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     unknown = set(fields) - INCIDENT_EDITABLE
@@ -281,17 +303,60 @@ def incident_update(
     if owner is not None and not owner.can_write:
         # As on creation: reminders escalate to the owner, who must be compliance staff.
         raise ValidationError({"owner": "The owner must be a compliance staff member."})
+    if "leak_fingerprint" in fields:
+        fields["leak_fingerprint"] = (fields["leak_fingerprint"] or "").strip().lower()
+    changes = []
     for name, value in fields.items():
+        old = getattr(incident, name)
+        if old != value:
+            changes.append(_fact_change(name, old, value))
         setattr(incident, name, value)
+    liable_before = (incident.responsible_supplier, incident.nda)
     if liability_facts and not incident.liability_overridden:
         _apply_liability(incident)
-    save_checked(incident)
+    _save_by(actor, incident)
     if assets is not None:
+        before = set(incident.assets.values_list("pk", flat=True))
+        if before != {a.pk for a in assets}:
+            changes.append("assets: " + (", ".join(sorted(a.code for a in assets)) or "none"))
         incident.assets.set(assets)
-    changed = ", ".join(sorted(set(fields) | ({"assets"} if assets is not None else set())))
-    if changed:
-        _event(incident=incident, kind=EventKind.NOTE, actor=actor, message=f"Updated {changed}.")
+    if changes:
+        _event(
+            incident=incident,
+            kind=EventKind.NOTE,
+            actor=actor,
+            message="Changed " + "; ".join(changes) + ".",
+        )
+    if (incident.responsible_supplier, incident.nda) != liable_before:
+        was = _liability_text(*liable_before)
+        now = _liability_text(incident.responsible_supplier, incident.nda)
+        _event(
+            incident=incident,
+            kind=EventKind.LIABILITY,
+            actor=actor,
+            message=f"Liability re-resolved after the facts changed: {now} (was {was}).",
+            visibility=Visibility.INTERNAL,
+        )
     return incident
+
+
+def _liability_text(responsible: Supplier | None, nda: NDA | None) -> str:
+    if responsible is None:
+        return "no NDA coverage"
+    return f"{responsible} liable" + (f" under {nda.reference}" if nda else "")
+
+
+def _fact_change(name: str, old: Any, new: Any) -> str:
+    """`severity: high -> critical`; long text is named, not quoted."""
+    if name == "description":
+        return "description"
+
+    def shown(value: Any) -> str:
+        if value is None or value == "":
+            return "none"
+        return str(value)
+
+    return f"{name.replace('_', ' ')}: {shown(old)} -> {shown(new)}"
 
 
 @transaction.atomic
@@ -317,7 +382,7 @@ def incident_set_liability(
     incident.no_nda_coverage = nda is None
     incident.liability_overridden = True
     incident.liability_override_reason = reason.strip()
-    save_checked(incident)
+    _save_by(actor, incident)
     _event(
         incident=incident,
         kind=EventKind.LIABILITY,
@@ -356,7 +421,7 @@ def _confirm(incident: Incident, actor: User, today: date) -> ConfirmationResult
             currency=nda.penalty_currency,
             proposed_on=today,
         )
-        save_checked(penalty)
+        _save_by(actor, penalty)
         _event(
             incident=incident,
             kind=EventKind.PENALTY,
@@ -372,7 +437,7 @@ def _confirm(incident: Incident, actor: User, today: date) -> ConfirmationResult
         requested_on=today,
         due_on=today + timedelta(days=days),
     )
-    save_checked(plan)
+    _save_by(actor, plan)
     _event(
         incident=incident,
         kind=EventKind.PLAN,
@@ -385,14 +450,9 @@ def _confirm(incident: Incident, actor: User, today: date) -> ConfirmationResult
 
 
 def _check_closable(incident: Incident) -> None:
-    unsettled = incident.penalties.exclude(status__in=SETTLED_PENALTY_STATUSES).count()
-    if unsettled:
-        raise TransitionNotAllowed(
-            f"Closing needs every penalty paid or waived; {unsettled} still open."
-        )
-    unverified = incident.rectification_plans.exclude(status=PlanStatus.VERIFIED).count()
-    if unverified:
-        raise TransitionNotAllowed("Closing needs the rectification plan verified.")
+    blockers = close_blockers(incident.penalties.all(), incident.rectification_plans.all())
+    if blockers:
+        raise TransitionNotAllowed(" ".join(blockers))
 
 
 @transaction.atomic
@@ -420,7 +480,7 @@ def incident_transition(
     incident.status = to
     if to == IncidentStatus.CONFIRMED:
         incident.confirmed_at = timezone.now()
-    save_checked(incident)
+    _save_by(actor, incident)
     _event(
         incident=incident,
         kind=EventKind.TRANSITION,
@@ -455,19 +515,33 @@ def incident_add_note(
 
 @transaction.atomic
 def incident_report_fingerprint(*, actor: User, incident: Incident, fingerprint: str) -> Incident:
-    """Record the fingerprint found on a leaked copy; its disclosure becomes prime suspect."""
+    """Record the fingerprint found on a leaked copy. Its disclosure is the prime suspect
+    when the incident names the disclosure's asset; a disclosure of another asset is
+    recorded and said so (not a suspect); a fingerprint that matches no disclosure is
+    refused, saying so (a misread token would otherwise sit on the incident unexplained)."""
     require_writer(actor)
     fingerprint = (fingerprint or "").strip().lower()
     if not fingerprint:
         raise ValidationError({"fingerprint": "Give the fingerprint found on the leaked copy."})
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    finding = fingerprint_finding(incident, fingerprint)
+    if finding.disclosure is None:
+        raise ValidationError(
+            {
+                "fingerprint": format_lazy(
+                    "{} {}",
+                    finding.text(),
+                    _("Check the token read from the leaked copy; nothing was recorded."),
+                )
+            }
+        )
     incident.leak_fingerprint = fingerprint
-    save_checked(incident)
+    _save_by(actor, incident)
     _event(
         incident=incident,
         kind=EventKind.FINGERPRINT,
         actor=actor,
-        message=f"Fingerprint {fingerprint} found on a leaked copy.",
+        message=f"Fingerprint {fingerprint} found on a leaked copy. {finding.text()}",
     )
     return incident
 
@@ -640,6 +714,54 @@ def incident_add_evidence(
     its bytes or its name), stored under a generated name with its sha256. Staff files
     are internal unless `visibility` is shared; a supplier user's are always shared."""
     _require_incident_participant(actor, incident)
+    return _store_evidence(
+        actor=actor,
+        incident=incident,
+        upload=upload,
+        description=description,
+        visibility=visibility,
+    )
+
+
+@transaction.atomic
+def action_add_evidence(
+    *,
+    actor: User,
+    action: RectificationAction,
+    upload: UploadedFile,
+    description: str = "",
+    visibility: str | None = None,
+) -> Evidence:
+    """Attach a file to a rectification action as evidence, by the plan's supplier or
+    staff, under the rules of incident evidence (it is the incident's evidence too).
+    A supplier user's file is shared (its supplier and staff see it); staff choose."""
+    action = (
+        RectificationAction.objects.select_related("plan__incident")
+        .select_for_update(of=("self",))
+        .get(pk=action.pk)
+    )
+    refusal = action_evidence_refusal(actor, action, action.plan)
+    if refusal:
+        raise PermissionDenied(refusal)
+    return _store_evidence(
+        actor=actor,
+        incident=action.plan.incident,
+        upload=upload,
+        description=description,
+        visibility=visibility,
+        action=action,
+    )
+
+
+def _store_evidence(
+    *,
+    actor: User,
+    incident: Incident,
+    upload: UploadedFile,
+    description: str,
+    visibility: str | None,
+    action: RectificationAction | None = None,
+) -> Evidence:
     visibility = _written_visibility(actor, visibility, default=Visibility.INTERNAL)
     size = upload.size or 0
     if size <= 0:
@@ -677,14 +799,17 @@ def incident_add_evidence(
         description=description[:500],
         uploaded_by=actor,
         visibility=visibility,
+        action=action,
     )
     evidence.file.save("evidence", upload, save=False)
     save_checked(evidence)
+    to_action = f" to action \u201c{action.description[:60]}\u201d" if action else ""
     _event(
         incident=incident,
         kind=EventKind.EVIDENCE,
         actor=actor,
-        message=f"Evidence {evidence.original_name} ({evidence.sha256[:12]}) added.",
+        plan=action.plan if action else None,
+        message=f"Evidence {evidence.original_name} ({evidence.sha256[:12]}) added{to_action}.",
         visibility=evidence.visibility,
     )
     return evidence
@@ -717,7 +842,7 @@ def penalty_create(
         due_on=due_on,
         proposed_on=_today(today),
     )
-    save_checked(penalty)
+    _save_by(actor, penalty)
     _event(
         incident=incident,
         kind=EventKind.PENALTY,
@@ -744,26 +869,6 @@ class ReviewRequested:
     """What a service returns when an act waits for a second staff user."""
 
     review: PenaltyReview
-
-
-def _below_clause(penalty: Penalty, amount: Decimal, currency: str) -> bool:
-    nda = penalty.incident.nda
-    if nda is None:
-        return False  # no clause to fall below (liability decided by hand)
-    return currency != nda.penalty_currency or amount < nda.penalty_amount
-
-
-def _review_kind(penalty: Penalty, *, to: str, amount: Decimal | None) -> str | None:
-    """Which four-eyes act a transition is, if any."""
-    if to == PenaltyStatus.WAIVED:
-        return ReviewKind.WAIVER
-    if to == PenaltyStatus.ISSUED and penalty.status == PenaltyStatus.PROPOSED:
-        issued_amount = amount if amount is not None else penalty.amount
-        if _below_clause(penalty, issued_amount, penalty.currency):
-            return ReviewKind.ISSUE_BELOW_CLAUSE
-    if amount is not None and amount < penalty.amount:
-        return ReviewKind.REDUCTION
-    return None
 
 
 def _request_or_approve(
@@ -896,10 +1001,9 @@ def penalty_update(
         if new_amount < penalty.paid_amount:
             raise ValidationError({"amount": "Cannot reduce below what is already paid."})
         if new_amount < penalty.amount:
-            if penalty.issued_by_id == actor.pk:
-                raise PermissionDenied(
-                    "Four eyes: a reduction must be made by someone other than the issuer."
-                )
+            refusal = penalty_cut_refusal(actor, penalty, ReviewKind.REDUCTION)
+            if refusal:
+                raise PermissionDenied(refusal)
             review = _request_or_approve(
                 actor=actor,
                 penalty=penalty,
@@ -919,7 +1023,7 @@ def penalty_update(
     if due_on is not None and due_on != penalty.due_on:
         changes.append(f"due {penalty.due_on} -> {due_on}")
         penalty.due_on = due_on
-    save_checked(penalty)
+    _save_by(actor, penalty)
     if changes:
         _event(
             incident=penalty.incident,
@@ -956,14 +1060,17 @@ def penalty_transition(
         raise TransitionNotAllowed("A penalty becomes paid when payments reach its amount.")
     _refuse_unless_allowed(current, to, PENALTY_TRANSITIONS, "penalty")
     if to == PenaltyStatus.DISPUTED:
-        if not (_is_supplier_party(actor, penalty.supplier_id) or actor.can_write):
-            raise PermissionDenied("Only the penalised supplier or compliance staff may dispute.")
+        refusal = penalty_dispute_refusal(actor, penalty)
+        if refusal:
+            raise PermissionDenied(refusal)
         if not note.strip():
             raise ValidationError({"note": "Say why the penalty is disputed."})
     else:
         require_writer(actor)
-    if to == PenaltyStatus.WAIVED and penalty.issued_by_id == actor.pk:
-        raise PermissionDenied("Four eyes: a waiver must be made by someone other than the issuer.")
+    if to == PenaltyStatus.WAIVED:
+        refusal = penalty_cut_refusal(actor, penalty, ReviewKind.WAIVER)
+        if refusal:
+            raise PermissionDenied(refusal)
     message = note
     new_amount = None
     if amount is not None:
@@ -973,14 +1080,13 @@ def penalty_transition(
         if current == PenaltyStatus.DISPUTED and new_amount != penalty.amount:
             if new_amount > penalty.amount:
                 raise ValidationError({"amount": "An upheld penalty cannot be increased."})
-            if penalty.issued_by_id == actor.pk:
-                raise PermissionDenied(
-                    "Four eyes: a reduction must be made by someone other than the issuer."
-                )
+            refusal = penalty_cut_refusal(actor, penalty, ReviewKind.REDUCTION)
+            if refusal:
+                raise PermissionDenied(refusal)
             if new_amount < penalty.paid_amount:
                 raise ValidationError({"amount": "Cannot reduce below what is already paid."})
             message = f"Reduced from {penalty.amount} to {new_amount}. {note}".strip()
-    kind = _review_kind(penalty, to=to, amount=new_amount)
+    kind = penalty_review_kind(penalty, to=to, amount=new_amount)
     if kind is not None:
         review = _request_or_approve(
             actor=actor, penalty=penalty, kind=kind, amount=new_amount, to_status=to, note=note
@@ -998,7 +1104,7 @@ def penalty_transition(
     if to == PenaltyStatus.ISSUED and penalty.paid_amount == penalty.amount:
         # Upheld at a reduced amount that is already fully paid.
         penalty.status = PenaltyStatus.PAID
-    save_checked(penalty)
+    _save_by(actor, penalty)
     _event(
         incident=penalty.incident,
         kind=EventKind.PENALTY,
@@ -1013,12 +1119,23 @@ def penalty_transition(
 
 @transaction.atomic
 def penalty_acknowledge(*, actor: User, penalty: Penalty, note: str = "") -> IncidentEvent:
-    """The penalised supplier acknowledges an issued penalty (no status change)."""
-    penalty = Penalty.objects.select_for_update().select_related("incident").get(pk=penalty.pk)
-    if not _is_supplier_party(actor, penalty.supplier_id):
-        raise PermissionDenied("Only the penalised supplier acknowledges a penalty.")
-    if penalty.status != PenaltyStatus.ISSUED:
-        raise TransitionNotAllowed("Only an issued penalty can be acknowledged.")
+    """The penalised supplier acknowledges an issued penalty, once (no status change): who
+    and when are kept on the penalty (and its history); a second acknowledgement is
+    refused (409) and writes nothing."""
+    penalty = (
+        Penalty.objects.select_for_update(of=("self",))
+        .select_related("incident")
+        .get(pk=penalty.pk)
+    )
+    refusal = penalty_acknowledge_refusal(actor, penalty)
+    if refusal:
+        raise PermissionDenied(refusal)
+    conflict = penalty_acknowledge_conflict(penalty)
+    if conflict:
+        raise TransitionNotAllowed(conflict)
+    penalty.acknowledged_at = timezone.now()
+    penalty.acknowledged_by = actor
+    _save_by(actor, penalty)
     return _event(
         incident=penalty.incident,
         kind=EventKind.PENALTY,
@@ -1030,13 +1147,23 @@ def penalty_acknowledge(*, actor: User, penalty: Penalty, note: str = "") -> Inc
 
 @transaction.atomic
 def penalty_record_payment(
-    *, actor: User, penalty: Penalty, amount: Any, paid_on: date, reference: str = ""
+    *,
+    actor: User,
+    penalty: Penalty,
+    amount: Any,
+    paid_on: date,
+    reference: str = "",
+    today: date | None = None,
 ) -> Payment:
-    """Record money received against an issued penalty. Payments never exceed the amount;
-    reaching it makes the penalty paid."""
+    """Record money received against an issued penalty, dated today or before. Payments
+    never exceed the amount; reaching it makes the penalty paid."""
     require_writer(actor)
     penalty = Penalty.objects.select_for_update().select_related("incident").get(pk=penalty.pk)
     value = _to_decimal(amount, "amount")
+    if paid_on is not None and paid_on > _today(today):
+        raise ValidationError(
+            {"paid_on": _("A payment cannot be dated in the future: record it once received.")}
+        )
     if penalty.status != PenaltyStatus.ISSUED:
         raise TransitionNotAllowed(
             f"Payments are recorded against issued penalties, not {penalty.status} ones."
@@ -1075,7 +1202,7 @@ def penalty_record_payment(
     )
     if penalty.paid_amount == penalty.amount:
         penalty.status = PenaltyStatus.PAID
-        save_checked(penalty)
+        _save_by(actor, penalty)
         _event(
             incident=penalty.incident,
             kind=EventKind.PENALTY,
@@ -1107,7 +1234,7 @@ def plan_update(
     if due_on is not None and due_on != plan.due_on:
         require_writer(actor)
         plan.due_on = due_on
-    save_checked(plan)
+    _save_by(actor, plan)
     return plan
 
 
@@ -1157,7 +1284,7 @@ def plan_transition(
     elif to == PlanStatus.VERIFIED:
         plan.verified_at = now
     plan.status = to
-    save_checked(plan)
+    _save_by(actor, plan)
     _event(
         incident=plan.incident,
         kind=EventKind.PLAN,
@@ -1214,21 +1341,40 @@ def action_create(
 def action_update(
     *, actor: User, action: RectificationAction, **fields: Any
 ) -> RectificationAction:
+    """Change an action's description, owner or due date while its plan allows it
+    (breaches.selectors.action_edit_refusal), or its evidence note."""
     action = (
-        RectificationAction.objects.select_for_update().select_related("plan").get(pk=action.pk)
+        RectificationAction.objects.select_for_update(of=("self",))
+        .select_related("plan__incident")
+        .get(pk=action.pk)
     )
     _require_plan_editor(actor, action.plan)
     unknown = set(fields) - {"description", "owner", "due_on", "evidence_note"}
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
     structural = set(fields) - {"evidence_note"}
-    if structural and action.plan.status not in PLAN_AWAITING_SUPPLIER and not actor.can_write:
-        raise TransitionNotAllowed(f"Actions of a {action.plan.status} plan are fixed.")
-    if action.status == ActionStatus.DONE and structural:
-        raise TransitionNotAllowed("A done action cannot change.")
+    if structural:
+        refusal = action_edit_refusal(actor, action, action.plan)
+        if refusal:
+            raise TransitionNotAllowed(refusal)
+    changes = [
+        _fact_change(name, getattr(action, name), value)
+        for name, value in fields.items()
+        if getattr(action, name) != value
+    ]
     for name, value in fields.items():
         setattr(action, name, value)
     save_checked(action)
+    if changes:
+        _event(
+            incident=action.plan.incident,
+            kind=EventKind.ACTION,
+            actor=actor,
+            plan=action.plan,
+            message=f"Action \u201c{action.description[:60]}\u201d changed: "
+            + "; ".join(changes)
+            + ".",
+        )
     return action
 
 
@@ -1238,8 +1384,16 @@ def action_delete(*, actor: User, action: RectificationAction) -> None:
         RectificationAction.objects.select_for_update().select_related("plan").get(pk=action.pk)
     )
     _require_plan_editor(actor, action.plan)
-    if action.plan.status not in PLAN_AWAITING_SUPPLIER:
-        raise TransitionNotAllowed(f"Actions of a {action.plan.status} plan cannot be removed.")
+    refusal = action_delete_refusal(actor, action, action.plan)
+    if refusal:
+        raise TransitionNotAllowed(refusal)
+    _event(
+        incident=action.plan.incident,
+        kind=EventKind.ACTION,
+        actor=actor,
+        plan=action.plan,
+        message=f"Action removed: \u201c{action.description[:80]}\u201d.",
+    )
     action.delete()
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("incidents/new/", views.incident_create, name="incident-create"),
     path("incidents/liability-preview/", views.liability_preview, name="liability-preview"),
     path("incidents/<int:pk>/", views.incident_detail, name="incident-detail"),
+    path("incidents/<int:pk>/edit/", views.incident_edit, name="incident-edit"),
     path("incidents/<int:pk>/transition/", views.incident_transition, name="incident-transition"),
     path("incidents/<int:pk>/evidence/", views.incident_add_evidence, name="incident-evidence"),
     path(
@@ -46,6 +47,18 @@ urlpatterns = [
         views.action_complete,
         name="action-complete",
     ),
+    path("plans/<int:pk>/actions/<int:action_pk>/edit/", views.action_edit, name="action-edit"),
+    path(
+        "plans/<int:pk>/actions/<int:action_pk>/delete/",
+        views.action_delete,
+        name="action-delete",
+    ),
+    path(
+        "plans/<int:pk>/actions/<int:action_pk>/evidence/",
+        views.action_add_evidence,
+        name="action-evidence",
+    ),
     path("plans/<int:pk>/transition/", views.plan_transition, name="plan-transition"),
     path("reminders/", views.reminder_list, name="reminder-list"),
+    path("deadlines/", views.deadline_list, name="deadline-list"),
 ]

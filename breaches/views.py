@@ -16,6 +16,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from breaches import report_snapshot, reports, services
@@ -25,9 +27,15 @@ from breaches.allowed import (
     allowed_plan_transitions,
     can_acknowledge_penalty,
     can_add_action,
+    can_attach_action_evidence,
     can_complete_action,
+    can_delete_action,
+    can_edit_action,
     can_edit_plan,
     can_record_payment,
+    can_write_plan,
+    may_change_penalty_amount,
+    may_reduce_on_uphold,
 )
 from breaches.choices import (
     AMOUNT_EDITABLE_PENALTY_STATUSES,
@@ -39,12 +47,25 @@ from breaches.choices import (
     ReviewState,
     Severity,
 )
-from breaches.filtersets import IncidentFilter, PenaltyFilter, PlanFilter, ReminderFilter
+from breaches.deadlines import DEFAULT_LIMIT, HORIZON_DAYS, MAX_LIMIT, deadlines, supplier_todo
+from breaches.filtersets import (
+    INCIDENT_SORTS,
+    PENALTY_SORTS,
+    DeadlineFilter,
+    IncidentFilter,
+    PenaltyFilter,
+    PlanFilter,
+    ReminderFilter,
+    sort_order,
+)
 from breaches.forms import (
     ActionCompleteForm,
+    ActionEditForm,
+    ActionEvidenceForm,
     ActionForm,
     EvidenceForm,
     FingerprintForm,
+    IncidentEditForm,
     IncidentForm,
     LiabilityForm,
     NoteForm,
@@ -54,24 +75,30 @@ from breaches.forms import (
     ReviewDecisionForm,
     TransitionForm,
 )
-from breaches.models import Incident, Penalty, PenaltyReview, RectificationPlan
+from breaches.models import Evidence, Incident, Penalty, PenaltyReview, RectificationPlan
 from breaches.report_cache import cached_for_scope
 from breaches.selectors import (
+    action_edit_refusal,
     action_is_overdue,
     actions_visible_to,
+    close_blockers,
     days_overdue,
     escalation_level,
     events_visible_to,
     evidence_visible_to,
+    fingerprint_finding,
     incidents_visible_to,
     may_see_reminder_recipients,
     penalties_visible_to,
+    penalty_is_overdue,
+    penalty_overdue_q,
     plan_is_overdue,
     plans_visible_to,
     reminders_visible_to,
     reviews_awaiting,
 )
 from config.exceptions import Conflict
+from config.history import history_entries
 from suppliers.selectors import (
     incident_suspects,
     may_see_fingerprints,
@@ -153,7 +180,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .select_related("plan", "plan__incident", "plan__supplier")
         .order_by("due_on", "id")[:10]
     )
-    for item in [*overdue_plans, *overdue_actions]:
+    # Money is chased too: the issued penalties past due with an amount outstanding. No
+    # count over the table: eleven rows read say whether there are more than ten.
+    overdue_penalties = list(
+        penalties_visible_to(user)
+        .filter(penalty_overdue_q(today))
+        .select_related("incident", "supplier")
+        .order_by("due_on", "id")[:11]
+    )
+    more_overdue_penalties = len(overdue_penalties) > 10
+    overdue_penalties = overdue_penalties[:10]
+    for item in [*overdue_plans, *overdue_actions, *overdue_penalties]:
         item.days_overdue = days_overdue(item.due_on, today)
         item.escalation_level = escalation_level(item.days_overdue)
     # Four eyes: the cuts to penalties that wait for this user.
@@ -167,6 +204,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "breaches/dashboard.html",
         {
             "today": today,
+            "todo": supplier_todo(user, today) if user.is_supplier_user else None,
             "awaiting_review": awaiting_review,
             "by_status": by_status,
             "open_total": sum(status_counts.get(s, 0) for s in OPEN_INCIDENT_STATUSES),
@@ -175,6 +213,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "overdue_plans_count": figures["overdue_plans_count"],
             "overdue_actions": overdue_actions,
             "overdue_actions_count": figures["overdue_actions_count"],
+            "overdue_penalties": overdue_penalties,
+            "more_overdue_penalties": more_overdue_penalties,
             "money": figures["money"],
             "month_chart": figures["month_chart"],
             "supplier_chart": figures["supplier_chart"],
@@ -193,7 +233,11 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at", "-id")
     )
     incident_filter = IncidentFilter(request.GET or None, queryset=queryset, request=request)
-    page = paginate(request, incident_filter.qs)
+    qs = incident_filter.qs
+    order = sort_order(request.GET.get("sort"), INCIDENT_SORTS)
+    if order:
+        qs = qs.order_by(*order)
+    page = paginate(request, qs)
     return render(
         request,
         "breaches/incident_list.html",
@@ -201,6 +245,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
             "filter_form": incident_filter.page_form(),
             "page": page,
             "is_filtered": bool(request.GET),
+            "sort": request.GET.get("sort", "") if order else "",
         },
     )
 
@@ -246,6 +291,55 @@ def incident_create(request: HttpRequest) -> HttpResponse:
         request,
         "breaches/incident_form.html",
         {"form": form, "preview_url": reverse("breaches:liability-preview")},
+        status=status,
+    )
+
+
+@login_required
+def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff correct an incident's facts; only the fields changed go to the service, which
+    re-resolves liability when the source or date changes and notes it on the timeline."""
+    incident = _scoped_incident(request, pk)
+    if not request.user.can_write:
+        raise PermissionDenied(_("Only compliance staff correct an incident's facts."))
+    form = IncidentEditForm(request.POST or None, user=request.user, incident=incident)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        changed = {n: data[n] for n in form.changed_data if n != "assets"}
+        assets = list(data["assets"]) if "assets" in form.changed_data else None
+        if not changed and assets is None:
+            messages.info(request, _("Nothing changed."))
+            return redirect("breaches:incident-detail", pk=incident.pk)
+        try:
+            updated = services.incident_update(
+                actor=request.user, incident=incident, assets=assets, **changed
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except Conflict as exc:
+            form.add_error(None, exc.message)
+        else:
+            text = _("Incident updated.")
+            if (updated.responsible_supplier_id, updated.nda_id) != (
+                incident.responsible_supplier_id,
+                incident.nda_id,
+            ):
+                text = format_lazy(
+                    "{} {}",
+                    text,
+                    _("Liability re-resolved: see the timeline."),
+                )
+            messages.success(request, text)
+            return redirect("breaches:incident-detail", pk=incident.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "breaches/incident_form.html",
+        {
+            "form": form,
+            "incident": incident,
+            "preview_url": reverse("breaches:liability-preview"),
+        },
         status=status,
     )
 
@@ -344,6 +438,10 @@ def _incident_context(request: HttpRequest, incident: Incident, **overrides) -> 
                 plans=plans if scope.everything else None,
             )
         ),
+        # What keeps a resolved incident from closing (the rule the close service applies).
+        "close_blockers": close_blockers(penalties, plans)
+        if scope.everything and incident.status == IncidentStatus.RESOLVED
+        else [],
         "can_participate": participant,
         "evidence_form": EvidenceForm(staff=user.can_write) if participant else None,
         "note_form": NoteForm(staff=user.can_write) if participant else None,
@@ -364,8 +462,14 @@ def _incident_context(request: HttpRequest, incident: Incident, **overrides) -> 
         "show_suspects": may_see_fingerprints(user),
         "fingerprint": fingerprint,
     }
+    context["can_edit_facts"] = user.can_write
+    context["history"] = history_entries(incident) if user.is_buyer_staff else None
     if user.is_buyer_staff:
         context["suspects"] = incident_suspects(incident, fingerprint=fingerprint or None)
+        token = fingerprint or incident.leak_fingerprint
+        if token:
+            context["fingerprint_finding"] = fingerprint_finding(incident, token)
+            context["fingerprint_finding_token"] = token
     context.update(overrides)
     return context
 
@@ -486,7 +590,12 @@ def incident_report_fingerprint(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Fingerprint recorded; its disclosure is the prime suspect.")
+            finding = fingerprint_finding(incident, incident.leak_fingerprint)
+            text = format_lazy("{} {}", _("Fingerprint recorded."), finding.text())
+            if finding.prime_suspect:
+                messages.success(request, text)
+            else:
+                messages.warning(request, text)
             return redirect("breaches:incident-detail", pk=incident.pk)
     context = _incident_context(request, incident, fingerprint_form=form)
     return render(request, "breaches/incident_detail.html", context, status=400)
@@ -528,11 +637,24 @@ def penalty_list(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at", "-id")
     )
     penalty_filter = PenaltyFilter(request.GET or None, queryset=queryset, request=request)
-    page = paginate(request, penalty_filter.qs)
+    qs = penalty_filter.qs
+    order = sort_order(request.GET.get("sort"), PENALTY_SORTS)
+    if order:
+        qs = qs.order_by(*order)
+    page = paginate(request, qs)
+    today = timezone.localdate()
+    for penalty in page:
+        penalty.is_late = penalty_is_overdue(penalty, today)
+        penalty.days_overdue = days_overdue(penalty.due_on, today) if penalty.is_late else 0
     return render(
         request,
         "breaches/penalty_list.html",
-        {"filter_form": penalty_filter.page_form(), "page": page, "is_filtered": bool(request.GET)},
+        {
+            "filter_form": penalty_filter.page_form(),
+            "page": page,
+            "is_filtered": bool(request.GET),
+            "sort": request.GET.get("sort", "") if order else "",
+        },
     )
 
 
@@ -544,38 +666,65 @@ def _scoped_penalty(request: HttpRequest, pk: int) -> Penalty:
 
 
 PENALTY_NOTE_LABELS = {
-    PenaltyStatus.DISPUTED: "Why the penalty is disputed",
-    PenaltyStatus.WAIVED: "Reason for the waiver",
+    PenaltyStatus.DISPUTED: _("Why the penalty is disputed"),
+    PenaltyStatus.WAIVED: _("Reason for the waiver"),
 }
+
+
+def _pending_review(penalty: Penalty) -> PenaltyReview | None:
+    return penalty.reviews.filter(state=ReviewState.PENDING).select_related("requested_by").first()
+
+
+def _penalty_transition_forms(user, penalty: Penalty, pending_review, *, data=None, failed_to=None):
+    """The penalty's buttons, each with the note it asks for; upholding a disputed penalty
+    offers a reduced amount only to a user who may reduce it."""
+    return _transition_forms(
+        allowed_penalty_transitions(user, penalty, pending_review=pending_review),
+        data=data,
+        failed_to=failed_to,
+        note_labels=PENALTY_NOTE_LABELS,
+        amount_for=(PenaltyStatus.ISSUED,)
+        if may_reduce_on_uphold(user, penalty, pending_review=pending_review)
+        else (),
+    )
+
+
+def _penalty_edit_form(user, penalty: Penalty, pending_review, data=None):
+    """The due date for staff while the amount may change, and the amount itself only to a
+    user who may change it now; None when neither is open to the user."""
+    if not user.can_write or penalty.status not in AMOUNT_EDITABLE_PENALTY_STATUSES:
+        return None
+    with_amount = may_change_penalty_amount(user, penalty, pending_review=pending_review)
+    return PenaltyEditForm(
+        data,
+        initial={"amount": penalty.amount, "due_on": penalty.due_on},
+        with_amount=with_amount,
+    )
 
 
 def _penalty_context(request: HttpRequest, penalty: Penalty, **overrides) -> dict:
     user = request.user
+    today = timezone.localdate()
     # The cut waiting for a second staff user (staff see it; suppliers are told once done).
-    pending_review = (
-        penalty.reviews.filter(state=ReviewState.PENDING).select_related("requested_by").first()
-        if user.is_buyer_staff
-        else None
-    )
+    # It also holds back the other cuts, for staff and suppliers alike.
+    pending_review = _pending_review(penalty)
     context = {
         "penalty": penalty,
+        "overdue": penalty_is_overdue(penalty, today),
+        "days_overdue": days_overdue(penalty.due_on, today) if penalty.due_on else 0,
         "payments": penalty.payments.select_related("recorded_by"),
-        "transitions": _transition_forms(
-            allowed_penalty_transitions(user, penalty),
-            note_labels=PENALTY_NOTE_LABELS,
-            amount_for=(PenaltyStatus.ISSUED,) if penalty.status == PenaltyStatus.DISPUTED else (),
-        ),
+        "transitions": _penalty_transition_forms(user, penalty, pending_review),
         "payment_form": PaymentForm() if can_record_payment(user, penalty) else None,
-        "edit_form": PenaltyEditForm(initial={"amount": penalty.amount, "due_on": penalty.due_on})
-        if user.can_write and penalty.status in AMOUNT_EDITABLE_PENALTY_STATUSES
-        else None,
+        "edit_form": _penalty_edit_form(user, penalty, pending_review),
         "can_acknowledge": can_acknowledge_penalty(user, penalty),
-        "pending_review": pending_review,
+        "pending_review": pending_review if user.is_buyer_staff else None,
         "may_decide_review": pending_review is not None
         and reviews_awaiting(user).filter(pk=pending_review.pk).exists(),
         "review_form": ReviewDecisionForm(),
         "events": events_visible_to(user, penalty.events.select_related("actor__supplier")),
         "incident_visible": incidents_visible_to(user).filter(pk=penalty.incident_id).exists(),
+        # Who changed which field (staff: the record may carry what suppliers never see).
+        "history": history_entries(penalty) if user.is_buyer_staff else None,
     }
     context.update(overrides)
     return context
@@ -627,7 +776,12 @@ def penalty_transition(request: HttpRequest, pk: int) -> HttpResponse:
     penalty = _scoped_penalty(request, pk)
     to = request.POST.get("to", "")
     with_amount = to == PenaltyStatus.ISSUED and penalty.status == PenaltyStatus.DISPUTED
-    form = TransitionForm(request.POST, prefix=f"t-{to}", with_amount=with_amount)
+    form = TransitionForm(
+        request.POST,
+        prefix=f"t-{to}",
+        with_amount=with_amount,
+        note_label=PENALTY_NOTE_LABELS.get(to, _("Note (optional)")),
+    )
     detail_url = reverse("breaches:penalty-detail", args=[penalty.pk])
     done = submit_form(
         request,
@@ -646,11 +800,7 @@ def penalty_transition(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if done:
         return done
-    transitions = _transition_forms(
-        allowed_penalty_transitions(request.user, penalty),
-        note_labels=PENALTY_NOTE_LABELS,
-        amount_for=(PenaltyStatus.ISSUED,) if penalty.status == PenaltyStatus.DISPUTED else (),
-    )
+    transitions = _penalty_transition_forms(request.user, penalty, _pending_review(penalty))
     for item in transitions:
         if item["to"] == to:
             item["form"] = form
@@ -689,13 +839,16 @@ def penalty_record_payment(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def penalty_edit(request: HttpRequest, pk: int) -> HttpResponse:
     penalty = _scoped_penalty(request, pk)
-    form = PenaltyEditForm(request.POST)
+    # Not open to the user now: the service says why.
+    form = _penalty_edit_form(
+        request.user, penalty, _pending_review(penalty), request.POST
+    ) or PenaltyEditForm(request.POST)
     detail_url = reverse("breaches:penalty-detail", args=[penalty.pk])
     done = submit_form(
         request,
         form,
         lambda data: services.penalty_update(
-            actor=request.user, penalty=penalty, amount=data["amount"], due_on=data["due_on"]
+            actor=request.user, penalty=penalty, amount=data.get("amount"), due_on=data["due_on"]
         ),
         success=_penalty_outcome(
             lambda changed: f"Penalty set to {changed.amount} {changed.currency}."
@@ -720,7 +873,7 @@ def penalty_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     except Conflict as exc:
         messages.error(request, exc.message)
         return redirect_back(request, detail_url)
-    messages.success(request, "Penalty acknowledged.")
+    messages.success(request, _("Penalty acknowledged."))
     return redirect(detail_url)
 
 
@@ -760,7 +913,21 @@ def _plan_context(request: HttpRequest, plan: RectificationPlan, **overrides) ->
     user = request.user
     today = timezone.localdate()
     actions = list(plan.actions.all())
+    # The files of every action, in one query, as the user may see them.
+    files: dict[int, list] = {}
+    for evidence in evidence_visible_to(
+        user, Evidence.objects.filter(action__plan=plan).select_related("uploaded_by")
+    ).order_by("uploaded_at", "id"):
+        files.setdefault(evidence.action_id, []).append(evidence)
     for action in actions:
+        action.files = files.get(action.pk, [])
+        action.may_edit = can_edit_action(user, plan, action)
+        action.may_delete = can_delete_action(user, plan, action)
+        action.file_form = (
+            ActionEvidenceForm(prefix=f"f{action.pk}")
+            if can_attach_action_evidence(user, plan, action)
+            else None
+        )
         action.is_late = action_is_overdue(action, today, plan.status)
         action.days_overdue = days_overdue(action.due_on, today) if action.is_late else 0
         action.complete_form = (
@@ -789,6 +956,7 @@ def _plan_context(request: HttpRequest, plan: RectificationPlan, **overrides) ->
         ),
         "events": events_visible_to(user, plan.events.select_related("actor__supplier")),
         "incident_visible": incidents_visible_to(user).filter(pk=plan.incident_id).exists(),
+        "history": history_entries(plan) if user.is_buyer_staff else None,
     }
     context.update(overrides)
     return context
@@ -863,6 +1031,106 @@ def action_complete(request: HttpRequest, pk: int, action_pk: int) -> HttpRespon
     return render(request, "breaches/plan_detail.html", context, status=400)
 
 
+def _scoped_action(request: HttpRequest, plan: RectificationPlan, action_pk: int):
+    return get_object_or_404(actions_visible_to(request.user).filter(plan=plan), pk=action_pk)
+
+
+@login_required
+def action_edit(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
+    """Correct an action (description, owner, due date, progress note) while its plan
+    allows it; the service refuses anything else, saying why."""
+    plan = _scoped_plan(request, pk)
+    action = _scoped_action(request, plan, action_pk)
+    detail_url = reverse("breaches:plan-detail", args=[plan.pk])
+    if not can_write_plan(request.user, plan):
+        raise PermissionDenied(action_edit_refusal(request.user, action, plan))
+    # Once the plan fixes its actions, only the progress note is still open.
+    form = ActionEditForm(
+        request.POST or None,
+        structural=can_edit_action(request.user, plan, action),
+        initial={
+            "description": action.description,
+            "owner": action.owner,
+            "due_on": action.due_on,
+            "evidence_note": action.evidence_note,
+        },
+    )
+    if request.method == "POST":
+        done = submit_form(
+            request,
+            form,
+            lambda data: services.action_update(
+                actor=request.user,
+                action=action,
+                **{name: data[name] for name in form.changed_data},
+            ),
+            success=_("Action saved."),
+            detail_url=detail_url,
+        )
+        if done:
+            return done
+    return render(
+        request,
+        "breaches/action_form.html",
+        {
+            "form": form,
+            "plan": plan,
+            "action": action,
+            "fixed_reason": action_edit_refusal(request.user, action, plan),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def action_delete(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
+    plan = _scoped_plan(request, pk)
+    action = _scoped_action(request, plan, action_pk)
+    detail_url = reverse("breaches:plan-detail", args=[plan.pk])
+    try:
+        services.action_delete(actor=request.user, action=action)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect(detail_url)
+    messages.success(request, _("Action removed from the plan."))
+    return redirect(detail_url)
+
+
+@login_required
+@require_POST
+def action_add_evidence(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
+    plan = _scoped_plan(request, pk)
+    action = _scoped_action(request, plan, action_pk)
+    form = ActionEvidenceForm(request.POST, request.FILES, prefix=f"f{action.pk}")
+    detail_url = reverse("breaches:plan-detail", args=[plan.pk])
+    if form.is_valid():
+        try:
+            evidence = services.action_add_evidence(
+                actor=request.user,
+                action=action,
+                upload=form.cleaned_data["file"],
+                description=form.cleaned_data["description"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                format_lazy(
+                    _("Evidence {} attached to the action (sha256 {}...)."),
+                    evidence.original_name,
+                    evidence.sha256[:12],
+                ),
+            )
+            return redirect(detail_url)
+    context = _plan_context(request, plan)
+    for item in context["actions"]:
+        if item.pk == action.pk:
+            item.file_form = form
+    return render(request, "breaches/plan_detail.html", context, status=400)
+
+
 PLAN_DONE = {
     PlanStatus.SUBMITTED: "Plan submitted for review.",
     PlanStatus.APPROVED: "Plan approved.",
@@ -904,7 +1172,14 @@ def plan_transition(request: HttpRequest, pk: int) -> HttpResponse:
 def reminder_list(request: HttpRequest) -> HttpResponse:
     queryset = (
         reminders_visible_to(request.user)
-        .select_related("plan", "plan__incident", "plan__supplier", "action")
+        .select_related(
+            "plan",
+            "plan__incident",
+            "plan__supplier",
+            "action",
+            "penalty__incident",
+            "penalty__supplier",
+        )
         .order_by("-created_at", "-id")
     )
     reminder_filter = ReminderFilter(request.GET or None, queryset=queryset, request=request)
@@ -917,5 +1192,44 @@ def reminder_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "is_filtered": bool(request.GET),
             "show_recipients": may_see_reminder_recipients(request.user),
+        },
+    )
+
+
+# --- Deadlines -------------------------------------------------------------------------
+
+
+def _limit(request: HttpRequest) -> int:
+    """Rows per kind and list (`?limit=`), bounded; junk is the default."""
+    try:
+        return min(max(int(request.GET.get("limit", DEFAULT_LIMIT)), 1), MAX_LIMIT)
+    except ValueError:
+        return DEFAULT_LIMIT
+
+
+@login_required
+def deadline_list(request: HttpRequest) -> HttpResponse:
+    """The overdue and the next 30 days across plan submissions, actions and payments, in
+    the user's scope, filterable by supplier and (for staff) incident owner."""
+    user = request.user
+    today = timezone.localdate()
+    params = request.GET or None
+    deadline_filter = DeadlineFilter(
+        params, queryset=RectificationPlan.objects.none(), request=request
+    )
+    filter_form = deadline_filter.page_form()
+    if not user.is_buyer_staff:
+        filter_form = [f for f in filter_form if f.name != "owner"]
+    lists = deadlines(user, today=today, params=params, request=request, limit=_limit(request))
+    return render(
+        request,
+        "breaches/deadline_list.html",
+        {
+            "today": today,
+            "horizon_days": HORIZON_DAYS,
+            "filter_form": filter_form,
+            "lists": lists,
+            "show_owner": user.is_buyer_staff,
+            "query": request.GET.urlencode(),
         },
     )

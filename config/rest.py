@@ -128,6 +128,9 @@ class FilterSet(filters.FilterSet):
             form.fields[name].widget = widget
         for name, label in self.page_labels.items():
             form.fields[name].label = label
+            # A bound form that was validated (the list read .qs first) holds its bound
+            # fields already, each with the label it had then.
+            form[name].label = label
         return [form[name] for name in self.page_fields]
 
 

@@ -76,16 +76,25 @@ class Suspect:
     chain: list[Supplier]
     liability: Liability | None
     fingerprint_match: bool = False
+    # Whether the incident names the disclosure's asset: a fingerprint of another asset's
+    # disclosure is listed and said so, never made the prime suspect (DESIGN, leak tracing).
+    asset_named: bool = True
 
     @property
     def recipient(self) -> Supplier:
         return self.disclosure.supplier
 
+    @property
+    def prime(self) -> bool:
+        """The fingerprint found on the leaked copy is this disclosure's, of a leaked asset."""
+        return self.fingerprint_match and self.asset_named
+
 
 def incident_suspects(incident, *, fingerprint: str | None = None) -> list[Suspect]:
     """The disclosures of the incident's leaked assets, each recipient with its chain up
     to the liable party. A disclosure whose fingerprint matches a leaked copy is the
-    prime suspect and comes first, even if its asset was not yet linked to the incident."""
+    prime suspect and comes first. A fingerprint of a disclosure of an asset the incident
+    does not name is listed too, flagged `asset_named=False` and never prime."""
     fingerprint = (fingerprint or incident.leak_fingerprint or "").strip().lower()
     disclosures = list(
         Disclosure.objects.filter(asset__in=incident.assets.all())
@@ -106,6 +115,7 @@ def incident_suspects(incident, *, fingerprint: str | None = None) -> list[Suspe
     )
     ndas = _ndas_by_supplier(suppliers.keys())
     suspects = []
+    named_assets = set(incident.assets.values_list("pk", flat=True))
     for disclosure in disclosures:
         chain = [suppliers[sid] for sid in _walk_up(disclosure.supplier_id, parents)]
         suspects.append(
@@ -114,11 +124,13 @@ def incident_suspects(incident, *, fingerprint: str | None = None) -> list[Suspe
                 chain=chain,
                 liability=_resolve_in_chain(chain, ndas, incident.occurred_on),
                 fingerprint_match=bool(fingerprint) and disclosure.fingerprint == fingerprint,
+                asset_named=disclosure.asset_id in named_assets,
             )
         )
     suspects.sort(
         key=lambda s: (
-            not s.fingerprint_match,
+            not s.prime,
+            not s.asset_named,
             s.disclosure.supplier_id != incident.source_supplier_id,
         )
     )

@@ -1129,10 +1129,18 @@ def test_reporting_a_fingerprint_records_it_on_the_timeline(compliance_user, lia
         services.incident_report_fingerprint(
             actor=compliance_user, incident=incident, fingerprint=" "
         )
+    from tests.factories import DisclosureFactory
+
+    # A token that matches no disclosure is refused, saying so (a misread token).
+    with pytest.raises(ValidationError, match="matches no disclosure"):
+        services.incident_report_fingerprint(
+            actor=compliance_user, incident=incident, fingerprint="abcdef0123456789" * 2
+        )
+    known = DisclosureFactory().fingerprint
     incident = services.incident_report_fingerprint(
-        actor=compliance_user, incident=incident, fingerprint=" ABCDEF0123456789ABCDEF0123456789 "
+        actor=compliance_user, incident=incident, fingerprint=f" {known.upper()} "
     )
-    assert incident.leak_fingerprint == "abcdef0123456789abcdef0123456789"
+    assert incident.leak_fingerprint == known
     assert incident.events.get().kind == EventKind.FINGERPRINT
 
 

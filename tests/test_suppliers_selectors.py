@@ -227,12 +227,16 @@ def test_reported_leak_fingerprint_is_used_by_default(traced):
     assert incident_suspects(incident)[0].disclosure == traced["to_tier1"]
 
 
-def test_fingerprint_of_an_unlinked_asset_still_becomes_prime_suspect(traced):
+def test_fingerprint_of_an_unlinked_asset_is_listed_but_never_prime_suspect(traced):
+    """Issue 17: a fingerprint of an asset the incident does not name was made the prime
+    suspect; it is listed, said so, and comes after the leaked assets' recipients."""
     other = traced["other_asset"]
     suspects = incident_suspects(traced["incident"], fingerprint=other.fingerprint)
-    assert suspects[0].disclosure == other
-    assert suspects[0].fingerprint_match
     assert len(suspects) == 3
+    assert suspects[-1].disclosure == other
+    assert suspects[-1].fingerprint_match
+    assert not suspects[-1].asset_named
+    assert not any(s.prime for s in suspects)
 
 
 def test_unknown_fingerprint_matches_nothing(traced):

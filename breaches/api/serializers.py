@@ -35,6 +35,7 @@ from breaches.selectors import (
     incident_row,
     incidents_visible_to,
     may_see_reminder_recipients,
+    penalty_is_overdue,
     plan_is_overdue,
     plans_visible_to,
 )
@@ -221,6 +222,7 @@ class EvidenceSerializer(ModelSerializer):
         fields = [
             "id",
             "incident",
+            "action",
             "original_name",
             "content_type",
             "size",
@@ -267,6 +269,9 @@ class PenaltySerializer(ModelSerializer):
     paid_amount = MoneyField(read_only=True)
     outstanding = MoneyField(read_only=True)
     payments = PaymentSerializer(many=True, read_only=True)
+    overdue = serializers.SerializerMethodField(
+        help_text="Issued, with an amount outstanding past its due date."
+    )
 
     class Meta:
         model = Penalty
@@ -282,9 +287,12 @@ class PenaltySerializer(ModelSerializer):
             "outstanding",
             "proposed_on",
             "due_on",
+            "overdue",
             "status",
             "issued_by",
             "issued_at",
+            "acknowledged_by",
+            "acknowledged_at",
             "payments",
             "created_at",
             "updated_at",
@@ -295,6 +303,8 @@ class PenaltySerializer(ModelSerializer):
             "status",
             "issued_by",
             "issued_at",
+            "acknowledged_by",
+            "acknowledged_at",
             "created_at",
             "updated_at",
         ]
@@ -306,6 +316,9 @@ class PenaltySerializer(ModelSerializer):
         if self.instance is not None and value.pk != self.instance.incident_id:
             raise serializers.ValidationError("A penalty cannot move to another incident.")
         return value
+
+    def get_overdue(self, obj: Penalty) -> bool:
+        return penalty_is_overdue(obj, self.context.get("today") or timezone.localdate())
 
 
 class PenaltyReviewSerializer(ModelSerializer):
@@ -467,6 +480,7 @@ class ReminderSerializer(ModelSerializer):
             "target_type",
             "plan",
             "action",
+            "penalty",
             "kind",
             "level",
             "due_on",
@@ -508,6 +522,11 @@ class SuspectSerializer(serializers.Serializer):
     version = serializers.CharField(source="disclosure.version")
     fingerprint = serializers.CharField(source="disclosure.fingerprint")
     fingerprint_match = serializers.BooleanField()
+    asset_named = serializers.BooleanField(
+        help_text="The incident names this disclosure's asset; a fingerprint match of an "
+        "asset it does not name is not a suspect."
+    )
+    prime_suspect = serializers.BooleanField(source="prime")
     chain = ChainLinkSerializer(many=True)
     responsible_supplier = serializers.IntegerField(
         source="liability.responsible_supplier.pk", allow_null=True, default=None

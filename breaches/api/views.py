@@ -103,7 +103,9 @@ class PlanPermission(RolePermission):
 class ActionPermission(RolePermission):
     """Supplier users create, edit, remove and complete the actions of their plans."""
 
-    supplier_actions = frozenset({"create", "update", "partial_update", "destroy", "complete"})
+    supplier_actions = frozenset(
+        {"create", "update", "partial_update", "destroy", "complete", "evidence"}
+    )
 
 
 class ReadOnlyPermission(RolePermission):
@@ -575,6 +577,50 @@ class ActionViewSet(ServiceViewSet):
         changes.pop("plan", None)
         serializer.instance = services.action_update(
             actor=self.request.user, action=serializer.instance, **changes
+        )
+
+    @extend_schema(
+        request={"multipart/form-data": api.EvidenceUploadSerializer},
+        responses={
+            200: api.EvidenceSerializer(many=True),
+            201: api.EvidenceSerializer,
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+            413: OpenApiResponse(description="The file is too large."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser, FormParser],
+        pagination_class=UploadedCursorPagination,
+    )
+    def evidence(self, request, pk=None):
+        """List the files attached to the action that the caller may see, or attach one as
+        evidence (multipart field `file`): the plan's supplier or staff, the rules of
+        incident evidence."""
+        target = self.get_object()
+        if request.method == "GET":
+            rows = evidence_visible_to(
+                request.user,
+                Evidence.objects.filter(action=target).select_related("uploaded_by__supplier"),
+            )
+            page = self.paginate_queryset(rows)
+            return self.get_paginated_response(
+                api.EvidenceSerializer(page, many=True, context={"request": request}).data
+            )
+        payload = api.EvidenceUploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        evidence = services.action_add_evidence(
+            actor=request.user,
+            action=target,
+            upload=payload.validated_data["file"],
+            description=payload.validated_data.get("description", ""),
+            visibility=payload.validated_data.get("visibility"),
+        )
+        return Response(
+            api.EvidenceSerializer(evidence, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
         )
 
     @extend_schema(

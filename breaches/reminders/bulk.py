@@ -37,6 +37,7 @@ REMINDER_COLUMNS = (
     ("state", "varchar"),
     ("attempts", "smallint"),
     ("last_error", "text"),
+    ("penalty_id", "bigint"),
 )
 MESSAGE_COLUMNS = (
     ("kind", "varchar"),
@@ -56,6 +57,7 @@ EVENT_COLUMNS = (
     ("message", "text"),
     ("from_status", "varchar"),
     ("to_status", "varchar"),
+    ("penalty_id", "bigint"),
 )
 
 _NUMERIC_TYPES = frozenset({"bigint", "integer", "smallint"})
@@ -181,6 +183,7 @@ def reminder_rows(items: list[SweepItem]) -> list[tuple]:
             PENDING if item.recipients else FAILED,
             0,
             "" if item.recipients else NO_RECIPIENTS_ERROR,
+            item.penalty_id,
         )
         for item in items
     ]
@@ -200,12 +203,19 @@ def insert_reminders(
         [] if arrays is not None else reminder_rows(items),
         arrays=arrays,
         stamps={"created_at": now},
-        returning="id, target_type, plan_id, action_id",
+        returning="id, target_type, plan_id, action_id, penalty_id",
     )
     return {
-        (target_type, action_id if action_id is not None else plan_id): rid
-        for rid, target_type, plan_id, action_id in returned
+        (target_type, _target_id(plan_id, action_id, penalty_id)): rid
+        for rid, target_type, plan_id, action_id, penalty_id in returned
     }
+
+
+def _target_id(plan_id: int | None, action_id: int | None, penalty_id: int | None) -> int:
+    """SweepItem.target_id of a row read back."""
+    if penalty_id is not None:
+        return penalty_id
+    return action_id if action_id is not None else plan_id
 
 
 def insert_events(items: list[SweepItem], now: datetime, arrays: list[str] | None = None) -> None:

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from breaches.choices import DeliveryState, MessageKind
 from breaches.models import Reminder, ReminderMessage
-from breaches.selectors import action_is_pending, plan_is_pending
+from breaches.selectors import action_is_pending, penalty_is_pending, plan_is_pending
 
 from .bulk import INSERT_BATCH
 from .digest import digest_email
@@ -36,6 +36,9 @@ class ReminderDeliveryError(Exception):
 
 
 def _still_due(reminder: Reminder) -> bool:
+    if reminder.penalty_id is not None:
+        penalty = reminder.penalty
+        return penalty_is_pending(penalty) and penalty.due_on == reminder.due_on
     plan = reminder.plan
     if reminder.action_id is None:
         return plan_is_pending(plan) and plan.due_on == reminder.due_on
@@ -163,7 +166,13 @@ def deliver_message(*, message_id: int, final_attempt: bool = True) -> str:
         else:
             reminders = list(
                 Reminder.objects.filter(pk__in=message.reminder_ids)
-                .select_related("plan__incident", "plan__supplier", "action")
+                .select_related(
+                    "plan__incident",
+                    "plan__supplier",
+                    "action",
+                    "penalty__incident",
+                    "penalty__supplier",
+                )
                 .order_by("pk")
             )
             due = [r for r in reminders if _still_due(r)]

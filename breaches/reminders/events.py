@@ -14,16 +14,16 @@ EVENT_MAX_ITEMS = 20
 
 
 def event_rows(items: list[SweepItem]) -> list[tuple]:
-    """(incident_id, plan_id, kind, message, from_status, to_status) per plan. The targets
-    come in plan order, so an approved plan's overdue actions share one event instead of
-    one each (a third fewer timeline rows at full scale)."""
-    by_plan: dict[int, list[SweepItem]] = {}
+    """(incident_id, plan_id, kind, message, from_status, to_status, penalty_id) per plan
+    or penalty. The targets come in plan order, so an approved plan's overdue actions share
+    one event instead of one each (a third fewer timeline rows at full scale)."""
+    by_target: dict[tuple[int | None, int | None], list[SweepItem]] = {}
     for item in items:
-        by_plan.setdefault(item.plan_id, []).append(item)
+        by_target.setdefault((item.plan_id, item.penalty_id), []).append(item)
     kind = str(EventKind.REMINDER)
     return [
-        (group[0].incident_id, plan_id, kind, event_message(group), "", "")
-        for plan_id, group in by_plan.items()
+        (group[0].incident_id, plan_id, kind, event_message(group), "", "", penalty_id)
+        for (plan_id, penalty_id), group in by_target.items()
     ]
 
 
@@ -43,11 +43,12 @@ def event_message(items: list[SweepItem]) -> str:
 
 
 def _item_text(item: SweepItem) -> str:
-    what = (
-        "the rectification plan"
-        if item.target_type == ReminderTargetType.PLAN
-        else f"action \u201c{item.label}\u201d"
-    )
+    if item.target_type == ReminderTargetType.PENALTY:
+        what = f"the payment of the penalty ({item.label})"
+    elif item.target_type == ReminderTargetType.PLAN:
+        what = "the rectification plan"
+    else:
+        what = f"action \u201c{item.label}\u201d"
     return f"{what}, {_when_text(item.schedule_point < 0, item.days_overdue, item.due_on)}"
 
 

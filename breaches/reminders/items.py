@@ -14,16 +14,18 @@ from breaches.choices import DeliveryState, ReminderKind, ReminderTargetType
 # The choices as plain str (what the database stores): str() of an enum member runs
 # Python code, a few hundred thousand times a sweep at full scale.
 PLAN, ACTION = str(ReminderTargetType.PLAN), str(ReminderTargetType.ACTION)
+PENALTY = str(ReminderTargetType.PENALTY)
 DUE_SOON, OVERDUE = str(ReminderKind.DUE_SOON), str(ReminderKind.OVERDUE)
 PENDING, FAILED = str(DeliveryState.PENDING), str(DeliveryState.FAILED)
 
 
 @dataclass(slots=True)
 class SweepItem:
-    """One reminder the sweep recorded (or, in a dry run, would record)."""
+    """One reminder the sweep recorded (or, in a dry run, would record). A penalty's has
+    no plan and no action."""
 
     target_type: str
-    plan_id: int
+    plan_id: int | None
     action_id: int | None
     incident_id: int
     incident_reference: str
@@ -34,6 +36,7 @@ class SweepItem:
     level: int
     recipients: tuple[str, ...]
     reminder_id: int | None = None
+    penalty_id: int | None = None
 
     @property
     def kind(self) -> str:
@@ -41,6 +44,8 @@ class SweepItem:
 
     @property
     def target_id(self) -> int:
+        if self.penalty_id is not None:
+            return self.penalty_id
         return self.action_id if self.action_id is not None else self.plan_id
 
 

@@ -24,6 +24,10 @@ def incident_url(incident_id: int) -> str:
     return f"{settings.SITE_URL}/incidents/{incident_id}/"
 
 
+def penalty_url(penalty_id: int) -> str:
+    return f"{settings.SITE_URL}/penalties/{penalty_id}/"
+
+
 def build_email(template: str, context: dict, recipient: str) -> EmailMultiAlternatives:
     """`<template>_subject.txt`, `<template>.txt` and `<template>.html` rendered into one
     mail (text with an HTML alternative) to `recipient`."""
@@ -38,20 +42,27 @@ def build_email(template: str, context: dict, recipient: str) -> EmailMultiAlter
 
 
 def _item_context(reminder: Reminder) -> dict[str, Any]:
-    plan = reminder.plan
-    incident = plan.incident
-    if reminder.action_id is None:
-        target = "Rectification plan (submission)"
+    if reminder.penalty_id is not None:
+        penalty = reminder.penalty
+        incident, supplier, url = penalty.incident, penalty.supplier, penalty_url(penalty.pk)
+        target = f"Payment of the penalty: {penalty.outstanding:.2f} {penalty.currency} outstanding"
+        has_parent = False  # the penalised supplier's own debt
     else:
-        target = f"Action: {reminder.action.description}"
+        plan = reminder.plan
+        incident, supplier, url = plan.incident, plan.supplier, plan_url(plan.pk)
+        has_parent = supplier.parent_id is not None
+        if reminder.action_id is None:
+            target = "Rectification plan (submission)"
+        else:
+            target = f"Action: {reminder.action.description}"
     return {
         "reference": incident.reference,
         "incident_title": incident.title,
         "incident_url": incident_url(incident.pk),
         "target": target,
         "target_type": reminder.target_type,
-        "url": plan_url(plan.pk),
-        "supplier": plan.supplier.name,
+        "url": url,
+        "supplier": supplier.name,
         "due_on": reminder.due_on,
         "due_soon": reminder.schedule_point < 0,
         "days_overdue": reminder.days_overdue,
@@ -60,7 +71,7 @@ def _item_context(reminder: Reminder) -> dict[str, Any]:
         "next_step": next_step_text(
             point=reminder.schedule_point,
             due_on=reminder.due_on,
-            has_parent=plan.supplier.parent_id is not None,
+            has_parent=has_parent,
         ),
     }
 

@@ -28,7 +28,7 @@ def candidates(rows: list[TargetRow], as_of: date, resolver: RecipientResolver) 
     resolver.load_contacts(sid for row in rows for sid in (row[4], row[5]))  # supplier and parent
     out: list[SweepItem] = []
     schedule = resolver.schedule
-    for target_type, pid, aid, due_on, sid, parent, iid, ref, owner_email, label in rows:
+    for target_type, pid, aid, due_on, sid, parent, iid, ref, owner_email, label, nid in rows:
         days = days_overdue(due_on, as_of)
         step = schedule.get(days)
         if step is None:
@@ -51,6 +51,7 @@ def candidates(rows: list[TargetRow], as_of: date, resolver: RecipientResolver) 
                 due_on=due_on,
                 schedule_point=point,
                 days_overdue=days,  # negative before the due date (due soon)
+                penalty_id=nid,
                 level=level,
                 recipients=resolver.recipients(
                     level=level, supplier_id=sid, parent_id=parent, owner_email=owner_email

@@ -1,5 +1,6 @@
-"""The targets a sweep reads: plans the supplier still owes and open actions of approved
-plans (the rules of breaches.selectors), due within the due-soon notice, without those
+"""The targets a sweep reads: plans the supplier still owes, open actions of approved
+plans and issued penalties with money outstanding (the rules of breaches.selectors), due
+within the due-soon notice, without those
 already reminded for their latest schedule point. Each query follows a partial index of
 the targets, and the already-reminded are left out in SQL, so that a same-day rerun
 reads nothing."""
@@ -12,10 +13,10 @@ from datetime import date, timedelta
 from django.db.models import Case, DateField, Exists, F, Func, IntegerField, OuterRef, Value, When
 
 from breaches.choices import ReminderTargetType
-from breaches.models import RectificationAction, RectificationPlan, Reminder
-from breaches.selectors import action_pending_q, plan_pending_q
+from breaches.models import Penalty, RectificationAction, RectificationPlan, Reminder
+from breaches.selectors import action_pending_q, penalty_pending_q, plan_pending_q
 
-from .items import ACTION, PLAN, SweepItem, chunks
+from .items import ACTION, PENALTY, PLAN, SweepItem, chunks
 from .recipients import normalize_email
 from .schedule import DUE_SOON_POINT, OVERDUE_POINTS, REPEAT_EVERY_DAYS
 
@@ -24,7 +25,7 @@ from .schedule import DUE_SOON_POINT, OVERDUE_POINTS, REPEAT_EVERY_DAYS
 SWEEP_CHUNK = 2000
 
 # (target_type, plan_id, action_id, due_on, supplier_id, parent_id, incident_id, reference,
-#  owner_email, action_description)
+#  owner_email, label, penalty_id)
 TargetRow = tuple
 
 
@@ -107,7 +108,7 @@ def plan_targets(as_of: date) -> Iterator[TargetRow]:
     )
     for pid, due_on, sid, parent, iid, ref, owner, owner_active in qs.iterator(SWEEP_CHUNK):
         owner_email = normalize_email(owner) if owner_active else ""
-        yield (PLAN, pid, None, due_on, sid, parent, iid, ref, owner_email, "")
+        yield (PLAN, pid, None, due_on, sid, parent, iid, ref, owner_email, "", None)
 
 
 def action_targets(as_of: date) -> Iterator[TargetRow]:
@@ -136,12 +137,42 @@ def action_targets(as_of: date) -> Iterator[TargetRow]:
         aid, due_on, pid, sid, parent, iid, ref, owner, owner_active, description = row
         owner_email = normalize_email(owner) if owner_active else ""
         label = description if len(description) <= 80 else description[:77] + "..."
-        yield (ACTION, pid, aid, due_on, sid, parent, iid, ref, owner_email, label)
+        yield (ACTION, pid, aid, due_on, sid, parent, iid, ref, owner_email, label, None)
+
+
+def penalty_targets(as_of: date) -> Iterator[TargetRow]:
+    """Issued penalties with money outstanding (penalty_issued_due_idx). Their reminders go
+    to the penalised supplier's contacts, then the owner, then the compliance managers
+    (DESIGN section 5): no parent's contacts, whose agreement the penalty is not under."""
+    index_order = ("due_on", "id")
+    qs = Penalty.objects.filter(
+        penalty_pending_q(), due_on__lte=as_of - timedelta(days=DUE_SOON_POINT)
+    ).order_by(*index_order)
+    reminded = Reminder.objects.filter(penalty_id=OuterRef("pk"))
+    if nothing_pending(qs, as_of, reminded, index_order):
+        return
+    qs = without_current_reminder(qs, as_of, reminded).values_list(
+        "id",
+        "due_on",
+        "supplier_id",
+        "incident_id",
+        "incident__reference",
+        "incident__owner__email",
+        "incident__owner__is_active",
+        "amount",
+        "paid_amount",
+        "currency",
+    )
+    for row in qs.iterator(SWEEP_CHUNK):
+        nid, due_on, sid, iid, ref, owner, owner_active, amount, paid, currency = row
+        owner_email = normalize_email(owner) if owner_active else ""
+        label = f"{amount - paid:.2f} {currency} outstanding"
+        yield (PENALTY, None, None, due_on, sid, None, iid, ref, owner_email, label, nid)
 
 
 def target_chunks(as_of: date) -> Iterator[list[TargetRow]]:
-    """The targets a chunk at a time: plans first, then actions."""
-    for source in (plan_targets(as_of), action_targets(as_of)):
+    """The targets a chunk at a time: plans first, then actions, then penalties."""
+    for source in (plan_targets(as_of), action_targets(as_of), penalty_targets(as_of)):
         yield from chunks(source, SWEEP_CHUNK)
 
 
@@ -149,7 +180,11 @@ def existing_keys(target_type: str, candidates: list[SweepItem]) -> set[tuple]:
     """The (target id, due_on, point) of candidates that already have their reminder: the
     dry run's check, in Python."""
     points = {c.schedule_point for c in candidates}
-    if target_type == ReminderTargetType.PLAN:
+    if target_type == ReminderTargetType.PENALTY:
+        qs = Reminder.objects.filter(
+            penalty_id__in=[c.penalty_id for c in candidates], schedule_point__in=points
+        ).values_list("penalty_id", "due_on", "schedule_point")
+    elif target_type == ReminderTargetType.PLAN:
         qs = Reminder.objects.filter(
             action__isnull=True,
             plan_id__in=[c.plan_id for c in candidates],

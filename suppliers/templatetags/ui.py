@@ -36,3 +36,26 @@ def nav_current(context, prefix):
     path = getattr(request, "path", "")
     current = path == "/" if prefix == "/" else path.startswith(prefix)
     return mark_safe('class="active" aria-current="page"') if current else ""
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, key, label, css=""):
+    """A column header that sorts the list by `key` (`?sort=key`, again for `-key`),
+    keeping the filters, back to page one; the current order is marked with aria-sort.
+    The view allow-lists the keys (breaches.filtersets.sort_order)."""
+    request = context["request"]
+    current = context.get("sort") or ""
+    params = request.GET.copy()
+    params.pop("page", None)
+    ascending = current == key
+    params["sort"] = f"-{key}" if ascending else key
+    state = "ascending" if ascending else "descending" if current == f"-{key}" else "none"
+    arrow = {"ascending": " \u25b2", "descending": " \u25bc"}.get(state, "")
+    return format_html(
+        '<th class="{}" aria-sort="{}"><a class="sort-link" href="?{}">{}{}</a></th>',
+        css,
+        state,
+        params.urlencode(),
+        label,
+        arrow,
+    )

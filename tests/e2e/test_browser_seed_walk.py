@@ -110,7 +110,7 @@ def test_seed_case_in_the_browser(
     # Issue the penalty and record a first payment.
     penalty_panel.get_by_role("link", name="1,000,000.00 CNY").click()
     expect(page.get_by_role("heading", name=re.compile("Penalty for"))).to_be_visible()
-    click_and_expect_flash(page, "Issue", "Penalty is now issued.")
+    click_and_expect_flash(page, "Issue the penalty", "Penalty is now issued.")
     page.fill("#id_amount", "400000.00")
     page.fill("#id_paid_on", "2025-03-01")
     page.fill("#id_reference", "CNAPS-0042")

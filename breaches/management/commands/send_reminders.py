@@ -49,15 +49,19 @@ class Command(BaseCommand):
         self.stdout.write(header + (" (dry run: nothing written, nothing sent)" if dry_run else ""))
         if verbose:
             for item in result.items:
-                target = (
-                    "plan" if item.action_id is None else f"action #{item.action_id} {item.label}"
-                )
+                if item.penalty_id is not None:
+                    target = f"penalty #{item.penalty_id} payment, {item.label}"
+                elif item.action_id is None:
+                    target = "plan"
+                else:
+                    target = f"action #{item.action_id} {item.label}"
                 when = (
                     "due soon" if item.schedule_point < 0 else f"{item.days_overdue} days overdue"
                 )
                 to = ", ".join(item.recipients) or "nobody (no reminder contacts)"
                 self.stdout.write(
-                    f"  {item.incident_reference} plan #{item.plan_id} {target}: {when}, "
+                    f"  {item.incident_reference} "
+                    f"{'' if item.plan_id is None else f'plan #{item.plan_id} '}{target}: {when}, "
                     f"due {item.due_on:%Y-%m-%d}, point {item.schedule_point}, "
                     f"level {item.level} -> {to}"
                 )

@@ -1,0 +1,279 @@
+"""What falls due: the deadlines page (the overdue and the next 30 days, across plan
+submissions, actions and payments) and a supplier user's "to do" list. Built on the rules
+of breaches.selectors (what is pending, what is overdue, what a user may see) and filtered
+by each model's FilterSet, so that a row here is exactly what the lists, the API and the
+reminder sweep call due. Each list is a fixed number of queries, each reading at most
+`limit + 1` rows in due-date order along the targets' partial indexes; nothing is counted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from .filtersets import ActionFilter, PenaltyFilter, PlanFilter
+from .selectors import (
+    action_pending_q,
+    actions_visible_to,
+    days_overdue,
+    escalation_level,
+    penalties_visible_to,
+    penalty_pending_q,
+    penalty_to_acknowledge_q,
+    plan_pending_q,
+    plans_visible_to,
+)
+
+HORIZON_DAYS = 30
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+PLAN, ACTION, PENALTY = "plan", "action", "penalty"
+KIND_LABELS = {
+    PLAN: _("Plan submission"),
+    ACTION: _("Action"),
+    PENALTY: _("Payment"),
+}
+
+
+@dataclass
+class Deadline:
+    """One thing due: a plan the supplier owes, an open action of an approved plan, or an
+    issued penalty's payment."""
+
+    kind: str
+    what: str
+    reference: str
+    supplier: str
+    due_on: date
+    days_overdue: int  # negative: days left
+    url: str
+    owner: object = None  # the incident's owner (staff)
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_overdue > 0
+
+    @property
+    def days_left(self) -> int:
+        return max(-self.days_overdue, 0)
+
+    @property
+    def escalation_level(self) -> int:
+        return escalation_level(self.days_overdue)
+
+    @property
+    def kind_label(self) -> str:
+        return str(KIND_LABELS[self.kind])
+
+
+@dataclass
+class DeadlineLists:
+    overdue: list[Deadline] = field(default_factory=list)
+    upcoming: list[Deadline] = field(default_factory=list)
+    # Kinds with more rows than the limit, per list: the page links to the full lists.
+    more_overdue: list[str] = field(default_factory=list)
+    more_upcoming: list[str] = field(default_factory=list)
+
+
+def _plan_rows(qs: QuerySet, today: date) -> list[Deadline]:
+    return [
+        Deadline(
+            kind=PLAN,
+            what=str(_("Submit the rectification plan")),
+            reference=plan.incident.reference,
+            supplier=plan.supplier.name,
+            due_on=plan.due_on,
+            days_overdue=days_overdue(plan.due_on, today),
+            url=reverse("breaches:plan-detail", args=[plan.pk]),
+            owner=plan.incident.owner,
+        )
+        for plan in qs.select_related("incident__owner", "supplier")
+    ]
+
+
+def _action_rows(qs: QuerySet, today: date) -> list[Deadline]:
+    return [
+        Deadline(
+            kind=ACTION,
+            what=action.description,
+            reference=action.plan.incident.reference,
+            supplier=action.plan.supplier.name,
+            due_on=action.due_on,
+            days_overdue=days_overdue(action.due_on, today),
+            url=reverse("breaches:plan-detail", args=[action.plan_id]),
+            owner=action.plan.incident.owner,
+        )
+        for action in qs.select_related("plan__incident__owner", "plan__supplier")
+    ]
+
+
+def _penalty_rows(qs: QuerySet, today: date) -> list[Deadline]:
+    return [
+        Deadline(
+            kind=PENALTY,
+            what=str(
+                format_lazy(
+                    _("Pay {} {} outstanding"), f"{penalty.outstanding:,.2f}", penalty.currency
+                )
+            ),
+            reference=penalty.incident.reference,
+            supplier=penalty.supplier.name,
+            due_on=penalty.due_on,
+            days_overdue=days_overdue(penalty.due_on, today),
+            url=reverse("breaches:penalty-detail", args=[penalty.pk]),
+            owner=penalty.incident.owner,
+        )
+        for penalty in qs.select_related("incident__owner", "supplier")
+    ]
+
+
+def _sources(user, params, request):
+    """(kind, filtered queryset of what is pending, row builder) per kind."""
+    plans = PlanFilter(
+        params, queryset=plans_visible_to(user).filter(plan_pending_q()), request=request
+    ).qs
+    actions = ActionFilter(
+        params, queryset=actions_visible_to(user).filter(action_pending_q()), request=request
+    ).qs
+    penalties = PenaltyFilter(
+        params, queryset=penalties_visible_to(user).filter(penalty_pending_q()), request=request
+    ).qs
+    return [
+        (PLAN, plans, _plan_rows),
+        (ACTION, actions, _action_rows),
+        (PENALTY, penalties, _penalty_rows),
+    ]
+
+
+def deadlines(
+    user, *, today: date, params=None, request=None, limit: int = DEFAULT_LIMIT
+) -> DeadlineLists:
+    """What `user` sees falling due: the overdue (most overdue first) and what falls due
+    from today to HORIZON_DAYS ahead (soonest first), at most `limit` of each kind in each
+    list. `params` are the FilterSets' parameters (`supplier`, `owner`)."""
+    horizon = today + timedelta(days=HORIZON_DAYS)
+    out = DeadlineLists()
+    for kind, qs, rows in _sources(user, params, request):
+        overdue = list(
+            rows(qs.filter(due_on__lt=today).order_by("due_on", "id")[: limit + 1], today)
+        )
+        upcoming = list(
+            rows(
+                qs.filter(due_on__gte=today, due_on__lte=horizon).order_by("due_on", "id")[
+                    : limit + 1
+                ],
+                today,
+            )
+        )
+        if len(overdue) > limit:
+            out.more_overdue.append(kind)
+        if len(upcoming) > limit:
+            out.more_upcoming.append(kind)
+        out.overdue.extend(overdue[:limit])
+        out.upcoming.extend(upcoming[:limit])
+    out.overdue.sort(key=lambda d: (d.due_on, d.kind, d.reference))
+    out.upcoming.sort(key=lambda d: (d.due_on, d.kind, d.reference))
+    return out
+
+
+@dataclass
+class TodoItem:
+    text: str
+    url: str
+    due_on: date | None
+    overdue: bool
+    kind: str
+
+
+TODO_LIMIT = 10
+
+
+def supplier_todo(user, today: date, limit: int = TODO_LIMIT) -> list[TodoItem]:
+    """What a supplier user must do now: plans to submit, actions due within the horizon
+    or overdue, penalties to acknowledge or to pay. Four queries, `limit` rows each."""
+    horizon = today + timedelta(days=HORIZON_DAYS)
+    items: list[TodoItem] = []
+    plans = (
+        plans_visible_to(user)
+        .filter(plan_pending_q())
+        .select_related("incident")
+        .order_by("due_on", "id")[:limit]
+    )
+    for plan in plans:
+        items.append(
+            TodoItem(
+                text=str(
+                    format_lazy(_("Submit the rectification plan for {}"), plan.incident.reference)
+                ),
+                url=reverse("breaches:plan-detail", args=[plan.pk]),
+                due_on=plan.due_on,
+                overdue=plan.due_on < today,
+                kind=PLAN,
+            )
+        )
+    actions = (
+        actions_visible_to(user)
+        .filter(action_pending_q(), due_on__lte=horizon)
+        .select_related("plan__incident")
+        .order_by("due_on", "id")[:limit]
+    )
+    for action in actions:
+        items.append(
+            TodoItem(
+                text=str(
+                    format_lazy(
+                        _("Complete the action “{}” ({})"),
+                        action.description[:80],
+                        action.plan.incident.reference,
+                    )
+                ),
+                url=reverse("breaches:plan-detail", args=[action.plan_id]),
+                due_on=action.due_on,
+                overdue=action.due_on < today,
+                kind=ACTION,
+            )
+        )
+    penalties = (
+        penalties_visible_to(user)
+        .filter(Q(penalty_to_acknowledge_q()) | penalty_pending_q())
+        .select_related("incident")
+        .order_by("due_on", "id")[:limit]
+    )
+    for penalty in penalties:
+        url = reverse("breaches:penalty-detail", args=[penalty.pk])
+        if penalty.acknowledged_at is None:
+            items.append(
+                TodoItem(
+                    text=str(
+                        format_lazy(_("Acknowledge the penalty for {}"), penalty.incident.reference)
+                    ),
+                    url=url,
+                    due_on=None,
+                    overdue=False,
+                    kind=PENALTY,
+                )
+            )
+        if penalty.outstanding > 0 and penalty.due_on is not None:
+            items.append(
+                TodoItem(
+                    text=str(
+                        format_lazy(
+                            _("Pay {} {} for {}"),
+                            f"{penalty.outstanding:,.2f}",
+                            penalty.currency,
+                            penalty.incident.reference,
+                        )
+                    ),
+                    url=url,
+                    due_on=penalty.due_on,
+                    overdue=penalty.due_on < today,
+                    kind=PENALTY,
+                )
+            )
+    items.sort(key=lambda i: (not i.overdue, i.due_on or date.max))
+    return items
