@@ -52,7 +52,13 @@ def create_deliveries(event: Event, endpoints) -> list[WebhookDelivery]:
     window = timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
     WebhookDelivery.objects.bulk_create(
         [
-            WebhookDelivery(endpoint=e, event=event, next_attempt_at=now, give_up_at=now + window)
+            WebhookDelivery(
+                endpoint=e,
+                event=event,
+                created_at=now,
+                next_attempt_at=now,
+                give_up_at=now + window,
+            )
             for e in endpoints
         ],
         ignore_conflicts=True,
