@@ -326,6 +326,7 @@ SPECTACULAR_SETTINGS = {
         "ContactRoleEnum": "suppliers.choices.ContactRole",
         "UserRoleEnum": "suppliers.choices.Role",
         "DeliveryStateEnum": "breaches.choices.DeliveryState",
+        "EventTypeEnum": "notifications.choices.EventType",
     },
 }
 

@@ -4,6 +4,7 @@ supplier user reads nothing the event did not already allow it to see."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -15,7 +16,9 @@ from .choices import EventType
 def _what(event) -> str:
     d = event.data
     ref = d.get("incident_reference") or ""
-    money = f"{d.get('amount')} {d.get('currency')}" if d.get("amount") else ""
+    money = ""
+    if d.get("amount"):
+        money = f"{Decimal(d['amount']):,.2f} {d.get('currency') or ''}".strip()
     supplier = d.get("supplier_name") or ""
     texts = {
         EventType.PENALTY_ISSUED: _("%(ref)s: a penalty of %(money)s was issued to %(supplier)s."),
