@@ -310,3 +310,20 @@ def test_the_bell_costs_one_query(supplier_user, django_assert_num_queries):
     with django_assert_num_queries(1):
         assert unread_count(supplier_user) == 0
         assert unread_count(supplier_user) == 0  # cached for the request
+
+
+def test_the_command_sends_the_waiting_mail(world, compliance_user, subvendor, bumper_asset):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    confirmed_incident(compliance_user, subvendor, [bumper_asset])
+    for event in Event.objects.filter(fanned_out_at__isnull=True):
+        fan_out(event.pk)
+    out = StringIO()
+    call_command("send_notifications", "--inline", stdout=out)
+    assert "2 mail(s)" in out.getvalue()
+    assert sorted(a for m in mail.outbox for a in m.to) == [
+        "bmt-user@example.com",
+        "security@bmt.example",
+    ]
