@@ -350,3 +350,26 @@ def test_the_signature_is_hmac_sha256_of_timestamp_dot_body():
     body = b'{"id":"1"}'
     expected = hmac.new(b"k" * 16, b"1700000000." + body, hashlib.sha256).hexdigest()
     assert webhooks.signature("k" * 16, "1700000000", body) == f"sha256={expected}"
+
+
+def test_an_admin_changes_and_removes_an_endpoint(admin_user, settings, monkeypatch):
+    real = socket.getaddrinfo
+
+    def fake_getaddrinfo(host, port, *args, **kwargs):
+        if host == "erp.example.com":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    endpoint = register(admin_user, "https://erp.example.com/hook")
+    client = client_for(admin_user)
+    url = f"/api/v1/webhooks/{endpoint['id']}/"
+    response = client.patch(url, {"events": ["penalty.paid", "plan.submitted"]})
+    assert response.status_code == 200, response.content
+    assert response.json()["events"] == ["penalty.paid", "plan.submitted"]
+    refused = client.patch(url, {"url": "http://169.254.169.254/latest/"})
+    assert refused.status_code == 400, refused.content
+    assert client.get(url).json()["url"] == "https://erp.example.com/hook"
+    assert client.delete(url).status_code == 204
+    assert client.get(url).status_code == 404

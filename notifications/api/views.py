@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -61,10 +60,6 @@ class WebhookViewSet(ServiceMixin, viewsets.ModelViewSet):
     delete_service = services.webhook_delete
     service_object_name = "endpoint"
 
-    def update(self, request, *args, **kwargs):
-        kwargs["partial"] = kwargs.get("partial", False)
-        return super().update(request, *args, **kwargs)
-
     @extend_schema(responses=WebhookDeliverySerializer(many=True))
     @action(detail=True, methods=["get"])
     def deliveries(self, request, pk=None):
@@ -105,6 +100,3 @@ class WebhookViewSet(ServiceMixin, viewsets.ModelViewSet):
                      "status": "issued"},
         }  # fmt: skip
         return Response(WebhookEventSerializer(example).data)
-
-
-__all__ = ["NotificationViewSet", "WebhookViewSet", "get_object_or_404"]
