@@ -146,7 +146,7 @@ def sweep(*, now: datetime | None = None, inline: bool = False) -> SweepResult:
     lost = mail.undelivered_mail_ids(now=now, exclude=result.mails)
     if inline:
         for mail_id in result.mails + lost:
-            mail.send_mail(mail_id=mail_id)
+            mail.send_mail(mail_id=mail_id, now=now)
     else:
         _publish_each(MAIL_TASK, lost)
     result.webhooks = due_deliveries(now)

@@ -327,3 +327,30 @@ def test_the_command_sends_the_waiting_mail(world, compliance_user, subvendor, b
         "bmt-user@example.com",
         "security@bmt.example",
     ]
+
+
+def test_a_mail_worker_killed_before_the_hand_over_is_sent_later_after_it_never_twice(
+    world, compliance_user, subvendor, bumper_asset
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from notifications import mail as notification_mail
+    from notifications.models import NotificationMail
+
+    confirmed_incident(compliance_user, subvendor, [bumper_asset])
+    for event in Event.objects.filter(fanned_out_at__isnull=True):
+        fan_out(event.pk)
+    before_send, after_send = notification_mail.create_batch(enqueue=False)
+    now = timezone.now()
+    # Both claimed by workers that died; the second had begun handing its mail over.
+    assert notification_mail._claim(before_send, now)
+    assert notification_mail._claim(after_send, now)
+    NotificationMail.objects.filter(pk=after_send).update(send_started_at=now)
+    assert notification_mail.send_mail(mail_id=before_send, now=now) == "not_claimed"
+    later = now + notification_mail.REQUEUE_AFTER + timedelta(minutes=1)
+    assert deliver_everything(now=later).mails == []  # no new batch: nothing new waits
+    assert NotificationMail.objects.get(pk=before_send).state == "sent"
+    assert NotificationMail.objects.get(pk=after_send).state == "unknown"
+    assert len(mail.outbox) == 1
