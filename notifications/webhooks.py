@@ -36,6 +36,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .choices import EventType, WebhookState
 from .models import Event, WebhookAttempt, WebhookDelivery
@@ -91,16 +92,19 @@ def resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise UnsafeAddress(f"{host} does not resolve: {exc}") from exc
+        raise UnsafeAddress(_("%(host)s does not resolve.") % {"host": host}) from exc
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
-        raise UnsafeAddress(f"{host} does not resolve")
+        raise UnsafeAddress(_("%(host)s does not resolve.") % {"host": host})
     if not settings.WEBHOOK_ALLOW_PRIVATE:
         refused = [a for a in addresses if not _is_public(a)]
         if refused:
             raise UnsafeAddress(
-                f"{host} resolves to {', '.join(refused)}: loopback, link-local and private "
-                "addresses are refused (WEBHOOK_ALLOW_PRIVATE is off)."
+                _(
+                    "%(host)s resolves to %(addresses)s: loopback, link-local and private "
+                    "addresses are refused (WEBHOOK_ALLOW_PRIVATE is off)."
+                )
+                % {"host": host, "addresses": ", ".join(refused)}
             )
     return addresses
 
@@ -116,13 +120,13 @@ class Target:
 def _target(url: str) -> Target:
     parts = urlsplit((url or "").strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnsafeAddress("Only http and https URLs with a host are accepted.")
+        raise UnsafeAddress(_("Only http and https URLs with a host are accepted."))
     if parts.username or parts.password:
-        raise UnsafeAddress("Credentials in the URL are not accepted: sign with the secret.")
+        raise UnsafeAddress(_("Credentials in the URL are not accepted: sign with the secret."))
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
-        raise UnsafeAddress("The port is not a number from 1 to 65535.") from exc
+        raise UnsafeAddress(_("The port is not a number from 1 to 65535.")) from exc
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query

@@ -101,4 +101,16 @@ def test_the_supplier_sees_its_new_penalty_and_the_count_goes_down(
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/")
     shoot(page, "notifications-bell-phone")
+
+    # Mail per kind: the supplier's kinds offered, all on until turned off.
+    page.goto("/notifications/settings/")
+    issued_box = page.get_by_label("Penalty issued")
+    expect(issued_box).to_be_checked()
+    shoot(page, "notifications-settings-phone")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    shoot(page, "notifications-settings-desktop")
+    issued_box.uncheck()
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".flash").first).to_contain_text("saved")
+    expect(page.get_by_label("Penalty issued")).not_to_be_checked()
     assert page.problems == [], page.problems
