@@ -24,6 +24,8 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from config.exceptions import Conflict, TransitionNotAllowed
+from notifications.choices import EventType
+from notifications.services import announce, announce_penalty, announce_plan
 from suppliers.choices import Role
 from suppliers.models import NDA, ConfidentialAsset, Supplier, User
 from suppliers.selectors import resolve_liability, scope_for
@@ -55,7 +57,6 @@ from .models import (
     RectificationAction,
     RectificationPlan,
 )
-from .queueing import publish_task
 from .selectors import (
     action_delete_refusal,
     action_edit_refusal,
@@ -491,6 +492,7 @@ def incident_transition(
     )
     if to == IncidentStatus.CONFIRMED:
         _confirm(incident, actor, today)
+        announce(EventType.INCIDENT_CONFIRMED, actor=actor, incident=incident)
     return incident
 
 
@@ -860,10 +862,6 @@ def penalty_create(
 # user approves it (the act is carried out then, in that user's name) or rejects it.
 
 
-# The task that tells the other staff users a cut waits for them (breaches.tasks).
-REVIEW_TASK = "breaches.tasks.notify_penalty_review"
-
-
 @dataclass(frozen=True)
 class ReviewRequested:
     """What a service returns when an act waits for a second staff user."""
@@ -908,8 +906,7 @@ def _request_or_approve(
             penalty=penalty,
             message=f"Asked for the {what}; it waits for a second staff user. {note}".strip(),
         )
-        # robust: a broker that is down must not turn the committed request into a 500.
-        transaction.on_commit(lambda: publish_task(REVIEW_TASK, args=[review.pk]), robust=True)
+        announce(EventType.REVIEW_REQUESTED, actor=actor, review=review)  # the second reviewers
         return review
     if pending.requested_by_id == actor.pk:
         raise Conflict(
@@ -988,6 +985,7 @@ def penalty_update(
         .get(pk=penalty.pk)
     )
     changes = []
+    was_amount = penalty.amount
     new_amount = None
     if amount is not None:
         new_amount = _to_decimal(amount, "amount")
@@ -1032,6 +1030,7 @@ def penalty_update(
             penalty=penalty,
             message="Penalty changed: " + "; ".join(changes) + ".",
         )
+    announce_penalty(actor=actor, penalty=penalty, was_status=penalty.status, was_amount=was_amount)
     return penalty
 
 
@@ -1093,6 +1092,7 @@ def penalty_transition(
         )
         if review is not None:
             return ReviewRequested(review)
+    was_amount = penalty.amount
     if new_amount is not None:
         penalty.amount = new_amount
     penalty.status = to
@@ -1114,6 +1114,7 @@ def penalty_transition(
         to_status=penalty.status,
         message=message,
     )
+    announce_penalty(actor=actor, penalty=penalty, was_status=current, was_amount=was_amount)
     return penalty
 
 
@@ -1212,6 +1213,7 @@ def penalty_record_payment(
             to_status=PenaltyStatus.PAID,
             message="Paid in full.",
         )
+    announce_penalty(actor=actor, penalty=penalty, was_status=PenaltyStatus.ISSUED)
     return payment
 
 
@@ -1294,6 +1296,7 @@ def plan_transition(
         to_status=to,
         message=note,
     )
+    announce_plan(actor=actor, plan=plan)
     return plan
 
 

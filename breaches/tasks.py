@@ -14,7 +14,7 @@ from datetime import date
 from celery import shared_task
 from django.db import OperationalError as DatabaseOperationalError
 
-from . import notifications, reminders, report_snapshot
+from . import reminders, report_snapshot
 
 # Backoff 60 s, 120 s, ... capped at 10 min: five retries end well below the broker's
 # one-hour visibility timeout, so a retried send is never also redelivered.
@@ -77,9 +77,3 @@ def refresh_report_snapshot() -> str:
     """Recompute the staff report figures (summary report, dashboard) off the request
     path. Not retried: the next beat run, a minute later, is the retry."""
     return report_snapshot.refresh().computed_at.isoformat()
-
-
-@shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=5, acks_late=True)
-def notify_penalty_review(review_id: int) -> int:
-    """Tell the other staff users that a cut to a penalty waits for their review."""
-    return notifications.notify_penalty_review(review_id=review_id)

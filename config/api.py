@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from breaches.api import views as breaches_views
+from notifications.api import views as notifications_views
 from suppliers.api import views as suppliers_views
 
 router = DefaultRouter()
@@ -22,6 +23,8 @@ router.register(
 router.register("reminders", breaches_views.ReminderViewSet, basename="reminder")
 router.register("penalty-reviews", breaches_views.PenaltyReviewViewSet, basename="penalty-review")
 router.register("users", suppliers_views.UserViewSet, basename="user")
+router.register("notifications", notifications_views.NotificationViewSet, basename="notification")
+router.register("webhooks", notifications_views.WebhookViewSet, basename="webhook")
 
 urlpatterns = [
     path("auth/token/", suppliers_views.AuthTokenView.as_view(), name="api-token"),

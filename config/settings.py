@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "csp",
     "suppliers",
     "breaches",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.notifications",
             ],
         },
     },
@@ -325,6 +327,7 @@ SPECTACULAR_SETTINGS = {
         "ContactRoleEnum": "suppliers.choices.ContactRole",
         "UserRoleEnum": "suppliers.choices.Role",
         "DeliveryStateEnum": "breaches.choices.DeliveryState",
+        "EventTypeEnum": "notifications.choices.EventType",
     },
 }
 
@@ -396,9 +399,22 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(REPORT_SNAPSHOT_SECONDS),
         "options": {"expires": REPORT_SNAPSHOT_SECONDS},
     },
+    # Notifications (notifications.fanout.sweep): the mail batch window and webhook retries.
+    "notifications-sweep": {
+        "task": "notifications.tasks.run_notifications_sweep",
+        "schedule": float(env.int("NOTIFICATIONS_SWEEP_SECONDS", default=60)),
+        "options": {"expires": env.int("NOTIFICATIONS_SWEEP_SECONDS", default=60)},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 COMPLIANCE_MANAGERS_GROUP = "compliance managers"
+# Webhooks (notifications.webhooks): private, loopback and link-local targets are refused
+# unless this is on (SSRF); timeouts in seconds; how long a delivery is retried.
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=5.0)
+WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10.0)
+WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)
+WEBHOOK_SWEEP_LIMIT = env.int("WEBHOOK_SWEEP_LIMIT", default=500)
 # The buyer's name, as supplier users see the buyer's staff ("Compliance, Xiaomi Auto").
 BUYER_NAME = env.str("BUYER_NAME", default="Xiaomi Auto")
 
