@@ -81,7 +81,12 @@ def subscribed_endpoints(event_type: str) -> list[WebhookEndpoint]:
 def fan_out(event_id) -> int:
     """Notify the event's audience and queue its webhooks, once. Returns how many people
     (users and contact addresses) were told now (0 when it was fanned out before)."""
-    event = Event.objects.select_for_update().select_related("actor").filter(pk=event_id).first()
+    event = (
+        Event.objects.select_for_update(of=("self",))
+        .select_related("actor")
+        .filter(pk=event_id)
+        .first()
+    )
     if event is None or event.fanned_out_at is not None:
         return 0
     audience = audience_for(event)
