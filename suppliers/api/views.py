@@ -169,6 +169,10 @@ class UserViewSet(ServiceViewSet):
         data = dict(serializer.validated_data)
         is_active = data.pop("is_active", True)
         data.setdefault("password", None)  # no password: an unusable one (set it later)
+        # No language given: the one the client's Accept-Language asks for (DESIGN 11).
+        data.setdefault(
+            "language", services.language_from_header(self.request.headers.get("Accept-Language"))
+        )
         user = services.user_create(actor=self.request.user, **data)
         if not is_active:
             user = services.user_update(actor=self.request.user, user=user, is_active=False)
