@@ -14,6 +14,7 @@ from suppliers import services
 from suppliers.filtersets import SupplierFilter
 from suppliers.forms import AssetForm, DisclosureForm, NDAForm, SupplierForm
 from suppliers.models import Supplier
+from suppliers.register_views import supplier_contacts
 from suppliers.selectors import (
     coverage_gaps,
     descendant_ids,
@@ -97,6 +98,7 @@ def supplier_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # knows what to strip.
         "show_fingerprints": user.is_buyer_staff,
         "can_write": user.can_write,
+        "contacts": supplier_contacts(user, supplier),
     }
     if user.is_buyer_staff:
         # Gaps name parents' agreements, so only the buyer's staff see them.
@@ -156,7 +158,7 @@ def supplier_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def nda_create(request: HttpRequest, pk: int) -> HttpResponse:
     supplier = get_object_or_404(suppliers_visible_to(request.user), pk=pk)
     _require_writer(request)
-    form = NDAForm(request.POST or None)
+    form = NDAForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             nda = services.nda_create(actor=request.user, supplier=supplier, **form.cleaned_data)

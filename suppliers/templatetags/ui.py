@@ -36,3 +36,11 @@ def nav_current(context, prefix):
     path = getattr(request, "path", "")
     current = path == "/" if prefix == "/" else path.startswith(prefix)
     return mark_safe('class="active" aria-current="page"') if current else ""
+
+
+@register.inclusion_tag("includes/sort_header.html", takes_context=True)
+def sort_header(context, key, label, css_class=""):
+    """A column header that sorts the list by `key` (ui.sort_queryset), and says so."""
+    sorting = context.get("sorting")
+    state = sorting.header(key) if sorting is not None else None
+    return {"state": state, "label": label, "css_class": css_class}
