@@ -93,7 +93,8 @@ def test_contact_edit_and_delete(client, compliance_user, tier1):
         False,
     )
     confirm = client.get(reverse("suppliers:contact-delete", args=[contact.pk]))
-    assert confirm.status_code == 200 and "Remove" in body(confirm)
+    assert confirm.status_code == 200
+    assert "Remove" in body(confirm)
     assert Contact.objects.filter(pk=contact.pk).exists()  # a GET deletes nothing
     client.post(reverse("suppliers:contact-delete", args=[contact.pk]))
     assert not Contact.objects.filter(pk=contact.pk).exists()
@@ -109,7 +110,8 @@ def test_contact_list_filters_searches_and_sorts(client, auditor_user, tier1, ot
     assert all(name in everything for name in ("Zhang San", "Anna Li", "Bert"))
     assert "3 found" in everything
     by_supplier = body(client.get(url, {"supplier": tier1.pk, "receives_reminders": "true"}))
-    assert "Zhang San" in by_supplier and "Anna Li" not in by_supplier
+    assert "Zhang San" in by_supplier
+    assert "Anna Li" not in by_supplier
     assert "Bert" not in body(client.get(url, {"search": "zhang"}))
     ascending = body(client.get(url, {"sort": "name"}))
     assert ascending.index("Anna Li") < ascending.index("Bert") < ascending.index("Zhang San")
@@ -129,7 +131,8 @@ def test_supplier_user_sees_its_world_contacts_read_only(
     ContactFactory(supplier=other_supplier, name="Foreign Person")
     client.force_login(supplier_user)
     page = body(client.get(reverse("suppliers:contact-list")))
-    assert "Sub Person" in page and "Foreign Person" not in page
+    assert "Sub Person" in page
+    assert "Foreign Person" not in page
     assert reverse("suppliers:contact-create") not in page
     assert client.get(reverse("suppliers:contact-create")).status_code == 403
     assert client.post(reverse("suppliers:contact-delete", args=[mine.pk])).status_code == 403
@@ -178,7 +181,8 @@ def test_nda_created_with_signed_document_and_clause_text(client, compliance_use
     assert response.url == reverse("suppliers:nda-detail", args=[nda.pk])
     assert (nda.signed_document_name, nda.signed_document_type) == ("signed.pdf", "application/pdf")
     detail = body(client.get(response.url))
-    assert "Clause 7: liquidated damages" in detail and "signed.pdf" in detail
+    assert "Clause 7: liquidated damages" in detail
+    assert "signed.pdf" in detail
     download = client.get(reverse("suppliers:nda-document", args=[nda.pk]))
     assert download.status_code == 200
     assert download["Content-Disposition"].startswith("attachment")
@@ -216,7 +220,8 @@ def test_nda_terminated_with_date_and_reason(client, compliance_user, tier1_nda,
     assert resolve_liability(subvendor, on=date(2025, 7, 1)) is None
     assert resolve_liability(subvendor, on=date(2025, 6, 1)).nda == tier1_nda
     detail = body(client.get(reverse("suppliers:nda-detail", args=[tier1_nda.pk])))
-    assert "Terminated as of 2025-06-30" in detail and "Supplier replaced" in detail
+    assert "Terminated as of 2025-06-30" in detail
+    assert "Supplier replaced" in detail
     again = client.post(url, {"terminated_on": "2025-07-30", "reason": "Twice"}, follow=True)
     assert "already terminated" in body(again)
 
@@ -234,9 +239,11 @@ def test_nda_list_filters_by_status_and_supplier(client, auditor_user, tier1, ot
     client.force_login(auditor_user)
     url = reverse("suppliers:nda-list")
     terminated = body(client.get(url, {"status": "terminated"}))
-    assert "NDA-ENDED" in terminated and "NDA-ACTIVE" not in terminated
+    assert "NDA-ENDED" in terminated
+    assert "NDA-ACTIVE" not in terminated
     active = body(client.get(url, {"status": "active"}))
-    assert "NDA-ACTIVE" in active and "NDA-ENDED" not in active
+    assert "NDA-ACTIVE" in active
+    assert "NDA-ENDED" not in active
     assert "NDA-ENDED" not in body(client.get(url, {"supplier": tier1.pk}))
     assert "NDA-ACTIVE" in body(client.get(url, {"search": "active"}))
     descending = body(client.get(url, {"sort": "-reference"}))
@@ -257,7 +264,8 @@ def test_nda_edit_keeps_a_history_of_field_changes(client, compliance_user, tier
     response = client.post(reverse("suppliers:nda-edit", args=[tier1_nda.pk]), data)
     assert response.status_code == 302, body(response)
     detail = body(client.get(reverse("suppliers:nda-detail", args=[tier1_nda.pk])))
-    assert "Penalty amount" in detail and "750000.00" in detail
+    assert "Penalty amount" in detail
+    assert "750000.00" in detail
 
 
 def test_subvendor_user_does_not_see_the_parent_nda(client, subvendor, tier1_nda):
@@ -279,7 +287,8 @@ def test_asset_list_detail_and_edit(client, compliance_user, bumper_disclosure):
     listing = body(client.get(reverse("suppliers:asset-list"), {"search": "bumper"}))
     assert asset.code in listing
     detail = body(client.get(reverse("suppliers:asset-detail", args=[asset.pk])))
-    assert bumper_disclosure.supplier.name in detail and bumper_disclosure.fingerprint in detail
+    assert bumper_disclosure.supplier.name in detail
+    assert bumper_disclosure.fingerprint in detail
     response = client.post(
         reverse("suppliers:asset-edit", args=[asset.pk]),
         {
@@ -304,7 +313,8 @@ def test_disclosure_before_the_nda_took_effect_is_refused_with_why(
     )
     assert response.status_code == 400
     text = body(response)
-    assert "took effect on 2024-03-01" in text and "coverage gap" in text
+    assert "took effect on 2024-03-01" in text
+    assert "coverage gap" in text
     assert not Disclosure.objects.exists()
 
 
@@ -340,12 +350,16 @@ def test_disclosure_corrected_then_revoked_stays_visible_with_history(
     )
     assert revoke.status_code == 302
     bumper_disclosure.refresh_from_db()
-    assert bumper_disclosure.is_revoked and bumper_disclosure.revoked_by == compliance_user
+    assert bumper_disclosure.is_revoked
+    assert bumper_disclosure.revoked_by == compliance_user
     detail = body(client.get(reverse("suppliers:disclosure-detail", args=[bumper_disclosure.pk])))
-    assert "Date typed wrong" in detail and "Recorded against the wrong batch" in detail
-    assert "2024-11-05" in detail and "2024-11-06" in detail  # from what to what
+    assert "Date typed wrong" in detail
+    assert "Recorded against the wrong batch" in detail
+    assert "2024-11-05" in detail
+    assert "2024-11-06" in detail
     listing = body(client.get(reverse("suppliers:disclosure-list")))
-    assert "Revoked" in listing and bumper_disclosure.asset.code in listing
+    assert "Revoked" in listing
+    assert bumper_disclosure.asset.code in listing
     again = client.post(edit, {"reason": "x"}, follow=True)
     assert "was revoked" in body(again)
 
@@ -395,7 +409,8 @@ def test_auditor_reads_registers_but_changes_nothing(client, auditor_user, bumpe
     ):
         page = client.get(url)
         assert page.status_code == 200, url
-        assert "Terminate NDA" not in body(page) and "Revoke disclosure" not in body(page)
+        assert "Terminate NDA" not in body(page)
+        assert "Revoke disclosure" not in body(page)
     assert client.get(reverse("suppliers:nda-new")).status_code == 403
     revoke = client.post(
         reverse("suppliers:disclosure-revoke", args=[bumper_disclosure.pk]), {"reason": "x"}
@@ -415,7 +430,8 @@ def test_country_and_currency_pickers_name_each_code(client, compliance_user, ti
     assert supplier_form.index("AF — Afghanistan") < supplier_form.index("CN — China")
     assert "data-searchable" in supplier_form
     nda_form = body(client.get(reverse("suppliers:nda-new")))
-    assert "CNY — Yuan Renminbi" in nda_form and "USD — US Dollar" in nda_form
+    assert "CNY — Yuan Renminbi" in nda_form
+    assert "USD — US Dollar" in nda_form
 
 
 # --- Constant queries per page ---------------------------------------------------------
