@@ -163,6 +163,8 @@ def my_settings(request: HttpRequest) -> HttpResponse:
     password_form = PasswordChangeForm(
         user, request.POST if request.POST.get("form") == "password" else None
     )
+    # Django's form takes the focus to the old password; this page opens on both forms.
+    password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
     if request.method == "POST":
         if settings_form.is_bound:
             done = submit_form(

@@ -166,7 +166,7 @@ def nda_create(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(request, f"NDA {nda.reference} recorded for {supplier.name}.")
-            return redirect("suppliers:detail", pk=supplier.pk)
+            return redirect("suppliers:nda-detail", pk=nda.pk)
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -217,7 +217,7 @@ def asset_create(request: HttpRequest) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Confidential asset {asset.code} registered.")
-            return redirect("suppliers:list")
+            return redirect("suppliers:asset-detail", pk=asset.pk)
     status = 400 if request.method == "POST" else 200
     return render(
         request,
