@@ -481,3 +481,70 @@ def test_lists_read_a_constant_number_of_queries(
         assert client.get(url).status_code == 200
     counts = [q["sql"] for q in many.captured_queries if "COUNT(" in q["sql"].upper()]
     assert all("LIMIT" in sql.upper() for sql in counts), counts
+
+
+# --- The same acts through the API -----------------------------------------------------
+
+
+def test_api_terminates_an_nda_and_revokes_a_disclosure(
+    client, compliance_user, auditor_user, bumper_disclosure
+):
+    nda = bumper_disclosure.nda
+    client.force_login(auditor_user)
+    refused = client.post(
+        f"/api/v1/ndas/{nda.pk}/terminate/",
+        {"terminated_on": "2025-06-30", "reason": "x"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 403, refused.content
+    client.force_login(compliance_user)
+    early = client.post(
+        f"/api/v1/ndas/{nda.pk}/terminate/",
+        {"terminated_on": "2020-01-01", "reason": "Too early"},
+        content_type="application/json",
+    )
+    assert early.status_code == 400, early.content
+    assert "terminated_on" in early.json()
+    done = client.post(
+        f"/api/v1/ndas/{nda.pk}/terminate/",
+        {"terminated_on": "2025-06-30", "reason": "Replaced"},
+        content_type="application/json",
+    )
+    assert done.status_code == 200, done.content
+    assert done.json()["terminated_on"] == "2025-06-30"
+    again = client.post(
+        f"/api/v1/ndas/{nda.pk}/terminate/",
+        {"terminated_on": "2025-07-30", "reason": "Twice"},
+        content_type="application/json",
+    )
+    assert again.status_code == 409, again.content
+
+    revoked = client.post(
+        f"/api/v1/disclosures/{bumper_disclosure.pk}/revoke/",
+        {"reason": "Recorded in error"},
+        content_type="application/json",
+    )
+    assert revoked.status_code == 200, revoked.content
+    assert revoked.json()["revocation_reason"] == "Recorded in error"
+    listed = client.get("/api/v1/disclosures/", {"revoked": "true"})
+    assert [row["id"] for row in listed.json()["results"]] == [bumper_disclosure.pk]
+    assert client.get("/api/v1/disclosures/", {"revoked": "false"}).json()["results"] == []
+
+
+def test_api_refuses_a_disclosure_before_the_ndas_effective_date(
+    client, compliance_user, subvendor, tier1_nda, bumper_asset
+):
+    client.force_login(compliance_user)
+    response = client.post(
+        "/api/v1/disclosures/",
+        {
+            "asset": bumper_asset.pk,
+            "supplier": subvendor.pk,
+            "nda": tier1_nda.pk,
+            "disclosed_on": "2024-02-01",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 400, response.content
+    assert "took effect on 2024-03-01" in str(response.json()["disclosed_on"])
+    assert not Disclosure.objects.exists()

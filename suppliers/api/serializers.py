@@ -287,3 +287,12 @@ class UserSerializer(ModelSerializer):
             except DjangoValidationError as exc:
                 raise serializers.ValidationError({"password": list(exc.messages)}) from exc
         return attrs
+
+
+class NDATerminateSerializer(serializers.Serializer):
+    terminated_on = serializers.DateField(help_text="The first day the NDA no longer binds.")
+    reason = serializers.CharField(max_length=2000)
+
+
+class RevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
