@@ -11,7 +11,7 @@ from suppliers import account_views
 from suppliers.api.tokens import TokenDetailView, TokenListView
 
 from .health import healthz
-from .views import LogoutView, not_found
+from .views import LogoutView, PasswordResetView, not_found
 
 handler404 = not_found
 
@@ -40,13 +40,11 @@ urlpatterns = [
 urlpatterns += [
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
-    # Forgotten password: Django's views, with the site's templates and a plain-text mail.
+    # Forgotten password: Django's views, with the site's templates, a plain-text mail and
+    # a limit on how many mails an address may cause (config.views.PasswordResetView).
     path(
         "accounts/password-reset/",
-        auth_views.PasswordResetView.as_view(
-            email_template_name="registration/password_reset_email.txt",
-            subject_template_name="registration/password_reset_subject.txt",
-        ),
+        PasswordResetView.as_view(),
         name="password_reset",
     ),
     path(

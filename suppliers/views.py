@@ -24,7 +24,7 @@ from suppliers.selectors import (
     subtree_ids,
     suppliers_visible_to,
 )
-from suppliers.ui import add_service_errors, paginate
+from suppliers.ui import add_service_errors, capped_count, paginate, sort_queryset
 
 
 def _require_writer(request: HttpRequest) -> None:
@@ -52,18 +52,31 @@ def _subvendor_tree(user, supplier: Supplier) -> list[tuple[Supplier, int]]:
     return ordered
 
 
+SUPPLIER_SORTS = {
+    "name": ("name", "id"),
+    "country": ("country", "name", "id"),
+    "tier": ("tier", "name", "id"),
+    "parent": ("parent__name", "name", "id"),
+    "status": ("status", "name", "id"),
+}
+
+
 @login_required
 def supplier_list(request: HttpRequest) -> HttpResponse:
-    queryset = suppliers_visible_to(request.user).select_related("parent").order_by("name", "id")
+    queryset = suppliers_visible_to(request.user).select_related("parent")
     supplier_filter = SupplierFilter(request.GET or None, queryset=queryset, request=request)
-    page = paginate(request, supplier_filter.qs)
+    ordered, sorting = sort_queryset(request, supplier_filter.qs, SUPPLIER_SORTS, ("name", "id"))
+    count, count_more = capped_count(supplier_filter.qs)
     return render(
         request,
         "suppliers/supplier_list.html",
         {
             "filter_form": supplier_filter.page_form(),
-            "page": page,
-            "is_filtered": bool(request.GET),
+            "page": paginate(request, ordered),
+            "sorting": sorting,
+            "count": count,
+            "count_more": count_more,
+            "is_filtered": any(k not in ("page", "sort") for k in request.GET),
         },
     )
 

@@ -311,3 +311,13 @@ def test_500_page_is_plain_and_standalone(client, settings):
     html = render_to_string("500.html")
     assert "Something went wrong" in html
     assert "{%" not in html
+
+
+def test_forgotten_password_mails_are_limited_per_hour(client, supplier_user):
+    from config.views import PASSWORD_RESETS_PER_HOUR
+
+    for _ in range(PASSWORD_RESETS_PER_HOUR + 3):
+        response = client.post(reverse("password_reset"), {"email": supplier_user.email})
+        assert response.status_code == 302
+        assert response.url == reverse("password_reset_done")
+    assert len(mail.outbox) == PASSWORD_RESETS_PER_HOUR

@@ -423,6 +423,16 @@ def test_auditor_reads_registers_but_changes_nothing(client, auditor_user, bumpe
 # --- Pickers ---------------------------------------------------------------------------
 
 
+def test_supplier_list_sorts_and_counts(client, auditor_user, tier1, subvendor, other_supplier):
+    client.force_login(auditor_user)
+    url = reverse("suppliers:list")
+    by_country = body(client.get(url, {"sort": "-country"}))
+    assert by_country.index(other_supplier.name) < by_country.index(tier1.name)  # DE, then CN
+    by_tier = body(client.get(url, {"sort": "-tier"}))
+    assert by_tier.index(subvendor.name) < by_tier.index(tier1.name)
+    assert "3 found" in by_tier
+
+
 def test_country_and_currency_pickers_name_each_code(client, compliance_user, tier1):
     client.force_login(compliance_user)
     supplier_form = body(client.get(reverse("suppliers:create")))
@@ -453,6 +463,7 @@ def _fill(n: int, tier1):
 @pytest.mark.parametrize(
     "route",
     [
+        "suppliers:list",
         "suppliers:contact-list",
         "suppliers:nda-list",
         "suppliers:asset-list",
