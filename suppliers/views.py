@@ -132,7 +132,9 @@ def supplier_create(request: HttpRequest) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(
-                request, f"Supplier {supplier.name} registered (tier {supplier.tier})."
+                request,
+                f"Supplier {supplier.name} registered (tier {supplier.tier}). Add its contacts "
+                "below so that its reminders reach them.",
             )
             return redirect("suppliers:detail", pk=supplier.pk)
     status = 400 if request.method == "POST" else 200
