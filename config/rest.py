@@ -19,6 +19,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers, viewsets
 
 from config.pagination import NewestFirstCursorPagination
+from config.widgets import FastSelect
 from suppliers.choices import Role
 
 security_log = logging.getLogger("breaches.security")
@@ -101,7 +102,7 @@ class FilterSet(filters.FilterSet):
             elif isinstance(field, forms.DateField):
                 field.widget = PAGE_DATE_INPUT
         for name, choices in self.page_choices.items():
-            form.fields[name].widget = forms.Select(choices=[("", "Any"), *choices(user)])
+            form.fields[name].widget = FastSelect(choices=[("", "Any"), *choices(user)])
         for name, widget in self.page_widgets.items():
             form.fields[name].widget = widget
         for name, label in self.page_labels.items():

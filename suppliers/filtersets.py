@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_filters import rest_framework as filters
 
 from config.rest import DateFilter, FilterSet, IdFilter, SearchFilter, StrictBooleanFilter
+from config.widgets import FastSelect
 from suppliers.choices import (
     Classification,
     ContactRole,
@@ -90,7 +91,7 @@ class SupplierFilter(CreatedRangeFilterSet):
 
     page_fields = ("search", "status", "country", "tier")
     page_widgets = {
-        "country": forms.Select(
+        "country": FastSelect(
             choices=[("", "Any"), *country_choices()], attrs={"data-searchable": "true"}
         )
     }

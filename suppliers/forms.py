@@ -9,6 +9,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.widgets import FastSelect
 from suppliers.choices import Classification, ContactRole, Language, Role, SupplierStatus
 from suppliers.models import NDA, Contact, Disclosure, Supplier, User
 from suppliers.pickers import country_choices, currency_choices
@@ -26,7 +27,7 @@ class SupplierForm(forms.Form):
     country = forms.ChoiceField(
         choices=[("", "---------"), *COUNTRY_CHOICES],
         help_text=_("Type a code or a name to find it, e.g. CN or China."),
-        widget=forms.Select(attrs=SEARCHABLE),
+        widget=FastSelect(attrs=SEARCHABLE),
     )
     parent = forms.ModelChoiceField(
         queryset=Supplier.objects.none(),
@@ -56,7 +57,7 @@ class NDAForm(forms.Form):
     with `instance` it starts from that NDA (the supplier is then not changed here)."""
 
     supplier = forms.ModelChoiceField(
-        queryset=Supplier.objects.none(), label=_("Supplier"), widget=forms.Select(attrs=SEARCHABLE)
+        queryset=Supplier.objects.none(), label=_("Supplier"), widget=FastSelect(attrs=SEARCHABLE)
     )
     reference = forms.CharField(max_length=64)
     signed_on = forms.DateField(widget=DATE_WIDGET)
@@ -72,7 +73,7 @@ class NDAForm(forms.Form):
         max_digits=16, decimal_places=2, min_value=Decimal("0.01"), label="Penalty per breach"
     )
     penalty_currency = forms.ChoiceField(
-        choices=CURRENCY_CHOICES, initial="CNY", widget=forms.Select(attrs=SEARCHABLE)
+        choices=CURRENCY_CHOICES, initial="CNY", widget=FastSelect(attrs=SEARCHABLE)
     )
     rectification_days = forms.IntegerField(min_value=1, max_value=365, initial=30)
     clause_text = forms.CharField(
@@ -134,7 +135,7 @@ class ReasonForm(forms.Form):
 
 class ContactForm(forms.Form):
     supplier = forms.ModelChoiceField(
-        queryset=Supplier.objects.none(), label=_("Supplier"), widget=forms.Select(attrs=SEARCHABLE)
+        queryset=Supplier.objects.none(), label=_("Supplier"), widget=FastSelect(attrs=SEARCHABLE)
     )
     name = forms.CharField(label=_("Name"), max_length=200)
     email = forms.EmailField(label=_("Email"))
@@ -246,7 +247,7 @@ class InviteForm(forms.Form):
         required=False,
         label=_("Supplier"),
         help_text=_("The supplier this person works for (supplier users only)."),
-        widget=forms.Select(attrs=SEARCHABLE),
+        widget=FastSelect(attrs=SEARCHABLE),
     )
     username = forms.CharField(label=_("User name"), max_length=150)
     email = forms.EmailField(label=_("Email"), help_text=_("The invitation goes here."))
@@ -286,7 +287,7 @@ class SettingsForm(forms.Form):
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
         choices=(),
-        widget=forms.Select(attrs=SEARCHABLE),
+        widget=FastSelect(attrs=SEARCHABLE),
         help_text=_("Times are shown in this zone."),
     )
 
