@@ -113,8 +113,18 @@ def contact_create(request: HttpRequest) -> HttpResponse:
     return _render_form(
         request,
         "suppliers/contact_form.html",
-        {"form": form, "contact": None, "supplier": supplier},
+        {
+            "form": form,
+            "contact": None,
+            "supplier": supplier,
+            "back_to_supplier": _back_to_supplier(request),
+        },
     )
+
+
+def _back_to_supplier(request: HttpRequest) -> bool:
+    """Whether the form was opened from the supplier page (and returns there)."""
+    return "supplier" in (request.GET.get("back"), request.POST.get("back"))
 
 
 def _contact_return_url(request: HttpRequest, form) -> str:
@@ -143,7 +153,12 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_form(
         request,
         "suppliers/contact_form.html",
-        {"form": form, "contact": contact, "supplier": contact.supplier},
+        {
+            "form": form,
+            "contact": contact,
+            "supplier": contact.supplier,
+            "back_to_supplier": _back_to_supplier(request),
+        },
     )
 
 
