@@ -115,7 +115,7 @@ class ContactFilter(CreatedRangeFilterSet):
 class NDAFilter(CreatedRangeFilterSet):
     search = SearchFilter(fields=("reference", "supplier__name", "clause_text"))
     supplier = IdFilter(field_name="supplier_id")
-    status = filters.ChoiceFilter(choices=NDAStatus.choices, method="filter_status")
+    status = filters.ChoiceFilter(choices=NDAStatus.choices, method="filter_status", label="Status")
     covers_subvendors = StrictBooleanFilter()
     flow_down_required = StrictBooleanFilter()
     penalty_currency = filters.CharFilter(lookup_expr="iexact", max_length=3)

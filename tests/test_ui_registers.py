@@ -246,6 +246,7 @@ def test_nda_list_filters_by_status_and_supplier(client, auditor_user, tier1, ot
     assert "NDA-ENDED" not in active
     assert "NDA-ENDED" not in body(client.get(url, {"supplier": tier1.pk}))
     assert "NDA-ACTIVE" in body(client.get(url, {"search": "active"}))
+    assert "[invalid name]" not in terminated
     descending = body(client.get(url, {"sort": "-reference"}))
     assert descending.index("NDA-ENDED") < descending.index("NDA-ACTIVE")
     ascending = body(client.get(url, {"sort": "reference"}))
