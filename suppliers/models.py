@@ -120,10 +120,18 @@ class User(AbstractUser):
     )
     # DESIGN section 11: each person reads the product in its language and sees instants
     # in its time zone. Stored here; the language defaults to the browser's at creation.
-    language = models.CharField(max_length=8, choices=Language.choices, default=Language.ENGLISH)
+    # Database defaults too, so that bulk writers naming their columns (seed_scale, old
+    # migrations' states in tests) still insert valid rows.
+    language = models.CharField(
+        max_length=8,
+        choices=Language.choices,
+        default=Language.ENGLISH,
+        db_default=Language.ENGLISH,
+    )
     time_zone = models.CharField(
         max_length=64,
         default=DEFAULT_TIME_ZONE,
+        db_default=DEFAULT_TIME_ZONE,
         validators=[validate_time_zone],
         help_text="IANA time zone name, e.g. Asia/Shanghai.",
     )
@@ -242,19 +250,24 @@ class NDA(models.Model):
     penalty_currency = models.CharField(max_length=3, default="CNY")
     rectification_days = models.PositiveSmallIntegerField(default=30)
     clause_text = models.TextField(
-        blank=True, help_text="The confidentiality and penalty clauses, as signed."
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The confidentiality and penalty clauses, as signed.",
     )
     # The signed document, checked like incident evidence (config.uploads) and served
     # only as an attachment under a generated name.
-    signed_document = models.FileField(upload_to="ndas/%Y/%m/", blank=True)
-    signed_document_name = models.CharField(max_length=255, blank=True)
-    signed_document_type = models.CharField(max_length=100, blank=True)
+    signed_document = models.FileField(
+        upload_to="ndas/%Y/%m/", blank=True, default="", db_default=""
+    )
+    signed_document_name = models.CharField(max_length=255, blank=True, default="", db_default="")
+    signed_document_type = models.CharField(max_length=100, blank=True, default="", db_default="")
     signed_document_size = models.PositiveBigIntegerField(null=True, blank=True)
-    signed_document_sha256 = models.CharField(max_length=64, blank=True)
+    signed_document_sha256 = models.CharField(max_length=64, blank=True, default="", db_default="")
     # Ended early by the parties (suppliers.services.nda_terminate): from this day on the
     # NDA binds nobody, whatever its expiry said.
     terminated_on = models.DateField(null=True, blank=True, validators=[validate_business_date])
-    termination_reason = models.TextField(blank=True)
+    termination_reason = models.TextField(blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -380,7 +393,7 @@ class Disclosure(models.Model):
     revoked_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    revocation_reason = models.TextField(blank=True)
+    revocation_reason = models.TextField(blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     # Corrections and the revocation are kept with who made them and why (the timeline).
