@@ -288,30 +288,20 @@ class PenaltyReviewFilter(FilterSet):
 
 
 # --- Column sorting on the pages --------------------------------------------------------
-# `?sort=<key>` or `?sort=-<key>` picks one of these allow-listed orders (anything else is
-# the default, newest first); the id breaks ties so paging is stable.
+# `?sort=<key>` or `?sort=-<key>` picks one of these allow-listed orders
+# (suppliers.ui.sort_queryset; anything else is the default, newest first); the id last
+# breaks ties so paging is stable.
 INCIDENT_SORTS = {
-    "reference": ("reference",),
-    "title": ("title",),
-    "occurred_on": ("occurred_on",),
-    "status": ("status",),
-    "created_at": ("created_at",),
+    "reference": ("reference", "id"),
+    "title": ("title", "id"),
+    "occurred_on": ("occurred_on", "id"),
+    "status": ("status", "id"),
+    "created_at": ("created_at", "id"),
 }
 PENALTY_SORTS = {
-    "amount": ("amount",),
-    "paid_amount": ("paid_amount",),
-    "due_on": ("due_on",),
-    "status": ("status",),
-    "created_at": ("created_at",),
+    "amount": ("amount", "id"),
+    "paid_amount": ("paid_amount", "id"),
+    "due_on": ("due_on", "id"),
+    "status": ("status", "id"),
+    "created_at": ("created_at", "id"),
 }
-
-
-def sort_order(value: str | None, allowed: dict[str, tuple[str, ...]]) -> tuple[str, ...] | None:
-    """The order_by() of an allow-listed `?sort=`, or None for the default."""
-    value = (value or "").strip()
-    descending = value.startswith("-")
-    fields = allowed.get(value.lstrip("-"))
-    if fields is None:
-        return None
-    sign = "-" if descending else ""
-    return (*(f"{sign}{name}" for name in fields), f"{sign}id")

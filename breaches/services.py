@@ -7,8 +7,6 @@ every transaction IMMEDIATE, which serialises writers just the same.)"""
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -24,6 +22,13 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from config.exceptions import Conflict, TransitionNotAllowed
+from config.uploads import ACTIVE_MARKUP as _ACTIVE_MARKUP
+from config.uploads import EVIDENCE_TYPES, sniff_content_type
+from config.uploads import MARKUP_OVERLAP as _MARKUP_OVERLAP
+from config.uploads import check_upload_name as _check_evidence_name
+from config.uploads import check_upload_type as _check_evidence_type
+from config.uploads import clean_upload_name as clean_evidence_name
+from config.uploads import name_extensions as _name_extensions
 from notifications.choices import EventType
 from notifications.services import announce, announce_penalty, announce_plan
 from suppliers.choices import Role
@@ -561,120 +566,8 @@ def _require_incident_participant(actor: User, incident: Incident) -> None:
 
 
 # --- Evidence --------------------------------------------------------------------------
-# Evidence is typed from its bytes (the client's type is ignored) and must be one of
-# the kinds below. What a browser could run or render as a page (HTML, SVG, XML,
-# scripts) is refused, whether its bytes or its name say so. Whatever was accepted
-# leaves the server one way only (evidence_file_response): an attachment of type
-# application/octet-stream under a generated name, never sniffed, sandboxed.
-
-# Each accepted type, with the extensions its download may carry (the first when the
-# upload's own does not fit its type).
-EVIDENCE_TYPES: dict[str, tuple[str, ...]] = {
-    "application/pdf": (".pdf",),
-    "image/png": (".png",),
-    "image/jpeg": (".jpg", ".jpeg"),
-    "image/gif": (".gif",),
-    "image/webp": (".webp",),
-    "application/zip": (".zip",),
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (".pptx",),
-    "text/plain": (".txt", ".log", ".md"),
-    "text/csv": (".csv",),
-}
-ALLOWED_EVIDENCE_TYPES = frozenset(EVIDENCE_TYPES)
-EVIDENCE_ACCEPTED = _(
-    "Accepted: PDF; PNG, JPEG, GIF or WebP images; Word, Excel or PowerPoint documents "
-    "(.docx, .xlsx, .pptx); ZIP archives; plain text or CSV."
-)
-# Names a browser or a desktop would open as a page or a script, wherever they appear
-# in the name (`report.pdf.html`, `notes.html.txt`).
-ACTIVE_EXTENSIONS = frozenset(
-    {
-        "htm", "html", "xhtml", "xht", "shtml", "shtm", "mht", "mhtml", "hta",
-        "svg", "svgz", "xml", "xsl", "xslt", "xul", "rss", "atom",
-        "js", "mjs", "cjs", "jsx", "jse", "vbs", "vbe", "wsf", "wsh", "swf",
-        "php", "phtml", "asp", "aspx", "jsp", "cgi",
-    }
-)  # fmt: skip
-# Markup a browser would render (as HTML, SVG or XML) if it ever read the file as a page:
-# a document that starts with a tag, or one of these tags anywhere in it.
-_MARKUP_START = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<[a-z!?/]", re.IGNORECASE)
-_ACTIVE_MARKUP = re.compile(
-    rb"<(?:!doctype|!--|!\[cdata\[|\?xml|\?php|/?(?:html|head|body|script|svg|iframe|frame"
-    rb"|frameset|object|embed|applet|style|link|meta|base|form|img|math|template"
-    rb"|foreignobject|xsl:[a-z-]+)(?=[\s/>]))",
-    re.IGNORECASE,
-)
-_MARKUP_OVERLAP = 32  # bytes kept between chunks so that a tag cut in two is still seen
-_SVG = re.compile(rb"<svg(?=[\s/>])", re.IGNORECASE)
-_XML = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<\?xml", re.IGNORECASE)
-
-
-def _markup_type(text: bytes) -> str | None:
-    """The type a browser would give this text as a page, or None for plain text."""
-    if not (_MARKUP_START.match(text) or _ACTIVE_MARKUP.search(text)):
-        return None
-    if _SVG.search(text):
-        return "image/svg+xml"
-    return "application/xml" if _XML.match(text) else "text/html"
-
-
-def sniff_content_type(head: bytes) -> str | None:
-    """The content type of a file from its first bytes, or None if not recognised. Text
-    carrying markup is named for what it is (text/html, image/svg+xml, application/xml),
-    never text/plain."""
-    import filetype
-
-    kind = filetype.guess(head)
-    if kind is not None:
-        return kind.mime
-    if not head or b"\x00" in head:
-        return None
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the sample is still text.
-        if exc.start < len(head) - 4:
-            return None
-    return _markup_type(head) or "text/plain"
-
-
-def clean_evidence_name(name: str | None) -> str:
-    """The client's file name, as shown (never used on disk or in a header): its last
-    path part, without control or formatting characters (a right-to-left override
-    turns `report\u202egpj.html` into what reads as `reportlmth.jpg`)."""
-    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf"))
-    return name.strip()[-255:] or "evidence"
-
-
-def _name_extensions(name: str) -> list[str]:
-    """Every dotted part after the first: `report.pdf.html` -> ["pdf", "html"]."""
-    return [part.strip(" .").split(":")[0] for part in name.lower().split(".")[1:]]
-
-
-def _refuse_evidence(message) -> None:
-    raise ValidationError({"file": format_lazy("{} {}", message, EVIDENCE_ACCEPTED)})
-
-
-def _check_evidence_name(name: str) -> None:
-    active = [ext for ext in _name_extensions(name) if ext in ACTIVE_EXTENSIONS]
-    if active:
-        _refuse_evidence(
-            format_lazy(
-                _("Files named .{} are not accepted: HTML, SVG, XML and scripts never are."),
-                active[-1],
-            )
-        )
-
-
-def _check_evidence_type(content_type: str | None) -> None:
-    if content_type in ALLOWED_EVIDENCE_TYPES:
-        return
-    if content_type in ("text/html", "image/svg+xml", "application/xml"):
-        _refuse_evidence(_("This file holds HTML, SVG or XML markup, which is not accepted."))
-    _refuse_evidence(_("This type of file is not accepted."))
+# Evidence follows the upload rules every stored file shares (config.uploads): typed from
+# its bytes, active content refused, served only as a sandboxed attachment.
 
 
 def evidence_download_name(evidence: Evidence) -> str:

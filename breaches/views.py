@@ -56,7 +56,6 @@ from breaches.filtersets import (
     PenaltyFilter,
     PlanFilter,
     ReminderFilter,
-    sort_order,
 )
 from breaches.forms import (
     ActionCompleteForm,
@@ -107,7 +106,14 @@ from suppliers.selectors import (
     scope_for,
     suppliers_visible_to,
 )
-from suppliers.ui import add_service_errors, error_text, paginate, redirect_back, submit_form
+from suppliers.ui import (
+    add_service_errors,
+    error_text,
+    paginate,
+    redirect_back,
+    sort_queryset,
+    submit_form,
+)
 
 # --- Sign-in ---------------------------------------------------------------------------
 
@@ -233,10 +239,9 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at", "-id")
     )
     incident_filter = IncidentFilter(request.GET or None, queryset=queryset, request=request)
-    qs = incident_filter.qs
-    order = sort_order(request.GET.get("sort"), INCIDENT_SORTS)
-    if order:
-        qs = qs.order_by(*order)
+    qs, sorting = sort_queryset(
+        request, incident_filter.qs, INCIDENT_SORTS, default=("-created_at", "-id")
+    )
     page = paginate(request, qs)
     return render(
         request,
@@ -245,7 +250,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
             "filter_form": incident_filter.page_form(),
             "page": page,
             "is_filtered": bool(request.GET),
-            "sort": request.GET.get("sort", "") if order else "",
+            "sorting": sorting,
         },
     )
 
@@ -637,10 +642,9 @@ def penalty_list(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at", "-id")
     )
     penalty_filter = PenaltyFilter(request.GET or None, queryset=queryset, request=request)
-    qs = penalty_filter.qs
-    order = sort_order(request.GET.get("sort"), PENALTY_SORTS)
-    if order:
-        qs = qs.order_by(*order)
+    qs, sorting = sort_queryset(
+        request, penalty_filter.qs, PENALTY_SORTS, default=("-created_at", "-id")
+    )
     page = paginate(request, qs)
     today = timezone.localdate()
     for penalty in page:
@@ -653,7 +657,7 @@ def penalty_list(request: HttpRequest) -> HttpResponse:
             "filter_form": penalty_filter.page_form(),
             "page": page,
             "is_filtered": bool(request.GET),
-            "sort": request.GET.get("sort", "") if order else "",
+            "sorting": sorting,
         },
     )
 

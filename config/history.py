@@ -1,12 +1,12 @@
 """Who changed which field from what to what: the field differences between consecutive
 records of a model's django-simple-history, for the pages' History sections (incident,
-penalty, plan, NDA, ...). One query for the records, one per related model named by a
+penalty, plan, NDA, disclosure). One query for the records, one per related model named by a
 changed foreign key; nothing per record. Rendered by templates/includes/history.html."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from itertools import pairwise
 
 from django.db import models
@@ -30,12 +30,15 @@ class HistoryEntry:
     user: object | None
     kind: str  # "created", "changed", "deleted"
     changes: list[FieldChange] = field(default_factory=list)
+    reason: str = ""  # the history's change reason (a correction's, a revocation's)
 
 
 _KIND = {"+": "created", "~": "changed", "-": "deleted"}
 
 
 def _display(model_field, value, related: dict) -> str:
+    """A value as a person reads it: related rows by name, choices by label, yes/no, dates
+    as YYYY-MM-DD, instants in UTC, a file by its name."""
     if value is None or value == "":
         return "-"
     if model_field.is_relation:
@@ -44,31 +47,47 @@ def _display(model_field, value, related: dict) -> str:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if isinstance(value, date):
+        return value.isoformat()
+    if getattr(model_field, "upload_to", None) is not None:
+        return str(value).rsplit("/", 1)[-1]
     return str(value)
 
 
 def history_entries(
     instance: models.Model,
     *,
-    exclude: frozenset[str] | set[str] = DEFAULT_EXCLUDED,
+    hidden: frozenset[str] | set[str] = frozenset(),
     limit: int = DEFAULT_LIMIT,
 ) -> list[HistoryEntry]:
     """The `limit` latest changes of `instance`, newest first: its creation, then each
-    save that changed a field (saves that changed nothing shown are left out)."""
+    save that changed a field or gave a reason (saves that changed nothing shown are left
+    out). `hidden` fields (a secret, a stored file's path) are never shown."""
+    exclude = DEFAULT_EXCLUDED | set(hidden)
     records = list(
-        instance.history.select_related("history_user").order_by("-history_date", "-history_id")[
-            : limit + 1
-        ]
+        instance.history.select_related("history_user__supplier").order_by(
+            "-history_date", "-history_id"
+        )[: limit + 1]
     )
     records.reverse()  # oldest first, to diff each against the one before
     model = type(instance)
     entries: list[HistoryEntry] = []
     deltas = []
     if records and len(records) <= limit:
-        entries.append(HistoryEntry(records[0].history_date, records[0].history_user, "created"))
+        first = records[0]
+        entries.append(
+            HistoryEntry(
+                first.history_date,
+                first.history_user,
+                "created",
+                reason=first.history_change_reason or "",
+            )
+        )
     for before, after in pairwise(records):
         delta = after.diff_against(before, excluded_fields=list(exclude))
-        if delta.changes:
+        if delta.changes or after.history_change_reason:
             deltas.append((after, delta.changes))
     # Names of the related rows the changes point at, one query per related model.
     wanted: dict[type, set] = {}
@@ -85,7 +104,12 @@ def history_entries(
         for obj in related_model._default_manager.filter(pk__in=ids)
     }
     for record, changes in deltas:
-        entry = HistoryEntry(record.history_date, record.history_user, _KIND[record.history_type])
+        entry = HistoryEntry(
+            record.history_date,
+            record.history_user,
+            _KIND[record.history_type],
+            reason=record.history_change_reason or "",
+        )
         for change in changes:
             model_field = model._meta.get_field(change.field)
             entry.changes.append(

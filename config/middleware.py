@@ -33,3 +33,22 @@ class PrivateAnswersMiddleware:
         if isinstance(exception, Conflict) and not request.path.startswith("/api/"):
             return render(request, "409.html", {"reason": exception.message}, status=409)
         return None
+
+
+class SiteNotFoundPageMiddleware:
+    """With DEBUG on (`make run`), Django answers a 404 with its technical page (the URL
+    patterns, the settings module) instead of the site's handler404. This middleware,
+    installed only when DEBUG and SITE_ERROR_PAGES are on, answers every non-API 404
+    with the site's own page, as production does. 403 already uses handler403 under
+    DEBUG, and a 500 keeps the traceback a developer needs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 404 and not request.path.startswith(("/api/", "/static/")):
+            from config.views import not_found
+
+            return not_found(request, None)
+        return response

@@ -20,6 +20,7 @@ from rest_framework import permissions, serializers, viewsets
 from rest_framework.relations import MANY_RELATION_KWARGS
 
 from config.pagination import NewestFirstCursorPagination
+from config.widgets import FastSelect
 from suppliers.choices import Role
 
 security_log = logging.getLogger("breaches.security")
@@ -123,7 +124,7 @@ class FilterSet(filters.FilterSet):
             elif isinstance(field, forms.DateField):
                 field.widget = PAGE_DATE_INPUT
         for name, choices in self.page_choices.items():
-            form.fields[name].widget = forms.Select(choices=[("", "Any"), *choices(user)])
+            form.fields[name].widget = FastSelect(choices=[("", "Any"), *choices(user)])
         for name, widget in self.page_widgets.items():
             form.fields[name].widget = widget
         for name, label in self.page_labels.items():

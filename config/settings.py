@@ -79,6 +79,13 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns lockouts raised by authentication into responses.
     "axes.middleware.AxesMiddleware",
+    # Under DEBUG (`make run`), the site's 404 page rather than Django's technical one,
+    # unless SITE_ERROR_PAGES=0 (config.middleware.SiteNotFoundPageMiddleware).
+    *(
+        ["config.middleware.SiteNotFoundPageMiddleware"]
+        if DEBUG and env.bool("SITE_ERROR_PAGES", default=True)
+        else []
+    ),
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -11,7 +11,7 @@ from suppliers import account_views
 from suppliers.api.tokens import TokenDetailView, TokenListView
 
 from .health import healthz
-from .views import not_found
+from .views import LogoutView, PasswordResetView, not_found
 
 handler404 = not_found
 
@@ -39,7 +39,29 @@ urlpatterns = [
 # Browser UI: sign-in, the dashboard and the pages of both apps (every page needs login).
 urlpatterns += [
     path("accounts/login/", LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
+    # Forgotten password: Django's views, with the site's templates, a plain-text mail and
+    # a limit on how many mails an address may cause (config.views.PasswordResetView).
+    path(
+        "accounts/password-reset/",
+        PasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("accounts/verify/", account_views.verify, name="mfa-verify"),
     path("accounts/enrol/", account_views.enrol, name="mfa-enrol"),
     path("account/security/", account_views.security, name="account-security"),

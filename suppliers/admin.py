@@ -271,7 +271,15 @@ class NDAAdmin(HistoryAdmin):
     list_select_related = ["supplier"]
     autocomplete_fields = ["supplier"]
     date_hierarchy = "effective_from"
-    readonly_fields = ["status_today", "created_at", "updated_at"]
+    readonly_fields = [
+        "status_today",
+        "signed_document_name",
+        "signed_document_sha256",
+        "terminated_on",
+        "termination_reason",
+        "created_at",
+        "updated_at",
+    ]
 
     @admin.display(description="status")
     def status_today(self, obj: NDA) -> str:
@@ -313,18 +321,25 @@ class ConfidentialAssetAdmin(ServiceAdminMixin, admin.ModelAdmin):
         services.asset_delete(actor=request.user, asset=obj)
 
 
-DISCLOSURE_FIELDS = {"asset", "supplier", "nda", "disclosed_on", "version"}
+DISCLOSURE_FIELDS = services.DISCLOSURE_FIELDS
 
 
 @admin.register(Disclosure)
-class DisclosureAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class DisclosureAdmin(HistoryAdmin):
     list_display = ["asset", "supplier", "nda", "disclosed_on", "version", "fingerprint"]
     list_filter = ["asset__classification", "asset__project"]
     search_fields = ["fingerprint", "asset__code", "supplier__name", "nda__reference"]
     list_select_related = ["asset", "supplier", "nda"]
     autocomplete_fields = ["asset", "supplier", "nda"]
     date_hierarchy = "disclosed_on"
-    readonly_fields = ["fingerprint", "created_at"]
+    # Revoked on the disclosure's page (services.disclosure_revoke), with a reason.
+    readonly_fields = [
+        "fingerprint",
+        "revoked_at",
+        "revoked_by",
+        "revocation_reason",
+        "created_at",
+    ]
 
     def save_model(self, request, obj, form, change):
         if change:

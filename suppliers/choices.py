@@ -60,6 +60,17 @@ class NDAStatus(models.TextChoices):
     NOT_YET_EFFECTIVE = "not_yet_effective", "Not yet effective"
     ACTIVE = "active", "Active"
     EXPIRED = "expired", "Expired"
+    TERMINATED = "terminated", "Terminated"
+
+
+class Language(models.TextChoices):
+    """The languages the product speaks (DESIGN section 11)."""
+
+    ENGLISH = "en", "English"
+    CHINESE_SIMPLIFIED = "zh-hans", "简体中文"
+
+
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
 
 class Classification(models.TextChoices):

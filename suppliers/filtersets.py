@@ -12,8 +12,8 @@ from django.utils import timezone
 from django_filters import rest_framework as filters
 
 from config.rest import DateFilter, FilterSet, IdFilter, SearchFilter, StrictBooleanFilter
+from config.widgets import FastSelect
 from suppliers.choices import (
-    COUNTRY_CODES,
     Classification,
     ContactRole,
     NDAStatus,
@@ -21,7 +21,27 @@ from suppliers.choices import (
     SupplierStatus,
 )
 from suppliers.models import NDA, ConfidentialAsset, Contact, Disclosure, Supplier, User
-from suppliers.selectors import may_see_fingerprints, ndas_visible_to
+from suppliers.pickers import country_choices
+from suppliers.selectors import (
+    assets_visible_to,
+    may_see_fingerprints,
+    ndas_visible_to,
+    suppliers_visible_to,
+)
+
+YES_NO_SELECT = forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
+
+
+def _visible_suppliers(user):
+    return suppliers_visible_to(user).order_by("name").values_list("pk", "name")
+
+
+def _visible_ndas(user):
+    return ndas_visible_to(user).order_by("reference").values_list("pk", "reference")
+
+
+def _visible_assets(user):
+    return assets_visible_to(user).order_by("code").values_list("pk", "code")
 
 
 def filter_by_visible_nda(queryset, request, nda_id: int):
@@ -71,7 +91,9 @@ class SupplierFilter(CreatedRangeFilterSet):
 
     page_fields = ("search", "status", "country", "tier")
     page_widgets = {
-        "country": forms.Select(choices=[("", "Any"), *((c, c) for c in sorted(COUNTRY_CODES))])
+        "country": FastSelect(
+            choices=[("", "Any"), *country_choices()], attrs={"data-searchable": "true"}
+        )
     }
 
 
@@ -85,11 +107,15 @@ class ContactFilter(CreatedRangeFilterSet):
         model = Contact
         fields = ["supplier", "role", "receives_reminders"]
 
+    page_fields = ("search", "supplier", "role", "receives_reminders")
+    page_choices = {"supplier": _visible_suppliers}
+    page_widgets = {"receives_reminders": YES_NO_SELECT}
+
 
 class NDAFilter(CreatedRangeFilterSet):
-    search = SearchFilter(fields=("reference",))
+    search = SearchFilter(fields=("reference", "supplier__name", "clause_text"))
     supplier = IdFilter(field_name="supplier_id")
-    status = filters.ChoiceFilter(choices=NDAStatus.choices, method="filter_status")
+    status = filters.ChoiceFilter(choices=NDAStatus.choices, method="filter_status", label="Status")
     covers_subvendors = StrictBooleanFilter()
     flow_down_required = StrictBooleanFilter()
     penalty_currency = filters.CharFilter(lookup_expr="iexact", max_length=3)
@@ -100,9 +126,19 @@ class NDAFilter(CreatedRangeFilterSet):
         model = NDA
         fields = ["supplier", "status", "covers_subvendors", "flow_down_required"]
 
+    page_fields = ("search", "supplier", "status", "covers_subvendors")
+    page_choices = {"supplier": _visible_suppliers}
+    page_widgets = {"covers_subvendors": YES_NO_SELECT}
+    page_labels = {"covers_subvendors": "Covers sub-vendors"}
+
     def filter_status(self, queryset, name, value):
-        # Status is derived from the dates, so it filters on them.
+        # Status is derived from the dates (NDA.status_on), so it filters on them; a
+        # termination in force overrides the rest.
         today = timezone.localdate()
+        terminated = Q(terminated_on__lte=today)
+        if value == NDAStatus.TERMINATED:
+            return queryset.filter(terminated)
+        queryset = queryset.exclude(terminated)
         if value == NDAStatus.NOT_YET_EFFECTIVE:
             return queryset.filter(effective_from__gt=today)
         if value == NDAStatus.EXPIRED:
@@ -122,6 +158,8 @@ class AssetFilter(CreatedRangeFilterSet):
         model = ConfidentialAsset
         fields = ["classification", "project"]
 
+    page_fields = ("search", "classification", "project")
+
 
 class DisclosureFilter(CreatedRangeFilterSet):
     search = SearchFilter(fields=("version", "asset__code", "supplier__name"))
@@ -131,10 +169,16 @@ class DisclosureFilter(CreatedRangeFilterSet):
     fingerprint = filters.CharFilter(method="filter_fingerprint", max_length=64)
     disclosed_on_after = DateFilter(field_name="disclosed_on", lookup_expr="gte")
     disclosed_on_before = DateFilter(field_name="disclosed_on", lookup_expr="lte")
+    revoked = StrictBooleanFilter(field_name="revoked_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Disclosure
         fields = ["asset", "supplier", "nda"]
+
+    page_fields = ("search", "supplier", "asset", "nda", "revoked")
+    page_choices = {"supplier": _visible_suppliers, "asset": _visible_assets, "nda": _visible_ndas}
+    page_widgets = {"revoked": YES_NO_SELECT}
+    page_labels = {"nda": "NDA", "revoked": "Revoked"}
 
     def filter_nda(self, queryset, name, value):
         return filter_by_visible_nda(queryset, self.request, value)
@@ -155,3 +199,8 @@ class UserFilter(FilterSet):
     class Meta:
         model = User
         fields = ["role", "supplier", "is_active"]
+
+    page_fields = ("search", "supplier", "role", "is_active")
+    page_choices = {"supplier": _visible_suppliers}
+    page_widgets = {"is_active": YES_NO_SELECT}
+    page_labels = {"is_active": "Active"}

@@ -16,16 +16,18 @@ from simple_history.models import HistoricalRecords
 from .choices import (
     COUNTRY_CODES,
     CURRENCY_CODES,
+    DEFAULT_TIME_ZONE,
     MAX_TIER,
     STAFF_ROLES,
     WRITER_ROLES,
     Classification,
     ContactRole,
+    Language,
     NDAStatus,
     Role,
     SupplierStatus,
 )
-from .validators import validate_business_date
+from .validators import validate_business_date, validate_time_zone
 
 # The largest money amount accepted: 15 significant digits. PostgreSQL stores
 # numeric(16, 2) exactly, but SQLite (the embedded default) keeps decimals as floats and
@@ -116,6 +118,23 @@ class User(AbstractUser):
     supplier = models.ForeignKey(
         Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
+    # DESIGN section 11: each person reads the product in its language and sees instants
+    # in its time zone. Stored here; the language defaults to the browser's at creation.
+    # Database defaults too, so that bulk writers naming their columns (seed_scale, old
+    # migrations' states in tests) still insert valid rows.
+    language = models.CharField(
+        max_length=8,
+        choices=Language.choices,
+        default=Language.ENGLISH,
+        db_default=Language.ENGLISH,
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default=DEFAULT_TIME_ZONE,
+        db_default=DEFAULT_TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text="IANA time zone name, e.g. Asia/Shanghai.",
+    )
 
     objects = BreachUserManager()
 
@@ -123,6 +142,9 @@ class User(AbstractUser):
         ordering = ["username"]
         constraints = [
             models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_valid"),
+            models.CheckConstraint(
+                condition=Q(language__in=Language.values), name="user_language_valid"
+            ),
             models.CheckConstraint(
                 condition=(Q(role=Role.SUPPLIER) & Q(supplier__isnull=False))
                 | (~Q(role=Role.SUPPLIER) & Q(supplier__isnull=True)),
@@ -227,6 +249,25 @@ class NDA(models.Model):
     penalty_amount = models.DecimalField(max_digits=16, decimal_places=2)
     penalty_currency = models.CharField(max_length=3, default="CNY")
     rectification_days = models.PositiveSmallIntegerField(default=30)
+    clause_text = models.TextField(
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The confidentiality and penalty clauses, as signed.",
+    )
+    # The signed document, checked like incident evidence (config.uploads) and served
+    # only as an attachment under a generated name.
+    signed_document = models.FileField(
+        upload_to="ndas/%Y/%m/", blank=True, default="", db_default=""
+    )
+    signed_document_name = models.CharField(max_length=255, blank=True, default="", db_default="")
+    signed_document_type = models.CharField(max_length=100, blank=True, default="", db_default="")
+    signed_document_size = models.PositiveBigIntegerField(null=True, blank=True)
+    signed_document_sha256 = models.CharField(max_length=64, blank=True, default="", db_default="")
+    # Ended early by the parties (suppliers.services.nda_terminate): from this day on the
+    # NDA binds nobody, whatever its expiry said.
+    terminated_on = models.DateField(null=True, blank=True, validators=[validate_business_date])
+    termination_reason = models.TextField(blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -263,6 +304,14 @@ class NDA(models.Model):
                 violation_error_message="Rectification days must be between 1 and 365.",
             ),
             models.CheckConstraint(condition=~Q(reference=""), name="nda_reference_not_empty"),
+            models.CheckConstraint(
+                condition=Q(terminated_on__isnull=True)
+                | (Q(terminated_on__gte=models.F("effective_from")) & ~Q(termination_reason="")),
+                name="nda_termination_dated_and_reasoned",
+                violation_error_message=(
+                    "A termination needs a reason and a date on or after the effective date."
+                ),
+            ),
         ]
         indexes = [
             models.Index(fields=["supplier", "effective_from"], name="nda_supplier_effective_idx")
@@ -272,9 +321,15 @@ class NDA(models.Model):
         return self.reference
 
     def is_active_on(self, day: date) -> bool:
-        return self.effective_from <= day and (self.expires_on is None or day < self.expires_on)
+        return (
+            self.effective_from <= day
+            and (self.expires_on is None or day < self.expires_on)
+            and (self.terminated_on is None or day < self.terminated_on)
+        )
 
     def status_on(self, day: date) -> NDAStatus:
+        if self.terminated_on is not None and day >= self.terminated_on:
+            return NDAStatus.TERMINATED
         if day < self.effective_from:
             return NDAStatus.NOT_YET_EFFECTIVE
         if self.expires_on is not None and day >= self.expires_on:
@@ -332,7 +387,17 @@ class Disclosure(models.Model):
     fingerprint = models.CharField(
         max_length=64, unique=True, default=new_fingerprint, editable=False
     )
+    # Revoked (recorded in error, or withdrawn) is a mark, never a deletion: the row, its
+    # fingerprint and its history stay, shown as revoked with the reason.
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revocation_reason = models.TextField(blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Corrections and the revocation are kept with who made them and why (the timeline).
+    history = HistoricalRecords(excluded_fields=["fingerprint"])
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -341,8 +406,17 @@ class Disclosure(models.Model):
                 condition=Q(fingerprint__regex=r"^[0-9a-f]{32,64}$"),
                 name="disclosure_fingerprint_format",
             ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | ~Q(revocation_reason=""),
+                name="disclosure_revocation_reasoned",
+                violation_error_message="A revocation needs a reason.",
+            ),
         ]
         indexes = [models.Index(fields=["asset", "supplier"], name="disclosure_asset_supplier_idx")]
 
     def __str__(self) -> str:
         return f"{self.asset.code} to {self.supplier.name} on {self.disclosed_on}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -8,16 +8,24 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext_lazy as _
 
 from config.exceptions import Conflict
+from config.uploads import check_upload
 
-from .choices import MAX_TIER, Role
+from .choices import DEFAULT_TIME_ZONE, MAX_TIER, Language, Role
 from .models import NDA, ConfidentialAsset, Contact, Disclosure, Supplier, User
 
 
@@ -167,9 +175,15 @@ def contact_create(
     role: str = "other",
     receives_reminders: bool = False,
 ) -> Contact:
+    """A person at `supplier`; with `receives_reminders` it is chased when the supplier's
+    plans, actions or payments run late."""
     require_writer(actor)
     contact = Contact(
-        supplier=supplier, name=name, email=email, role=role, receives_reminders=receives_reminders
+        supplier=supplier,
+        name=name.strip(),
+        email=email.strip(),
+        role=role,
+        receives_reminders=receives_reminders,
     )
     save_checked(contact)
     return contact
@@ -177,7 +191,10 @@ def contact_create(
 
 @transaction.atomic
 def contact_update(*, actor: User, contact: Contact, **fields: Any) -> Contact:
+    """Change a contact (name, email, role, whether it receives reminders, its supplier)."""
     require_writer(actor)
+    if isinstance(fields.get("email"), str):
+        fields["email"] = fields["email"].strip()
     _apply(contact, fields, CONTACT_FIELDS)
     save_checked(contact)
     return contact
@@ -185,6 +202,7 @@ def contact_update(*, actor: User, contact: Contact, **fields: Any) -> Contact:
 
 @transaction.atomic
 def contact_delete(*, actor: User, contact: Contact) -> None:
+    """Remove a contact: reminders sent to it stay in the reminder log by address."""
     require_writer(actor)
     contact.delete()
 
@@ -202,6 +220,7 @@ NDA_FIELDS = {
     "penalty_amount",
     "penalty_currency",
     "rectification_days",
+    "clause_text",
 }
 
 
@@ -219,8 +238,11 @@ def nda_create(
     covers_subvendors: bool = False,
     flow_down_required: bool = False,
     rectification_days: int = 30,
+    clause_text: str = "",
+    signed_document: UploadedFile | None = None,
 ) -> NDA:
-    """Record a signed confidentiality agreement and its penalty clause."""
+    """Record a signed confidentiality agreement, its penalty clause and, optionally, the
+    signed document (checked as incident evidence is)."""
     require_writer(actor)
     nda = NDA(
         reference=reference.strip(),
@@ -233,18 +255,84 @@ def nda_create(
         penalty_amount=penalty_amount,
         penalty_currency=(penalty_currency or "").upper(),
         rectification_days=rectification_days,
+        clause_text=clause_text,
     )
+    if signed_document is not None:
+        _store_signed_document(nda, signed_document)
+    save_checked(nda)
+    return nda
+
+
+def _store_signed_document(nda: NDA, upload: UploadedFile) -> None:
+    checked = check_upload(upload, max_bytes=settings.EVIDENCE_MAX_BYTES, field="signed_document")
+    nda.signed_document.save("signed-nda", upload, save=False)
+    nda.signed_document_name = checked.original_name
+    nda.signed_document_type = checked.content_type
+    nda.signed_document_size = checked.size
+    nda.signed_document_sha256 = checked.sha256
+
+
+@transaction.atomic
+def nda_update(
+    *,
+    actor: User,
+    nda: NDA,
+    signed_document: UploadedFile | None = None,
+    **fields: Any,
+) -> NDA:
+    """Change an NDA's terms or clause text, or replace its signed document (the earlier
+    version stays in the NDA's history). A terminated NDA keeps its terms."""
+    require_writer(actor)
+    nda = NDA.objects.select_for_update().get(pk=nda.pk)
+    if nda.terminated_on is not None and (fields or signed_document is not None):
+        changed = {k for k, v in fields.items() if getattr(nda, k, None) != v}
+        if changed or signed_document is not None:
+            raise Conflict(
+                _("This NDA was terminated on %(day)s; its terms are no longer changed.")
+                % {"day": nda.terminated_on.isoformat()},
+                code="terminated",
+            )
+    if fields.get("penalty_currency"):
+        fields["penalty_currency"] = fields["penalty_currency"].upper()
+    _apply(nda, fields, NDA_FIELDS)
+    if signed_document is not None:
+        _store_signed_document(nda, signed_document)
     save_checked(nda)
     return nda
 
 
 @transaction.atomic
-def nda_update(*, actor: User, nda: NDA, **fields: Any) -> NDA:
+def nda_terminate(*, actor: User, nda: NDA, terminated_on: date, reason: str) -> NDA:
+    """End an NDA early: from `terminated_on` it binds nobody (the liability rule and the
+    coverage report stop counting it from that day). Needs a reason; never before the
+    NDA took effect, never once it has expired, never twice."""
     require_writer(actor)
     nda = NDA.objects.select_for_update().get(pk=nda.pk)
-    if fields.get("penalty_currency"):
-        fields["penalty_currency"] = fields["penalty_currency"].upper()
-    _apply(nda, fields, NDA_FIELDS)
+    reason = (reason or "").strip()
+    if nda.terminated_on is not None:
+        raise Conflict(
+            _("This NDA was already terminated on %(day)s.")
+            % {"day": nda.terminated_on.isoformat()},
+            code="terminated",
+        )
+    errors: dict[str, str] = {}
+    if not reason:
+        errors["reason"] = _("Say why the NDA is terminated.")
+    if terminated_on is None:
+        errors["terminated_on"] = _("Give the day the NDA ends.")
+    elif terminated_on < nda.effective_from:
+        errors["terminated_on"] = _(
+            "The NDA took effect on %(day)s; it cannot end before that."
+        ) % {"day": nda.effective_from.isoformat()}
+    elif nda.expires_on is not None and terminated_on >= nda.expires_on:
+        errors["terminated_on"] = _(
+            "The NDA expires on %(day)s anyway; a termination must come before that."
+        ) % {"day": nda.expires_on.isoformat()}
+    if errors:
+        raise ValidationError(errors)
+    nda.terminated_on = terminated_on
+    nda.termination_reason = reason
+    nda._change_reason = reason[:100]
     save_checked(nda)
     return nda
 
@@ -296,7 +384,12 @@ def asset_delete(*, actor: User, asset: ConfidentialAsset) -> None:
     asset.delete()
 
 
-def _check_disclosure_nda(supplier: Supplier, nda: NDA | None) -> None:
+def _check_disclosure_nda(supplier: Supplier, nda: NDA | None, disclosed_on: date) -> None:
+    """The NDA named must reach the recipient (its own or a parent's) and be in force on
+    the day of the hand-over. A hand-over before the NDA took effect is refused rather
+    than recorded: what it disclosed was not covered by that agreement, so the record
+    would claim a protection that did not exist (record it without an NDA, and it is
+    listed as a coverage gap)."""
     if nda is None:
         return
     chain_ids = {supplier.pk, *(s.pk for s in supplier.ancestors())}
@@ -304,6 +397,32 @@ def _check_disclosure_nda(supplier: Supplier, nda: NDA | None) -> None:
         raise ValidationError(
             {"nda": "The NDA must be the recipient's own or one of its parents'."}
         )
+    if disclosed_on is not None and disclosed_on < nda.effective_from:
+        raise ValidationError(
+            {
+                "disclosed_on": _(
+                    "%(reference)s took effect on %(effective)s, after this disclosure "
+                    "(%(day)s): it did not cover it. Record the disclosure without an NDA "
+                    "(it will show as a coverage gap) or correct the date."
+                )
+                % {
+                    "reference": nda.reference,
+                    "effective": nda.effective_from.isoformat(),
+                    "day": disclosed_on.isoformat(),
+                }
+            }
+        )
+    if nda.terminated_on is not None and disclosed_on is not None:  # noqa: SIM102
+        if disclosed_on >= nda.terminated_on:
+            raise ValidationError(
+                {
+                    "nda": _(
+                        "%(reference)s was terminated on %(day)s; it does not cover a "
+                        "disclosure made after that."
+                    )
+                    % {"reference": nda.reference, "day": nda.terminated_on.isoformat()}
+                }
+            )
 
 
 @transaction.atomic
@@ -319,7 +438,7 @@ def disclosure_create(
     """Record that `asset` went to `supplier`; a fresh fingerprint is generated to be
     embedded as a watermark in the copy handed over."""
     require_writer(actor)
-    _check_disclosure_nda(supplier, nda)
+    _check_disclosure_nda(supplier, nda, disclosed_on)
     disclosure = Disclosure(
         asset=asset, supplier=supplier, nda=nda, disclosed_on=disclosed_on, version=version
     )
@@ -327,18 +446,95 @@ def disclosure_create(
     return disclosure
 
 
+DISCLOSURE_FIELDS = {"asset", "supplier", "nda", "disclosed_on", "version"}
+
+
 @transaction.atomic
-def disclosure_update(*, actor: User, disclosure: Disclosure, **fields: Any) -> Disclosure:
+def disclosure_update(
+    *, actor: User, disclosure: Disclosure, reason: str = "", **fields: Any
+) -> Disclosure:
+    """Correct a disclosure (asset, recipient, NDA, date, version). The fingerprint never
+    changes. Each correction is kept on the disclosure's history with `reason`; a
+    revoked disclosure is not corrected."""
     require_writer(actor)
-    _apply(disclosure, fields, {"asset", "supplier", "nda", "disclosed_on", "version"})
-    _check_disclosure_nda(disclosure.supplier, disclosure.nda)
+    disclosure = Disclosure.objects.select_for_update().get(pk=disclosure.pk)
+    if disclosure.revoked_at is not None:
+        raise Conflict(_("This disclosure was revoked; it is no longer corrected."), code="revoked")
+    _apply(disclosure, fields, DISCLOSURE_FIELDS)
+    _check_disclosure_nda(disclosure.supplier, disclosure.nda, disclosure.disclosed_on)
+    disclosure._change_reason = (reason or "").strip()[:100] or None
+    save_checked(disclosure)
+    return disclosure
+
+
+@transaction.atomic
+def disclosure_revoke(*, actor: User, disclosure: Disclosure, reason: str) -> Disclosure:
+    """Mark a disclosure revoked (recorded in error, or the copy was taken back), with who
+    and why. It stays listed, marked, with its history: nothing is deleted."""
+    require_writer(actor)
+    disclosure = Disclosure.objects.select_for_update().get(pk=disclosure.pk)
+    reason = (reason or "").strip()
+    if disclosure.revoked_at is not None:
+        raise Conflict(_("This disclosure was already revoked."), code="revoked")
+    if not reason:
+        raise ValidationError({"reason": _("Say why the disclosure is revoked.")})
+    disclosure.revoked_at = timezone.now()
+    disclosure.revoked_by = actor
+    disclosure.revocation_reason = reason
+    disclosure._change_reason = reason[:100]
     save_checked(disclosure)
     return disclosure
 
 
 # --- Users -----------------------------------------------------------------------------
 
-USER_FIELDS = {"username", "email", "first_name", "last_name", "role", "supplier", "is_active"}
+USER_FIELDS = {
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "role",
+    "supplier",
+    "is_active",
+    "language",
+    "time_zone",
+}
+
+
+def require_account_manager(actor: User, *, role: str) -> None:
+    """Admins manage every account; compliance staff manage supplier users' accounts
+    (the people at the suppliers they deal with), never staff accounts."""
+    if actor is None or not actor.is_active:
+        raise PermissionDenied(_("Only administrators may do this."))
+    if actor.role == Role.ADMIN:
+        return
+    if actor.role == Role.COMPLIANCE and role == Role.SUPPLIER:
+        return
+    if actor.role == Role.COMPLIANCE:
+        raise PermissionDenied(
+            _(
+                "Compliance staff manage supplier users' accounts; staff accounts are the "
+                "administrators'."
+            )
+        )
+    raise PermissionDenied(_("Only administrators and compliance staff manage accounts."))
+
+
+def language_from_header(accept_language: str | None) -> str:
+    """The product language that best fits a browser's Accept-Language, else English."""
+    from django.utils.translation.trans_real import parse_accept_lang_header
+
+    for code, _quality in parse_accept_lang_header(accept_language or ""):
+        code = code.lower()
+        if code.startswith("zh"):
+            # Traditional Chinese readers (Taiwan, Hong Kong, Macau) get English rather
+            # than a script they did not ask for.
+            if code in ("zh-tw", "zh-hk", "zh-mo", "zh-hant") or code.startswith("zh-hant"):
+                continue
+            return Language.CHINESE_SIMPLIFIED
+        if code.startswith("en"):
+            return Language.ENGLISH
+    return Language.ENGLISH
 
 
 @transaction.atomic
@@ -352,10 +548,13 @@ def user_create(
     supplier: Supplier | None = None,
     first_name: str = "",
     last_name: str = "",
+    language: str | None = None,
+    time_zone: str | None = None,
 ) -> User:
-    """Create a staff or supplier-user account (admins only; `actor=None` for commands)."""
+    """Create a staff or supplier-user account (admins any; compliance supplier users;
+    `actor=None` for commands)."""
     if actor is not None:
-        require_admin(actor)
+        require_account_manager(actor, role=role)
     user = User(
         username=username,
         email=email,
@@ -365,6 +564,8 @@ def user_create(
         last_name=last_name,
         is_staff=role == Role.ADMIN,
         is_superuser=role == Role.ADMIN,
+        language=language or Language.ENGLISH,
+        time_zone=time_zone or DEFAULT_TIME_ZONE,
     )
     if password:
         from django.contrib.auth.password_validation import validate_password
@@ -379,9 +580,14 @@ def user_create(
 
 @transaction.atomic
 def user_update(*, actor: User, user: User, password: str | None = None, **fields: Any) -> User:
-    """Change an account; deactivating it ends its sessions and revokes its tokens."""
-    require_admin(actor)
+    """Change an account; deactivating it ends its sessions and revokes its tokens.
+    Admins change any account, compliance staff supplier users' (which stay so)."""
     user = User.objects.select_for_update().get(pk=user.pk)
+    require_account_manager(actor, role=user.role)
+    if "role" in fields:
+        require_account_manager(actor, role=fields["role"])
+    if actor.pk == user.pk and fields.get("is_active") is False:
+        raise ValidationError({"is_active": _("You cannot deactivate your own account.")})
     was_active = user.is_active
     _apply(user, fields, USER_FIELDS)
     if "role" in fields:
@@ -411,6 +617,110 @@ def user_end_sessions(*, user: User) -> None:
 @transaction.atomic
 def user_deactivate(*, actor: User, user: User) -> User:
     return user_update(actor=actor, user=user, is_active=False)
+
+
+@transaction.atomic
+def user_set_active(*, actor: User, user: User, active: bool) -> User:
+    """Deactivate (sessions and tokens end at once) or reactivate an account."""
+    return user_update(actor=actor, user=user, is_active=active)
+
+
+@transaction.atomic
+def user_update_settings(*, actor: User, user: User, language: str, time_zone: str) -> User:
+    """A person's own preferences: the language it reads and the time zone it lives in."""
+    if actor is None or actor.pk != user.pk:
+        raise PermissionDenied(_("People change their own settings only."))
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.language = language
+    user.time_zone = (time_zone or "").strip()
+    save_checked(user, exclude=["password"])
+    return user
+
+
+INVITATION = "invitation"
+PASSWORD_RESET = "password_reset"  # noqa: S105 (a mail kind)
+_ACCOUNT_MAIL = {
+    INVITATION: (
+        "registration/invitation_subject.txt",
+        "registration/invitation_email.txt",
+    ),
+    PASSWORD_RESET: (
+        "registration/password_reset_subject.txt",
+        "registration/password_reset_email.txt",
+    ),
+}
+
+
+def _send_set_password_mail(user: User, kind: str, *, invited_by: User | None) -> None:
+    """Mail `user` a one-time link to set its password (Django's token generator, so the
+    link dies once used, when the password changes or after PASSWORD_RESET_TIMEOUT).
+    Sent after commit, through PasswordResetForm's mailer."""
+    if not user.email:
+        raise ValidationError({"email": _("This account has no email address to send a link to.")})
+    subject_template, body_template = _ACCOUNT_MAIL[kind]
+    protocol, _sep, domain = settings.SITE_URL.partition("://")
+    context = {
+        "email": user.email,
+        "domain": domain,
+        "site_name": "Breach tracker",
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "user": user,
+        "token": default_token_generator.make_token(user),
+        "protocol": protocol or "https",
+        "invited_by": invited_by,
+        "supplier": user.supplier,
+    }
+
+    def send() -> None:
+        PasswordResetForm().send_mail(
+            subject_template, body_template, context, settings.DEFAULT_FROM_EMAIL, user.email
+        )
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def user_invite(
+    *,
+    actor: User,
+    username: str,
+    email: str,
+    role: str = Role.SUPPLIER,
+    supplier: Supplier | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    language: str | None = None,
+    time_zone: str | None = None,
+) -> User:
+    """Create an account without a password and mail its owner a link to set one."""
+    if not (email or "").strip():
+        raise ValidationError({"email": _("An invitation needs an email address.")})
+    user = user_create(
+        actor=actor,
+        username=username,
+        password=None,
+        role=role,
+        email=email.strip(),
+        supplier=supplier,
+        first_name=first_name,
+        last_name=last_name,
+        language=language,
+        time_zone=time_zone,
+    )
+    _send_set_password_mail(user, INVITATION, invited_by=actor)
+    return user
+
+
+@transaction.atomic
+def user_send_password_reset(*, actor: User, user: User) -> None:
+    """Staff send a person a link to choose a new password (the old one keeps working
+    until then). An inactive account gets none: reactivate it first."""
+    require_account_manager(actor, role=user.role)
+    if not user.is_active:
+        raise ValidationError(
+            {"is_active": _("This account is deactivated; reactivate it before a reset.")}
+        )
+    _send_set_password_mail(user, PASSWORD_RESET, invited_by=actor)
 
 
 def compliance_managers_group() -> Group:

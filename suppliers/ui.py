@@ -55,11 +55,12 @@ def submit_form(
     call: Callable[[dict[str, Any]], Any],
     *,
     success: str | Callable[[Any], str],
-    detail_url: str,
+    detail_url: str | Callable[[Any], str],
 ) -> HttpResponseRedirect | None:
     """The POST half of a form that calls a service: a valid form goes to `call(cleaned_data)`;
     success flashes `success` (or `success(result)`) and redirects to `detail_url`; a conflict
-    flashes its reason and redirects back; None means "render the form again with its
+    flashes its reason and redirects back (`detail_url(result)` when a callable, for a
+    record just created); None means "render the form again with its
     errors" (invalid input, or the service's ValidationError placed next to the fields)."""
     if not form.is_valid():
         return None
@@ -67,12 +68,12 @@ def submit_form(
         result = call(form.cleaned_data)
     except Conflict as exc:
         messages.error(request, exc.message)
-        return redirect_back(request, detail_url)
+        return redirect_back(request, request.path if callable(detail_url) else detail_url)
     except ValidationError as exc:
         add_service_errors(form, exc)
         return None
     messages.success(request, success(result) if callable(success) else success)
-    return HttpResponseRedirect(detail_url)
+    return HttpResponseRedirect(detail_url(result) if callable(detail_url) else detail_url)
 
 
 @dataclass
@@ -115,3 +116,56 @@ def paginate(request: HttpRequest, queryset, per_page: int = PAGE_SIZE) -> Page:
         next_query=query_for(number + 1),
         previous_query=query_for(number - 1),
     )
+
+
+# --- Sorting and counting of list pages -------------------------------------------------
+
+SORT_PARAM = "sort"
+COUNT_CAP = 1000
+
+
+@dataclass
+class Sorting:
+    """The column a list page is sorted by (`?sort=name`, `?sort=-name`), among those the
+    page offers; anything else falls back to the page's default order."""
+
+    current: str
+    columns: dict[str, tuple[str, ...]]
+    params: Any
+
+    def header(self, key: str) -> dict[str, str]:
+        """The link and aria-sort state of a column header."""
+        ascending = self.current == key
+        descending = self.current == f"-{key}"
+        params = self.params.copy()
+        params.pop("page", None)
+        params[SORT_PARAM] = f"-{key}" if ascending else key
+        return {
+            "query": params.urlencode(),
+            "aria": "ascending" if ascending else "descending" if descending else "none",
+            "arrow": "▲" if ascending else "▼" if descending else "",
+        }
+
+
+def sort_queryset(request: HttpRequest, queryset, columns: dict[str, tuple[str, ...]], default):
+    """Order `queryset` by the requested column of `columns` (key -> order_by fields, the
+    last one unique so that pages never overlap), else by `default`."""
+    requested = request.GET.get(SORT_PARAM, "")
+    key = requested.lstrip("-")
+    if key in columns:
+        fields = columns[key]
+        if requested.startswith("-"):
+            fields = tuple(f[1:] if f.startswith("-") else f"-{f}" for f in fields)
+        queryset = queryset.order_by(*fields)
+        current = requested
+    else:
+        queryset = queryset.order_by(*default)
+        current = ""
+    return queryset, Sorting(current=current, columns=columns, params=request.GET)
+
+
+def capped_count(queryset, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """How many rows the filtered, scoped list holds, counting at most `cap` + 1 of them
+    (one bounded query, however big the table): (count, more_than_cap)."""
+    found = queryset.order_by()[: cap + 1].count()
+    return min(found, cap), found > cap

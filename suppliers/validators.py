@@ -33,3 +33,23 @@ def validate_business_date(value: date) -> None:
             code="date_too_late",
             params={"years": YEARS_AHEAD},
         )
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name known to this system's zoneinfo (e.g. Asia/Shanghai)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+    from django.utils.translation import gettext_lazy as _
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        valid = False
+    else:
+        valid = value in available_timezones() or value == "UTC"
+    if not valid:
+        raise ValidationError(
+            _("%(value)s is not a time zone name, such as Asia/Shanghai or Europe/Berlin."),
+            code="invalid_time_zone",
+            params={"value": value},
+        )

@@ -14,6 +14,7 @@ from suppliers import services
 from suppliers.filtersets import SupplierFilter
 from suppliers.forms import AssetForm, DisclosureForm, NDAForm, SupplierForm
 from suppliers.models import Supplier
+from suppliers.register_views import supplier_contacts
 from suppliers.selectors import (
     coverage_gaps,
     descendant_ids,
@@ -23,7 +24,7 @@ from suppliers.selectors import (
     subtree_ids,
     suppliers_visible_to,
 )
-from suppliers.ui import add_service_errors, paginate
+from suppliers.ui import add_service_errors, capped_count, paginate, sort_queryset
 
 
 def _require_writer(request: HttpRequest) -> None:
@@ -51,18 +52,31 @@ def _subvendor_tree(user, supplier: Supplier) -> list[tuple[Supplier, int]]:
     return ordered
 
 
+SUPPLIER_SORTS = {
+    "name": ("name", "id"),
+    "country": ("country", "name", "id"),
+    "tier": ("tier", "name", "id"),
+    "parent": ("parent__name", "name", "id"),
+    "status": ("status", "name", "id"),
+}
+
+
 @login_required
 def supplier_list(request: HttpRequest) -> HttpResponse:
-    queryset = suppliers_visible_to(request.user).select_related("parent").order_by("name", "id")
+    queryset = suppliers_visible_to(request.user).select_related("parent")
     supplier_filter = SupplierFilter(request.GET or None, queryset=queryset, request=request)
-    page = paginate(request, supplier_filter.qs)
+    ordered, sorting = sort_queryset(request, supplier_filter.qs, SUPPLIER_SORTS, ("name", "id"))
+    count, count_more = capped_count(supplier_filter.qs)
     return render(
         request,
         "suppliers/supplier_list.html",
         {
             "filter_form": supplier_filter.page_form(),
-            "page": page,
-            "is_filtered": bool(request.GET),
+            "page": paginate(request, ordered),
+            "sorting": sorting,
+            "count": count,
+            "count_more": count_more,
+            "is_filtered": any(k not in ("page", "sort") for k in request.GET),
         },
     )
 
@@ -97,6 +111,7 @@ def supplier_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # knows what to strip.
         "show_fingerprints": user.is_buyer_staff,
         "can_write": user.can_write,
+        "contacts": supplier_contacts(user, supplier),
     }
     if user.is_buyer_staff:
         # Gaps name parents' agreements, so only the buyer's staff see them.
@@ -117,7 +132,9 @@ def supplier_create(request: HttpRequest) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(
-                request, f"Supplier {supplier.name} registered (tier {supplier.tier})."
+                request,
+                f"Supplier {supplier.name} registered (tier {supplier.tier}). Add its contacts "
+                "below so that its reminders reach them.",
             )
             return redirect("suppliers:detail", pk=supplier.pk)
     status = 400 if request.method == "POST" else 200
@@ -156,7 +173,7 @@ def supplier_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def nda_create(request: HttpRequest, pk: int) -> HttpResponse:
     supplier = get_object_or_404(suppliers_visible_to(request.user), pk=pk)
     _require_writer(request)
-    form = NDAForm(request.POST or None)
+    form = NDAForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             nda = services.nda_create(actor=request.user, supplier=supplier, **form.cleaned_data)
@@ -164,7 +181,7 @@ def nda_create(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(request, f"NDA {nda.reference} recorded for {supplier.name}.")
-            return redirect("suppliers:detail", pk=supplier.pk)
+            return redirect("suppliers:nda-detail", pk=nda.pk)
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -215,7 +232,7 @@ def asset_create(request: HttpRequest) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Confidential asset {asset.code} registered.")
-            return redirect("suppliers:list")
+            return redirect("suppliers:asset-detail", pk=asset.pk)
     status = 400 if request.method == "POST" else 200
     return render(
         request,

@@ -28,3 +28,19 @@ def get_ok(client, url):
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code, response.content[:300])
     return response, ctx.captured_queries
+
+
+# The bell's count of the signed-in user's unread notifications: one indexed COUNT over
+# that user's own rows (notifications.selectors.unread_count), on every page.
+BELL_COUNT = re.compile(r'FROM "notifications_notification" WHERE .*"user_id" = ', re.I | re.S)
+
+
+def unbounded_counts(queries) -> list[str]:
+    """COUNT statements other than the bell's and the lists' bounded ones (a count of at
+    most so many rows, suppliers.ui.capped_count, holds a LIMIT): none may run on a list
+    page, whatever the table."""
+    return [
+        q["sql"][:200]
+        for q in queries
+        if COUNT.search(q["sql"]) and not BELL_COUNT.search(q["sql"]) and "LIMIT" not in q["sql"]
+    ]

@@ -132,11 +132,23 @@ class NDASerializer(ModelSerializer):
             "penalty_amount",
             "penalty_currency",
             "rectification_days",
+            "clause_text",
+            "signed_document_name",
+            "signed_document_sha256",
+            "terminated_on",
+            "termination_reason",
             "status",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        read_only_fields = [
+            "created_at",
+            "updated_at",
+            "signed_document_name",
+            "signed_document_sha256",
+            "terminated_on",
+            "termination_reason",
+        ]
         extra_kwargs = {"rectification_days": {"min_value": 1, "max_value": 365}}
 
     def validate_penalty_currency(self, value: str) -> str:
@@ -205,9 +217,11 @@ class DisclosureSerializer(ModelSerializer):
             "disclosed_on",
             "version",
             "fingerprint",
+            "revoked_at",
+            "revocation_reason",
             "created_at",
         ]
-        read_only_fields = ["fingerprint", "created_at"]
+        read_only_fields = ["fingerprint", "revoked_at", "revocation_reason", "created_at"]
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -245,6 +259,8 @@ class UserSerializer(ModelSerializer):
             "role",
             "supplier",
             "is_active",
+            "language",
+            "time_zone",
             "date_joined",
             "last_login",
         ]
@@ -272,3 +288,12 @@ class UserSerializer(ModelSerializer):
             except DjangoValidationError as exc:
                 raise serializers.ValidationError({"password": list(exc.messages)}) from exc
         return attrs
+
+
+class NDATerminateSerializer(serializers.Serializer):
+    terminated_on = serializers.DateField(help_text="The first day the NDA no longer binds.")
+    reason = serializers.CharField(max_length=2000)
+
+
+class RevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)

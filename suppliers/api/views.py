@@ -12,6 +12,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
@@ -104,6 +105,19 @@ class NDAViewSet(ServiceViewSet):
 
         return ndas_visible_to(self.request.user, NDA.objects.select_related("supplier"))
 
+    @extend_schema(
+        request=api_serializers.NDATerminateSerializer,
+        responses={200: api_serializers.NDASerializer, 400: None, 403: None, 409: None},
+    )
+    @action(detail=True, methods=["post"])
+    def terminate(self, request, pk=None):
+        """End the NDA early from `terminated_on`, with a reason (once; 409 after)."""
+        nda = self.get_object()
+        payload = api_serializers.NDATerminateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.nda_terminate(actor=request.user, nda=nda, **payload.validated_data)
+        return Response(self.get_serializer(self.get_object()).data)
+
 
 @extend_schema_view(destroy=extend_schema(responses={204: None, 409: OpenApiResponse()}))
 class AssetViewSet(ServiceViewSet):
@@ -149,6 +163,21 @@ class DisclosureViewSet(
             self.request.user, Disclosure.objects.select_related("asset", "supplier", "nda")
         )
 
+    @extend_schema(
+        request=api_serializers.RevokeSerializer,
+        responses={200: api_serializers.DisclosureSerializer, 400: None, 403: None, 409: None},
+    )
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """Mark the disclosure revoked, with a reason; it stays listed (409 if it was)."""
+        disclosure = self.get_object()
+        payload = api_serializers.RevokeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.disclosure_revoke(
+            actor=request.user, disclosure=disclosure, reason=payload.validated_data["reason"]
+        )
+        return Response(self.get_serializer(self.get_object()).data)
+
 
 class UserViewSet(ServiceViewSet):
     """Accounts (admins only). Deactivating one (PATCH is_active=false, or DELETE) ends
@@ -170,6 +199,10 @@ class UserViewSet(ServiceViewSet):
         data = dict(serializer.validated_data)
         is_active = data.pop("is_active", True)
         data.setdefault("password", None)  # no password: an unusable one (set it later)
+        # No language given: the one the client's Accept-Language asks for (DESIGN 11).
+        data.setdefault(
+            "language", services.language_from_header(self.request.headers.get("Accept-Language"))
+        )
         user = services.user_create(actor=self.request.user, **data)
         if not is_active:
             user = services.user_update(actor=self.request.user, user=user, is_active=False)

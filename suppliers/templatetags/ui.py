@@ -38,24 +38,9 @@ def nav_current(context, prefix):
     return mark_safe('class="active" aria-current="page"') if current else ""
 
 
-@register.simple_tag(takes_context=True)
-def sort_header(context, key, label, css=""):
-    """A column header that sorts the list by `key` (`?sort=key`, again for `-key`),
-    keeping the filters, back to page one; the current order is marked with aria-sort.
-    The view allow-lists the keys (breaches.filtersets.sort_order)."""
-    request = context["request"]
-    current = context.get("sort") or ""
-    params = request.GET.copy()
-    params.pop("page", None)
-    ascending = current == key
-    params["sort"] = f"-{key}" if ascending else key
-    state = "ascending" if ascending else "descending" if current == f"-{key}" else "none"
-    arrow = {"ascending": " \u25b2", "descending": " \u25bc"}.get(state, "")
-    return format_html(
-        '<th class="{}" aria-sort="{}"><a class="sort-link" href="?{}">{}{}</a></th>',
-        css,
-        state,
-        params.urlencode(),
-        label,
-        arrow,
-    )
+@register.inclusion_tag("includes/sort_header.html", takes_context=True)
+def sort_header(context, key, label, css_class=""):
+    """A column header that sorts the list by `key` (ui.sort_queryset), and says so."""
+    sorting = context.get("sorting")
+    state = sorting.header(key) if sorting is not None else None
+    return {"state": state, "label": label, "css_class": css_class}

@@ -27,3 +27,33 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+def open_watched_page(browser, base_url: str, *, width: int = 1280, height: int = 900):
+    """A new page whose `problems` list collects what must fail a browser test: console
+    errors (CSP violations among them), uncaught page errors and server errors (5xx).
+    Chromium's "Failed to load resource" lines are left out: a form answered 400 with its
+    errors, or a 404 page, is the product working (the browser's favicon probe too)."""
+    context = browser.new_context(viewport={"width": width, "height": height}, base_url=base_url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.problems = []
+    page.on(
+        "console",
+        lambda msg: (
+            page.problems.append(f"console {msg.type}: {msg.text}")
+            if (msg.type == "error" and not msg.text.startswith("Failed to load resource"))
+            or "Content Security Policy" in msg.text
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
+    page.on(
+        "response",
+        lambda response: (
+            page.problems.append(f"server error {response.status}: {response.url}")
+            if response.status >= 500
+            else None
+        ),
+    )
+    return page

@@ -39,3 +39,43 @@
     setupLiabilityPreview();
   });
 })();
+
+// Searchable pickers: a select marked data-searchable (countries, currencies, suppliers,
+// time zones) gets a filter box above it; typing part of a code or a name keeps only the
+// options that match. Without this file the select still works (type-ahead by code).
+(function () {
+  "use strict";
+
+  function setupSearchableSelect(select) {
+    var box = document.createElement("input");
+    box.type = "search";
+    box.className = "picker-search";
+    box.setAttribute("placeholder", select.getAttribute("data-search-placeholder") || "Type to filter…");
+    box.setAttribute("aria-label", "Filter the choices of " + (select.labels && select.labels[0] ? select.labels[0].textContent.trim() : "this list"));
+    box.setAttribute("aria-controls", select.id);
+    var options = Array.prototype.slice.call(select.options);
+    box.addEventListener("input", function () {
+      var needle = box.value.trim().toLowerCase();
+      var firstMatch = null;
+      options.forEach(function (option) {
+        var match = !needle || option.value === "" || option.text.toLowerCase().indexOf(needle) !== -1;
+        option.hidden = !match;
+        option.disabled = !match && !option.selected;
+        if (match && option.value !== "" && firstMatch === null) { firstMatch = option; }
+      });
+      if (needle && firstMatch && (select.selectedIndex < 0 || select.options[select.selectedIndex].hidden)) {
+        firstMatch.selected = true;
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    });
+    box.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); select.focus(); }
+    });
+    select.parentNode.insertBefore(box, select);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var selects = document.querySelectorAll("select[data-searchable]");
+    Array.prototype.forEach.call(selects, setupSearchableSelect);
+  });
+})();
