@@ -238,7 +238,9 @@ def _clean_secret(secret: str) -> str:
 
 
 @transaction.atomic
-def webhook_create(*, actor: User, url: str, secret: str, events: list[str]) -> WebhookEndpoint:
+def webhook_create(
+    *, actor: User, url: str, secret: str, events: list[str], is_active: bool = True
+) -> WebhookEndpoint:
     """Register an endpoint: an http(s) URL that resolves to public addresses only (unless
     WEBHOOK_ALLOW_PRIVATE), a secret to sign with, the kinds it listens to."""
     from .webhooks import check_url
@@ -248,6 +250,7 @@ def webhook_create(*, actor: User, url: str, secret: str, events: list[str]) -> 
         url=check_url(url),
         secret=_clean_secret(secret),
         events=_clean_events(events),
+        is_active=bool(is_active),
         created_by=actor,
     )
     endpoint.full_clean()

@@ -220,7 +220,8 @@ def test_worker_runs_the_beat_sweep_and_mails_exactly_once(
 
     from celery import Celery
 
-    producer = Celery("e2e-producer", broker=broker_url)
+    # Not made the current app: later tests in this process publish through config.celery.
+    producer = Celery("e2e-producer", broker=broker_url, set_as_current=False)
     producer.conf.task_default_queue = queue
     producer.conf.broker_transport_options = transport_options
     sweep = settings.CELERY_BEAT_SCHEDULE["reminder-sweep"]
