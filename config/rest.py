@@ -19,6 +19,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers, viewsets
 
 from config.pagination import NewestFirstCursorPagination
+from documents.exports import ExportMixin
 from suppliers.choices import Role
 
 security_log = logging.getLogger("breaches.security")
@@ -285,12 +286,13 @@ class AdminOnly(permissions.BasePermission):
 ID_IN_URL = "[0-9]+"
 
 
-class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+class ReadOnlyViewSet(ExportMixin, viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = ID_IN_URL
 
 
-class ServiceMixin:
-    """Writes go through service functions (HackSoft style):
+class ServiceMixin(ExportMixin):
+    """Lists export as CSV and XLSX (documents.exports.ExportMixin). Writes go through
+    service functions (HackSoft style):
     `create_service(actor=..., **validated)`, `update_service(actor=..., <obj>=..., **changes)`,
     `delete_service(actor=..., <obj>=...)`. The serializer validates; the service decides."""
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "csp",
     "suppliers",
     "breaches",
+    "documents",
 ]
 
 MIDDLEWARE = [
