@@ -255,6 +255,7 @@ def _supplier_row(actor, row: dict, suppliers: _Suppliers) -> None:
             country=_required(row, "country"),
             parent=parent,
             status=_text(row, "status").lower() or None,
+            constraints_by_database=True,
         )
     except Exception:
         suppliers.failed.add(name.casefold())

@@ -11,6 +11,7 @@ from io import StringIO
 import openpyxl
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from documents.imports import import_file
@@ -179,3 +180,40 @@ def test_command_lists_every_bad_row_and_imports_nothing(tmp_path, admin_user):
     assert not Supplier.objects.exists()
     call_command("import_suppliers", "suppliers", str(path), stdout=out)
     assert Supplier.objects.count() == 4
+
+
+def test_the_staff_page_checks_then_imports(client, compliance_user):
+    client.force_login(compliance_user)
+    assert client.get("/suppliers/import/").status_code == 200
+
+    def upload(text, action):
+        return client.post(
+            "/suppliers/import/",
+            {
+                "kind": "suppliers",
+                "action": action,
+                "file": SimpleUploadedFile("tree.csv", text.encode(), "text/csv"),
+            },
+        )
+
+    checked = upload(TREE, "check")
+    assert checked.status_code == 200, checked.content
+    assert "4 suppliers would be imported" in checked.content.decode()
+    assert not Supplier.objects.exists()
+    bad = upload("name,country,parent\nGood,CN,\nBad,ZZ,\nOrphan,CN,Nobody\n", "import")
+    assert bad.status_code == 400
+    html = bad.content.decode()
+    assert "2 of 3 rows are bad" in html
+    assert "Nobody" in html
+    assert not Supplier.objects.exists()
+    done = upload(TREE, "import")
+    assert "4 suppliers imported" in done.content.decode()
+    assert Supplier.objects.count() == 4
+
+
+def test_the_import_page_is_for_writers_only(client, auditor_user):
+    client.force_login(auditor_user)
+    assert client.get("/suppliers/import/").status_code == 403
+    supplier_user = UserFactory(role=Role.SUPPLIER, supplier=SupplierFactory())
+    client.force_login(supplier_user)
+    assert client.get("/suppliers/import/").status_code == 403
