@@ -9,7 +9,7 @@ DEV_ENV := DJANGO_DEBUG=1 SITE_URL=$(SITE_URL)
 # pytest-xdist workers; `make test PYTEST_ARGS="-n 0 -k reminders"` for one process.
 PYTEST_ARGS ?= -n auto
 
-.PHONY: install run test lint format ci migrate demo manage screenshots bench clean
+.PHONY: install run test lint format ci migrate demo manage screenshots bench bench-export bench-import clean
 
 install: $(VENV)/.installed
 
@@ -73,6 +73,16 @@ bench: install
 		|| (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) \
 		|| { echo "bench needs wrk (apt-get install wrk)"; exit 2; }
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench.run
+
+# An export of every incident as CSV and XLSX through gunicorn: time to first byte, total
+# time, the worker's peak memory (EXPORT_ROWS, 100,000 by default on a SQLite file of its
+# own; DATABASE_URL=postgres://... EXPORT_ROWS=1000000 for the full scale).
+bench-export: install
+	$(PY) -m bench.exports
+
+# An import of IMPORT_SUPPLIERS (20,000) suppliers in three tiers, dry run and import.
+bench-import: install
+	$(PY) -m bench.imports
 
 clean:
 	rm -rf var db.sqlite3 db.sqlite3-*

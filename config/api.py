@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from breaches.api import views as breaches_views
+from documents import views as documents_views
 from notifications.api import views as notifications_views
 from suppliers.api import views as suppliers_views
 
@@ -34,5 +35,15 @@ urlpatterns = [
         name="report-coverage-gaps",
     ),
     path("reports/summary/", breaches_views.SummaryView.as_view(), name="report-summary"),
+    path(
+        "incidents/<int:pk>/dossier.pdf",
+        documents_views.IncidentDossierView.as_view(),
+        name="incident-dossier",
+    ),
+    path(
+        "penalties/<int:pk>/notice.pdf",
+        documents_views.PenaltyNoticeView.as_view(),
+        name="penalty-notice",
+    ),
     *router.urls,
 ]

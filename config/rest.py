@@ -21,6 +21,7 @@ from rest_framework.relations import MANY_RELATION_KWARGS
 
 from config.pagination import NewestFirstCursorPagination
 from config.widgets import FastSelect
+from documents.exports import ExportMixin
 from suppliers.choices import Role
 
 security_log = logging.getLogger("breaches.security")
@@ -328,12 +329,13 @@ class AdminOnly(permissions.BasePermission):
 ID_IN_URL = "[0-9]+"
 
 
-class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+class ReadOnlyViewSet(ExportMixin, viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = ID_IN_URL
 
 
-class ServiceMixin:
-    """Writes go through service functions (HackSoft style):
+class ServiceMixin(ExportMixin):
+    """Lists export as CSV and XLSX (documents.exports.ExportMixin). Writes go through
+    service functions (HackSoft style):
     `create_service(actor=..., **validated)`, `update_service(actor=..., <obj>=..., **changes)`,
     `delete_service(actor=..., <obj>=...)`. The serializer validates; the service decides."""
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "suppliers",
     "breaches",
     "notifications",
+    "documents",
 ]
 
 MIDDLEWARE = [

@@ -81,6 +81,7 @@ urlpatterns += [
         name="account-token-revoke",
     ),
     path("", dashboard, name="dashboard"),
+    path("", include("documents.urls")),
     path("", include("suppliers.urls")),
     path("", include("breaches.urls")),
     path("", include("notifications.urls")),

@@ -60,6 +60,7 @@ from config.rest import (
     ServiceViewSet,
     StrictDateField,
 )
+from documents.exports import batched
 from suppliers.models import ConfidentialAsset
 from suppliers.selectors import (
     coverage_gaps,
@@ -165,10 +166,22 @@ class IncidentViewSet(ServiceViewSet):
     def list(self, request, *args, **kwargs):
         """Pages read as plain rows and shaped like IncidentSerializer's output (same
         JSON; one statement on PostgreSQL, two elsewhere), without a model instance or
-        field serializer per row."""
-        queryset = self.filter_queryset(incidents_visible_to(request.user, incident_values()))
+        field serializer per row. `?format=csv|xlsx` exports the same rows."""
+        if self.export_requested(request):
+            return self.export(request)
+        queryset = self.export_queryset()
         rows = self.paginate_queryset(queryset)
         return self.get_paginated_response(incident_list_rows(rows, request.user))
+
+    def export_queryset(self):
+        return self.filter_queryset(incidents_visible_to(self.request.user, incident_values()))
+
+    def export_rows(self, queryset):
+        user = self.request.user
+        for chunk in batched(
+            queryset.iterator(chunk_size=self.export_chunk_rows), self.export_chunk_rows
+        ):
+            yield from incident_list_rows(chunk, user)
 
     def retrieve(self, request, *args, **kwargs):
         """One incident, read like a page of the list: a plain row in the caller's scope
