@@ -109,6 +109,8 @@ def _screenshots(content: bytes, name: str, tmp_path: Path) -> list[Path]:
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_seed_dossier_reads_as_legal_wants(seed, tmp_path, language):
     leak, penalty = seed["leak"], seed["penalty"]
+    seed["staff"].language = language  # the viewer's language, kept on the account
+    seed["staff"].save(update_fields=["language"])
     client = client_for(seed["staff"])
     with translation.override(language):
         content = _get_pdf(client, f"/api/v1/incidents/{leak.pk}/dossier.pdf")
@@ -146,6 +148,8 @@ def test_seed_dossier_reads_as_legal_wants(seed, tmp_path, language):
 def test_seed_notice_names_the_clause_amount_and_deadlines(seed, tmp_path, language):
     penalty = seed["penalty"]
     plan = seed["leak"].rectification_plans.get()
+    seed["staff"].language = language  # the viewer's language, kept on the account
+    seed["staff"].save(update_fields=["language"])
     client = client_for(seed["staff"])
     with translation.override(language):
         content = _get_pdf(client, f"/api/v1/penalties/{penalty.pk}/notice.pdf")
