@@ -472,6 +472,26 @@ def incident_report_fingerprint(*, actor: User, incident: Incident, fingerprint:
     return incident
 
 
+@transaction.atomic
+def incident_record_trace_match(
+    *, incident: Incident, actor: User | None, fingerprint: str, summary: str
+) -> IncidentEvent:
+    """A trace of a leaked copy matched a disclosure: its fingerprint becomes the
+    incident's leak fingerprint (the suspects list names it prime suspect, as when staff
+    report one by hand) and the timeline says so in a fingerprint event, which supplier
+    users never see (events_visible_to): it names the disclosure whose mark was read."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    incident.leak_fingerprint = fingerprint
+    save_checked(incident)
+    return _event(
+        incident=incident,
+        kind=EventKind.FINGERPRINT,
+        actor=actor,
+        message=summary,
+        visibility=Visibility.INTERNAL,
+    )
+
+
 def _require_incident_participant(actor: User, incident: Incident) -> None:
     if actor is None or not actor.is_active:
         raise PermissionDenied("Sign in first.")
@@ -599,6 +619,55 @@ def _check_evidence_type(content_type: str | None) -> None:
     if content_type in ("text/html", "image/svg+xml", "application/xml"):
         _refuse_evidence(_("This file holds HTML, SVG or XML markup, which is not accepted."))
     _refuse_evidence(_("This type of file is not accepted."))
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def check_upload(
+    *, upload: UploadedFile, allowed_types: frozenset[str], max_bytes: int, accepted
+) -> CheckedUpload:
+    """The evidence rules for any uploaded file that is not text (the tracing app's master
+    files and leaked copies too): not empty, at most `max_bytes`, no active name, typed
+    from its bytes and of one of `allowed_types` (`accepted` says which to the person),
+    with its sha256. Refusals are ValidationError on `file`."""
+    size = upload.size or 0
+    if size <= 0:
+        raise ValidationError({"file": _("The file is empty.")})
+    if size > max_bytes:
+        raise ValidationError(
+            {"file": format_lazy(_("The file is larger than {} bytes."), max_bytes)}
+        )
+    original_name = clean_evidence_name(upload.name)
+
+    def refuse(message):
+        raise ValidationError({"file": format_lazy("{} {}", message, accepted)})
+
+    active = [ext for ext in _name_extensions(original_name) if ext in ACTIVE_EXTENSIONS]
+    if active:
+        refuse(
+            format_lazy(
+                _("Files named .{} are not accepted: HTML, SVG, XML and scripts never are."),
+                active[-1],
+            )
+        )
+    upload.seek(0)
+    content_type = sniff_content_type(upload.read(8192))
+    if content_type not in allowed_types:
+        if content_type in ("text/html", "image/svg+xml", "application/xml"):
+            refuse(_("This file holds HTML, SVG or XML markup, which is not accepted."))
+        refuse(_("This type of file is not accepted."))
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return CheckedUpload(original_name, content_type, size, digest.hexdigest())
 
 
 def evidence_download_name(evidence: Evidence) -> str:

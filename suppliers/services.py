@@ -16,6 +16,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from config.exceptions import Conflict
+from config.queueing import publish_task
 
 from .choices import MAX_TIER, Role
 from .models import NDA, ConfidentialAsset, Contact, Disclosure, Supplier, User
@@ -324,6 +325,12 @@ def disclosure_create(
         asset=asset, supplier=supplier, nda=nda, disclosed_on=disclosed_on, version=version
     )
     save_checked(disclosure)
+    # The recipient's marked copies of the asset's master files (the tracing app, above
+    # this one, queued by task name).
+    transaction.on_commit(
+        lambda: publish_task("tracing.tasks.queue_disclosure_copies", args=[disclosure.pk]),
+        robust=True,  # a broker that is down must not undo or fail the disclosure
+    )
     return disclosure
 
 
