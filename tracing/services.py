@@ -179,6 +179,24 @@ def copy_make(*, copy_id: int) -> DisclosureCopy:
 COPY_EXTENSIONS = MASTER_TYPES
 
 
+def _attachment(handle, filename: str) -> FileResponse:
+    """As evidence leaves the server: an octet-stream attachment, never sniffed, sandboxed."""
+    response = FileResponse(
+        handle, as_attachment=True, filename=filename, content_type="application/octet-stream"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def master_file_response(master: MasterFile) -> FileResponse:
+    """A master file for the buyer's staff (the caller checks masters_visible_to)."""
+    extension = COPY_EXTENSIONS.get(master.content_type, ".bin")
+    return _attachment(
+        master.file.open("rb"), f"asset-{master.asset_id}-master-{master.pk}{extension}"
+    )
+
+
 def copy_download(*, actor: User, copy: DisclosureCopy, ip: str | None) -> FileResponse:
     """Serve a ready copy as an attachment and record who took it, when, from where.
     A copy outside the actor's scope does not exist for it (the caller answers 404)."""
@@ -191,15 +209,7 @@ def copy_download(*, actor: User, copy: DisclosureCopy, ip: str | None) -> FileR
     handle = copy.file.open("rb")
     CopyDownload.objects.create(copy=copy, user=actor, ip=ip or None)
     extension = COPY_EXTENSIONS.get(copy.master.content_type, ".bin")
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"disclosure-{copy.disclosure_id}-copy-{copy.pk}{extension}",
-        content_type="application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return _attachment(handle, f"disclosure-{copy.disclosure_id}-copy-{copy.pk}{extension}")
 
 
 # --- Traces ----------------------------------------------------------------------------
