@@ -9,7 +9,7 @@ DEV_ENV := DJANGO_DEBUG=1 SITE_URL=$(SITE_URL)
 # pytest-xdist workers; `make test PYTEST_ARGS="-n 0 -k reminders"` for one process.
 PYTEST_ARGS ?= -n auto
 
-.PHONY: install run test lint format ci migrate demo manage screenshots bench clean
+.PHONY: install run test lint format ci migrate demo manage screenshots bench bench-tracing clean
 
 install: $(VENV)/.installed
 
@@ -73,6 +73,12 @@ bench: install
 		|| (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) \
 		|| { echo "bench needs wrk (apt-get install wrk)"; exit 2; }
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench.run
+
+# Leak-tracing robustness table (DESIGN section 10) into docs/leak-tracing.md; about
+# 15 minutes on two cores, `BENCH_TRACING_ARGS=--quick` for a small run.
+BENCH_TRACING_ARGS ?=
+bench-tracing: install
+	$(PY) -m bench.tracing --write docs/leak-tracing.md $(BENCH_TRACING_ARGS)
 
 clean:
 	rm -rf var db.sqlite3 db.sqlite3-*

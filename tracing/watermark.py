@@ -38,6 +38,8 @@ TARGET_PSNR = 40.0
 # ANALYSIS_LONG, far above the grid, so that registration error stays below a cell.
 FEATURE_LONG = 1200
 ANALYSIS_LONG = 1024
+ECC_LONG = 512
+TEXTURE_LONG = 1600
 MIN_INLIERS = 12
 
 
@@ -78,14 +80,20 @@ def _luminance(image: np.ndarray) -> np.ndarray:
 
 
 def _texture_weight(gray: np.ndarray) -> np.ndarray:
-    """Where the mark may be stronger: local contrast, floored so flat areas carry some."""
-    sigma = max(1.5, max(gray.shape) / 600)
-    mean = cv2.GaussianBlur(gray, (0, 0), sigma)
-    var = cv2.GaussianBlur(gray * gray, (0, 0), sigma) - mean * mean
+    """Where the mark may be stronger: local contrast, floored so flat areas carry some.
+    Computed on at most TEXTURE_LONG pixels a side (it is a smooth field) and brought back
+    to the image's size, which keeps a 24-megapixel image well under a gigabyte."""
+    small, factor = _scaled(gray, TEXTURE_LONG)
+    sigma = max(1.5, max(small.shape) / 600)
+    mean = cv2.GaussianBlur(small, (0, 0), sigma)
+    var = cv2.GaussianBlur(small * small, (0, 0), sigma) - mean * mean
     local = np.sqrt(np.maximum(var, 0.0, out=var), out=var)
     local = cv2.GaussianBlur(local, (0, 0), sigma * 2)
     scale = float(np.mean(local)) + 1e-3
-    return np.clip(local / scale, 0.25, 3.0).astype(np.float32)
+    weight = np.clip(local / scale, 0.25, 3.0).astype(np.float32)
+    if factor == 1.0:
+        return weight
+    return cv2.resize(weight, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
 def embed(image: np.ndarray, code: np.ndarray, key: bytes) -> np.ndarray:
@@ -97,7 +105,7 @@ def embed(image: np.ndarray, code: np.ndarray, key: bytes) -> np.ndarray:
     cell_pattern = chips * signs[bit_of_cell]
     delta = cv2.resize(cell_pattern, (width, height), interpolation=cv2.INTER_LINEAR)
     delta *= _texture_weight(_luminance(image))
-    rms = float(np.sqrt(np.mean(delta * delta))) + 1e-9
+    rms = float(np.sqrt(np.mean(np.square(delta, dtype=np.float32)))) + 1e-9
     delta *= (255.0 / 10 ** (TARGET_PSNR / 20)) / rms
     step = np.rint(delta).astype(np.int16)
     del delta
@@ -189,22 +197,8 @@ def read(leak: np.ndarray, master: np.ndarray, registration: Registration, key: 
     # Features give the homography to a pixel or so; intensity alignment (ECC) often
     # refines it to a fraction of a pixel, which matters where lines are thin. Kept only
     # when it leaves less residual (it can also wander off).
-    warped = cv2.warpPerspective(leak_gray, to_analysis, size, flags=cv2.INTER_AREA)
-    try:
-        _, refine = cv2.findTransformECC(
-            master_gray,
-            warped,
-            np.eye(3, dtype=np.float32),
-            cv2.MOTION_HOMOGRAPHY,
-            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-5),
-            cv2.erode(valid.astype(np.uint8), np.ones((9, 9), np.uint8)),
-            3,
-        )
-    except cv2.error:
-        refine = None
-    del warped
-    if refine is not None:
-        refined = np.linalg.inv(refine.astype(np.float64)) @ to_analysis
+    refined = _refine(leak_gray, master_gray, to_analysis, valid)
+    if refined is not None:
         candidate = _residual(leak_gray, master_gray, refined)
         if candidate[1].sum() >= 0.05 * valid.size and candidate[2] < spread:
             residual, valid, spread = candidate
@@ -255,3 +249,34 @@ def _residual(
     spread = 1.4826 * float(np.median(np.abs(residual[valid]))) + 1e-3
     valid &= np.abs(residual) < 6 * spread + 4 * abs(gain)
     return residual, valid, spread
+
+
+def _refine(
+    leak_gray: np.ndarray, master_gray: np.ndarray, to_analysis: np.ndarray, valid: np.ndarray
+) -> np.ndarray | None:
+    """The homography refined by OpenCV's ECC alignment, run on at most ECC_LONG pixels a
+    side (the costly step of a trace); None when it does not converge."""
+    factor = min(1.0, ECC_LONG / max(master_gray.shape))
+    scale = np.diag([factor, factor, 1.0])
+    size = (
+        max(8, round(master_gray.shape[1] * factor)),
+        max(8, round(master_gray.shape[0] * factor)),
+    )
+    template = cv2.resize(master_gray, size, interpolation=cv2.INTER_AREA)
+    warped = cv2.warpPerspective(leak_gray, scale @ to_analysis, size, flags=cv2.INTER_AREA)
+    mask = cv2.resize(valid.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+    try:
+        _, refine = cv2.findTransformECC(
+            template,
+            warped,
+            np.eye(3, dtype=np.float32),
+            cv2.MOTION_HOMOGRAPHY,
+            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 1e-5),
+            cv2.erode(mask, np.ones((5, 5), np.uint8)),
+            3,
+        )
+    except cv2.error:
+        return None
+    # warped(W x) ~ template(x) at the small scale; back at analysis scale.
+    refine_full = np.linalg.inv(scale) @ refine.astype(np.float64) @ scale
+    return np.linalg.inv(refine_full) @ to_analysis
