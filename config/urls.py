@@ -61,4 +61,5 @@ urlpatterns += [
     path("", dashboard, name="dashboard"),
     path("", include("suppliers.urls")),
     path("", include("breaches.urls")),
+    path("", include("tracing.urls")),
 ]
