@@ -112,6 +112,9 @@ def test_a_supplier_user_downloads_its_copy_from_its_supplier_page(
     download = client.get(f"/disclosures/{own_disclosure.pk}/copies/{own.pk}/download/")
     assert download.status_code == 200
     assert CopyDownload.objects.get().user == supplier_user
+    logged = client.get(f"/suppliers/{own_disclosure.supplier_id}/")
+    assert logged.status_code == 200
+    assert "bmt-user" in logged.content.decode()
     other = client.get(f"/disclosures/{bumper_disclosure.pk}/copies/{sub.pk}/download/")
     assert other.status_code == 404
     assert client.get(f"/assets/{bumper_asset.pk}/files/{master.pk}/download/").status_code == 404

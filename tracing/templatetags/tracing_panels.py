@@ -43,6 +43,7 @@ def disclosure_copies(context, disclosure) -> dict:
         .filter(copy__disclosure=disclosure)
         .select_related("user", "copy__master")[:50],
         "title": None,
+        "request": context["request"],  # the person tag names people as the viewer may know them
     }
 
 
@@ -58,6 +59,7 @@ def supplier_copies(context, supplier) -> dict:
         .filter(copy__disclosure__supplier=supplier)
         .select_related("user", "copy__master", "copy__disclosure__asset")[:50],
         "title": "supplier",
+        "request": context["request"],  # the person tag names people as the viewer may know them
     }
 
 
