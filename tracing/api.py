@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -212,7 +212,16 @@ class TraceListView(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(responses=TraceSerializer(many=True))
+    @extend_schema(
+        responses=inline_serializer(
+            name="PaginatedTraceList",
+            fields={
+                "next": serializers.CharField(allow_null=True),
+                "previous": serializers.CharField(allow_null=True),
+                "results": TraceSerializer(many=True),
+            },
+        )
+    )
     def get(self, request):
         _staff_only(request)
         rows = traces_visible_to(request.user)
