@@ -118,3 +118,24 @@ def test_a_supplier_user_downloads_its_copy_from_its_supplier_page(
     other = client.get(f"/disclosures/{bumper_disclosure.pk}/copies/{sub.pk}/download/")
     assert other.status_code == 404
     assert client.get(f"/assets/{bumper_asset.pk}/files/{master.pk}/download/").status_code == 404
+
+
+def test_the_master_files_panel_for_the_asset_page(
+    rf, compliance_user, supplier_user, bumper_asset, png
+):
+    from django.template import Context, Template
+
+    services.master_file_add(
+        actor=compliance_user, asset=bumper_asset, upload=SimpleUploadedFile("front.png", png)
+    )
+    template = Template("{% load tracing_panels %}{% asset_master_files asset %}")
+
+    def render(user):
+        request = rf.get("/")
+        request.user = user
+        return template.render(Context({"request": request, "asset": bumper_asset}))
+
+    staff = render(compliance_user)
+    assert "front.png" in staff
+    assert f"/assets/{bumper_asset.pk}/files/" in staff  # the upload form
+    assert render(supplier_user).strip() == ""
