@@ -9,7 +9,7 @@ DEV_ENV := DJANGO_DEBUG=1 SITE_URL=$(SITE_URL)
 # pytest-xdist workers; `make test PYTEST_ARGS="-n 0 -k reminders"` for one process.
 PYTEST_ARGS ?= -n auto
 
-.PHONY: install run test lint format ci migrate demo manage screenshots bench bench-export bench-import clean
+.PHONY: install run test lint format ci migrate demo manage screenshots bench bench-export bench-import bench-tracing clean
 
 install: $(VENV)/.installed
 
@@ -83,6 +83,11 @@ bench-export: install
 # An import of IMPORT_SUPPLIERS (20,000) suppliers in three tiers, dry run and import.
 bench-import: install
 	$(PY) -m bench.imports
+# Leak-tracing robustness table (DESIGN section 10) into docs/leak-tracing.md; about
+# 15 minutes on two cores, `BENCH_TRACING_ARGS=--quick` for a small run.
+BENCH_TRACING_ARGS ?=
+bench-tracing: install
+	$(PY) -m bench.tracing --write docs/leak-tracing.md $(BENCH_TRACING_ARGS)
 
 clean:
 	rm -rf var db.sqlite3 db.sqlite3-*

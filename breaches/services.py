@@ -553,6 +553,26 @@ def incident_report_fingerprint(*, actor: User, incident: Incident, fingerprint:
     return incident
 
 
+@transaction.atomic
+def incident_record_trace_match(
+    *, incident: Incident, actor: User | None, fingerprint: str, summary: str
+) -> IncidentEvent:
+    """A trace of a leaked copy matched a disclosure: its fingerprint becomes the
+    incident's leak fingerprint (the suspects list names it prime suspect, as when staff
+    report one by hand) and the timeline says so in a fingerprint event, which supplier
+    users never see (events_visible_to): it names the disclosure whose mark was read."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    incident.leak_fingerprint = fingerprint
+    save_checked(incident)
+    return _event(
+        incident=incident,
+        kind=EventKind.FINGERPRINT,
+        actor=actor,
+        message=summary,
+        visibility=Visibility.INTERNAL,
+    )
+
+
 def _require_incident_participant(actor: User, incident: Incident) -> None:
     if actor is None or not actor.is_active:
         raise PermissionDenied("Sign in first.")

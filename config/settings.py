@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "breaches",
     "notifications",
     "documents",
+    "tracing",
 ]
 
 MIDDLEWARE = [
@@ -222,6 +223,12 @@ STORAGES = {
 }
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Leak tracing (DESIGN section 10): master files and leaked copies may be large images.
+# TRACING_KEY keys the derivation of each disclosure's watermark code from its secret
+# fingerprint; unset, it is derived from SECRET_KEY (changing either changes every code,
+# so copies handed out before can no longer be traced: set it once and keep it).
+TRACING_MAX_BYTES = env.int("TRACING_MAX_BYTES", default=100 * 1024 * 1024)
+TRACING_KEY = env.str("TRACING_KEY", default="")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Email: console in development, SMTP (smtp+tls://user:pass@host:587) in production.

@@ -105,27 +105,34 @@ def name_extensions(name: str) -> list[str]:
     return [part.strip(" .").split(":")[0] for part in name.lower().split(".")[1:]]
 
 
-def refuse_upload(message) -> None:
-    raise ValidationError({"file": format_lazy("{} {}", message, EVIDENCE_ACCEPTED)})
+def refuse_upload(message, accepted=EVIDENCE_ACCEPTED) -> None:
+    raise ValidationError({"file": format_lazy("{} {}", message, accepted)})
 
 
-def check_upload_name(name: str) -> None:
+def check_upload_name(name: str, accepted=EVIDENCE_ACCEPTED) -> None:
     active = [ext for ext in name_extensions(name) if ext in ACTIVE_EXTENSIONS]
     if active:
         refuse_upload(
             format_lazy(
                 _("Files named .{} are not accepted: HTML, SVG, XML and scripts never are."),
                 active[-1],
-            )
+            ),
+            accepted,
         )
 
 
-def check_upload_type(content_type: str | None) -> None:
-    if content_type in ALLOWED_EVIDENCE_TYPES:
+def check_upload_type(
+    content_type: str | None,
+    allowed_types: frozenset[str] = ALLOWED_EVIDENCE_TYPES,
+    accepted=EVIDENCE_ACCEPTED,
+) -> None:
+    if content_type in allowed_types:
         return
     if content_type in ("text/html", "image/svg+xml", "application/xml"):
-        refuse_upload(_("This file holds HTML, SVG or XML markup, which is not accepted."))
-    refuse_upload(_("This type of file is not accepted."))
+        refuse_upload(
+            _("This file holds HTML, SVG or XML markup, which is not accepted."), accepted
+        )
+    refuse_upload(_("This type of file is not accepted."), accepted)
 
 
 @dataclass(frozen=True)
@@ -138,9 +145,17 @@ class CheckedUpload:
     sha256: str
 
 
-def check_upload(upload: UploadedFile, *, max_bytes: int, field: str = "file") -> CheckedUpload:
-    """Size-limit, type from its bytes and refuse an active file (by its bytes or its
-    name); ValidationError on `field` saying why. The upload is rewound for saving."""
+def check_upload(
+    upload: UploadedFile,
+    *,
+    max_bytes: int,
+    field: str = "file",
+    allowed_types: frozenset[str] = ALLOWED_EVIDENCE_TYPES,
+    accepted=EVIDENCE_ACCEPTED,
+) -> CheckedUpload:
+    """Size-limit, type from its bytes (one of `allowed_types`, which `accepted` names to
+    the person) and refuse an active file (by its bytes or its name); ValidationError on
+    `field` saying why. The upload is rewound for saving."""
     try:
         size = upload.size or 0
         if size <= 0:
@@ -148,10 +163,10 @@ def check_upload(upload: UploadedFile, *, max_bytes: int, field: str = "file") -
         if size > max_bytes:
             raise ValidationError(format_lazy(_("The file is larger than {} bytes."), max_bytes))
         original_name = clean_upload_name(upload.name)
-        check_upload_name(original_name)
+        check_upload_name(original_name, accepted)
         upload.seek(0)
         content_type = sniff_content_type(upload.read(8192))
-        check_upload_type(content_type)
+        check_upload_type(content_type, allowed_types, accepted)
         if content_type == "text/plain" and name_extensions(original_name)[-1:] == ["csv"]:
             content_type = "text/csv"
         text = content_type.startswith("text/")
@@ -163,7 +178,7 @@ def check_upload(upload: UploadedFile, *, max_bytes: int, field: str = "file") -
             if text:
                 # Markup past the sniffed head is refused too.
                 if ACTIVE_MARKUP.search(tail + chunk):
-                    check_upload_type("text/html")
+                    check_upload_type("text/html", allowed_types, accepted)
                 tail = chunk[-MARKUP_OVERLAP:]
         upload.seek(0)
     except ValidationError as exc:

@@ -85,4 +85,5 @@ urlpatterns += [
     path("", include("suppliers.urls")),
     path("", include("breaches.urls")),
     path("", include("notifications.urls")),
+    path("", include("tracing.urls")),
 ]

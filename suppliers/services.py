@@ -23,6 +23,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 
 from config.exceptions import Conflict
+from config.queueing import publish_task
 from config.uploads import check_upload
 
 from .choices import DEFAULT_TIME_ZONE, MAX_TIER, Language, Role
@@ -456,6 +457,12 @@ def disclosure_create(
         asset=asset, supplier=supplier, nda=nda, disclosed_on=disclosed_on, version=version
     )
     save_checked(disclosure)
+    # The recipient's marked copies of the asset's master files (the tracing app, above
+    # this one, queued by task name).
+    transaction.on_commit(
+        lambda: publish_task("tracing.tasks.queue_disclosure_copies", args=[disclosure.pk]),
+        robust=True,  # a broker that is down must not undo or fail the disclosure
+    )
     return disclosure
 
 

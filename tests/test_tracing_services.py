@@ -1,0 +1,274 @@
+"""Leak tracing services: master files (the evidence upload rules), the recipients'
+copies, the decision rule, and a trace run in-process from a marked, attacked copy back
+to its disclosure (the prime suspect on the incident's timeline)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import cv2
+import numpy as np
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from bench import tracing_images as images
+from breaches.choices import EventKind
+from breaches.selectors import events_visible_to
+from tests.factories import DisclosureFactory, IncidentFactory, SupplierFactory
+from tracing import decision, services, watermark
+from tracing.choices import CopyStatus, TraceStatus, Verdict
+from tracing.models import DisclosureCopy, MasterFile, Trace
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def png(image: np.ndarray) -> bytes:
+    return cv2.imencode(".png", image)[1].tobytes()
+
+
+@pytest.fixture(scope="module")
+def render():
+    return images.make_image(0, height=400, width=600)
+
+
+def upload(name: str, content: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, "application/octet-stream")
+
+
+# --- Master files -----------------------------------------------------------------------
+
+
+def test_a_master_image_is_stored_with_its_facts_and_queues_a_copy_per_disclosure(
+    compliance_user, bumper_asset, bumper_disclosure, render, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        master = services.master_file_add(
+            actor=compliance_user, asset=bumper_asset, upload=upload("front.png", png(render))
+        )
+    assert (master.content_type, master.width, master.height) == ("image/png", 600, 400)
+    assert master.filename == "front.png"
+    assert len(master.sha256) == 64
+    copy = DisclosureCopy.objects.get(master=master)
+    assert (copy.disclosure, copy.status) == (bumper_disclosure, CopyStatus.PENDING)
+    assert len(callbacks) == 1  # one make_copy task, after commit
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("empty.png", b"", "empty"),
+        ("page.html", b"<html><script>alert(1)</script></html>", "not accepted"),
+        ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"></svg>', "not accepted"),
+        ("notes.txt", b"just some text", "not accepted"),
+        ("broken.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "cannot be read"),
+        ("broken.pdf", b"%PDF-1.4\n garbage", "cannot be read"),
+    ],
+)
+def test_master_uploads_that_break_the_rules_are_refused_and_nothing_is_stored(
+    compliance_user, bumper_asset, name, content, says
+):
+    with pytest.raises(ValidationError) as refused:
+        services.master_file_add(
+            actor=compliance_user, asset=bumper_asset, upload=upload(name, content)
+        )
+    assert says in str(refused.value.message_dict["file"])
+    assert not MasterFile.objects.exists()
+
+
+def test_only_compliance_staff_add_masters(auditor_user, supplier_user, bumper_asset, render):
+    for actor in (auditor_user, supplier_user):
+        with pytest.raises(PermissionDenied):
+            services.master_file_add(
+                actor=actor, asset=bumper_asset, upload=upload("a.png", png(render))
+            )
+    assert not MasterFile.objects.exists()
+
+
+def test_a_disclosure_made_after_the_master_gets_its_copy(
+    compliance_user, bumper_asset, render, tier1, tier1_nda, django_capture_on_commit_callbacks
+):
+    from suppliers.services import disclosure_create
+
+    master = services.master_file_add(
+        actor=compliance_user, asset=bumper_asset, upload=upload("front.png", png(render))
+    )
+    with django_capture_on_commit_callbacks() as callbacks:
+        disclosure = disclosure_create(
+            actor=compliance_user,
+            asset=bumper_asset,
+            supplier=tier1,
+            nda=tier1_nda,
+            disclosed_on=date(2024, 11, 5),
+        )
+    assert len(callbacks) == 1  # queue_disclosure_copies, by name
+    ids = services.copies_queue_for_disclosure(disclosure=disclosure)
+    assert DisclosureCopy.objects.get(pk__in=ids).master == master
+    assert services.copies_queue_for_disclosure(disclosure=disclosure) == ids  # once per pair
+
+
+# --- Copies ------------------------------------------------------------------------------
+
+
+def test_an_image_copy_carries_the_disclosure_code_invisibly(
+    compliance_user, bumper_asset, bumper_disclosure, render
+):
+    master = services.master_file_add(
+        actor=compliance_user, asset=bumper_asset, upload=upload("front.png", png(render))
+    )
+    copy = services.copy_make(copy_id=DisclosureCopy.objects.get(master=master).pk)
+    assert copy.status == CopyStatus.READY, copy.error
+    marked = cv2.imdecode(np.frombuffer(copy.file.read(), np.uint8), cv2.IMREAD_COLOR)
+    mse = np.mean((marked.astype(float) - render) ** 2)
+    assert 10 * np.log10(255**2 / mse) >= 38
+    registration = watermark.register(watermark.features(marked), watermark.features(render))
+    reading = watermark.read(marked, render, registration, services.tracing_key())
+    assert np.array_equal(reading.bits, services.disclosure_code(bumper_disclosure))
+    assert services.copy_make(copy_id=copy.pk).sha256 == copy.sha256  # twice: left alone
+
+
+def test_a_pdf_copy_is_stamped_with_the_recipient_on_every_page(
+    compliance_user, bumper_asset, bumper_disclosure
+):
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.add_blank_page(595, 842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    master = services.master_file_add(
+        actor=compliance_user, asset=bumper_asset, upload=upload("drafts.pdf", buffer.getvalue())
+    )
+    assert master.pages == 2
+    copy = services.copy_make(copy_id=DisclosureCopy.objects.get(master=master).pk)
+    assert copy.status == CopyStatus.READY, copy.error
+    pages = PdfReader(copy.file.open("rb")).pages
+    for page in pages:
+        text = page.extract_text()
+        assert bumper_disclosure.supplier.name in text
+        assert f"D-{bumper_disclosure.pk}" in text
+
+
+def test_a_copy_whose_master_is_unreadable_fails_with_its_reason(
+    compliance_user, bumper_asset, bumper_disclosure, render
+):
+    master = services.master_file_add(
+        actor=compliance_user, asset=bumper_asset, upload=upload("front.png", png(render))
+    )
+    master.file.storage.delete(master.file.name)
+    copy = services.copy_make(copy_id=DisclosureCopy.objects.get(master=master).pk)
+    assert copy.status == CopyStatus.FAILED
+    assert copy.error
+
+
+def test_the_code_is_keyed_and_reveals_nothing_of_the_fingerprint(settings):
+    fingerprint = "ab" * 16
+    first = watermark.derive_code(fingerprint, b"key-one")
+    assert first.shape == (watermark.CODE_BITS,)
+    assert not np.array_equal(first, watermark.derive_code(fingerprint, b"key-two"))
+    assert fingerprint not in watermark.code_hex(first)
+
+
+# --- Decision rule -----------------------------------------------------------------------
+
+
+def test_the_decision_rule_thresholds_follow_the_binomial_tail():
+    assert decision.max_errors_for(1e-9, 128, 200) == 26
+    assert decision.false_match_probability(26, 128, 200) < 1e-9
+    assert decision.false_match_probability(27, 128, 200) >= 1e-9
+
+
+def test_a_read_close_to_one_code_is_a_match_and_random_reads_never_are():
+    rng = np.random.default_rng(7)
+    codes = {i: rng.integers(0, 2, 128, dtype=np.uint8) for i in range(200)}
+    read = codes[42].copy()
+    read[:20] ^= 1  # 20 bit errors
+    decided = decision.decide(read, codes)
+    assert decided.verdict == "match"
+    assert decided.candidates[0].key == 42
+    assert decided.candidates[0].bit_errors == 20
+    verdicts = {
+        decision.decide(rng.integers(0, 2, 128, dtype=np.uint8), codes).verdict for _ in range(2000)
+    }
+    assert "match" not in verdicts
+
+
+def test_between_the_thresholds_the_verdict_is_inconclusive():
+    rng = np.random.default_rng(8)
+    codes = {i: rng.integers(0, 2, 128, dtype=np.uint8) for i in range(200)}
+    read = codes[3].copy()
+    read[:32] ^= 1
+    assert decision.decide(read, codes).verdict == "inconclusive"
+
+
+# --- Traces ------------------------------------------------------------------------------
+
+
+def _trace(actor, content, name="leak.jpg", **where):
+    trace = services.trace_create(actor=actor, upload=upload(name, content), **where)
+    return services.trace_run(trace_id=trace.pk)
+
+
+def test_a_leaked_copy_names_its_disclosure_and_the_prime_suspect_goes_on_the_timeline(
+    compliance_user, bumper_asset, bumper_disclosure, tier1, tier1_nda, render, supplier_user
+):
+    others = [
+        DisclosureFactory(
+            asset=bumper_asset, supplier=SupplierFactory(), disclosed_on=date(2024, 11, 6)
+        )
+        for _ in range(5)
+    ]
+    master = services.master_file_add(
+        actor=compliance_user, asset=bumper_asset, upload=upload("front.png", png(render))
+    )
+    for copy in DisclosureCopy.objects.filter(master=master):
+        services.copy_make(copy_id=copy.pk)
+    copy = DisclosureCopy.objects.get(master=master, disclosure=bumper_disclosure)
+    marked = cv2.imdecode(np.frombuffer(copy.file.read(), np.uint8), cv2.IMREAD_COLOR)
+    leak = images.jpeg(images.crop(images.rescale(marked, 0.6), 0.7, np.random.default_rng(1)), 50)
+    incident = IncidentFactory(
+        source_supplier=bumper_disclosure.supplier, responsible_supplier=tier1, nda=tier1_nda
+    )
+    incident.assets.add(bumper_asset)
+
+    trace = _trace(compliance_user, cv2.imencode(".jpg", leak)[1].tobytes(), incident=incident)
+
+    assert (trace.status, trace.verdict) == (TraceStatus.DONE, Verdict.MATCH), trace.detail
+    best = trace.matches[0]
+    assert best["disclosure"] == bumper_disclosure.pk
+    assert best["supplier"] == bumper_disclosure.supplier_id
+    assert best["bit_errors"] <= 26
+    assert best["bits"] == 128
+    assert all(m["disclosure"] not in {d.pk for d in others} for m in trace.matches)
+    incident.refresh_from_db()
+    assert incident.leak_fingerprint == bumper_disclosure.fingerprint
+    event = incident.events.get(kind=EventKind.FINGERPRINT)
+    assert f"disclosure {bumper_disclosure.pk}" in event.message
+    assert not events_visible_to(supplier_user, incident.events.all()).filter(pk=event.pk).exists()
+
+
+def test_an_unmarked_image_and_a_foreign_image_give_no_match(
+    compliance_user, bumper_asset, bumper_disclosure, render
+):
+    services.master_file_add(
+        actor=compliance_user, asset=bumper_asset, upload=upload("front.png", png(render))
+    )
+    unmarked = _trace(compliance_user, cv2.imencode(".jpg", render)[1].tobytes())
+    assert (unmarked.status, unmarked.verdict) == (TraceStatus.DONE, Verdict.NO_MATCH)
+    foreign = _trace(compliance_user, png(images.make_image(5, height=400, width=600)))
+    assert (foreign.verdict, foreign.matches) == (Verdict.NO_MATCH, [])
+
+
+def test_only_compliance_staff_trace(auditor_user, supplier_user, render):
+    for actor in (auditor_user, supplier_user):
+        with pytest.raises(PermissionDenied):
+            services.trace_create(actor=actor, upload=upload("leak.png", png(render)))
+    assert not Trace.objects.exists()

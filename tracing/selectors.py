@@ -1,0 +1,40 @@
+"""Who sees what of leak tracing (DESIGN sections 7 and 10): the buyer's staff see
+master files, every copy, every download and the traces; a supplier user sees the copies
+of the disclosures to its own supplier (not its sub-vendors'), and its own downloads,
+never a code or a fingerprint."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from suppliers.selectors import scope_for
+
+from .models import CopyDownload, DisclosureCopy, MasterFile, Trace
+
+
+def masters_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    qs = MasterFile.objects.all() if qs is None else qs
+    return qs if scope_for(user).everything else qs.none()
+
+
+def copies_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    qs = DisclosureCopy.objects.all() if qs is None else qs
+    scope = scope_for(user)
+    if scope.everything:
+        return qs
+    if scope.own_supplier_id is None:
+        return qs.none()
+    return qs.filter(disclosure__supplier=scope.own_supplier_id)
+
+
+def downloads_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    qs = CopyDownload.objects.all() if qs is None else qs
+    scope = scope_for(user)
+    if scope.everything:
+        return qs
+    return qs.filter(copy__in=copies_visible_to(user), user=user)
+
+
+def traces_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
+    qs = Trace.objects.all() if qs is None else qs
+    return qs if scope_for(user).everything else qs.none()

@@ -1,0 +1,398 @@
+"""Every change of leak tracing (DESIGN section 10): master files added, copies queued
+and made, downloads recorded, traces started and run. The API, the pages and the tasks
+all call these; the tasks are thin."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.http import FileResponse
+from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from breaches.models import Incident
+from breaches.services import incident_record_trace_match
+from config.queueing import publish_task
+from config.uploads import check_upload
+from suppliers.models import ConfidentialAsset, Disclosure, User
+from suppliers.services import require_writer, save_checked
+
+from . import decision, files, watermark
+from .choices import IMAGE_TYPES, MASTER_TYPES, PDF_TYPE, CopyStatus, TraceStatus, Verdict
+from .models import CopyDownload, DisclosureCopy, MasterFile, Trace
+from .selectors import copies_visible_to
+
+log = logging.getLogger(__name__)
+
+MASTER_ACCEPTED = _("Accepted: PNG, JPEG, TIFF or WebP images; PDF documents.")
+TRACE_ACCEPTED = _("Accepted: PNG, JPEG, TIFF or WebP images; PDF documents.")
+
+
+def tracing_key() -> bytes:
+    """The key of every code derivation and cell layout: TRACING_KEY, or else one derived
+    from SECRET_KEY (never the secret key itself)."""
+    if settings.TRACING_KEY:
+        return hashlib.sha256(b"tracing-key:" + settings.TRACING_KEY.encode()).digest()
+    return hmac.new(settings.SECRET_KEY.encode(), b"tracing-key", hashlib.sha256).digest()
+
+
+def disclosure_code(disclosure: Disclosure) -> np.ndarray:
+    """The bits marked in this disclosure's copies: a keyed derivation of its secret
+    fingerprint (the code alone reveals neither the fingerprint nor another code)."""
+    return watermark.derive_code(disclosure.fingerprint, tracing_key())
+
+
+# --- Master files ----------------------------------------------------------------------
+
+
+def _checked_file(upload: UploadedFile, accepted) -> tuple:
+    checked = check_upload(
+        upload,
+        allowed_types=frozenset(MASTER_TYPES),
+        max_bytes=settings.TRACING_MAX_BYTES,
+        accepted=accepted,
+    )
+    data = upload.read()
+    upload.seek(0)
+    width = height = pages = None
+    if checked.content_type == PDF_TYPE:
+        pages = files.pdf_pages(data)
+    else:
+        width, height = files.image_size(data)
+        files.decode_image(data)
+    return checked, data, width, height, pages
+
+
+@transaction.atomic
+def master_file_add(*, actor: User, asset: ConfidentialAsset, upload: UploadedFile) -> MasterFile:
+    """Attach a master file to an asset (the evidence upload rules, images and PDFs only,
+    and it must decode). A pending copy is queued for every disclosure of the asset."""
+    require_writer(actor)
+    checked, data, width, height, pages = _checked_file(upload, MASTER_ACCEPTED)
+    master = MasterFile(
+        asset=asset,
+        filename=checked.original_name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        width=width,
+        height=height,
+        pages=pages,
+        uploaded_by=actor,
+    )
+    master.file.save("master", ContentFile(data), save=False)
+    save_checked(master)
+    _queue_copies(DisclosureCopy.objects.filter(pk__in=_ensure_copies(asset=asset, master=master)))
+    return master
+
+
+def _ensure_copies(*, asset, master=None, disclosure=None) -> list[int]:
+    """The pending copies missing for these masters and disclosures, created (the unique
+    constraint keeps one per pair, whoever runs twice); their ids and the pending ones."""
+    masters = [master] if master else list(MasterFile.objects.filter(asset=asset))
+    disclosures = [disclosure] if disclosure else list(Disclosure.objects.filter(asset=asset))
+    DisclosureCopy.objects.bulk_create(
+        [DisclosureCopy(disclosure=d, master=m) for d in disclosures for m in masters],
+        ignore_conflicts=True,
+    )
+    return list(
+        DisclosureCopy.objects.filter(
+            master__in=masters, disclosure__in=disclosures, status=CopyStatus.PENDING
+        ).values_list("pk", flat=True)
+    )
+
+
+def _queue_copies(copies) -> None:
+    ids = list(copies.values_list("pk", flat=True))
+    for pk in ids:
+        transaction.on_commit(
+            lambda pk=pk: publish_task("tracing.tasks.make_copy", args=[pk]), robust=True
+        )
+
+
+@transaction.atomic
+def copies_queue_for_disclosure(*, disclosure: Disclosure) -> list[int]:
+    """Queue the copies of a disclosure (after it commits): one per master of its asset."""
+    ids = _ensure_copies(asset=disclosure.asset, disclosure=disclosure)
+    _queue_copies(DisclosureCopy.objects.filter(pk__in=ids))
+    return ids
+
+
+def copy_make(*, copy_id: int) -> DisclosureCopy:
+    """Make one copy: images marked with the disclosure's code, PDFs stamped with the
+    recipient. Safe to run twice (a ready copy is left alone); a failure is recorded on
+    the copy with its reason."""
+    copy = DisclosureCopy.objects.select_related("master", "disclosure__supplier").get(pk=copy_id)
+    if copy.status == CopyStatus.READY:
+        return copy
+    master, disclosure = copy.master, copy.disclosure
+    try:
+        with master.file.open("rb") as handle:
+            data = handle.read()
+        if master.content_type == PDF_TYPE:
+            output = files.stamp_pdf(
+                data,
+                recipient=disclosure.supplier.name,
+                disclosure=f"D-{disclosure.pk}",
+                day=timezone.now().date(),
+            )
+        else:
+            output = files.mark_image(
+                data, master.content_type, disclosure_code(disclosure), tracing_key()
+            )
+    except Exception as exc:
+        log.exception("Copy %s of master %s failed", copy.pk, master.pk)
+        DisclosureCopy.objects.filter(pk=copy.pk).exclude(status=CopyStatus.READY).update(
+            status=CopyStatus.FAILED, error=str(exc)[:500], finished_at=timezone.now()
+        )
+        copy.refresh_from_db()
+        return copy
+    name = copy.file.field.generate_filename(copy, "copy")
+    stored = copy.file.storage.save(name, ContentFile(output))
+    updated = (
+        DisclosureCopy.objects.filter(pk=copy.pk)
+        .exclude(status=CopyStatus.READY)
+        .update(
+            status=CopyStatus.READY,
+            file=stored,
+            sha256=hashlib.sha256(output).hexdigest(),
+            size=len(output),
+            error="",
+            finished_at=timezone.now(),
+        )
+    )
+    if not updated:  # another run finished first
+        copy.file.storage.delete(stored)
+    copy.refresh_from_db()
+    return copy
+
+
+COPY_EXTENSIONS = MASTER_TYPES
+
+
+def _attachment(handle, filename: str) -> FileResponse:
+    """As evidence leaves the server: an octet-stream attachment, never sniffed, sandboxed."""
+    response = FileResponse(
+        handle, as_attachment=True, filename=filename, content_type="application/octet-stream"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def master_file_response(master: MasterFile) -> FileResponse:
+    """A master file for the buyer's staff (the caller checks masters_visible_to)."""
+    extension = COPY_EXTENSIONS.get(master.content_type, ".bin")
+    return _attachment(
+        master.file.open("rb"), f"asset-{master.asset_id}-master-{master.pk}{extension}"
+    )
+
+
+def copy_download(*, actor: User, copy: DisclosureCopy, ip: str | None) -> FileResponse:
+    """Serve a ready copy as an attachment and record who took it, when, from where.
+    A copy outside the actor's scope does not exist for it (the caller answers 404)."""
+    if not copies_visible_to(actor).filter(pk=copy.pk).exists():
+        raise DisclosureCopy.DoesNotExist
+    if copy.status != CopyStatus.READY:
+        raise ValidationError(
+            {"status": _("This copy is not ready: it is %(status)s.") % {"status": copy.status}}
+        )
+    handle = copy.file.open("rb")
+    CopyDownload.objects.create(copy=copy, user=actor, ip=ip or None)
+    extension = COPY_EXTENSIONS.get(copy.master.content_type, ".bin")
+    return _attachment(handle, f"disclosure-{copy.disclosure_id}-copy-{copy.pk}{extension}")
+
+
+# --- Traces ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def trace_create(
+    *,
+    actor: User,
+    upload: UploadedFile,
+    incident: Incident | None = None,
+    asset: ConfidentialAsset | None = None,
+) -> Trace:
+    """Start tracing a leaked file (staff). The work is done by a task after commit."""
+    require_writer(actor)
+    checked, data, *_ = _checked_file(upload, TRACE_ACCEPTED)
+    trace = Trace(
+        filename=checked.original_name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        incident=incident,
+        asset=asset,
+        created_by=actor,
+    )
+    trace.file.save("leak", ContentFile(data), save=False)
+    save_checked(trace)
+    transaction.on_commit(
+        lambda: publish_task("tracing.tasks.run_trace", args=[trace.pk]), robust=True
+    )
+    return trace
+
+
+@dataclass
+class Outcome:
+    verdict: str
+    matches: list[dict]
+    detail: str
+    master: MasterFile | None = None
+
+
+def _candidate_masters(trace: Trace):
+    masters = MasterFile.objects.filter(content_type__in=IMAGE_TYPES)
+    if trace.asset_id:
+        return masters.filter(asset=trace.asset_id)
+    if trace.incident_id:
+        return masters.filter(asset__in=trace.incident.assets.all())
+    return masters
+
+
+def _leak_images(trace: Trace) -> list[np.ndarray]:
+    with trace.file.open("rb") as handle:
+        data = handle.read()
+    if trace.content_type == PDF_TYPE:
+        return files.images_in_pdf(data)
+    image = files.decode_image(data)
+    return [image[..., :3] if image.ndim == 3 and image.shape[2] == 4 else image]
+
+
+def trace_analyse(trace: Trace) -> Outcome:
+    """Register the leak on each candidate master (best first by inliers), read the mark
+    and decide against the codes of the disclosures of that master's asset."""
+    key = tracing_key()
+    masters = list(_candidate_masters(trace).select_related("asset"))
+    if not masters:
+        return Outcome(Verdict.NO_MATCH, [], str(_("No image master file to compare with.")))
+    leaks = _leak_images(trace)
+    if not leaks:
+        return Outcome(Verdict.NO_MATCH, [], str(_("The file holds no image to trace.")))
+    master_images = {}
+    registrations = []
+    for leak_index, leak in enumerate(leaks):
+        leak_features = watermark.features(leak)
+        for master in masters:
+            if master.pk not in master_images:
+                with master.file.open("rb") as handle:
+                    image = files.decode_image(handle.read())
+                master_images[master.pk] = (image[..., :3] if image.ndim == 3 else image,)
+                master_images[master.pk] += (watermark.features(master_images[master.pk][0]),)
+            found = watermark.register(leak_features, master_images[master.pk][1])
+            if found is not None:
+                registrations.append((found.inliers, leak_index, master, found))
+    if not registrations:
+        return Outcome(
+            Verdict.NO_MATCH, [], str(_("The file does not show any master of these assets."))
+        )
+    registrations.sort(key=lambda r: -r[0])
+    best: Outcome | None = None
+    for _inliers, leak_index, master, found in registrations[:3]:
+        reading = watermark.read(leaks[leak_index], master_images[master.pk][0], found, key)
+        disclosures = list(Disclosure.objects.filter(asset=master.asset).select_related("supplier"))
+        codes = {d.pk: disclosure_code(d) for d in disclosures}
+        if not codes:
+            outcome = Outcome(Verdict.NO_MATCH, [], str(_("The asset has no disclosures.")), master)
+        else:
+            decided = decision.decide(reading.bits, codes)
+            by_id = {d.pk: d for d in disclosures}
+            matches = [
+                {
+                    "disclosure": c.key,
+                    "supplier": by_id[c.key].supplier_id,
+                    "asset": master.asset_id,
+                    "confidence": round(c.confidence, 12),
+                    "bit_errors": c.bit_errors,
+                    "bits": decided.bits,
+                }
+                for c in decided.candidates
+            ]
+            outcome = Outcome(
+                decided.verdict,
+                matches,
+                str(
+                    format_lazy(
+                        _("Registered on master {} ({} matching points, {:.0%} covered)."),
+                        master.filename,
+                        found.inliers,
+                        reading.coverage,
+                    )
+                ),
+                master,
+            )
+        rank = {Verdict.MATCH: 2, Verdict.INCONCLUSIVE: 1, Verdict.NO_MATCH: 0}
+        if best is None or rank[outcome.verdict] > rank[best.verdict]:
+            best = outcome
+        if best.verdict == Verdict.MATCH:
+            break
+    return best
+
+
+def trace_run(*, trace_id: int) -> Trace:
+    """Run a pending trace and record its verdict; a match on an incident names the prime
+    suspect on its timeline. Safe to run twice: a finished trace is left alone."""
+    trace = Trace.objects.select_related("incident", "asset", "created_by").get(pk=trace_id)
+    if trace.status != TraceStatus.PENDING:
+        return trace
+    try:
+        outcome = trace_analyse(trace)
+    except Exception as exc:
+        log.exception("Trace %s failed", trace.pk)
+        Trace.objects.filter(pk=trace.pk, status=TraceStatus.PENDING).update(
+            status=TraceStatus.FAILED, error=str(exc)[:500], finished_at=timezone.now()
+        )
+        trace.refresh_from_db()
+        return trace
+    with transaction.atomic():
+        updated = Trace.objects.filter(pk=trace.pk, status=TraceStatus.PENDING).update(
+            status=TraceStatus.DONE,
+            verdict=outcome.verdict,
+            matches=outcome.matches,
+            detail=outcome.detail[:500],
+            master=outcome.master,
+            finished_at=timezone.now(),
+        )
+        if updated and outcome.verdict == Verdict.MATCH and trace.incident_id:
+            best = outcome.matches[0]
+            suspect = Disclosure.objects.select_related("supplier", "asset").get(
+                pk=best["disclosure"]
+            )
+            incident_record_trace_match(
+                incident=trace.incident,
+                actor=trace.created_by,
+                fingerprint=suspect.fingerprint,
+                summary=str(
+                    format_lazy(
+                        _(
+                            "Trace {}: the leaked copy {} carries the mark of disclosure {} "
+                            "({} to {}), {} of {} bits wrong; prime suspect."
+                        ),
+                        trace.pk,
+                        trace.filename,
+                        suspect.pk,
+                        suspect.asset.code,
+                        suspect.supplier.name,
+                        best["bit_errors"],
+                        best["bits"],
+                    )
+                ),
+            )
+    trace.refresh_from_db()
+    return trace
+
+
+def require_tracer(actor: User) -> None:
+    if actor is None or not actor.can_write:
+        raise PermissionDenied(_("Only compliance staff may trace a leaked copy."))

@@ -1,0 +1,90 @@
+"""The leak-tracing panels of the asset, disclosure, supplier and incident pages, drawn
+by this app so that the apps below it never import it. Each reads through
+tracing.selectors: a supplier user sees its own supplier's copies, never a master, a
+trace, a code or a fingerprint."""
+
+from django import template
+
+from suppliers.selectors import scope_for
+
+from ..selectors import (
+    copies_visible_to,
+    downloads_visible_to,
+    masters_visible_to,
+    traces_visible_to,
+)
+
+register = template.Library()
+
+
+@register.inclusion_tag("tracing/master_files_panel.html", takes_context=True)
+def asset_master_files(context, asset) -> dict:
+    """Master files of an asset (staff; compliance may upload)."""
+    user = context["request"].user
+    return {
+        "asset": asset,
+        "staff": scope_for(user).everything,
+        "can_write": user.can_write,
+        "masters": masters_visible_to(user).filter(asset=asset),
+        "request": context["request"],
+    }
+
+
+@register.inclusion_tag("tracing/copies_panel.html", takes_context=True)
+def disclosure_copies(context, disclosure) -> dict:
+    """A disclosure's copies (download links) and its download log."""
+    user = context["request"].user
+    return {
+        "disclosures": [disclosure],
+        "copies": copies_visible_to(user)
+        .filter(disclosure=disclosure)
+        .select_related("master", "disclosure__asset"),
+        "downloads": downloads_visible_to(user)
+        .filter(copy__disclosure=disclosure)
+        .select_related("user", "copy__master")[:50],
+        "title": None,
+        "request": context["request"],  # the person tag names people as the viewer may know them
+    }
+
+
+@register.inclusion_tag("tracing/copies_panel.html", takes_context=True)
+def supplier_copies(context, supplier) -> dict:
+    """The copies of every disclosure to this supplier (its users download them here)."""
+    user = context["request"].user
+    return {
+        "copies": copies_visible_to(user)
+        .filter(disclosure__supplier=supplier)
+        .select_related("master", "disclosure__asset"),
+        "downloads": downloads_visible_to(user)
+        .filter(copy__disclosure__supplier=supplier)
+        .select_related("user", "copy__master", "copy__disclosure__asset")[:50],
+        "title": "supplier",
+        "request": context["request"],  # the person tag names people as the viewer may know them
+    }
+
+
+@register.inclusion_tag("tracing/trace_panel.html", takes_context=True)
+def incident_traces(context, incident) -> dict:
+    """ "Trace a leaked copy" on an incident (staff), with its traces and their results."""
+    from suppliers.models import ConfidentialAsset
+
+    user = context["request"].user
+    traces = list(traces_visible_to(user).filter(incident=incident).select_related("master"))
+    if traces:
+        disclosure_ids = {m["disclosure"] for t in traces for m in t.matches}
+        from suppliers.models import Disclosure
+
+        named = Disclosure.objects.select_related("supplier", "asset").in_bulk(disclosure_ids)
+        for trace in traces:
+            trace.named_matches = [
+                {**m, "disclosure_obj": named.get(m["disclosure"])} for m in trace.matches
+            ]
+    return {
+        "incident": incident,
+        "staff": scope_for(user).everything,
+        "can_write": user.can_write,
+        "traces": traces,
+        "pending": any(t.status == "pending" for t in traces),
+        "assets": ConfidentialAsset.objects.filter(pk__in=incident.assets.values("pk")),
+        "request": context["request"],
+    }
