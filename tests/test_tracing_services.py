@@ -15,6 +15,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from bench import tracing_images as images
 from breaches.choices import EventKind
 from breaches.selectors import events_visible_to
+from notifications.choices import EventType
+from notifications.models import Event as NotificationEvent
 from tests.factories import DisclosureFactory, IncidentFactory, SupplierFactory
 from tracing import decision, services, watermark
 from tracing.choices import CopyStatus, TraceStatus, Verdict
@@ -253,6 +255,10 @@ def test_a_leaked_copy_names_its_disclosure_and_the_prime_suspect_goes_on_the_ti
     event = incident.events.get(kind=EventKind.FINGERPRINT)
     assert f"disclosure {bumper_disclosure.pk}" in event.message
     assert not events_visible_to(supplier_user, incident.events.all()).filter(pk=event.pk).exists()
+    # Compliance is told (DESIGN section 12), without the secret in the payload.
+    told = NotificationEvent.objects.get(type=EventType.TRACE_MATCHED)
+    assert (told.incident_id, told.data["disclosure"]) == (incident.pk, bumper_disclosure.pk)
+    assert bumper_disclosure.fingerprint not in str(told.data)
 
 
 def test_an_unmarked_image_and_a_foreign_image_give_no_match(

@@ -24,6 +24,8 @@ from breaches.models import Incident
 from breaches.services import incident_record_trace_match
 from config.queueing import publish_task
 from config.uploads import check_upload
+from notifications.choices import EventType
+from notifications.services import announce
 from suppliers.models import ConfidentialAsset, Disclosure, User
 from suppliers.services import require_writer, save_checked
 
@@ -340,6 +342,28 @@ def trace_analyse(trace: Trace) -> Outcome:
     return best
 
 
+def _announce_match(trace: Trace, suspect: Disclosure, best: dict) -> None:
+    """Compliance is told that a trace matched (DESIGN section 12); the payload names the
+    disclosure, never its fingerprint or code."""
+    announce(
+        EventType.TRACE_MATCHED,
+        actor=trace.created_by,
+        incident_id=trace.incident_id,
+        supplier_id=suspect.supplier_id,
+        path=f"/incidents/{trace.incident_id}/" if trace.incident_id else "",
+        data={
+            "trace": trace.pk,
+            "incident": trace.incident_id,
+            "incident_reference": trace.incident.reference if trace.incident_id else None,
+            "disclosure": suspect.pk,
+            "supplier": suspect.supplier_id,
+            "supplier_name": suspect.supplier.name,
+            "asset": suspect.asset_id,
+            "confidence": best["confidence"],
+        },
+    )
+
+
 def trace_run(*, trace_id: int) -> Trace:
     """Run a pending trace and record its verdict; a match on an incident names the prime
     suspect on its timeline. Safe to run twice: a finished trace is left alone."""
@@ -364,11 +388,13 @@ def trace_run(*, trace_id: int) -> Trace:
             master=outcome.master,
             finished_at=timezone.now(),
         )
-        if updated and outcome.verdict == Verdict.MATCH and trace.incident_id:
+        if updated and outcome.verdict == Verdict.MATCH:
             best = outcome.matches[0]
             suspect = Disclosure.objects.select_related("supplier", "asset").get(
                 pk=best["disclosure"]
             )
+            _announce_match(trace, suspect, best)
+        if updated and outcome.verdict == Verdict.MATCH and trace.incident_id:
             incident_record_trace_match(
                 incident=trace.incident,
                 actor=trace.created_by,
