@@ -264,6 +264,10 @@ class ExportMixin:
 
     def export(self, request):
         fmt = request.accepted_renderer.format
+        if self.paginator is not None and hasattr(self.paginator, "get_page_size"):
+            # The whole filtered list is exported, but a page size the list would refuse
+            # is refused here too (the same 400), not silently ignored.
+            self.paginator.get_page_size(request)
         queryset = self._ordered(self.export_queryset())
         rows = self.export_rows(queryset)
         first = next(rows, None)

@@ -16,9 +16,19 @@ from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
 from breaches import services
+from notifications import services as notifications
+from notifications.fanout import fan_out
 from suppliers import tokens
 from tests.apiclients import build_world, client_for
-from tests.factories import AssetFactory, NDAFactory, SupplierFactory, UserFactory
+from tests.factories import (
+    AssetFactory,
+    DisclosureFactory,
+    NDAFactory,
+    SupplierFactory,
+    UserFactory,
+)
+from tracing import services as tracing
+from tracing.models import DisclosureCopy
 
 ROLES = ("anon", "admin", "compliance", "auditor", "liable", "other")
 
@@ -28,8 +38,23 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
+@pytest.fixture(scope="module")
+def render_png():
+    import cv2
+
+    from bench import tracing_images
+
+    image = tracing_images.make_image(4, height=120, width=180)
+    return cv2.imencode(".png", image)[1].tobytes()
+
+
+def _png(name, content):
+    return SimpleUploadedFile(name, content, "application/octet-stream")
+
+
 @pytest.fixture
 def world(
+    render_png,
     admin_user,
     compliance_user,
     auditor_user,
@@ -73,12 +98,42 @@ def world(
         actor=compliance_user, penalty=unrelated.penalty, to="waived", note="Goodwill."
     ).review
     token, _ = tokens.issue_token(supplier_user)
+    # Leak tracing: a master file on the liable asset, a ready copy for each disclosure
+    # of it (the sub-vendor's, L.disclosure, and one to the liable supplier itself), and
+    # a trace. Copies are made by a task after commit: made here directly.
+    own_disclosure = DisclosureFactory(asset=liable.asset, supplier=tier1, nda=tier1_nda)
+    master = tracing.master_file_add(
+        actor=compliance_user, asset=liable.asset, upload=_png("front.png", render_png)
+    )
+    made = {
+        copy.disclosure_id: tracing.copy_make(copy_id=copy.pk)
+        for copy in DisclosureCopy.objects.filter(master=master)
+    }
+    trace = tracing.trace_create(actor=compliance_user, upload=_png("leak.png", render_png))
+    # Notifications: one for the liable supplier's user (penalty issued to its supplier).
+    event = notifications.announce("penalty.issued", actor=compliance_user, penalty=liable.penalty)
+    fan_out(event.pk)
+    notification = supplier_user.notifications.get(event=event)
+    webhook = notifications.webhook_create(
+        actor=admin_user,
+        url="https://93.184.215.14/hooks/breach",
+        secret="s3cret-shared-with-the-erp",
+        events=["penalty.issued"],
+    )
     return SimpleNamespace(
         L=liable,
         O=unrelated,
         spare_user=spare_user,
         review=review,
         token=token,
+        own_disclosure=own_disclosure,
+        master=master,
+        copy=made[liable.disclosure.pk],
+        own_copy=made[own_disclosure.pk],
+        trace=trace,
+        notification=notification,
+        webhook=webhook,
+        png=render_png,
         users={
             "anon": None,
             "admin": admin_user,
@@ -185,6 +240,12 @@ CASES = [
         staff(200),
     ),
     ("DELETE", lambda w: f"/api/v1/ndas/{w.L.nda.pk}/", None, staff(409)),
+    (
+        "POST",
+        lambda w: f"/api/v1/ndas/{w.L.nda.pk}/terminate/",
+        lambda w: {"terminated_on": _day(0), "reason": "The programme ended."},
+        staff(200),
+    ),
     # assets
     ("GET", lambda w: "/api/v1/assets/", None, LIST),
     (
@@ -202,6 +263,25 @@ CASES = [
     ),
     ("PATCH", lambda w: f"/api/v1/assets/{w.L.asset.pk}/", lambda w: {"name": "FB"}, staff(200)),
     ("DELETE", lambda w: f"/api/v1/assets/{w.L.asset.pk}/", None, staff(409)),
+    # master files (DESIGN 10): the buyer's staff only; the liable user sees the asset
+    (
+        "GET",
+        lambda w: f"/api/v1/assets/{w.L.asset.pk}/files/",
+        None,
+        (401, 200, 200, 200, 403, 404),
+    ),
+    (
+        "POST",
+        lambda w: f"/api/v1/assets/{w.L.asset.pk}/files/",
+        lambda w: {"file": _png("side.png", w.png)},
+        with_supplier(201, 403),
+    ),
+    (
+        "GET",
+        lambda w: f"/api/v1/assets/{w.L.asset.pk}/files/{w.master.pk}/download/",
+        None,
+        STAFF_READ,
+    ),
     # disclosures
     ("GET", lambda w: "/api/v1/disclosures/", None, LIST),
     (
@@ -234,6 +314,28 @@ CASES = [
         lambda w: {"version": "v9"},
         staff(200),
     ),
+    (
+        "POST",
+        lambda w: f"/api/v1/disclosures/{w.L.disclosure.pk}/revoke/",
+        lambda w: {"reason": "The drafts were withdrawn."},
+        staff(200),
+    ),
+    # recipients' copies (DESIGN 10): a supplier user downloads its own supplier's only
+    # (w.copy is the sub-vendor's, on L.disclosure; w.own_copy the liable supplier's)
+    ("GET", lambda w: f"/api/v1/disclosures/{w.L.disclosure.pk}/copies/", None, READ),
+    (
+        "GET",
+        lambda w: f"/api/v1/disclosures/{w.L.disclosure.pk}/copies/{w.copy.pk}/download/",
+        None,
+        STAFF_READ,
+    ),
+    (
+        "GET",
+        lambda w: f"/api/v1/disclosures/{w.own_disclosure.pk}/copies/{w.own_copy.pk}/download/",
+        None,
+        READ,
+    ),
+    ("GET", lambda w: f"/api/v1/disclosures/{w.own_disclosure.pk}/downloads/", None, READ),
     # incidents
     ("GET", lambda w: "/api/v1/incidents/", None, LIST),
     (
@@ -313,6 +415,7 @@ CASES = [
         None,
         (401, 200, 200, 200, 403, 404),
     ),
+    ("GET", lambda w: f"/api/v1/incidents/{w.L.incident.pk}/dossier.pdf", None, READ),
     # evidence (w.L.evidence: a staff file kept internal)
     ("GET", lambda w: "/api/v1/evidence/", None, LIST),
     ("GET", lambda w: f"/api/v1/evidence/{w.L.evidence.pk}/", None, STAFF_READ),
@@ -363,6 +466,7 @@ CASES = [
         lambda w: {"note": "Received."},
         (401, 403, 403, 403, 201, 404),
     ),
+    ("GET", lambda w: f"/api/v1/penalties/{w.L.penalty.pk}/notice.pdf", None, READ),
     # rectification plans
     ("GET", lambda w: "/api/v1/rectification-plans/", None, LIST),
     ("GET", lambda w: f"/api/v1/rectification-plans/{w.L.plan.pk}/", None, READ),
@@ -431,9 +535,82 @@ CASES = [
         # Allowed to staff, refused by the state (the action is still open).
         (401, 409, 409, 403, 403, 404),
     ),
+    ("GET", lambda w: f"/api/v1/rectification-actions/{w.L.action.pk}/evidence/", None, READ),
+    (
+        "POST",
+        lambda w: f"/api/v1/rectification-actions/{w.L.action.pk}/evidence/",
+        lambda w: {
+            "file": SimpleUploadedFile("policy.txt", b"signed policy\n", "text/plain"),
+            "description": "Policy",
+        },
+        with_supplier(201),
+    ),
     # reminders
     ("GET", lambda w: "/api/v1/reminders/", None, LIST),
     ("GET", lambda w: f"/api/v1/reminders/{w.L.reminder.pk}/", None, READ),
+    # traces (DESIGN 10): staff; a supplier user has none
+    ("GET", lambda w: "/api/v1/traces/", None, (401, 200, 200, 200, 403, 403)),
+    ("POST", lambda w: "/api/v1/traces/", lambda w: {"file": _png("leak.png", w.png)}, CREATE),
+    ("GET", lambda w: f"/api/v1/traces/{w.trace.pk}/", None, STAFF_READ),
+    # notifications (DESIGN 12): each user its own (w.notification is the liable user's)
+    ("GET", lambda w: "/api/v1/notifications/", None, LIST),
+    (
+        "GET",
+        lambda w: f"/api/v1/notifications/{w.notification.pk}/",
+        None,
+        (401, 404, 404, 404, 200, 404),
+    ),
+    (
+        "POST",
+        lambda w: f"/api/v1/notifications/{w.notification.pk}/read/",
+        None,
+        (401, 404, 404, 404, 200, 404),
+    ),
+    ("POST", lambda w: "/api/v1/notifications/read-all/", None, (401,) + (200,) * 5),
+    # webhooks (DESIGN 12): admins only
+    ("GET", lambda w: "/api/v1/webhooks/", None, ADMIN_ONLY),
+    (
+        "POST",
+        lambda w: "/api/v1/webhooks/",
+        lambda w: {
+            "url": "https://93.184.215.14/hooks/other",
+            "secret": "another-long-shared-secret",
+            "events": ["plan.submitted"],
+        },
+        (401, 201, 403, 403, 403, 403),
+    ),
+    ("GET", lambda w: "/api/v1/webhooks/event-schema/", None, ADMIN_ONLY),
+    ("GET", lambda w: f"/api/v1/webhooks/{w.webhook.pk}/", None, ADMIN_ONLY),
+    (
+        "PUT",
+        lambda w: f"/api/v1/webhooks/{w.webhook.pk}/",
+        lambda w: {
+            "url": "https://93.184.215.14/hooks/breach",
+            "secret": "a-new-long-shared-secret",
+            "events": ["penalty.issued", "penalty.paid"],
+            "is_active": True,
+        },
+        ADMIN_ONLY,
+    ),
+    (
+        "PATCH",
+        lambda w: f"/api/v1/webhooks/{w.webhook.pk}/",
+        lambda w: {"is_active": False},
+        ADMIN_ONLY,
+    ),
+    (
+        "DELETE",
+        lambda w: f"/api/v1/webhooks/{w.webhook.pk}/",
+        None,
+        (401, 204, 403, 403, 403, 403),
+    ),
+    ("GET", lambda w: f"/api/v1/webhooks/{w.webhook.pk}/deliveries/", None, ADMIN_ONLY),
+    (
+        "POST",
+        lambda w: f"/api/v1/webhooks/{w.webhook.pk}/test/",
+        None,
+        (401, 202, 403, 403, 403, 403),
+    ),
     # users (admin only)
     ("GET", lambda w: "/api/v1/users/", None, ADMIN_ONLY),
     (
@@ -506,6 +683,18 @@ def _case_id(case) -> str:
         spare_user=SimpleNamespace(pk="{id}"),
         review=SimpleNamespace(pk="{id}"),
         token=SimpleNamespace(pk="{id}"),
+        **{
+            name: SimpleNamespace(pk="{id}")
+            for name in (
+                "own_disclosure",
+                "master",
+                "copy",
+                "own_copy",
+                "trace",
+                "notification",
+                "webhook",
+            )
+        },
     )
     fake.L.plan.due_on = fake.L.action.due_on = None
     return f"{method} {url(fake)}"

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.specs.openapi.checks import negative_data_rejection, response_schema_conformance
 
 from tests.apiclients import build_world
@@ -132,10 +133,13 @@ negative.config.generation.update(modes=[GenerationMode.NEGATIVE])
 @pytest.mark.parametrize("who", ["admin", "supplier"])
 def test_api_refuses_what_its_schema_forbids(case, who, admin_token, supplier_token):
     token = admin_token if who == "admin" else supplier_token
-    case.call_and_validate(
-        headers={"Authorization": f"Token {token}"},
-        checks=[not_a_server_error, negative_data_rejection],
-    )
+    checks = [not_a_server_error]
+    if case.media_type != "multipart/form-data":
+        # A form field is text: the "null" or "1" schemathesis sends there as a wrong
+        # type arrives as the string it reads, which is valid. JSON bodies and query
+        # strings carry their types.
+        checks.append(negative_data_rejection)
+    case.call_and_validate(headers={"Authorization": f"Token {token}"}, checks=checks)
 
 
 # --- Sequences of calls -------------------------------------------------------------------
@@ -144,7 +148,12 @@ def test_api_refuses_what_its_schema_forbids(case, who, admin_token, supplier_to
 
 
 def _run_stateful(token: str) -> None:
-    class Workflow(_load_schema().as_state_machine()):
+    # Without the pool of constants schemathesis reads out of the loaded Python modules:
+    # it grows as other tests import modules, and hypothesis then finds the generation
+    # inconsistent between runs of the same sequence.
+    machine = _load_schema().build_state_machine(feedback=FeedbackSources(), link_calibration=None)
+
+    class Workflow(machine):
         def get_call_kwargs(self, case):
             return {"headers": {"Authorization": f"Token {token}"}}
 
@@ -157,6 +166,9 @@ def _run_stateful(token: str) -> None:
         settings=settings(
             max_examples=15,
             stateful_step_count=6,
+            # No shrinking: a failure is reported as found (replaying a sequence against a
+            # database the earlier steps changed is not deterministic).
+            phases=[Phase.explicit, Phase.generate],
             deadline=None,
             derandomize=True,
             database=None,

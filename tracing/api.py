@@ -22,6 +22,7 @@ from suppliers.models import ConfidentialAsset, Disclosure
 from suppliers.selectors import assets_visible_to, disclosures_visible_to, scope_for
 
 from . import services
+from .choices import Verdict
 from .models import CopyDownload, DisclosureCopy, MasterFile, Trace
 from .selectors import (
     copies_visible_to,
@@ -71,6 +72,12 @@ class MatchSerializer(serializers.Serializer):
 
 class TraceSerializer(ModelSerializer):
     matches = MatchSerializer(many=True, read_only=True)
+    verdict = serializers.ChoiceField(
+        choices=Verdict.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="match, no_match or inconclusive once done; empty while pending or failed.",
+    )
 
     class Meta:
         model = Trace
@@ -213,6 +220,7 @@ class TraceListView(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
+        operation_id="traces_list",
         responses=inline_serializer(
             name="PaginatedTraceList",
             fields={
@@ -220,7 +228,7 @@ class TraceListView(APIView):
                 "previous": serializers.CharField(allow_null=True),
                 "results": TraceSerializer(many=True),
             },
-        )
+        ),
     )
     def get(self, request):
         _staff_only(request)

@@ -71,7 +71,7 @@ def test_the_supplier_sees_its_new_penalty_and_the_count_goes_down(
     login(page, "compliance")
     expect(page.locator(".bell-count")).to_have_text("0")  # staff heard nothing of it
     page.goto(f"/penalties/{penalty.pk}/")
-    page.get_by_role("button", name="Issue", exact=True).click()
+    page.get_by_role("button", name="Issue the penalty", exact=True).click()
     expect(page.locator(".flash").first).to_contain_text("Penalty is now issued.")
     page.get_by_role("button", name="Log out").click()
 

@@ -142,7 +142,7 @@ def test_registers_role_by_role(
     page.get_by_role("button", name="Revoke disclosure").click()
     flash(page, "Disclosure revoked")
     expect(page.locator(".page-head")).to_contain_text("Revoked")
-    expect(page.locator(".timeline")).to_contain_text("Sent to the wrong team")
+    expect(page.locator("#change-history")).to_contain_text("Sent to the wrong team")
     assert Disclosure.objects.get(asset__code="MS11-GRILLE").revoked_at is not None
     page.get_by_role("link", name="Disclosures", exact=True).click()
     expect(page.locator("tr.revoked")).to_contain_text("MS11-GRILLE")
