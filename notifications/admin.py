@@ -3,6 +3,7 @@ and the events and notifications, read-only."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from . import services
@@ -29,6 +30,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    # A URL typed without a scheme is https (Django 6's default, asked for now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["url", "events", "is_active", "failing_since", "created_at"]
     fields = ["url", "secret", "events", "is_active", "failing_since"]
     readonly_fields = ["failing_since"]

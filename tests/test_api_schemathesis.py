@@ -123,7 +123,7 @@ negative.config.generation.update(modes=[GenerationMode.NEGATIVE])
 
 @negative.parametrize()
 @settings(
-    max_examples=6,
+    max_examples=4,
     deadline=None,
     derandomize=True,
     database=None,
@@ -164,7 +164,7 @@ def _run_stateful(token: str) -> None:
 
     Workflow.run(
         settings=settings(
-            max_examples=15,
+            max_examples=10,
             stateful_step_count=6,
             # No shrinking: a failure is reported as found (replaying a sequence against a
             # database the earlier steps changed is not deterministic).
