@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import partial
 
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -140,6 +141,30 @@ class IncidentCursorPagination(NewestFirstCursorPagination):
             if text is not None:
                 return utc_text_position(text)
         return super()._get_position_from_instance(instance, ordering)
+
+
+def _evidence_list_or_upload(view, request, files, add) -> Response:
+    """An incident's or an action's evidence endpoint: GET pages through the files the
+    caller may see; POST checks the multipart upload and hands it to `add` (the
+    service, bound to its incident or action)."""
+    if request.method == "GET":
+        rows = evidence_visible_to(request.user, files.select_related("uploaded_by__supplier"))
+        page = view.paginate_queryset(rows)
+        return view.get_paginated_response(
+            api.EvidenceSerializer(page, many=True, context={"request": request}).data
+        )
+    payload = api.EvidenceUploadSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    evidence = add(
+        actor=request.user,
+        upload=payload.validated_data["file"],
+        description=payload.validated_data.get("description", ""),
+        visibility=payload.validated_data.get("visibility"),
+    )
+    return Response(
+        api.EvidenceSerializer(evidence, context={"request": request}).data,
+        status=status.HTTP_201_CREATED,
+    )
 
 
 class IncidentViewSet(ServiceViewSet):
@@ -322,27 +347,11 @@ class IncidentViewSet(ServiceViewSet):
         """List the incident's evidence the caller may see, or upload a file (multipart
         field `file`; staff may set `visibility`, internal by default)."""
         incident = self.get_object()
-        if request.method == "GET":
-            rows = evidence_visible_to(
-                request.user,
-                Evidence.objects.filter(incident=incident).select_related("uploaded_by__supplier"),
-            )
-            page = self.paginate_queryset(rows)
-            return self.get_paginated_response(
-                api.EvidenceSerializer(page, many=True, context={"request": request}).data
-            )
-        payload = api.EvidenceUploadSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        evidence = services.incident_add_evidence(
-            actor=request.user,
-            incident=incident,
-            upload=payload.validated_data["file"],
-            description=payload.validated_data.get("description", ""),
-            visibility=payload.validated_data.get("visibility"),
-        )
-        return Response(
-            api.EvidenceSerializer(evidence, context={"request": request}).data,
-            status=status.HTTP_201_CREATED,
+        return _evidence_list_or_upload(
+            self,
+            request,
+            Evidence.objects.filter(incident=incident),
+            partial(services.incident_add_evidence, incident=incident),
         )
 
     @extend_schema(
@@ -613,27 +622,11 @@ class ActionViewSet(ServiceViewSet):
         evidence (multipart field `file`): the plan's supplier or staff, the rules of
         incident evidence."""
         target = self.get_object()
-        if request.method == "GET":
-            rows = evidence_visible_to(
-                request.user,
-                Evidence.objects.filter(action=target).select_related("uploaded_by__supplier"),
-            )
-            page = self.paginate_queryset(rows)
-            return self.get_paginated_response(
-                api.EvidenceSerializer(page, many=True, context={"request": request}).data
-            )
-        payload = api.EvidenceUploadSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        evidence = services.action_add_evidence(
-            actor=request.user,
-            action=target,
-            upload=payload.validated_data["file"],
-            description=payload.validated_data.get("description", ""),
-            visibility=payload.validated_data.get("visibility"),
-        )
-        return Response(
-            api.EvidenceSerializer(evidence, context={"request": request}).data,
-            status=status.HTTP_201_CREATED,
+        return _evidence_list_or_upload(
+            self,
+            request,
+            Evidence.objects.filter(action=target),
+            partial(services.action_add_evidence, action=target),
         )
 
     @extend_schema(
