@@ -9,7 +9,7 @@ DEV_ENV := DJANGO_DEBUG=1 SITE_URL=$(SITE_URL)
 # pytest-xdist workers; `make test PYTEST_ARGS="-n 0 -k reminders"` for one process.
 PYTEST_ARGS ?= -n auto
 
-.PHONY: install run test lint format ci migrate demo manage screenshots bench bench-export bench-import bench-tracing clean
+.PHONY: install run test lint format ci migrate demo manage messages screenshots bench bench-export bench-import bench-tracing clean
 
 install: $(VENV)/.installed
 
@@ -43,6 +43,15 @@ run: demo
 	echo ""; \
 	$(DEV_ENV) $(PY) manage.py load_demo --print-logins; \
 	$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT) --noreload
+
+# Extract every string marked for translation into the Chinese catalogues (one per app,
+# the project's templates and config in locale/; needs GNU gettext's xgettext: apt-get
+# install gettext) and compile them with Babel. The .mo files are committed, so running
+# the product needs Python only.
+messages: install
+	$(DEV_ENV) $(PY) manage.py makemessages -l zh_Hans --no-obsolete --add-location file \
+		-i ".venv/*" -i "tests/*" -i "bench/*" -i "scripts/*" -i "var/*" -i "docs/*"
+	$(PY) scripts/compile_messages.py
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

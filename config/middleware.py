@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
+from django.conf import settings
 from django.shortcuts import render
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 
 from config.exceptions import Conflict
@@ -33,6 +37,37 @@ class PrivateAnswersMiddleware:
         if isinstance(exception, Conflict) and not request.path.startswith("/api/"):
             return render(request, "409.html", {"reason": exception.message}, status=409)
         return None
+
+
+class PersonalLocaleMiddleware:
+    """A page speaks the signed-in person's language and shows instants in its time zone
+    (DESIGN section 11). It runs after LocaleMiddleware, which has chosen the language of
+    the language switch's cookie or the browser's Accept-Language, and after
+    authentication; before sign-in, pages show DEFAULT_USER_TIME_ZONE.
+
+    The API is left alone: its messages follow Accept-Language (LocaleMiddleware) and its
+    instants stay ISO 8601 in UTC, whoever asks, so that integrations read one format."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            return self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = bool(user is not None and user.is_authenticated)
+        zone = (user.time_zone if signed_in else "") or settings.DEFAULT_USER_TIME_ZONE
+        if signed_in and user.language:
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = translation.get_language()
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(zone))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            timezone.activate(zoneinfo.ZoneInfo(settings.DEFAULT_USER_TIME_ZONE))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 class SiteNotFoundPageMiddleware:

@@ -67,9 +67,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.middleware.PersonalLocaleMiddleware",
     "config.middleware.PrivateAnswersMiddleware",
     # request.user.is_verified(): has this session passed the second factor (django-otp)?
     "django_otp.middleware.OTPMiddleware",
@@ -200,10 +202,26 @@ STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=not DEBUG)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Breach tracker")
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
-LANGUAGE_CODE = "en-us"
+# DESIGN section 11: English and Simplified Chinese. A page speaks the signed-in person's
+# language (User.language) and shows instants in its time zone (User.time_zone); before
+# sign-in, the language switch's cookie or the browser's Accept-Language decides, and the
+# API follows Accept-Language. Instants are stored in UTC (TIME_ZONE is the server's).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 TIME_ZONE = "UTC"
+# The time zone of a person who has not chosen one, and of pages before sign-in.
+DEFAULT_USER_TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# One catalogue per app (each app's strings beside it), the project's own templates and
+# config last; `make messages` extracts and compiles them all.
+LOCALE_PATHS = [
+    *(
+        BASE_DIR / app / "locale"
+        for app in ("breaches", "suppliers", "notifications", "tracing", "documents")
+    ),
+    BASE_DIR / "locale",
+]
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

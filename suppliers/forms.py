@@ -10,7 +10,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from config.widgets import FastSelect
-from suppliers.choices import Classification, ContactRole, Language, Role, SupplierStatus
+from suppliers.choices import (
+    DEFAULT_TIME_ZONE,
+    Classification,
+    ContactRole,
+    Language,
+    Role,
+    SupplierStatus,
+)
 from suppliers.models import NDA, Contact, Disclosure, Supplier, User
 from suppliers.pickers import country_choices, currency_choices
 from suppliers.selectors import assets_visible_to, suppliers_visible_to
@@ -145,6 +152,28 @@ class ContactForm(forms.Form):
         required=False,
         help_text=_("Chased when the supplier's plans, actions or payments run late."),
     )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=Language.choices,
+        initial=Language.ENGLISH,
+        required=False,
+        help_text=_("Reminders reach the contact in this language."),
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=(),
+        initial=DEFAULT_TIME_ZONE,
+        required=False,
+        widget=FastSelect(attrs=SEARCHABLE),
+        help_text=_("Times in its reminders are shown in this zone."),
+    )
+
+    def clean_language(self):
+        # A form sent without the field (an older page, a script) keeps the default.
+        return self.cleaned_data.get("language") or Language.ENGLISH
+
+    def clean_time_zone(self):
+        return self.cleaned_data.get("time_zone") or DEFAULT_TIME_ZONE
 
     def __init__(self, *args, user, instance: Contact | None = None, **kwargs):
         if instance is not None:
@@ -154,9 +183,12 @@ class ContactForm(forms.Form):
                 "email": instance.email,
                 "role": instance.role,
                 "receives_reminders": instance.receives_reminders,
+                "language": instance.language,
+                "time_zone": instance.time_zone,
             }
         super().__init__(*args, **kwargs)
         self.instance = instance
+        self.fields["time_zone"].choices = time_zone_choices()
         self.fields["supplier"].queryset = suppliers_visible_to(user).order_by("name")
 
     def clean(self):

@@ -205,6 +205,21 @@ class Contact(models.Model):
     email = models.EmailField()
     role = models.CharField(max_length=16, choices=ContactRole.choices, default=ContactRole.OTHER)
     receives_reminders = models.BooleanField(default=False)
+    # DESIGN section 11: a reminder reaches a contact in its language, with instants in
+    # its time zone; like a person's, and with the same database defaults.
+    language = models.CharField(
+        max_length=8,
+        choices=Language.choices,
+        default=Language.ENGLISH,
+        db_default=Language.ENGLISH,
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default=DEFAULT_TIME_ZONE,
+        db_default=DEFAULT_TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text="IANA time zone name, e.g. Asia/Shanghai.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -212,6 +227,9 @@ class Contact(models.Model):
         constraints = [
             models.UniqueConstraint(
                 "supplier", Lower("email"), name="contact_email_unique_per_supplier"
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=Language.values), name="contact_language_valid"
             ),
             models.CheckConstraint(
                 condition=Q(role__in=ContactRole.values), name="contact_role_valid"

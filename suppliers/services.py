@@ -176,7 +176,15 @@ def supplier_delete(*, actor: User, supplier: Supplier) -> None:
 
 # --- Contacts --------------------------------------------------------------------------
 
-CONTACT_FIELDS = {"supplier", "name", "email", "role", "receives_reminders"}
+CONTACT_FIELDS = {
+    "supplier",
+    "name",
+    "email",
+    "role",
+    "receives_reminders",
+    "language",
+    "time_zone",
+}
 
 
 @transaction.atomic
@@ -188,9 +196,11 @@ def contact_create(
     email: str,
     role: str = "other",
     receives_reminders: bool = False,
+    language: str = Language.ENGLISH,
+    time_zone: str = DEFAULT_TIME_ZONE,
 ) -> Contact:
     """A person at `supplier`; with `receives_reminders` it is chased when the supplier's
-    plans, actions or payments run late."""
+    plans, actions or payments run late, in its language and time zone."""
     require_writer(actor)
     contact = Contact(
         supplier=supplier,
@@ -198,6 +208,8 @@ def contact_create(
         email=email.strip(),
         role=role,
         receives_reminders=receives_reminders,
+        language=language,
+        time_zone=time_zone,
     )
     save_checked(contact)
     return contact

@@ -93,6 +93,8 @@ class ContactSerializer(ModelSerializer):
             "email",
             "role",
             "receives_reminders",
+            "language",
+            "time_zone",
             "created_at",
         ]
         read_only_fields = ["created_at"]

@@ -1,9 +1,12 @@
 """Template helpers of the browser UI: status badges that always carry text."""
 
+from datetime import UTC
+
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from config.formats import format_instant, format_money
 from suppliers.selectors import person_shown
 
 register = template.Library()
@@ -44,3 +47,22 @@ def sort_header(context, key, label, css_class=""):
     sorting = context.get("sorting")
     state = sorting.header(key) if sorting is not None else None
     return {"state": state, "label": label, "css_class": css_class}
+
+
+@register.filter
+def instant(value):
+    """An instant in the viewer's time zone, named: <time> with the UTC instant in its
+    datetime attribute (config.formats.format_instant)."""
+    if not value:
+        return ""
+    return format_html(
+        '<time datetime="{}">{}</time>',
+        value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        format_instant(value),
+    )
+
+
+@register.filter
+def money(amount, currency):
+    """An amount in its currency, formatted for the active language (¥1,000,000.00)."""
+    return format_money(amount, currency)
