@@ -31,6 +31,13 @@ CURRENCY_CHOICES = currency_choices()
 
 class SupplierForm(forms.Form):
     name = forms.CharField(max_length=200)
+    local_name = forms.CharField(
+        max_length=200,
+        required=False,
+        help_text=_(
+            "The registered name in the company's own language, e.g. 北京模塑科技有限公司."
+        ),
+    )
     country = forms.ChoiceField(
         choices=[("", "---------"), *COUNTRY_CHOICES],
         help_text=_("Type a code or a name to find it, e.g. CN or China."),
@@ -48,6 +55,7 @@ class SupplierForm(forms.Form):
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = {
                 "name": instance.name,
+                "local_name": instance.local_name,
                 "country": instance.country,
                 "parent": instance.parent_id,
                 "status": instance.status,

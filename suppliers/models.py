@@ -41,6 +41,9 @@ class Supplier(models.Model):
     trigger refuses cycles) and `tier` is 1 + the depth of that chain."""
 
     name = models.CharField(max_length=200)
+    # The registered name in the company's own language and script (北京模塑科技有限公司
+    # beside Beijing Molding Technology Co. Ltd), shown beside `name` where it is known.
+    local_name = models.CharField(max_length=200, blank=True, default="", db_default="")
     country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. CN.")
     parent = models.ForeignKey(
         "self",

@@ -77,7 +77,7 @@ def _apply(instance, fields: dict[str, Any], allowed: set[str]) -> None:
 
 # --- Suppliers -------------------------------------------------------------------------
 
-SUPPLIER_FIELDS = {"name", "country", "parent", "status"}
+SUPPLIER_FIELDS = {"name", "local_name", "country", "parent", "status"}
 
 
 def _check_parent(supplier: Supplier, parent: Supplier | None) -> int:
@@ -126,12 +126,18 @@ def supplier_create(
     country: str,
     parent: Supplier | None = None,
     status: str | None = None,
+    local_name: str = "",
     constraints_by_database: bool = False,
 ) -> Supplier:
     """Register a supplier, tier 1 or under the supplier that engaged it.
     `constraints_by_database`: see save_checked (imports)."""
     require_writer(actor)
-    supplier = Supplier(name=name.strip(), country=(country or "").upper(), parent=parent)
+    supplier = Supplier(
+        name=name.strip(),
+        local_name=(local_name or "").strip(),
+        country=(country or "").upper(),
+        parent=parent,
+    )
     if status:
         supplier.status = status
     supplier.tier = _check_parent(supplier, parent)

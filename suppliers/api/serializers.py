@@ -54,6 +54,7 @@ class SupplierSerializer(ModelSerializer):
         fields = [
             "id",
             "name",
+            "local_name",
             "country",
             "parent",
             "parent_name",
