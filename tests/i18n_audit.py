@@ -115,22 +115,26 @@ class _ReadText(HTMLParser):
             self.found.append((self.getpos()[0], data.strip()))
 
 
+def template_findings(source: str, name: str) -> list[Finding]:
+    """Unmarked text in one template's source (`name` ending in .txt: a plain-text one)."""
+    text = _template_text(source)
+    if name.endswith(".txt"):
+        return [
+            Finding(name, number, line.strip().replace(PLACEHOLDER, "…"))
+            for number, line in enumerate(text.splitlines(), start=1)
+            if _words(line)
+        ]
+    parser = _ReadText()
+    parser.feed(text)
+    parser.close()
+    return [Finding(name, line, value.replace(PLACEHOLDER, "…")) for line, value in parser.found]
+
+
 def unmarked_template_strings() -> list[Finding]:
     findings = []
     for path in template_files():
-        text = _template_text(path.read_text(encoding="utf-8"))
         relative = str(path.relative_to(ROOT))
-        if path.suffix == ".txt":
-            for number, line in enumerate(text.splitlines(), start=1):
-                if _words(line):
-                    findings.append(Finding(relative, number, line.strip()))
-            continue
-        parser = _ReadText()
-        parser.feed(text)
-        parser.close()
-        findings.extend(
-            Finding(relative, line, value.replace(PLACEHOLDER, "…")) for line, value in parser.found
-        )
+        findings.extend(template_findings(path.read_text(encoding="utf-8"), relative))
     return findings
 
 
@@ -213,41 +217,48 @@ def _is_text_choices(node: ast.ClassDef) -> bool:
 def unmarked_python_strings() -> list[Finding]:
     findings = []
     for path in python_files():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         relative = str(path.relative_to(ROOT))
+        findings.extend(python_findings(path.read_text(encoding="utf-8"), relative))
+    return findings
 
-        def flag(node: ast.expr, relative: str = relative) -> None:
-            findings.append(Finding(relative, node.lineno, ast.unparse(node)[:120]))
 
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ClassDef) and _is_text_choices(node):
-                for statement in node.body:
-                    value = getattr(statement, "value", None)
-                    if isinstance(value, ast.Tuple) and len(value.elts) >= 2:
-                        label = value.elts[-1]
-                        if isinstance(label, ast.Constant) and isinstance(label.value, str):
-                            flag(label)
-            if not isinstance(node, ast.Call):
-                continue
-            called = _name(node.func)
-            if called in TRANSLATORS:
-                continue
-            if called in REFUSALS or (
-                called in MESSAGE_FUNCTIONS
-                and isinstance(node.func, ast.Attribute)
-                and _name(node.func.value) == "messages"
-            ):
-                arguments = node.args[1:] if called in MESSAGE_FUNCTIONS else node.args[:1]
-                for argument in arguments:
-                    if _is_read_text(argument):
-                        flag(argument)
-                    if isinstance(argument, ast.Dict):
-                        for value in argument.values:
-                            if _is_read_text(value):
-                                flag(value)
-            for keyword in node.keywords:
-                if keyword.arg in LABEL_KEYWORDS and _is_read_text(keyword.value):
-                    flag(keyword.value)
+def python_findings(source: str, name: str) -> list[Finding]:
+    """Unmarked refusals, messages and labels in one Python module's source."""
+    findings: list[Finding] = []
+    tree = ast.parse(source, filename=name)
+
+    def flag(node: ast.expr) -> None:
+        findings.append(Finding(name, node.lineno, ast.unparse(node)[:120]))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and _is_text_choices(node):
+            for statement in node.body:
+                value = getattr(statement, "value", None)
+                if isinstance(value, ast.Tuple) and len(value.elts) >= 2:
+                    label = value.elts[-1]
+                    if isinstance(label, ast.Constant) and isinstance(label.value, str):
+                        flag(label)
+        if not isinstance(node, ast.Call):
+            continue
+        called = _name(node.func)
+        if called in TRANSLATORS:
+            continue
+        if called in REFUSALS or (
+            called in MESSAGE_FUNCTIONS
+            and isinstance(node.func, ast.Attribute)
+            and _name(node.func.value) == "messages"
+        ):
+            arguments = node.args[1:] if called in MESSAGE_FUNCTIONS else node.args[:1]
+            for argument in arguments:
+                if _is_read_text(argument):
+                    flag(argument)
+                if isinstance(argument, ast.Dict):
+                    for value in argument.values:
+                        if _is_read_text(value):
+                            flag(value)
+        for keyword in node.keywords:
+            if keyword.arg in LABEL_KEYWORDS and _is_read_text(keyword.value):
+                flag(keyword.value)
     return findings
 
 
