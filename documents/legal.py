@@ -27,6 +27,7 @@ from breaches.selectors import (
     penalties_visible_to,
     plans_visible_to,
 )
+from config.formats import zone_named
 from suppliers.choices import ContactRole
 from suppliers.models import NDA, Supplier
 from suppliers.selectors import (
@@ -49,7 +50,7 @@ def in_viewers_language(user):
     zone = getattr(user, "time_zone", "") or None
     with translation.override(language):
         if zone:
-            with timezone.override(zone):
+            with timezone.override(zone_named(zone)):
                 yield
         else:
             yield

@@ -9,9 +9,45 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .forms import ImportForm
-from .imports import COLUMNS, import_file
+from .imports import COLUMNS, ImportReport, import_file
+
+
+def outcome_text(report: ImportReport) -> str:
+    """What a clean check or import did, in one sentence (one per kind: the kind is a
+    word of the sentence, which a translator places and inflects)."""
+    count = report.created
+    if report.committed:
+        texts = {
+            "suppliers": ngettext(
+                "%(count)s supplier imported.", "%(count)s suppliers imported.", count
+            ),
+            "contacts": ngettext(
+                "%(count)s contact imported.", "%(count)s contacts imported.", count
+            ),
+            "ndas": ngettext("%(count)s NDA imported.", "%(count)s NDAs imported.", count),
+        }
+    else:
+        texts = {
+            "suppliers": ngettext(
+                "%(count)s supplier would be imported. Choose the same file and press Import.",
+                "%(count)s suppliers would be imported. Choose the same file and press Import.",
+                count,
+            ),
+            "contacts": ngettext(
+                "%(count)s contact would be imported. Choose the same file and press Import.",
+                "%(count)s contacts would be imported. Choose the same file and press Import.",
+                count,
+            ),
+            "ndas": ngettext(
+                "%(count)s NDA would be imported. Choose the same file and press Import.",
+                "%(count)s NDAs would be imported. Choose the same file and press Import.",
+                count,
+            ),
+        }
+    return texts[report.kind] % {"count": count}
 
 
 @login_required
@@ -37,6 +73,11 @@ def import_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "documents/import.html",
-        {"form": form, "report": report, "columns": COLUMNS},
+        {
+            "form": form,
+            "report": report,
+            "outcome": outcome_text(report) if report is not None and report.ok else "",
+            "columns": COLUMNS,
+        },
         status=status,
     )

@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import services
 from .models import (
@@ -56,8 +57,15 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def send_test_event(self, request, queryset):
         for endpoint in queryset:
             services.webhook_send_test(actor=request.user, endpoint=endpoint)
+        count = queryset.count()
         self.message_user(
-            request, _("A test event is on its way to %d endpoint(s).") % queryset.count()
+            request,
+            ngettext(
+                "A test event is on its way to %(count)d endpoint.",
+                "A test event is on its way to %(count)d endpoints.",
+                count,
+            )
+            % {"count": count},
         )
 
 

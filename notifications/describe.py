@@ -1,14 +1,19 @@
-"""An event in words, for the in-app list and the mail: what happened, to what, and the
-link to open it. Built from the event's data (ids and public facts only), so a
-supplier user reads nothing the event did not already allow it to see."""
+"""An event in words, for the in-app list, the API and the mail: what happened, to what,
+and the link to open it. The event keeps the facts only (its kind and `data`: ids and
+public facts, no sentence); the words are made here each time it is shown, in the
+language and time zone active then: the viewer's on a page, the caller's on the API
+(Accept-Language), the recipient's in a mail (notifications.mail). So a supplier user
+reads nothing the event did not already allow it to see, each in its own language."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_decimal
 from django.conf import settings
 from django.utils.translation import gettext as _
+
+from config.formats import babel_locale, format_instant, format_money
 
 from .choices import EventType
 
@@ -18,7 +23,10 @@ def _what(event) -> str:
     ref = d.get("incident_reference") or ""
     money = ""
     if d.get("amount"):
-        money = f"{Decimal(d['amount']):,.2f} {d.get('currency') or ''}".strip()
+        if d.get("currency"):
+            money = format_money(d["amount"], d["currency"])
+        else:
+            money = format_decimal(d["amount"], format="#,##0.00", locale=babel_locale())
     supplier = d.get("supplier_name") or ""
     texts = {
         EventType.PENALTY_ISSUED: _("%(ref)s: a penalty of %(money)s was issued to %(supplier)s."),
@@ -53,6 +61,8 @@ def _what(event) -> str:
 
 
 def describe(event, *, viewer=None) -> dict[str, Any]:
+    """The event in the active language: `title` (its kind), `text` (what happened),
+    `when` (its instant in the active time zone, named) and its link."""
     return {
         "type": event.type,
         "title": str(EventType(event.type).label) if event.type in EventType.values else "",
@@ -60,4 +70,5 @@ def describe(event, *, viewer=None) -> dict[str, Any]:
         "path": event.path,
         "url": f"{settings.SITE_URL}{event.path}" if event.path else settings.SITE_URL + "/",
         "created_at": event.created_at,
+        "when": format_instant(event.created_at),
     }

@@ -33,13 +33,13 @@ class Event(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The supplier the event concerns (its users and contacts are told).",
+        help_text=_("The supplier the event concerns (its users and contacts are told)."),
     )
     incident_id = models.BigIntegerField(null=True, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    path = models.CharField(max_length=200, blank=True, help_text="The page of the object.")
+    path = models.CharField(max_length=200, blank=True, help_text=_("The page of the object."))
     fanned_out_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

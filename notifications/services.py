@@ -202,7 +202,9 @@ def preferences_set(*, user: User, email_off: list[str]) -> NotificationPreferen
     """The kinds the user no longer wants by mail (they stay in the in-app list)."""
     unknown = sorted(set(email_off) - set(EventType.values))
     if unknown:
-        raise ValidationError({"email_off": _("Unknown kinds: %s") % ", ".join(unknown)})
+        raise ValidationError(
+            {"email_off": _("Unknown kinds: %(kinds)s") % {"kinds": ", ".join(unknown)}}
+        )
     preference, _created = NotificationPreference.objects.update_or_create(
         user=user, defaults={"email_off": sorted(set(email_off))}
     )

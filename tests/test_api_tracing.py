@@ -215,3 +215,16 @@ def test_traces_are_for_staff(
     )
     assert bad.status_code == 400
     assert "incident" in bad.json()
+
+
+def test_the_apis_refusals_follow_accept_language(supplier_user, compliance_user):
+    refused = client_for(supplier_user).get("/api/v1/traces/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "原件和溯源记录仅限采购方员工使用。"
+    english = client_for(supplier_user).get("/api/v1/traces/", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["detail"] == "Master files and traces are the buyer's staff's only."
+    bad = client_for(compliance_user).get(
+        "/api/v1/traces/?incident=x", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert bad.status_code == 400
+    assert bad.json()["incident"] == ["请提供泄密事件 ID。"]

@@ -18,12 +18,12 @@ import pypdf
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.template.defaultfilters import floatformat
 from django.utils import timezone, translation
 
 from breaches import services
 from breaches.management.commands.load_demo import LEAK_DAYS_AGO, TIER1_NAME
 from breaches.models import Incident
+from config.formats import format_money
 from suppliers import services as supplier_services
 from suppliers.choices import Role
 from suppliers.models import Supplier, User
@@ -46,11 +46,29 @@ def squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def money(amount, language: str) -> str:
-    """An amount as the document prints it in `language` (grouped as the language
-    groups digits: 1,000,000.00 in English)."""
-    with translation.override(language):
-        return squeeze(floatformat(amount, "2g"))
+def money(amount, language: str, currency: str = "CNY") -> str:
+    """An amount as the document prints it in `language` (config.formats.format_money:
+    CN¥1,000,000.00 in English, ¥1,000,000.00 in Chinese)."""
+    return squeeze(format_money(amount, currency, language))
+
+
+# What the documents say in each language, as the PDF's text reads it back (no spaces).
+SAYS = {
+    "en": {
+        "page": "Page1of",
+        "terms_cover": "whosetermscoveritssub-vendors",
+        "liable_for_sub": "liableforitssub-vendor",
+        "match": "MATCH",
+        "answers_for_any": "answersforanyleakbyitssub-vendors",
+    },
+    "zh-hans": {
+        "page": "第1页",
+        "terms_cover": "其条款涵盖其分包商",
+        "liable_for_sub": "须对其分包商的违约承担责任",
+        "match": "首要嫌疑方",
+        "answers_for_any": "须对其分包商的任何泄密承担责任",
+    },
+}
 
 
 @pytest.fixture
@@ -121,20 +139,19 @@ def test_seed_dossier_reads_as_legal_wants(seed, tmp_path, language):
         "Hebei Precision Mould Studio",
         leak.nda.reference,
         money(penalty.amount, language),
-        "CNY",
         seed["evidence"].sha256,
         seed["internal"].sha256,  # staff get the internal file too
         "MS11-BUMPER-FR",
-        "Page1of",
+        SAYS[language]["page"],
     ):
         assert squeeze(expected) in text, (expected, text[:2000])
     # Why the tier-1 is liable: the sub-vendor had no NDA, the tier-1's covers sub-vendors.
-    assert "whosetermscoveritssub-vendors" in text
-    assert "liableforitssub-vendor" in text
+    assert SAYS[language]["terms_cover"] in text
+    assert SAYS[language]["liable_for_sub"] in text
     # Suspects and the fingerprint are the buyer's.
     assert leak.leak_fingerprint
     assert leak.leak_fingerprint in text
-    assert "MATCH" in text
+    assert SAYS[language]["match"] in text
     plan = leak.rectification_plans.get()
     for action in plan.actions.all():
         assert squeeze(action.description)[:30] in text
@@ -158,9 +175,9 @@ def test_seed_notice_names_the_clause_amount_and_deadlines(seed, tmp_path, langu
         TIER1_NAME,
         seed["leak"].reference,
         seed["leak"].nda.reference,
-        money(penalty.amount, language) + "CNY",
+        money(penalty.amount, language),
         "Hebei Precision Mould Studio",
-        "Page1of",
+        SAYS[language]["page"],
     ):
         assert squeeze(expected) in text, (expected, text[:2000])
     with translation.override(language):
@@ -168,7 +185,7 @@ def test_seed_notice_names_the_clause_amount_and_deadlines(seed, tmp_path, langu
 
         assert squeeze(date_format(penalty.due_on, "DATE_FORMAT")) in text
         assert squeeze(date_format(plan.due_on, "DATE_FORMAT")) in text
-    assert "answersforanyleakbyitssub-vendors" in text
+    assert SAYS[language]["answers_for_any"] in text
     if language == "en":
         _screenshots(content, "notice", tmp_path)
 
@@ -200,7 +217,7 @@ def test_supplier_user_gets_its_own_without_internal_files_or_fingerprints(seed)
         assert disclosure.fingerprint not in text
         assert disclosure.fingerprint[:12] not in text
     notice = pdf_text(_get_pdf(bmt, f"/api/v1/penalties/{penalty.pk}/notice.pdf"))
-    assert "1,000,000.00CNY" in notice
+    assert "CN¥1,000,000.00" in notice  # the supplier user reads English
 
 
 def test_outside_the_scope_is_a_404(seed):

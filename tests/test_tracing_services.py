@@ -159,6 +159,46 @@ def test_a_pdf_copy_is_stamped_with_the_recipient_on_every_page(
         assert f"D-{bumper_disclosure.pk}" in text
 
 
+def test_a_pdf_copy_for_a_supplier_named_in_chinese_carries_its_name(
+    compliance_user, bumper_asset, bumper_disclosure
+):
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    supplier = bumper_disclosure.supplier
+    supplier.name = "河北精密模具工作室"
+    supplier.save(update_fields=["name"])
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    master = services.master_file_add(
+        actor=compliance_user, asset=bumper_asset, upload=upload("drafts.pdf", buffer.getvalue())
+    )
+    copy = services.copy_make(copy_id=DisclosureCopy.objects.get(master=master).pk)
+    assert copy.status == CopyStatus.READY, copy.error
+    text = PdfReader(copy.file.open("rb")).pages[0].extract_text()
+    assert "河北精密模具工作室" in text
+    assert f"confidential - issued to 河北精密模具工作室 - D-{bumper_disclosure.pk}" in text
+
+
+def test_a_traces_detail_is_kept_in_english_and_shown_in_the_viewers_language():
+    from django.utils import translation
+
+    kept = services.REGISTERED % {"file": "front.png", "points": 120, "covered": "87%"}
+    assert kept == "Registered on master front.png (120 matching points, 87% covered)."
+    with translation.override("zh-hans"):
+        shown = services.detail_in_words(kept)
+        assert shown.startswith("已与原件 front.png 配准")
+        assert "120 个匹配点" in shown
+        assert "87%" in shown
+        assert services.detail_in_words(services.NO_DISCLOSURES) == "该保密资料没有资料披露记录。"
+        assert services.detail_in_words("Something else.") == "Something else."
+    with translation.override("en"):
+        assert services.detail_in_words(kept) == kept
+
+
 def test_a_copy_whose_master_is_unreadable_fails_with_its_reason(
     compliance_user, bumper_asset, bumper_disclosure, render
 ):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -76,7 +77,7 @@ class TraceSerializer(ModelSerializer):
         choices=Verdict.choices,
         allow_blank=True,
         read_only=True,
-        help_text="match, no_match or inconclusive once done; empty while pending or failed.",
+        help_text=_("match, no_match or inconclusive once done; empty while pending or failed."),
     )
 
     class Meta:
@@ -107,7 +108,9 @@ def _staff_only(request) -> None:
     """Masters and traces are the buyer's: a supplier user may not have them (403 where
     it sees the object they hang on)."""
     if not scope_for(request.user).everything:
-        raise exceptions.PermissionDenied("Master files and traces are the buyer's staff's only.")
+        raise exceptions.PermissionDenied(
+            _("Master files and traces are the buyer's staff's only.")
+        )
 
 
 class AssetFilesView(APIView):
@@ -236,7 +239,7 @@ class TraceListView(APIView):
         incident = request.query_params.get("incident", "")
         if incident:
             if not incident.isascii() or not incident.isdigit():
-                raise exceptions.ValidationError({"incident": ["Give an incident id."]})
+                raise exceptions.ValidationError({"incident": [_("Give an incident id.")]})
             rows = rows.filter(incident=int(incident))
         paginator = NewestFirstCursorPagination()
         page = paginator.paginate_queryset(rows, request, view=self)
@@ -247,7 +250,7 @@ class TraceListView(APIView):
     )
     def post(self, request):
         if not request.user.can_write:
-            raise PermissionDenied("Only compliance staff may trace a leaked copy.")
+            raise PermissionDenied(_("Only compliance staff may trace a leaked copy."))
         payload = TraceCreateSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
         trace = services.trace_create(

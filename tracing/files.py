@@ -78,6 +78,24 @@ def mark_image(data: bytes, content_type: str, code: np.ndarray, key: bytes) -> 
     return encoded.tobytes()
 
 
+CJK_FONT = "STSong-Light"  # one of reportlab's CID fonts: nothing to embed or ship
+
+
+def _stamp_fonts(text: str) -> tuple[str, str]:
+    """(regular, bold) fonts that can set `text`: Helvetica for Latin text, else a CJK
+    font (Helvetica has no glyph for 北京)."""
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+        if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+        return CJK_FONT, CJK_FONT
+    return "Helvetica", "Helvetica-Bold"
+
+
 def stamp_pdf(data: bytes, *, recipient: str, disclosure: str, day: date) -> bytes:
     """Every page stamped visibly along its bottom edge: recipient, disclosure, date."""
     from pypdf import PdfReader, PdfWriter
@@ -85,26 +103,25 @@ def stamp_pdf(data: bytes, *, recipient: str, disclosure: str, day: date) -> byt
     from reportlab.pdfgen import canvas
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    text = str(
-        _("%(buyer)s confidential - issued to %(recipient)s - %(disclosure)s - %(day)s")
-        % {
-            "buyer": settings.BUYER_NAME,
-            "recipient": recipient,
-            "disclosure": disclosure,
-            "day": day.isoformat(),
-        }
+    # The stamp is part of the copy, made once for a recipient whoever downloads it: one
+    # wording (English, like the copy's file name), never the language of the request
+    # that happened to run the task. A recipient's name in Chinese is set in a CJK font.
+    text = (
+        f"{settings.BUYER_NAME} confidential - issued to {recipient} - {disclosure} - "
+        f"{day.isoformat()}"
     )
+    regular, bold = _stamp_fonts(text)
     for page in writer.pages:
         width, height = float(page.mediabox.width), float(page.mediabox.height)
         overlay = io.BytesIO()
         sheet = canvas.Canvas(overlay, pagesize=(width, height))
         sheet.setFillColor(Color(0.75, 0.05, 0.05, alpha=0.85))
         size = max(6.0, min(9.0, width / 80))
-        sheet.setFont("Helvetica", size)
+        sheet.setFont(regular, size)
         sheet.drawCentredString(width / 2, size * 1.2, text)
         sheet.saveState()
         sheet.setFillColor(Color(0.75, 0.05, 0.05, alpha=0.12))
-        sheet.setFont("Helvetica-Bold", max(12.0, width / 30))
+        sheet.setFont(bold, max(12.0, width / 30))
         sheet.translate(width / 2, height / 2)
         sheet.rotate(35)
         sheet.drawCentredString(0, 0, recipient)

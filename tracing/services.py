@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import FileResponse
 from django.utils import timezone
-from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from breaches.models import Incident
@@ -38,6 +39,33 @@ log = logging.getLogger(__name__)
 
 MASTER_ACCEPTED = _("Accepted: PNG, JPEG, TIFF or WebP images; PDF documents.")
 TRACE_ACCEPTED = _("Accepted: PNG, JPEG, TIFF or WebP images; PDF documents.")
+
+# A trace's `detail` is stored in English, whoever's request ran the task (the API gives
+# it as stored); a page shows it in the viewer's language (detail_in_words).
+NO_IMAGE_MASTER = gettext_noop("No image master file to compare with.")
+NO_IMAGE_IN_FILE = gettext_noop("The file holds no image to trace.")
+NO_MASTER_SHOWN = gettext_noop("The file does not show any master of these assets.")
+NO_DISCLOSURES = gettext_noop("The asset has no disclosures.")
+REGISTERED = gettext_noop(
+    "Registered on master %(file)s (%(points)s matching points, %(covered)s covered)."
+)
+_REGISTERED_READ = re.compile(
+    r"^Registered on master (?P<file>.*) \((?P<points>\d+) matching points, "
+    r"(?P<covered>\d+%) covered\)\.$",
+    re.DOTALL,
+)
+
+
+def detail_in_words(detail: str) -> str:
+    """A trace's stored (English) detail in the active language."""
+    if not detail:
+        return ""
+    found = _REGISTERED_READ.match(detail)
+    if found:
+        return gettext(REGISTERED) % found.groupdict()
+    if detail in (NO_IMAGE_MASTER, NO_IMAGE_IN_FILE, NO_MASTER_SHOWN, NO_DISCLOSURES):
+        return gettext(detail)
+    return detail
 
 
 def tracing_key() -> bytes:
@@ -207,7 +235,10 @@ def copy_download(*, actor: User, copy: DisclosureCopy, ip: str | None) -> FileR
         raise DisclosureCopy.DoesNotExist
     if copy.status != CopyStatus.READY:
         raise ValidationError(
-            {"status": _("This copy is not ready: it is %(status)s.") % {"status": copy.status}}
+            {
+                "status": _("This copy is not ready: it is %(status)s.")
+                % {"status": str(CopyStatus(copy.status).label).lower()}
+            }
         )
     handle = copy.file.open("rb")
     CopyDownload.objects.create(copy=copy, user=actor, ip=ip or None)
@@ -278,10 +309,10 @@ def trace_analyse(trace: Trace) -> Outcome:
     key = tracing_key()
     masters = list(_candidate_masters(trace).select_related("asset"))
     if not masters:
-        return Outcome(Verdict.NO_MATCH, [], str(_("No image master file to compare with.")))
+        return Outcome(Verdict.NO_MATCH, [], NO_IMAGE_MASTER)
     leaks = _leak_images(trace)
     if not leaks:
-        return Outcome(Verdict.NO_MATCH, [], str(_("The file holds no image to trace.")))
+        return Outcome(Verdict.NO_MATCH, [], NO_IMAGE_IN_FILE)
     master_images = {}
     registrations = []
     for leak_index, leak in enumerate(leaks):
@@ -296,9 +327,7 @@ def trace_analyse(trace: Trace) -> Outcome:
             if found is not None:
                 registrations.append((found.inliers, leak_index, master, found))
     if not registrations:
-        return Outcome(
-            Verdict.NO_MATCH, [], str(_("The file does not show any master of these assets."))
-        )
+        return Outcome(Verdict.NO_MATCH, [], NO_MASTER_SHOWN)
     registrations.sort(key=lambda r: -r[0])
     best: Outcome | None = None
     for _inliers, leak_index, master, found in registrations[:3]:
@@ -306,7 +335,7 @@ def trace_analyse(trace: Trace) -> Outcome:
         disclosures = list(Disclosure.objects.filter(asset=master.asset).select_related("supplier"))
         codes = {d.pk: disclosure_code(d) for d in disclosures}
         if not codes:
-            outcome = Outcome(Verdict.NO_MATCH, [], str(_("The asset has no disclosures.")), master)
+            outcome = Outcome(Verdict.NO_MATCH, [], NO_DISCLOSURES, master)
         else:
             decided = decision.decide(reading.bits, codes)
             by_id = {d.pk: d for d in disclosures}
@@ -324,14 +353,12 @@ def trace_analyse(trace: Trace) -> Outcome:
             outcome = Outcome(
                 decided.verdict,
                 matches,
-                str(
-                    format_lazy(
-                        _("Registered on master {} ({} matching points, {:.0%} covered)."),
-                        master.filename,
-                        found.inliers,
-                        reading.coverage,
-                    )
-                ),
+                REGISTERED
+                % {
+                    "file": master.filename,
+                    "points": found.inliers,
+                    "covered": f"{reading.coverage:.0%}",
+                },
                 master,
             )
         rank = {Verdict.MATCH: 2, Verdict.INCONCLUSIVE: 1, Verdict.NO_MATCH: 0}
@@ -399,20 +426,20 @@ def trace_run(*, trace_id: int) -> Trace:
                 incident=trace.incident,
                 actor=trace.created_by,
                 fingerprint=suspect.fingerprint,
-                summary=str(
-                    format_lazy(
-                        _(
-                            "Trace {}: the leaked copy {} carries the mark of disclosure {} "
-                            "({} to {}), {} of {} bits wrong; prime suspect."
-                        ),
-                        trace.pk,
-                        trace.filename,
-                        suspect.pk,
-                        suspect.asset.code,
-                        suspect.supplier.name,
-                        best["bit_errors"],
-                        best["bits"],
-                    )
+                # A timeline record, written once in English like the incident's other
+                # timeline messages (breaches.services), whoever's request ran the task.
+                summary=(
+                    "Trace {trace}: the leaked copy {file} carries the mark of disclosure "
+                    "{disclosure} ({asset} to {supplier}), {errors} of {bits} bits wrong; "
+                    "prime suspect."
+                ).format(
+                    trace=trace.pk,
+                    file=trace.filename,
+                    disclosure=suspect.pk,
+                    asset=suspect.asset.code,
+                    supplier=suspect.supplier.name,
+                    errors=best["bit_errors"],
+                    bits=best["bits"],
                 ),
             )
     trace.refresh_from_db()

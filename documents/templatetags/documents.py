@@ -4,6 +4,8 @@ page's current filters to the API list's `?format=csv|xlsx` (documents.exports).
 from django import template
 from django.urls import reverse
 
+from config.formats import format_instant
+
 register = template.Library()
 
 EXPORT_FORMATS = (("csv", "CSV"), ("xlsx", "Excel"))
@@ -21,3 +23,10 @@ def export_links(context, api_list_name: str) -> dict:
         params["format"] = fmt
         links.append({"label": label, "url": f"{base}?{params.urlencode()}", "format": fmt})
     return {"links": links}
+
+
+@register.filter
+def instant_text(value) -> str:
+    """An instant as plain text in the active time zone, named (the PDFs: no HTML
+    element), config.formats.format_instant: "2026-12-05 10:04 Asia/Shanghai"."""
+    return format_instant(value)

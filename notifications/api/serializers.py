@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..choices import SUBSCRIBABLE, EventType
@@ -12,15 +13,27 @@ from ..models import Notification, WebhookAttempt, WebhookDelivery, WebhookEndpo
 class NotificationSerializer(serializers.ModelSerializer):
     type = serializers.CharField(source="event.type", read_only=True)
     event = serializers.UUIDField(source="event.pk", read_only=True)
-    text = serializers.SerializerMethodField()
+    title = serializers.SerializerMethodField(
+        help_text=_("The kind of event, in words, in the caller's language (Accept-Language).")
+    )
+    text = serializers.SerializerMethodField(
+        help_text=_(
+            "What happened, in the caller's language (Accept-Language); the facts are in "
+            "`type` and `data`."
+        )
+    )
     url = serializers.SerializerMethodField()
     data = serializers.JSONField(source="event.data", read_only=True)
     read = serializers.SerializerMethodField()
 
     class Meta:
         model = Notification
-        fields = ["id", "event", "type", "text", "url", "data", "created_at", "read", "read_at"]
+        fields = ["id", "event", "type", "title", "text", "url", "data", "created_at", "read",
+                  "read_at"]  # fmt: skip
         read_only_fields = fields
+
+    def get_title(self, obj) -> str:
+        return describe(obj.event)["title"]
 
     def get_text(self, obj) -> str:
         return describe(obj.event)["text"]
@@ -37,7 +50,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         write_only=True,
         min_length=16,
         max_length=200,
-        help_text="Shared secret the signature is made with (never shown again).",
+        help_text=_("Shared secret the signature is made with (never shown again)."),
     )
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=SUBSCRIBABLE), allow_empty=False
@@ -77,11 +90,13 @@ class WebhookEventSerializer(serializers.Serializer):
     (`sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with the secret>`). Delivered at
     least once: deduplicate by `id`."""
 
-    id = serializers.UUIDField(help_text="The event's id: the same on every retry.")
+    id = serializers.UUIDField(help_text=_("The event's id: the same on every retry."))
     type = serializers.ChoiceField(choices=EventType.choices)
     created_at = serializers.DateTimeField()
     data = serializers.DictField(
-        help_text="Ids and public facts of the object: penalty/plan/incident ids, "
-        "incident_reference, supplier, supplier_name, amount and currency (decimal "
-        "strings), status, due_on. Never an internal note nor a fingerprint."
+        help_text=_(
+            "Ids and public facts of the object: penalty/plan/incident ids, "
+            "incident_reference, supplier, supplier_name, amount and currency (decimal "
+            "strings), status, due_on. Never an internal note nor a fingerprint."
+        )
     )

@@ -88,3 +88,11 @@ def incident_traces(context, incident) -> dict:
         "assets": ConfidentialAsset.objects.filter(pk__in=incident.assets.values("pk")),
         "request": context["request"],
     }
+
+
+@register.filter
+def trace_detail(detail: str) -> str:
+    """A trace's stored detail in the viewer's language (services.detail_in_words)."""
+    from ..services import detail_in_words
+
+    return detail_in_words(detail)
