@@ -338,11 +338,7 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 incident.responsible_supplier_id,
                 incident.nda_id,
             ):
-                text = format_lazy(
-                    "{} {}",
-                    text,
-                    _("Liability re-resolved: see the timeline."),
-                )
+                text = _("Incident updated. Liability re-resolved: see the timeline.")
             messages.success(request, text)
             return redirect("breaches:incident-detail", pk=incident.pk)
     status = 400 if request.method == "POST" else 200
@@ -497,7 +493,9 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 TRANSITION_DONE = {
     IncidentStatus.INVESTIGATING: _("%(reference)s is under investigation."),
-    IncidentStatus.CONFIRMED: _("%(reference)s is confirmed."),
+    IncidentStatus.CONFIRMED: _(
+        "%(reference)s is confirmed. A penalty was proposed and a rectification plan requested."
+    ),
     IncidentStatus.DISMISSED: _("%(reference)s was dismissed."),
     IncidentStatus.RESOLVED: _("%(reference)s is resolved."),
     IncidentStatus.CLOSED: _("%(reference)s is closed."),
@@ -527,10 +525,6 @@ def incident_transition(request: HttpRequest, pk: int) -> HttpResponse:
     message = TRANSITION_DONE.get(to, _("%(reference)s changed.")) % {
         "reference": incident.reference
     }
-    if to == IncidentStatus.CONFIRMED:
-        message = format_lazy(
-            "{} {}", message, _("A penalty was proposed and a rectification plan requested.")
-        )
     messages.success(request, message)
     return redirect(detail_url)
 
@@ -849,15 +843,15 @@ def penalty_record_payment(request: HttpRequest, pk: int) -> HttpResponse:
 
     def recorded(payment) -> str:
         penalty.refresh_from_db()
-        text = gettext("Payment of %(amount)s recorded.") % {
-            "amount": format_money(payment.amount, penalty.currency)
-        }
+        amount = format_money(payment.amount, penalty.currency)
         if penalty.status == PenaltyStatus.PAID:
-            return f"{text} {gettext('The penalty is paid in full.')}"
-        outstanding = gettext("Outstanding: %(amount)s.") % {
-            "amount": format_money(penalty.outstanding, penalty.currency)
+            return gettext("Payment of %(amount)s recorded. The penalty is paid in full.") % {
+                "amount": amount
+            }
+        return gettext("Payment of %(amount)s recorded. Outstanding: %(outstanding)s.") % {
+            "amount": amount,
+            "outstanding": format_money(penalty.outstanding, penalty.currency),
         }
-        return f"{text} {outstanding}"
 
     done = submit_form(
         request,
