@@ -38,11 +38,11 @@ from .selectors import (
 
 # Verbs on the buttons, per target status.
 INCIDENT_VERBS = {
-    IncidentStatus.INVESTIGATING: "Start investigating",
-    IncidentStatus.CONFIRMED: "Confirm breach",
-    IncidentStatus.DISMISSED: "Dismiss",
-    IncidentStatus.RESOLVED: "Mark resolved",
-    IncidentStatus.CLOSED: "Close",
+    IncidentStatus.INVESTIGATING: _("Start investigating"),
+    IncidentStatus.CONFIRMED: _("Confirm breach"),
+    IncidentStatus.DISMISSED: _("Dismiss"),
+    IncidentStatus.RESOLVED: _("Mark resolved"),
+    IncidentStatus.CLOSED: _("Close"),
 }
 # What each penalty button does, per (from, to): on a disputed penalty "Uphold" and
 # "Waive" are two different acts and say so.
@@ -54,11 +54,11 @@ PENALTY_VERBS = {
     (PenaltyStatus.DISPUTED, PenaltyStatus.WAIVED): _("Waive the penalty"),
 }
 PLAN_VERBS = {
-    PlanStatus.SUBMITTED: "Submit plan",
-    PlanStatus.APPROVED: "Approve",
-    PlanStatus.CHANGES_REQUESTED: "Request changes",
-    PlanStatus.COMPLETED: "Mark completed",
-    PlanStatus.VERIFIED: "Verify",
+    PlanStatus.SUBMITTED: _("Submit plan"),
+    PlanStatus.APPROVED: _("Approve"),
+    PlanStatus.CHANGES_REQUESTED: _("Request changes"),
+    PlanStatus.COMPLETED: _("Mark completed"),
+    PlanStatus.VERIFIED: _("Verify"),
 }
 
 

@@ -12,8 +12,10 @@ from datetime import date, timedelta
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from config.formats import format_money
 
 from .filtersets import ActionFilter, PenaltyFilter, PlanFilter
 from .selectors import (
@@ -79,12 +81,20 @@ class DeadlineLists:
     more_overdue: list[str] = field(default_factory=list)
     more_upcoming: list[str] = field(default_factory=list)
 
+    @property
+    def more_overdue_labels(self) -> list[str]:
+        return [str(KIND_LABELS[kind]) for kind in self.more_overdue]
+
+    @property
+    def more_upcoming_labels(self) -> list[str]:
+        return [str(KIND_LABELS[kind]) for kind in self.more_upcoming]
+
 
 def _plan_rows(qs: QuerySet, today: date) -> list[Deadline]:
     return [
         Deadline(
             kind=PLAN,
-            what=str(_("Submit the rectification plan")),
+            what=gettext("Submit the rectification plan"),
             reference=plan.incident.reference,
             supplier=plan.supplier.name,
             due_on=plan.due_on,
@@ -116,11 +126,8 @@ def _penalty_rows(qs: QuerySet, today: date) -> list[Deadline]:
     return [
         Deadline(
             kind=PENALTY,
-            what=str(
-                format_lazy(
-                    _("Pay {} {} outstanding"), f"{penalty.outstanding:,.2f}", penalty.currency
-                )
-            ),
+            what=gettext("Pay %(amount)s outstanding")
+            % {"amount": format_money(penalty.outstanding, penalty.currency)},
             reference=penalty.incident.reference,
             supplier=penalty.supplier.name,
             due_on=penalty.due_on,
@@ -207,9 +214,8 @@ def supplier_todo(user, today: date, limit: int = TODO_LIMIT) -> list[TodoItem]:
     for plan in plans:
         items.append(
             TodoItem(
-                text=str(
-                    format_lazy(_("Submit the rectification plan for {}"), plan.incident.reference)
-                ),
+                text=gettext("Submit the rectification plan for %(reference)s")
+                % {"reference": plan.incident.reference},
                 url=reverse("breaches:plan-detail", args=[plan.pk]),
                 due_on=plan.due_on,
                 overdue=plan.due_on < today,
@@ -225,13 +231,8 @@ def supplier_todo(user, today: date, limit: int = TODO_LIMIT) -> list[TodoItem]:
     for action in actions:
         items.append(
             TodoItem(
-                text=str(
-                    format_lazy(
-                        _("Complete the action “{}” ({})"),
-                        action.description[:80],
-                        action.plan.incident.reference,
-                    )
-                ),
+                text=gettext("Complete the action “%(action)s” (%(reference)s)")
+                % {"action": action.description[:80], "reference": action.plan.incident.reference},
                 url=reverse("breaches:plan-detail", args=[action.plan_id]),
                 due_on=action.due_on,
                 overdue=action.due_on < today,
@@ -249,9 +250,8 @@ def supplier_todo(user, today: date, limit: int = TODO_LIMIT) -> list[TodoItem]:
         if penalty.acknowledged_at is None:
             items.append(
                 TodoItem(
-                    text=str(
-                        format_lazy(_("Acknowledge the penalty for {}"), penalty.incident.reference)
-                    ),
+                    text=gettext("Acknowledge the penalty for %(reference)s")
+                    % {"reference": penalty.incident.reference},
                     url=url,
                     due_on=None,
                     overdue=False,
@@ -261,14 +261,11 @@ def supplier_todo(user, today: date, limit: int = TODO_LIMIT) -> list[TodoItem]:
         if penalty.outstanding > 0 and penalty.due_on is not None:
             items.append(
                 TodoItem(
-                    text=str(
-                        format_lazy(
-                            _("Pay {} {} for {}"),
-                            f"{penalty.outstanding:,.2f}",
-                            penalty.currency,
-                            penalty.incident.reference,
-                        )
-                    ),
+                    text=gettext("Pay %(amount)s for %(reference)s")
+                    % {
+                        "amount": format_money(penalty.outstanding, penalty.currency),
+                        "reference": penalty.incident.reference,
+                    },
                     url=url,
                     due_on=penalty.due_on,
                     overdue=penalty.due_on < today,

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from breaches.choices import Channel, Severity, Visibility
 from suppliers.models import NDA, WRITERS, Supplier, User
@@ -16,28 +17,34 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class IncidentForm(forms.Form):
-    title = forms.CharField(max_length=200)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    title = forms.CharField(max_length=200, label=_("Title"))
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, label=_("Description")
+    )
     source_supplier = forms.ModelChoiceField(
         queryset=Supplier.objects.none(),
         required=False,
-        empty_label="Unknown",
-        help_text="Who actually leaked; the liable supplier is resolved from it.",
+        label=_("Source supplier"),
+        empty_label=_("Unknown"),
+        help_text=_("Who actually leaked; the liable supplier is resolved from it."),
     )
     assets = forms.ModelMultipleChoiceField(
         queryset=None,
         required=False,
-        help_text="The confidential assets that leaked (Ctrl or Cmd picks several).",
+        label=_("Assets"),
+        help_text=_("The confidential assets that leaked (Ctrl or Cmd picks several)."),
     )
-    occurred_on = forms.DateField(widget=DATE_WIDGET)
-    discovered_on = forms.DateField(widget=DATE_WIDGET)
-    channel = forms.ChoiceField(choices=Channel.choices)
-    severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.MEDIUM)
+    occurred_on = forms.DateField(widget=DATE_WIDGET, label=_("Occurred on"))
+    discovered_on = forms.DateField(widget=DATE_WIDGET, label=_("Discovered on"))
+    channel = forms.ChoiceField(choices=Channel.choices, label=_("Channel"))
+    severity = forms.ChoiceField(
+        choices=Severity.choices, initial=Severity.MEDIUM, label=_("Severity")
+    )
     leak_fingerprint = forms.CharField(
         max_length=64,
         required=False,
-        label="Fingerprint found on the leaked copy",
-        help_text="Optional: the watermark token, if one was found.",
+        label=_("Fingerprint found on the leaked copy"),
+        help_text=_("Optional: the watermark token, if one was found."),
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -49,7 +56,9 @@ class IncidentForm(forms.Form):
         cleaned = super().clean()
         occurred, discovered = cleaned.get("occurred_on"), cleaned.get("discovered_on")
         if occurred and discovered and discovered < occurred:
-            self.add_error("discovered_on", "An incident cannot be discovered before it occurred.")
+            self.add_error(
+                "discovered_on", _("An incident cannot be discovered before it occurred.")
+            )
         return cleaned
 
 
@@ -95,18 +104,21 @@ class TransitionForm(forms.Form):
     """One workflow button's fields (the target status travels as the plain `to` field):
     an optional note and, upholding a disputed penalty, an optional reduced amount."""
 
-    note = forms.CharField(max_length=2000, required=False)
+    note = forms.CharField(max_length=2000, required=False, label=_("Note"))
     amount = forms.DecimalField(
-        max_digits=16, decimal_places=2, min_value=Decimal("0.01"), required=False
+        max_digits=16,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        label=_("Reduced amount (optional)"),
     )
 
-    def __init__(self, *args, note_label: str = "Note", with_amount: bool = False, **kwargs):
+    def __init__(self, *args, note_label: str | None = None, with_amount: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["note"].label = note_label
+        if note_label is not None:
+            self.fields["note"].label = note_label
         if not with_amount:
             del self.fields["amount"]
-        else:
-            self.fields["amount"].label = "Reduced amount (optional)"
 
 
 def _visibility_field() -> forms.ChoiceField:
@@ -138,40 +150,47 @@ class _WrittenOnIncidentForm(forms.Form):
 
 class NoteForm(_WrittenOnIncidentForm):
     id_prefix = "note"
-    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Note")
+    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=_("Note"))
     visibility = _visibility_field()
 
 
 class EvidenceForm(_WrittenOnIncidentForm):
     id_prefix = "evidence"
     file = forms.FileField(
+        label=_("File"),
         help_text=_(
             "PDF; PNG, JPEG, GIF or WebP images; .docx, .xlsx or .pptx documents; ZIP; "
             "plain text or CSV. HTML, SVG, XML and scripts are refused."
-        )
+        ),
     )
-    description = forms.CharField(max_length=500, required=False)
+    description = forms.CharField(max_length=500, required=False, label=_("Description"))
     visibility = _visibility_field()
 
 
 class FingerprintForm(forms.Form):
     fingerprint = forms.CharField(
-        max_length=64, help_text="The token found on a leaked copy (hex).", label="Fingerprint"
+        max_length=64,
+        help_text=_("The token found on a leaked copy (hex)."),
+        label=_("Fingerprint"),
     )
 
 
 class PaymentForm(forms.Form):
-    amount = forms.DecimalField(max_digits=16, decimal_places=2, min_value=Decimal("0.01"))
-    paid_on = forms.DateField(widget=DATE_WIDGET, initial=timezone.localdate)
-    reference = forms.CharField(max_length=100, required=False, label="Payment reference")
+    amount = forms.DecimalField(
+        max_digits=16, decimal_places=2, min_value=Decimal("0.01"), label=_("Amount")
+    )
+    paid_on = forms.DateField(widget=DATE_WIDGET, initial=timezone.localdate, label=_("Paid on"))
+    reference = forms.CharField(max_length=100, required=False, label=_("Payment reference"))
 
 
 class PenaltyEditForm(forms.Form):
     """The amount while proposed or disputed (offered only to a user who may change it),
     and the due date."""
 
-    amount = forms.DecimalField(max_digits=16, decimal_places=2, min_value=Decimal("0.01"))
-    due_on = forms.DateField(widget=DATE_WIDGET, required=False)
+    amount = forms.DecimalField(
+        max_digits=16, decimal_places=2, min_value=Decimal("0.01"), label=_("Amount")
+    )
+    due_on = forms.DateField(widget=DATE_WIDGET, required=False, label=_("Due on"))
 
     def __init__(self, *args, with_amount: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -182,14 +201,20 @@ class PenaltyEditForm(forms.Form):
 class PlanSummaryForm(forms.Form):
     summary = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="What the supplier will change, including over its downstream.",
+        label=_("Summary"),
+        help_text=_("What the supplier will change, including over its downstream."),
     )
 
 
 class ActionForm(forms.Form):
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
-    owner = forms.CharField(max_length=200, required=False, help_text="Who at the supplier.")
-    due_on = forms.DateField(widget=DATE_WIDGET)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=_("Description"))
+    owner = forms.CharField(
+        max_length=200,
+        required=False,
+        label=pgettext_lazy("action", "Owner"),
+        help_text=_("Who at the supplier."),
+    )
+    due_on = forms.DateField(widget=DATE_WIDGET, label=_("Due on"))
 
 
 class ActionEditForm(ActionForm):
@@ -212,8 +237,8 @@ class ActionEditForm(ActionForm):
 class ActionEvidenceForm(forms.Form):
     """A file attached to an action: the rules of incident evidence."""
 
-    file = forms.FileField(help_text=EvidenceForm.base_fields["file"].help_text)
-    description = forms.CharField(max_length=500, required=False)
+    file = forms.FileField(label=_("File"), help_text=EvidenceForm.base_fields["file"].help_text)
+    description = forms.CharField(max_length=500, required=False, label=_("Description"))
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", f"{kwargs.get('prefix') or 'action-file'}_%s")
@@ -223,8 +248,8 @@ class ActionEvidenceForm(forms.Form):
 class ActionCompleteForm(forms.Form):
     evidence_note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
-        label="Evidence note",
-        help_text="What shows the action is done.",
+        label=_("Evidence note"),
+        help_text=_("What shows the action is done."),
     )
 
 
@@ -232,16 +257,21 @@ class LiabilityForm(forms.Form):
     """Staff override of the liability rule (before confirmation), with a reason."""
 
     responsible_supplier = forms.ModelChoiceField(
-        queryset=Supplier.objects.none(), required=False, empty_label="Nobody"
+        queryset=Supplier.objects.none(),
+        required=False,
+        label=_("Responsible supplier"),
+        empty_label=_("Nobody"),
     )
     nda = forms.ModelChoiceField(
         queryset=NDA.objects.none(),
         required=False,
-        label="NDA",
-        empty_label="None",
-        help_text="Must belong to the responsible supplier.",
+        label=_("NDA"),
+        empty_label=pgettext_lazy("no NDA", "None"),
+        help_text=_("Must belong to the responsible supplier."),
     )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label=_("Reason")
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -257,5 +287,5 @@ class ReviewDecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         max_length=5000,
-        label="Note (required to reject)",
+        label=_("Note (required to reject)"),
     )

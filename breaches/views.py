@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -97,6 +98,7 @@ from breaches.selectors import (
     reviews_awaiting,
 )
 from config.exceptions import Conflict
+from config.formats import format_money
 from config.history import history_entries
 from suppliers.selectors import (
     incident_suspects,
@@ -258,7 +260,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def incident_create(request: HttpRequest) -> HttpResponse:
     if not request.user.can_write:
-        raise PermissionDenied("Only compliance staff report incidents.")
+        raise PermissionDenied(_("Only compliance staff report incidents."))
     form = IncidentForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -281,14 +283,21 @@ def incident_create(request: HttpRequest) -> HttpResponse:
             if incident.responsible_supplier_id:
                 messages.success(
                     request,
-                    f"Incident {incident.reference} reported. Liable: "
-                    f"{incident.responsible_supplier.name} under {incident.nda}.",
+                    gettext("Incident %(reference)s reported. Liable: %(supplier)s under %(nda)s.")
+                    % {
+                        "reference": incident.reference,
+                        "supplier": incident.responsible_supplier.name,
+                        "nda": incident.nda,
+                    },
                 )
             else:
                 messages.warning(
                     request,
-                    f"Incident {incident.reference} reported. No NDA coverage: decide "
-                    "liability before confirming.",
+                    gettext(
+                        "Incident %(reference)s reported. No NDA coverage: decide liability "
+                        "before confirming."
+                    )
+                    % {"reference": incident.reference},
                 )
             return redirect("breaches:incident-detail", pk=incident.pk)
     status = 400 if request.method == "POST" else 200
@@ -329,11 +338,7 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 incident.responsible_supplier_id,
                 incident.nda_id,
             ):
-                text = format_lazy(
-                    "{} {}",
-                    text,
-                    _("Liability re-resolved: see the timeline."),
-                )
+                text = _("Incident updated. Liability re-resolved: see the timeline.")
             messages.success(request, text)
             return redirect("breaches:incident-detail", pk=incident.pk)
     status = 400 if request.method == "POST" else 200
@@ -354,13 +359,14 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def liability_preview(request: HttpRequest) -> JsonResponse:
     """Who the liability rule would hold responsible, for the report form."""
     if not request.user.can_write:
-        raise PermissionDenied("Only compliance staff report incidents.")
+        raise PermissionDenied(_("Only compliance staff report incidents."))
     try:
         source_id = int(request.GET.get("source_supplier", ""))
         occurred_on = date.fromisoformat(request.GET.get("occurred_on", ""))
     except ValueError:
         return JsonResponse(
-            {"detail": "Give source_supplier (an id) and occurred_on (YYYY-MM-DD)."}, status=400
+            {"detail": gettext("Give source_supplier (an id) and occurred_on (YYYY-MM-DD).")},
+            status=400,
         )
     source = get_object_or_404(suppliers_visible_to(request.user), pk=source_id)
     liability = resolve_liability(source, on=occurred_on)
@@ -389,7 +395,7 @@ def _transition_forms(choices, *, data=None, failed_to=None, note_labels=None, a
         form = TransitionForm(
             bound,
             prefix=f"t-{to}",
-            note_label=(note_labels or {}).get(to, "Note (optional)"),
+            note_label=(note_labels or {}).get(to, _("Note (optional)")),
             with_amount=to in amount_for,
         )
         if bound is not None:
@@ -486,11 +492,13 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 TRANSITION_DONE = {
-    IncidentStatus.INVESTIGATING: "is under investigation",
-    IncidentStatus.CONFIRMED: "is confirmed",
-    IncidentStatus.DISMISSED: "was dismissed",
-    IncidentStatus.RESOLVED: "is resolved",
-    IncidentStatus.CLOSED: "is closed",
+    IncidentStatus.INVESTIGATING: _("%(reference)s is under investigation."),
+    IncidentStatus.CONFIRMED: _(
+        "%(reference)s is confirmed. A penalty was proposed and a rectification plan requested."
+    ),
+    IncidentStatus.DISMISSED: _("%(reference)s was dismissed."),
+    IncidentStatus.RESOLVED: _("%(reference)s is resolved."),
+    IncidentStatus.CLOSED: _("%(reference)s is closed."),
 }
 
 
@@ -502,7 +510,9 @@ def incident_transition(request: HttpRequest, pk: int) -> HttpResponse:
     form = TransitionForm(request.POST, prefix=f"t-{to}")
     detail_url = reverse("breaches:incident-detail", args=[incident.pk])
     if not form.is_valid():
-        messages.error(request, "The note is too long (2000 characters at most); nothing changed.")
+        messages.error(
+            request, _("The note is too long (2000 characters at most); nothing changed.")
+        )
         return redirect(detail_url)
     try:
         incident = services.incident_transition(
@@ -512,9 +522,9 @@ def incident_transition(request: HttpRequest, pk: int) -> HttpResponse:
         text = exc.message if isinstance(exc, Conflict) else error_text(exc)
         messages.error(request, text)
         return redirect_back(request, detail_url)
-    message = f"{incident.reference} {TRANSITION_DONE.get(to, 'changed')}."
-    if to == IncidentStatus.CONFIRMED:
-        message += " A penalty was proposed and a rectification plan requested."
+    message = TRANSITION_DONE.get(to, _("%(reference)s changed.")) % {
+        "reference": incident.reference
+    }
     messages.success(request, message)
     return redirect(detail_url)
 
@@ -538,7 +548,8 @@ def incident_add_evidence(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Evidence {evidence.original_name} added (sha256 {evidence.sha256[:12]}...).",
+                gettext("Evidence %(name)s added (sha256 %(sha256)s...).")
+                % {"name": evidence.original_name, "sha256": evidence.sha256[:12]},
             )
             return redirect("breaches:incident-detail", pk=incident.pk)
     context = _incident_context(request, incident, evidence_form=form)
@@ -557,7 +568,7 @@ def evidence_download(request: HttpRequest, pk: int, evidence_pk: int) -> FileRe
     try:
         return services.evidence_file_response(evidence)
     except FileNotFoundError as exc:
-        raise Http404("The evidence file is missing from storage.") from exc
+        raise Http404(_("The evidence file is missing from storage.")) from exc
 
 
 @login_required
@@ -576,7 +587,7 @@ def incident_add_note(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Note added to the timeline.")
+            messages.success(request, _("Note added to the timeline."))
             return redirect("breaches:incident-detail", pk=incident.pk)
     context = _incident_context(request, incident, note_form=form)
     return render(request, "breaches/incident_detail.html", context, status=400)
@@ -606,23 +617,31 @@ def incident_report_fingerprint(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "breaches/incident_detail.html", context, status=400)
 
 
+def _liability_set_text(decided) -> str:
+    if decided.responsible_supplier is None:
+        return gettext("Liability set to nobody.")
+    if decided.nda:
+        return gettext("Liability set to %(supplier)s under %(nda)s.") % {
+            "supplier": decided.responsible_supplier,
+            "nda": decided.nda,
+        }
+    return gettext("Liability set to %(supplier)s.") % {"supplier": decided.responsible_supplier}
+
+
 @login_required
 @require_POST
 def incident_set_liability(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff decide liability by hand (no NDA coverage, or the rule does not fit)."""
     incident = _scoped_incident(request, pk)
     if not request.user.can_write:
-        raise PermissionDenied("Only compliance staff decide liability.")
+        raise PermissionDenied(_("Only compliance staff decide liability."))
     form = LiabilityForm(request.POST, user=request.user)
     detail_url = reverse("breaches:incident-detail", args=[incident.pk])
     done = submit_form(
         request,
         form,
         lambda data: services.incident_set_liability(actor=request.user, incident=incident, **data),
-        success=lambda decided: (
-            f"Liability set to {decided.responsible_supplier or 'nobody'}"
-            f"{f' under {decided.nda}' if decided.nda else ''}."
-        ),
+        success=_liability_set_text,
         detail_url=detail_url,
     )
     if done:
@@ -739,10 +758,10 @@ def _penalty_outcome(done_text):
 
     def text(result) -> str:
         if isinstance(result, services.ReviewRequested):
-            return (
-                f"Recorded: the {result.review.act} needs a second staff "
-                "user, who has been told. Nothing changes until then."
-            )
+            return gettext(
+                "Recorded: the %(act)s needs a second staff user, who has been told. "
+                "Nothing changes until then."
+            ) % {"act": result.review.act}
         return done_text(result)
 
     return text
@@ -763,7 +782,7 @@ def penalty_review_decide(request: HttpRequest, pk: int, review_pk: int) -> Http
         lambda data: services.penalty_review_decide(
             actor=request.user, review=review, approve=approve, note=data["note"]
         ),
-        success="Approved: the change is made." if approve else "Rejected: nothing changes.",
+        success=_("Approved: the change is made.") if approve else _("Rejected: nothing changes."),
         detail_url=detail_url,
     ) or redirect(detail_url)
 
@@ -798,7 +817,10 @@ def penalty_transition(request: HttpRequest, pk: int) -> HttpResponse:
             amount=data.get("amount"),
         ),
         success=_penalty_outcome(
-            lambda moved: f"Penalty is now {moved.get_status_display().lower()}."
+            lambda moved: (
+                gettext("Penalty is now %(status)s.")
+                % {"status": str(moved.get_status_display()).lower()}
+            )
         ),
         detail_url=detail_url,
     )
@@ -821,10 +843,15 @@ def penalty_record_payment(request: HttpRequest, pk: int) -> HttpResponse:
 
     def recorded(payment) -> str:
         penalty.refresh_from_db()
-        text = f"Payment of {payment.amount} {penalty.currency} recorded."
+        amount = format_money(payment.amount, penalty.currency)
         if penalty.status == PenaltyStatus.PAID:
-            return text + " The penalty is paid in full."
-        return text + f" Outstanding: {penalty.outstanding} {penalty.currency}."
+            return gettext("Payment of %(amount)s recorded. The penalty is paid in full.") % {
+                "amount": amount
+            }
+        return gettext("Payment of %(amount)s recorded. Outstanding: %(outstanding)s.") % {
+            "amount": amount,
+            "outstanding": format_money(penalty.outstanding, penalty.currency),
+        }
 
     done = submit_form(
         request,
@@ -855,7 +882,10 @@ def penalty_edit(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user, penalty=penalty, amount=data.get("amount"), due_on=data["due_on"]
         ),
         success=_penalty_outcome(
-            lambda changed: f"Penalty set to {changed.amount} {changed.currency}."
+            lambda changed: (
+                gettext("Penalty set to %(amount)s.")
+                % {"amount": format_money(changed.amount, changed.currency)}
+            )
         ),
         detail_url=detail_url,
     )
@@ -910,7 +940,7 @@ def _scoped_plan(request: HttpRequest, pk: int) -> RectificationPlan:
     )
 
 
-PLAN_NOTE_LABELS = {PlanStatus.CHANGES_REQUESTED: "What must change (required)"}
+PLAN_NOTE_LABELS = {PlanStatus.CHANGES_REQUESTED: _("What must change (required)")}
 
 
 def _plan_context(request: HttpRequest, plan: RectificationPlan, **overrides) -> dict:
@@ -982,7 +1012,7 @@ def plan_update_summary(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         lambda data: services.plan_update(actor=request.user, plan=plan, summary=data["summary"]),
-        success="Plan summary saved.",
+        success=_("Plan summary saved."),
         detail_url=detail_url,
     )
     if done:
@@ -1001,7 +1031,7 @@ def plan_add_action(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         form,
         lambda data: services.action_create(actor=request.user, plan=plan, **data),
-        success="Action added to the plan.",
+        success=_("Action added to the plan."),
         detail_url=detail_url,
     )
     if done:
@@ -1023,7 +1053,7 @@ def action_complete(request: HttpRequest, pk: int, action_pk: int) -> HttpRespon
         lambda data: services.action_complete(
             actor=request.user, action=action, evidence_note=data["evidence_note"]
         ),
-        success="Action marked done.",
+        success=_("Action marked done."),
         detail_url=detail_url,
     )
     if done:
@@ -1121,11 +1151,8 @@ def action_add_evidence(request: HttpRequest, pk: int, action_pk: int) -> HttpRe
         else:
             messages.success(
                 request,
-                format_lazy(
-                    _("Evidence {} attached to the action (sha256 {}...)."),
-                    evidence.original_name,
-                    evidence.sha256[:12],
-                ),
+                gettext("Evidence %(name)s attached to the action (sha256 %(sha256)s...).")
+                % {"name": evidence.original_name, "sha256": evidence.sha256[:12]},
             )
             return redirect(detail_url)
     context = _plan_context(request, plan)
@@ -1136,11 +1163,11 @@ def action_add_evidence(request: HttpRequest, pk: int, action_pk: int) -> HttpRe
 
 
 PLAN_DONE = {
-    PlanStatus.SUBMITTED: "Plan submitted for review.",
-    PlanStatus.APPROVED: "Plan approved.",
-    PlanStatus.CHANGES_REQUESTED: "Changes requested from the supplier.",
-    PlanStatus.COMPLETED: "Plan marked completed.",
-    PlanStatus.VERIFIED: "Plan verified.",
+    PlanStatus.SUBMITTED: _("Plan submitted for review."),
+    PlanStatus.APPROVED: _("Plan approved."),
+    PlanStatus.CHANGES_REQUESTED: _("Changes requested from the supplier."),
+    PlanStatus.COMPLETED: _("Plan marked completed."),
+    PlanStatus.VERIFIED: _("Plan verified."),
 }
 
 
@@ -1157,7 +1184,7 @@ def plan_transition(request: HttpRequest, pk: int) -> HttpResponse:
         lambda data: services.plan_transition(
             actor=request.user, plan=plan, to=to, note=data["note"]
         ),
-        success=PLAN_DONE.get(to, "Plan updated."),
+        success=PLAN_DONE.get(to, _("Plan updated.")),
         detail_url=detail_url,
     )
     if done:

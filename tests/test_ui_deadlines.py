@@ -65,7 +65,7 @@ def test_staff_see_the_overdue_penalty_and_every_supplier(client, world, complia
     upcoming = _rows(response, "upcoming")
     assert ("plan", world["seed"].reference) in upcoming  # due in 30 days
     html = response.content.decode()
-    assert "Pay 600,000.00 CNY outstanding" in html
+    assert "Pay CN¥600,000.00 outstanding" in html
     assert "40 days late" in html
     # Filtered by supplier: the other supplier only.
     response = client.get(
@@ -95,7 +95,7 @@ def test_supplier_to_do_list(client, world, supplier_user, other_supplier_user):
     dashboard = client.get(reverse("dashboard"))
     texts = [item.text for item in dashboard.context["todo"]]
     reference = world["seed"].reference
-    assert texts[0] == f"Pay 600,000.00 CNY for {reference}"  # overdue first
+    assert texts[0] == f"Pay CN¥600,000.00 for {reference}"  # overdue first
     assert f"Acknowledge the penalty for {reference}" in texts
     assert f"Submit the rectification plan for {reference}" in texts
     assert b'id="todo"' in dashboard.content

@@ -358,7 +358,7 @@ def test_penalty_issue_and_payments(client, compliance_user, supplier_user, seed
     response = client.post(
         payment_url, {"amount": "400000.00", "paid_on": "2025-03-01", "reference": "CNAPS-1"}
     )
-    assert any("Outstanding: 600000.00 CNY" in m for m in flashes(response))
+    assert any("Outstanding: CN¥600,000.00" in m for m in flashes(response))
     response = client.post(payment_url, {"amount": "600000", "paid_on": "2025-03-09"})
     assert any("paid in full" in m for m in flashes(response))
     penalty.refresh_from_db()
@@ -699,7 +699,7 @@ def test_penalty_amount_changes_only_while_proposed(
     assert any("needs a second staff user" in m for m in flashes(response))
     client.force_login(second_compliance_user)
     response = client.post(url, {"amount": "800000.00", "due_on": "2030-01-01"})
-    assert any("800000.00 CNY" in m for m in flashes(response))
+    assert any("CN¥800,000.00" in m for m in flashes(response))
     client.force_login(compliance_user)
     penalty.refresh_from_db()
     assert penalty.amount == Decimal("800000.00")

@@ -127,7 +127,7 @@ def test_compliance_daily_work(page, world):
     login(page, "compliance")
     overdue = page.locator("section", has=page.get_by_role("heading", name="Overdue penalties"))
     expect(overdue).to_contain_text(seed.reference)
-    expect(overdue).to_contain_text("600,000.00 CNY")
+    expect(overdue).to_contain_text("CN¥600,000.00")
     shoot(page, "dashboard-compliance")
 
     # Correct a fact of the incident; the change shows in its history.
@@ -170,7 +170,7 @@ def test_compliance_daily_work(page, world):
     shoot(page, "penalty-detail")
     page.get_by_role("link", name="Deadlines", exact=True).click()
     overdue = page.locator("#deadlines-overdue")
-    expect(overdue.locator("tr[data-kind='penalty']")).to_contain_text("600,000.00 CNY")
+    expect(overdue.locator("tr[data-kind='penalty']")).to_contain_text("CN¥600,000.00")
     expect(overdue.locator("tr[data-kind='penalty']")).to_contain_text("40 days late")
     shoot(page, "deadlines")
     assert page.problems == [], page.problems
@@ -182,7 +182,7 @@ def test_supplier_daily_work(page, world, tmp_path):
     seed, penalty = world["seed"], world["penalty"]
     login(page, "bmt-user")
     todo = page.locator("#todo")
-    expect(todo).to_contain_text(f"Pay 600,000.00 CNY for {seed.reference}")
+    expect(todo).to_contain_text(f"Pay CN¥600,000.00 for {seed.reference}")
     expect(todo).to_contain_text(f"Acknowledge the penalty for {seed.reference}")
     shoot(page, "dashboard-supplier")
 

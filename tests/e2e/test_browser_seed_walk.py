@@ -101,22 +101,22 @@ def test_seed_case_in_the_browser(
     click_and_expect_flash(page, "Confirm breach", "A penalty was proposed")
     expect(page.locator(".page-head .badge").first).to_have_text("Confirmed")
     penalty_panel = page.locator("section", has=page.get_by_role("heading", name="Penalty"))
-    expect(penalty_panel).to_contain_text("1,000,000.00 CNY")
+    expect(penalty_panel).to_contain_text("CN¥1,000,000.00")
     expect(penalty_panel).to_contain_text("Proposed")
     plan_panel = page.locator("section", has=page.get_by_role("heading", name="Rectification plan"))
     expect(plan_panel).to_contain_text("Requested")
     expect(page.locator(".timeline")).to_contain_text("investigating → confirmed")
 
     # Issue the penalty and record a first payment.
-    penalty_panel.get_by_role("link", name="1,000,000.00 CNY").click()
+    penalty_panel.get_by_role("link", name="CN¥1,000,000.00").click()
     expect(page.get_by_role("heading", name=re.compile("Penalty for"))).to_be_visible()
     click_and_expect_flash(page, "Issue the penalty", "Penalty is now issued.")
     page.fill("#id_amount", "400000.00")
     page.fill("#id_paid_on", "2025-03-01")
     page.fill("#id_reference", "CNAPS-0042")
-    click_and_expect_flash(page, "Record payment", "Outstanding: 600000.00 CNY")
-    expect(page.locator("#penalty-outstanding")).to_have_text("600,000.00 CNY")
-    expect(page.locator("#penalty-paid")).to_have_text("400,000.00 CNY")
+    click_and_expect_flash(page, "Record payment", "Outstanding: CN¥600,000.00")
+    expect(page.locator("#penalty-outstanding")).to_have_text("CN¥600,000.00")
+    expect(page.locator("#penalty-paid")).to_have_text("CN¥400,000.00")
     logout(page)
 
     # The supplier user sees its own world only.
