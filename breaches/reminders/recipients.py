@@ -1,11 +1,13 @@
 """Who is told (DESIGN section 5): the supplier's reminder contacts at level 1; from
 level 2 also the incident owner and, for a sub-vendor, its parent's contacts; at level 3
-also the compliance managers."""
+also the compliance managers. And in which language and time zone each is told
+(DESIGN section 11): mail is grouped per address, so the address's person decides."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -23,6 +25,41 @@ def compliance_manager_emails() -> list[str]:
         groups__name=settings.COMPLIANCE_MANAGERS_GROUP, is_active=True
     ).values_list("email", flat=True)
     return sorted({normalize_email(e) for e in emails if normalize_email(e)})
+
+
+@dataclass(frozen=True)
+class RecipientLocale:
+    """The language and time zone (names, as stored) a recipient's mail is written in."""
+
+    language: str
+    time_zone: str
+
+
+def recipient_locale(email: str) -> RecipientLocale:
+    """How the person at `email` reads its mail: as the supplier contact it was mailed as
+    (its language and time zone, which staff set for its reminders), else as the user
+    of that address (its own settings), else the product's defaults. Of several records
+    with one address, a reminder contact comes before one that is not, and the latest
+    created before older ones (the latest word on how the person reads)."""
+    address = normalize_email(email)
+    contact = (
+        Contact.objects.filter(email__iexact=address)
+        .order_by("-receives_reminders", "-created_at", "-pk")
+        .values_list("language", "time_zone")
+        .first()
+    )
+    if contact is None:
+        contact = (
+            User.objects.filter(email__iexact=address)
+            .order_by("-is_active", "-date_joined", "-pk")
+            .values_list("language", "time_zone")
+            .first()
+        )
+    language, time_zone = contact or ("", "")
+    return RecipientLocale(
+        language=language or settings.LANGUAGE_CODE,
+        time_zone=time_zone or settings.DEFAULT_USER_TIME_ZONE,
+    )
 
 
 class RecipientResolver:
