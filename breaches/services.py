@@ -798,7 +798,7 @@ def _store_evidence(
         "action": action.description[:60] if action else "",
     }
     if action:
-        text = gettext("Evidence %(name)s (%(sha)s) added to action \u201c%(action)s\u201d.")
+        text = gettext("Evidence %(name)s (%(sha)s) added to action “%(action)s”.")
     else:
         text = gettext("Evidence %(name)s (%(sha)s) added.")
     _event(
@@ -1417,7 +1417,7 @@ def action_update(
             kind=EventKind.ACTION,
             actor=actor,
             plan=action.plan,
-            message=gettext("Action \u201c%(action)s\u201d changed: %(changes)s.")
+            message=gettext("Action “%(action)s” changed: %(changes)s.")
             % {
                 "action": action.description[:60],
                 "changes": pgettext("list of changes", "; ").join(changes),
@@ -1440,7 +1440,7 @@ def action_delete(*, actor: User, action: RectificationAction) -> None:
         kind=EventKind.ACTION,
         actor=actor,
         plan=action.plan,
-        message=gettext("Action removed: \u201c%(action)s\u201d.")
+        message=gettext("Action removed: “%(action)s”.")
         % {"action": action.description[:80]},
     )
     action.delete()
