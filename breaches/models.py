@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -32,6 +33,7 @@ from .choices import (
     ReviewState,
     Severity,
     Visibility,
+    status_word,
 )
 
 
@@ -440,7 +442,10 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} on {self.paid_on}"
+        return gettext("%(amount)s on %(paid_on)s") % {
+            "amount": self.amount,
+            "paid_on": self.paid_on,
+        }
 
 
 class RectificationPlan(models.Model):
@@ -517,7 +522,10 @@ class RectificationPlan(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Plan for {self.incident.reference} by {self.supplier.name}"
+        return gettext("Plan for %(reference)s by %(supplier)s") % {
+            "reference": self.incident.reference,
+            "supplier": self.supplier.name,
+        }
 
 
 class RectificationAction(models.Model):
@@ -740,7 +748,11 @@ class ReminderMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.recipient} ({self.get_state_display()})"
+        return gettext("%(kind)s to %(recipient)s (%(state)s)") % {
+            "kind": self.get_kind_display(),
+            "recipient": self.recipient,
+            "state": self.get_state_display(),
+        }
 
 
 class ReportSnapshot(models.Model):
@@ -819,7 +831,11 @@ class PenaltyReview(models.Model):
         indexes = [models.Index(fields=["state", "-requested_at"], name="penalty_review_state_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} of penalty {self.penalty_id} ({self.state})"
+        return gettext("%(kind)s of penalty %(penalty)s (%(state)s)") % {
+            "kind": self.get_kind_display(),
+            "penalty": self.penalty_id,
+            "state": status_word(self.state),
+        }
 
     @property
     def act(self) -> str:
