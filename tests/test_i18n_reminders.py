@@ -138,7 +138,11 @@ def test_one_address_one_language_when_a_sweep_groups_mail_per_recipient(mailout
     supplier = contact("ops@supplier.example", language="en", time_zone="America/New_York")
     plan = make_plan(supplier=supplier, owner=owner, contact_email=None)
     approved = make_plan(
-        supplier=supplier, owner=owner, status=PlanStatus.APPROVED, due_on=day(-60)
+        supplier=supplier,
+        owner=owner,
+        status=PlanStatus.APPROVED,
+        due_on=day(-60),
+        contact_email=None,
     )
     make_action(plan=approved, description="Lock the CAD vault")
     result = reminders.run_sweep(as_of=day(14), enqueue=False)
