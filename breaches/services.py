@@ -1440,8 +1440,7 @@ def action_delete(*, actor: User, action: RectificationAction) -> None:
         kind=EventKind.ACTION,
         actor=actor,
         plan=action.plan,
-        message=gettext("Action removed: “%(action)s”.")
-        % {"action": action.description[:80]},
+        message=gettext("Action removed: “%(action)s”.") % {"action": action.description[:80]},
     )
     action.delete()
 
