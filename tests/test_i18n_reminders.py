@@ -251,3 +251,25 @@ def test_the_weekly_digest_reaches_each_manager_in_its_language(mailoutbox):
         assert "Beijing Molding Technology Co. Ltd" in body
         assert "10 days overdue" in body
         assert "2025-03-06 07:00 America/New_York" in body
+
+
+def test_an_address_that_is_an_account_too_reads_as_the_account(mailoutbox):
+    """The rule of every mail (notifications too): the person's own account settings come
+    before what staff set on a supplier contact with the same address."""
+    supplier = contact("wang.fang@hebei.example", language="en", time_zone="America/New_York")
+    UserFactory(
+        username="wang.fang",
+        role=Role.SUPPLIER,
+        supplier=supplier,
+        email="Wang.Fang@hebei.example",
+        language="zh-hans",
+        time_zone="Asia/Shanghai",
+    )
+    make_plan(supplier=supplier, contact_email=None)
+    reminders.run_sweep(as_of=day(3), enqueue=False)
+
+    deliver_at()
+
+    mail, _ = mail_to(mailoutbox, "wang.fang@hebei.example")
+    assert mail.subject == "整改提醒：1 项逾期"
+    assert "2025-03-06 20:00 Asia/Shanghai" in mail.body

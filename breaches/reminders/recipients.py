@@ -36,26 +36,26 @@ class RecipientLocale:
 
 
 def recipient_locale(email: str) -> RecipientLocale:
-    """How the person at `email` reads its mail: as the supplier contact it was mailed as
-    (its language and time zone, which staff set for its reminders), else as the user
-    of that address (its own settings), else the product's defaults. Of several records
-    with one address, a reminder contact comes before one that is not, and the latest
-    created before older ones (the latest word on how the person reads)."""
+    """How the person at `email` reads its mail, by the rule every mail of the product
+    follows (notifications.mail too): the settings of the active account with that
+    address (the person's own choice), else those of the supplier contact with that
+    address (a reminder contact first; staff set them for its reminders), else the
+    product's defaults."""
     address = normalize_email(email)
-    contact = (
-        Contact.objects.filter(email__iexact=address)
-        .order_by("-receives_reminders", "-created_at", "-pk")
+    found = (
+        User.objects.filter(email__iexact=address, is_active=True)
+        .order_by("pk")
         .values_list("language", "time_zone")
         .first()
     )
-    if contact is None:
-        contact = (
-            User.objects.filter(email__iexact=address)
-            .order_by("-is_active", "-date_joined", "-pk")
+    if found is None:
+        found = (
+            Contact.objects.filter(email__iexact=address)
+            .order_by("-receives_reminders", "pk")
             .values_list("language", "time_zone")
             .first()
         )
-    language, time_zone = contact or ("", "")
+    language, time_zone = found or ("", "")
     return RecipientLocale(
         language=language or settings.LANGUAGE_CODE,
         time_zone=time_zone or settings.DEFAULT_USER_TIME_ZONE,
