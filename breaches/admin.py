@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from suppliers.admin import HistoryAdmin, ServiceAdminMixin, changed_fields, copy_saved
 
@@ -193,30 +195,36 @@ class IncidentAdmin(HistoryAdmin):
             request,
             queryset,
             lambda incident: services.incident_transition(
-                actor=request.user, incident=incident, to=to, note="From the admin."
+                actor=request.user, incident=incident, to=to, note=gettext("From the admin.")
             ),
             done,
         )
 
-    @admin.action(description="Start investigating selected incidents")
+    @admin.action(description=_("Start investigating selected incidents"))
     def start_investigation(self, request, queryset):
-        self._transition(request, queryset, IncidentStatus.INVESTIGATING, "Investigating")
+        self._transition(
+            request, queryset, IncidentStatus.INVESTIGATING, IncidentStatus.INVESTIGATING.label
+        )
 
-    @admin.action(description="Confirm selected incidents (proposes penalty, requests plan)")
+    @admin.action(description=_("Confirm selected incidents (proposes penalty, requests plan)"))
     def confirm(self, request, queryset):
-        self._transition(request, queryset, IncidentStatus.CONFIRMED, "Confirmed")
+        self._transition(
+            request, queryset, IncidentStatus.CONFIRMED, IncidentStatus.CONFIRMED.label
+        )
 
-    @admin.action(description="Dismiss selected incidents")
+    @admin.action(description=_("Dismiss selected incidents"))
     def dismiss(self, request, queryset):
-        self._transition(request, queryset, IncidentStatus.DISMISSED, "Dismissed")
+        self._transition(
+            request, queryset, IncidentStatus.DISMISSED, IncidentStatus.DISMISSED.label
+        )
 
-    @admin.action(description="Resolve selected incidents")
+    @admin.action(description=_("Resolve selected incidents"))
     def resolve(self, request, queryset):
-        self._transition(request, queryset, IncidentStatus.RESOLVED, "Resolved")
+        self._transition(request, queryset, IncidentStatus.RESOLVED, IncidentStatus.RESOLVED.label)
 
-    @admin.action(description="Close selected incidents")
+    @admin.action(description=_("Close selected incidents"))
     def close(self, request, queryset):
-        self._transition(request, queryset, IncidentStatus.CLOSED, "Closed")
+        self._transition(request, queryset, IncidentStatus.CLOSED, IncidentStatus.CLOSED.label)
 
     def has_delete_permission(self, request, obj=None):
         # Incidents and their timelines are kept for good.
@@ -322,8 +330,10 @@ class PenaltyAdmin(HistoryAdmin):
         if isinstance(saved, services.ReviewRequested):
             self.message_user(
                 request,
-                "The reduction needs a second staff user (four eyes), who has been told; "
-                "nothing changes until then.",
+                gettext(
+                    "The reduction needs a second staff user (four eyes), who has been told; "
+                    "nothing changes until then."
+                ),
                 messages.WARNING,
             )
             saved = Penalty.objects.get(pk=obj.pk)
@@ -337,18 +347,18 @@ class PenaltyAdmin(HistoryAdmin):
             request,
             queryset,
             lambda p: services.penalty_transition(
-                actor=request.user, penalty=p, to=to, note="From the admin."
+                actor=request.user, penalty=p, to=to, note=gettext("From the admin.")
             ),
             done,
         )
 
-    @admin.action(description="Issue selected penalties")
+    @admin.action(description=_("Issue selected penalties"))
     def issue(self, request, queryset):
-        self._transition(request, queryset, PenaltyStatus.ISSUED, "Issued")
+        self._transition(request, queryset, PenaltyStatus.ISSUED, PenaltyStatus.ISSUED.label)
 
-    @admin.action(description="Waive selected penalties (four eyes: not the issuer)")
+    @admin.action(description=_("Waive selected penalties (four eyes: not the issuer)"))
     def waive(self, request, queryset):
-        self._transition(request, queryset, PenaltyStatus.WAIVED, "Waived")
+        self._transition(request, queryset, PenaltyStatus.WAIVED, PenaltyStatus.WAIVED.label)
 
 
 @admin.register(Payment)
@@ -440,22 +450,22 @@ class RectificationPlanAdmin(HistoryAdmin):
             request,
             queryset,
             lambda plan: services.plan_transition(
-                actor=request.user, plan=plan, to=to, note="From the admin."
+                actor=request.user, plan=plan, to=to, note=gettext("From the admin.")
             ),
             done,
         )
 
-    @admin.action(description="Approve selected plans")
+    @admin.action(description=_("Approve selected plans"))
     def approve(self, request, queryset):
-        self._transition(request, queryset, PlanStatus.APPROVED, "Approved")
+        self._transition(request, queryset, PlanStatus.APPROVED, PlanStatus.APPROVED.label)
 
-    @admin.action(description="Mark selected plans completed (all actions done)")
+    @admin.action(description=_("Mark selected plans completed (all actions done)"))
     def complete(self, request, queryset):
-        self._transition(request, queryset, PlanStatus.COMPLETED, "Completed")
+        self._transition(request, queryset, PlanStatus.COMPLETED, PlanStatus.COMPLETED.label)
 
-    @admin.action(description="Verify selected plans")
+    @admin.action(description=_("Verify selected plans"))
     def verify(self, request, queryset):
-        self._transition(request, queryset, PlanStatus.VERIFIED, "Verified")
+        self._transition(request, queryset, PlanStatus.VERIFIED, PlanStatus.VERIFIED.label)
 
 
 ACTION_FIELDS = {"description", "owner", "due_on", "evidence_note"}
@@ -472,7 +482,7 @@ class RectificationActionAdmin(ServiceAdminMixin, admin.ModelAdmin):
     fields = ["plan", "description", "owner", "due_on", "status", "completed_on", "evidence_note"]
     readonly_fields = ["status", "completed_on"]
 
-    @admin.display(description="description")
+    @admin.display(description=_("description"))
     def description_short(self, obj: RectificationAction) -> str:
         return str(obj)
 

@@ -2,30 +2,31 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Channel(models.TextChoices):
-    SOCIAL_MEDIA = "social_media", "Social media"
-    PRESS = "press", "Press"
-    COMPETITOR = "competitor", "Competitor"
-    INTERNAL = "internal", "Internal"
-    OTHER = "other", "Other"
+    SOCIAL_MEDIA = "social_media", _("Social media")
+    PRESS = "press", _("Press")
+    COMPETITOR = "competitor", _("Competitor")
+    INTERNAL = "internal", _("Internal")
+    OTHER = "other", _("Other")
 
 
 class Severity(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
-    CRITICAL = "critical", "Critical"
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
 
 
 class IncidentStatus(models.TextChoices):
-    REPORTED = "reported", "Reported"
-    INVESTIGATING = "investigating", "Investigating"
-    CONFIRMED = "confirmed", "Confirmed"
-    DISMISSED = "dismissed", "Dismissed"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
+    REPORTED = "reported", pgettext_lazy("incident status", "Reported")
+    INVESTIGATING = "investigating", pgettext_lazy("incident status", "Investigating")
+    CONFIRMED = "confirmed", pgettext_lazy("incident status", "Confirmed")
+    DISMISSED = "dismissed", pgettext_lazy("incident status", "Dismissed")
+    RESOLVED = "resolved", pgettext_lazy("incident status", "Resolved")
+    CLOSED = "closed", pgettext_lazy("incident status", "Closed")
 
 
 INCIDENT_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -42,11 +43,11 @@ OPEN_INCIDENT_STATUSES = frozenset(
 
 
 class PenaltyStatus(models.TextChoices):
-    PROPOSED = "proposed", "Proposed"
-    ISSUED = "issued", "Issued"
-    DISPUTED = "disputed", "Disputed"
-    PAID = "paid", "Paid"
-    WAIVED = "waived", "Waived"
+    PROPOSED = "proposed", pgettext_lazy("penalty status", "Proposed")
+    ISSUED = "issued", pgettext_lazy("penalty status", "Issued")
+    DISPUTED = "disputed", pgettext_lazy("penalty status", "Disputed")
+    PAID = "paid", pgettext_lazy("penalty status", "Paid")
+    WAIVED = "waived", pgettext_lazy("penalty status", "Waived")
 
 
 # `paid` is reached only by payments (penalty_record_payment), never asked for directly.
@@ -62,12 +63,12 @@ AMOUNT_EDITABLE_PENALTY_STATUSES = frozenset({PenaltyStatus.PROPOSED, PenaltySta
 
 
 class PlanStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    SUBMITTED = "submitted", "Submitted"
-    CHANGES_REQUESTED = "changes_requested", "Changes requested"
-    APPROVED = "approved", "Approved"
-    COMPLETED = "completed", "Completed"
-    VERIFIED = "verified", "Verified"
+    REQUESTED = "requested", pgettext_lazy("plan status", "Requested")
+    SUBMITTED = "submitted", pgettext_lazy("plan status", "Submitted")
+    CHANGES_REQUESTED = "changes_requested", pgettext_lazy("plan status", "Changes requested")
+    APPROVED = "approved", pgettext_lazy("plan status", "Approved")
+    COMPLETED = "completed", pgettext_lazy("plan status", "Completed")
+    VERIFIED = "verified", pgettext_lazy("plan status", "Verified")
 
 
 PLAN_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -84,22 +85,22 @@ OPEN_PLAN_STATUSES = frozenset(set(PlanStatus.values) - {PlanStatus.VERIFIED})
 
 
 class ActionStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    DONE = "done", "Done"
+    OPEN = "open", pgettext_lazy("action status", "Open")
+    DONE = "done", pgettext_lazy("action status", "Done")
 
 
 class EventKind(models.TextChoices):
-    CREATED = "created", "Created"
-    TRANSITION = "transition", "Status changed"
-    NOTE = "note", "Note"
-    EVIDENCE = "evidence", "Evidence added"
-    LIABILITY = "liability", "Liability decided"
-    PENALTY = "penalty", "Penalty"
-    PAYMENT = "payment", "Payment recorded"
-    PLAN = "plan", "Rectification plan"
-    ACTION = "action", "Rectification action"
-    REMINDER = "reminder", "Reminder sent"
-    FINGERPRINT = "fingerprint", "Fingerprint reported"
+    CREATED = "created", pgettext_lazy("timeline event", "Created")
+    TRANSITION = "transition", pgettext_lazy("timeline event", "Status changed")
+    NOTE = "note", pgettext_lazy("timeline event", "Note")
+    EVIDENCE = "evidence", pgettext_lazy("timeline event", "Evidence added")
+    LIABILITY = "liability", pgettext_lazy("timeline event", "Liability decided")
+    PENALTY = "penalty", pgettext_lazy("timeline event", "Penalty")
+    PAYMENT = "payment", pgettext_lazy("timeline event", "Payment recorded")
+    PLAN = "plan", pgettext_lazy("timeline event", "Rectification plan")
+    ACTION = "action", pgettext_lazy("timeline event", "Rectification action")
+    REMINDER = "reminder", pgettext_lazy("timeline event", "Reminder sent")
+    FINGERPRINT = "fingerprint", pgettext_lazy("timeline event", "Fingerprint reported")
 
 
 class Visibility(models.TextChoices):
@@ -112,44 +113,78 @@ class Visibility(models.TextChoices):
 
 
 class ReminderKind(models.TextChoices):
-    DUE_SOON = "due_soon", "Due soon"
-    OVERDUE = "overdue", "Overdue"
+    DUE_SOON = "due_soon", pgettext_lazy("reminder kind", "Due soon")
+    OVERDUE = "overdue", pgettext_lazy("reminder kind", "Overdue")
 
 
 class ReminderTargetType(models.TextChoices):
-    PLAN = "plan", "Rectification plan"
-    ACTION = "action", "Rectification action"
+    PLAN = "plan", _("Rectification plan")
+    ACTION = "action", _("Rectification action")
     # Money is chased too (DESIGN section 5): an issued penalty's payment.
-    PENALTY = "penalty", "Penalty payment"
+    PENALTY = "penalty", _("Penalty payment")
 
 
 class DeliveryState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", pgettext_lazy("delivery state", "Pending")
+    SENT = "sent", pgettext_lazy("delivery state", "Sent")
+    FAILED = "failed", pgettext_lazy("delivery state", "Failed")
     # Not sent because the target stopped being due before the mail went out.
-    SKIPPED = "skipped", "Skipped (no longer due)"
+    SKIPPED = "skipped", pgettext_lazy("delivery state", "Skipped (no longer due)")
     # A worker stopped while handing the mail to the mail server: it may have gone out.
     # Never resent (a duplicate is worse than a reminder the next schedule point repeats).
-    UNKNOWN = "unknown", "Outcome unknown (not resent)"
+    UNKNOWN = "unknown", pgettext_lazy("delivery state", "Outcome unknown (not resent)")
 
 
 class MessageKind(models.TextChoices):
     """What a grouped reminder mail carries: one sweep's reminders, or the weekly digest."""
 
-    REMINDERS = "reminders", "Reminders"
-    DIGEST = "digest", "Weekly overdue digest"
+    REMINDERS = "reminders", _("Reminders")
+    DIGEST = "digest", _("Weekly overdue digest")
 
 
 class ReviewKind(models.TextChoices):
     """Acts on a penalty that cut the claim, made only by two staff users (four eyes)."""
 
-    ISSUE_BELOW_CLAUSE = "issue_below_clause", "Issue below the NDA clause"
-    REDUCTION = "reduction", "Reduction"
-    WAIVER = "waiver", "Waiver"
+    ISSUE_BELOW_CLAUSE = "issue_below_clause", _("Issue below the NDA clause")
+    REDUCTION = "reduction", _("Reduction")
+    WAIVER = "waiver", _("Waiver")
 
 
 class ReviewState(models.TextChoices):
-    PENDING = "pending", "Waiting for a second reviewer"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
+    PENDING = "pending", pgettext_lazy("review state", "Waiting for a second reviewer")
+    APPROVED = "approved", pgettext_lazy("review state", "Approved")
+    REJECTED = "rejected", pgettext_lazy("review state", "Rejected")
+
+
+# A status named inside a sentence ("A penalty cannot go from issued to proposed"): in
+# English the code itself, as the messages have always read; translated in other
+# languages. (The codes the API takes are listed as codes, never through this.)
+STATUS_WORDS = {
+    "reported": pgettext_lazy("status in a sentence", "reported"),
+    "investigating": pgettext_lazy("status in a sentence", "investigating"),
+    "confirmed": pgettext_lazy("status in a sentence", "confirmed"),
+    "dismissed": pgettext_lazy("status in a sentence", "dismissed"),
+    "resolved": pgettext_lazy("status in a sentence", "resolved"),
+    "closed": pgettext_lazy("status in a sentence", "closed"),
+    "proposed": pgettext_lazy("status in a sentence", "proposed"),
+    "issued": pgettext_lazy("status in a sentence", "issued"),
+    "disputed": pgettext_lazy("status in a sentence", "disputed"),
+    "paid": pgettext_lazy("status in a sentence", "paid"),
+    "waived": pgettext_lazy("status in a sentence", "waived"),
+    "requested": pgettext_lazy("status in a sentence", "requested"),
+    "submitted": pgettext_lazy("status in a sentence", "submitted"),
+    "changes_requested": pgettext_lazy("status in a sentence", "changes_requested"),
+    "approved": pgettext_lazy("status in a sentence", "approved"),
+    "completed": pgettext_lazy("status in a sentence", "completed"),
+    "verified": pgettext_lazy("status in a sentence", "verified"),
+    "open": pgettext_lazy("status in a sentence", "open"),
+    "done": pgettext_lazy("status in a sentence", "done"),
+    "pending": pgettext_lazy("status in a sentence", "pending"),
+    "rejected": pgettext_lazy("status in a sentence", "rejected"),
+}
+
+
+def status_word(code: str) -> str:
+    """The status `code` as a word in a sentence of the active language."""
+    word = STATUS_WORDS.get(str(code))
+    return str(word) if word is not None else str(code)

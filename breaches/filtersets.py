@@ -7,6 +7,8 @@ from __future__ import annotations
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from breaches.choices import (
@@ -47,8 +49,8 @@ from suppliers.selectors import suppliers_visible_to
 
 
 class DueOnRangeFilterSet(CreatedRangeFilterSet):
-    due_on_after = DateFilter(field_name="due_on", lookup_expr="gte", label="Due on or after")
-    due_on_before = DateFilter(field_name="due_on", lookup_expr="lte", label="Due on or before")
+    due_on_after = DateFilter(field_name="due_on", lookup_expr="gte", label=_("Due on or after"))
+    due_on_before = DateFilter(field_name="due_on", lookup_expr="lte", label=_("Due on or before"))
 
 
 def _visible_suppliers(user):
@@ -62,7 +64,11 @@ def _incident_owners(user):
     return User.objects.filter(WRITERS).order_by("username").values_list("pk", "username")
 
 
-OVERDUE_SELECT = forms.Select(choices=[("", "Any"), ("true", "Overdue only")])
+ANY = _("Any")
+OVERDUE_SELECT = forms.Select(choices=[("", ANY), ("true", _("Overdue only"))])
+STATUS = _("Status")
+SUPPLIER = _("Supplier")
+SEARCH = _("Search")
 
 
 class IncidentSearchFilter(SearchFilter):
@@ -90,23 +96,23 @@ class IncidentSearchFilter(SearchFilter):
 class IncidentFilter(CreatedRangeFilterSet):
     search = IncidentSearchFilter(
         fields=("reference", "title", "description"),
-        label="Search (reference, title, supplier, asset code)",
+        label=_("Search (reference, title, supplier, asset code)"),
     )
     source_supplier = IdFilter(field_name="source_supplier_id")
     responsible_supplier = IdFilter(field_name="responsible_supplier_id")
-    supplier = IdFilter(method="filter_supplier", label="Source or responsible supplier")
+    supplier = IdFilter(method="filter_supplier", label=_("Source or responsible supplier"))
     nda = IdFilter(method="filter_nda")
     owner = IdFilter(field_name="owner_id")
     asset = IdFilter(field_name="assets", distinct=True)
-    status = filters.ChoiceFilter(choices=IncidentStatus.choices)
-    channel = filters.ChoiceFilter(choices=Channel.choices)
-    severity = filters.ChoiceFilter(choices=Severity.choices)
+    status = filters.ChoiceFilter(choices=IncidentStatus.choices, label=STATUS)
+    channel = filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
+    severity = filters.ChoiceFilter(choices=Severity.choices, label=_("Severity"))
     no_nda_coverage = StrictBooleanFilter()
     occurred_on_after = DateFilter(
-        field_name="occurred_on", lookup_expr="gte", label="Occurred on or after"
+        field_name="occurred_on", lookup_expr="gte", label=_("Occurred on or after")
     )
     occurred_on_before = DateFilter(
-        field_name="occurred_on", lookup_expr="lte", label="Occurred on or before"
+        field_name="occurred_on", lookup_expr="lte", label=_("Occurred on or before")
     )
 
     class Meta:
@@ -153,15 +159,17 @@ class EvidenceFilter(FilterSet):
 
 
 class PenaltyFilter(DueOnRangeFilterSet):
-    search = SearchFilter(fields=("incident__reference", "incident__title", "supplier__name"))
+    search = SearchFilter(
+        fields=("incident__reference", "incident__title", "supplier__name"), label=SEARCH
+    )
     incident = IdFilter(field_name="incident_id")
-    supplier = IdFilter(field_name="supplier_id")
-    owner = IdFilter(field_name="incident__owner_id", label="Incident owner")
+    supplier = IdFilter(field_name="supplier_id", label=SUPPLIER)
+    owner = IdFilter(field_name="incident__owner_id", label=_("Incident owner"))
     issued_by = IdFilter(field_name="issued_by_id")
-    status = filters.ChoiceFilter(choices=PenaltyStatus.choices)
-    currency = filters.CharFilter(lookup_expr="iexact", max_length=3)
+    status = filters.ChoiceFilter(choices=PenaltyStatus.choices, label=STATUS)
+    currency = filters.CharFilter(lookup_expr="iexact", max_length=3, label=_("Currency"))
     overdue = StrictBooleanFilter(
-        method="filter_overdue", label="Issued, with an amount outstanding past its due date"
+        method="filter_overdue", label=_("Issued, with an amount outstanding past its due date")
     )
 
     class Meta:
@@ -171,10 +179,10 @@ class PenaltyFilter(DueOnRangeFilterSet):
     page_fields = ("search", "status", "currency", "supplier", "overdue")
     page_choices = {"supplier": _visible_suppliers}
     page_widgets = {
-        "currency": forms.Select(choices=[("", "Any"), *((c, c) for c in sorted(CURRENCY_CODES))]),
+        "currency": forms.Select(choices=[("", ANY), *((c, c) for c in sorted(CURRENCY_CODES))]),
         "overdue": OVERDUE_SELECT,
     }
-    page_labels = {"overdue": "Overdue"}
+    page_labels = {"overdue": _("Overdue")}
 
     def filter_overdue(self, queryset, name, value):
         q = penalty_overdue_q(timezone.localdate())
@@ -182,13 +190,13 @@ class PenaltyFilter(DueOnRangeFilterSet):
 
 
 class PlanFilter(DueOnRangeFilterSet):
-    search = SearchFilter(fields=("summary", "incident__reference", "supplier__name"))
+    search = SearchFilter(fields=("summary", "incident__reference", "supplier__name"), label=SEARCH)
     incident = IdFilter(field_name="incident_id")
-    supplier = IdFilter(field_name="supplier_id")
-    owner = IdFilter(field_name="incident__owner_id", label="Incident owner")
-    status = filters.ChoiceFilter(choices=PlanStatus.choices)
+    supplier = IdFilter(field_name="supplier_id", label=SUPPLIER)
+    owner = IdFilter(field_name="incident__owner_id", label=_("Incident owner"))
+    status = filters.ChoiceFilter(choices=PlanStatus.choices, label=STATUS)
     overdue = StrictBooleanFilter(
-        method="filter_overdue", label="Requested or changes requested, past its due date"
+        method="filter_overdue", label=_("Requested or changes requested, past its due date")
     )
 
     class Meta:
@@ -198,7 +206,7 @@ class PlanFilter(DueOnRangeFilterSet):
     page_fields = ("search", "status", "supplier", "overdue")
     page_choices = {"supplier": _visible_suppliers}
     page_widgets = {"overdue": OVERDUE_SELECT}
-    page_labels = {"overdue": "Overdue"}
+    page_labels = {"overdue": _("Overdue")}
 
     def filter_overdue(self, queryset, name, value):
         q = plan_overdue_q(timezone.localdate())
@@ -220,10 +228,10 @@ class ActionFilter(DueOnRangeFilterSet):
     plan = IdFilter(field_name="plan_id")
     incident = IdFilter(field_name="plan__incident_id")
     supplier = IdFilter(field_name="plan__supplier_id")
-    owner = IdFilter(field_name="plan__incident__owner_id", label="Incident owner")
-    status = filters.ChoiceFilter(choices=ActionStatus.choices)
+    owner = IdFilter(field_name="plan__incident__owner_id", label=_("Incident owner"))
+    status = filters.ChoiceFilter(choices=ActionStatus.choices, label=STATUS)
     overdue = StrictBooleanFilter(
-        method="filter_overdue", label="Open, past its due date, in an approved plan"
+        method="filter_overdue", label=_("Open, past its due date, in an approved plan")
     )
 
     class Meta:
@@ -235,6 +243,9 @@ class ActionFilter(DueOnRangeFilterSet):
         return queryset.filter(q) if value else queryset.exclude(q)
 
 
+LEVELS = {n: format_lazy(_("Level {n}"), n=n) for n in (1, 2, 3)}
+
+
 class ReminderFilter(DueOnRangeFilterSet):
     search = SearchFilter(
         fields=(
@@ -243,19 +254,19 @@ class ReminderFilter(DueOnRangeFilterSet):
             "penalty__incident__reference",
             "penalty__supplier__name",
         ),
-        label="Search (incident reference, supplier)",
+        label=_("Search (incident reference, supplier)"),
     )
     plan = IdFilter(field_name="plan_id")
     action = IdFilter(field_name="action_id")
     penalty = IdFilter(field_name="penalty_id")
-    supplier = IdFilter(method="filter_supplier", label="Supplier of the plan or penalty")
-    target_type = filters.ChoiceFilter(choices=ReminderTargetType.choices)
-    kind = filters.ChoiceFilter(choices=ReminderKind.choices)
+    supplier = IdFilter(method="filter_supplier", label=_("Supplier of the plan or penalty"))
+    target_type = filters.ChoiceFilter(choices=ReminderTargetType.choices, label=_("Target type"))
+    kind = filters.ChoiceFilter(choices=ReminderKind.choices, label=_("Kind"))
     status = filters.ChoiceFilter(
-        field_name="state", choices=DeliveryState.choices, label="Delivery state"
+        field_name="state", choices=DeliveryState.choices, label=_("Delivery state")
     )
-    state = filters.ChoiceFilter(choices=DeliveryState.choices)
-    level = filters.NumberFilter(min_value=1, max_value=3)
+    state = filters.ChoiceFilter(choices=DeliveryState.choices, label=_("State"))
+    level = filters.NumberFilter(min_value=1, max_value=3, label=_("Level"))
 
     class Meta:
         model = Reminder
@@ -263,7 +274,7 @@ class ReminderFilter(DueOnRangeFilterSet):
 
     page_fields = ("search", "target_type", "state", "kind", "level")
     page_widgets = {
-        "level": forms.Select(choices=[("", "Any"), *((n, f"Level {n}") for n in (1, 2, 3))])
+        "level": forms.Select(choices=[("", ANY), *((n, LEVELS[n]) for n in (1, 2, 3))])
     }
 
     def filter_supplier(self, queryset, name, value):
@@ -275,7 +286,7 @@ class PenaltyReviewFilter(FilterSet):
     kind = filters.ChoiceFilter(choices=ReviewKind.choices)
     state = filters.ChoiceFilter(choices=ReviewState.choices)
     awaiting_me = StrictBooleanFilter(
-        method="filter_awaiting_me", label="Pending and asked by another staff user"
+        method="filter_awaiting_me", label=_("Pending and asked by another staff user")
     )
 
     class Meta:

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from suppliers.choices import CURRENCY_CODES
@@ -31,6 +33,7 @@ from .choices import (
     ReviewState,
     Severity,
     Visibility,
+    status_word,
 )
 
 
@@ -74,12 +77,12 @@ class Incident(models.Model):
         NDA, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
     )
     no_nda_coverage = models.BooleanField(
-        default=False, help_text="No NDA reaches the source: staff must decide liability."
+        default=False, help_text=_("No NDA reaches the source: staff must decide liability.")
     )
     liability_overridden = models.BooleanField(default=False)
     liability_override_reason = models.TextField(blank=True)
     leak_fingerprint = models.CharField(
-        max_length=64, blank=True, help_text="Fingerprint found on a leaked copy, if any."
+        max_length=64, blank=True, help_text=_("Fingerprint found on a leaked copy, if any.")
     )
     severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.MEDIUM)
     status = models.CharField(
@@ -107,7 +110,7 @@ class Incident(models.Model):
             models.CheckConstraint(
                 condition=Q(discovered_on__gte=F("occurred_on")),
                 name="incident_discovered_after_occurred",
-                violation_error_message="An incident cannot be discovered before it occurred.",
+                violation_error_message=_("An incident cannot be discovered before it occurred."),
             ),
             models.CheckConstraint(
                 condition=Q(status__in=IncidentStatus.values), name="incident_status_valid"
@@ -121,12 +124,12 @@ class Incident(models.Model):
             models.CheckConstraint(
                 condition=Q(nda__isnull=True) | Q(responsible_supplier__isnull=False),
                 name="incident_nda_needs_responsible",
-                violation_error_message="An NDA is only recorded with a responsible supplier.",
+                violation_error_message=_("An NDA is only recorded with a responsible supplier."),
             ),
             models.CheckConstraint(
                 condition=Q(liability_overridden=False) | ~Q(liability_override_reason=""),
                 name="incident_override_needs_reason",
-                violation_error_message="Overriding liability needs a reason.",
+                violation_error_message=_("Overriding liability needs a reason."),
             ),
             models.CheckConstraint(
                 condition=~Q(
@@ -138,7 +141,7 @@ class Incident(models.Model):
                 )
                 | Q(responsible_supplier__isnull=False),
                 name="incident_confirmed_needs_responsible",
-                violation_error_message="A confirmed incident needs a responsible supplier.",
+                violation_error_message=_("A confirmed incident needs a responsible supplier."),
             ),
         ]
         indexes = [
@@ -350,27 +353,27 @@ class Penalty(models.Model):
             models.CheckConstraint(
                 condition=Q(amount__gt=0),
                 name="penalty_amount_positive",
-                violation_error_message="The penalty amount must be positive.",
+                violation_error_message=_("The penalty amount must be positive."),
             ),
             models.CheckConstraint(
                 condition=Q(amount__lte=MAX_MONEY_AMOUNT),
                 name="penalty_amount_max",
-                violation_error_message="The penalty amount is too large.",
+                violation_error_message=_("The penalty amount is too large."),
             ),
             models.CheckConstraint(
                 condition=Q(currency__in=sorted(CURRENCY_CODES)),
                 name="penalty_currency_iso4217",
-                violation_error_message="Currency must be an ISO 4217 code.",
+                violation_error_message=_("Currency must be an ISO 4217 code."),
             ),
             models.CheckConstraint(
                 condition=Q(paid_amount__gte=0) & Q(paid_amount__lte=F("amount")),
                 name="penalty_paid_not_above_amount",
-                violation_error_message="Payments cannot exceed the penalty amount.",
+                violation_error_message=_("Payments cannot exceed the penalty amount."),
             ),
             models.CheckConstraint(
                 condition=Q(due_on__isnull=True) | Q(due_on__gte=F("proposed_on")),
                 name="penalty_due_after_proposed",
-                violation_error_message="A penalty cannot fall due before it was proposed.",
+                violation_error_message=_("A penalty cannot fall due before it was proposed."),
             ),
             models.CheckConstraint(
                 condition=Q(status__in=PenaltyStatus.values), name="penalty_status_valid"
@@ -378,7 +381,7 @@ class Penalty(models.Model):
             models.CheckConstraint(
                 condition=~Q(status=PenaltyStatus.PAID) | Q(paid_amount=F("amount")),
                 name="penalty_paid_means_fully_paid",
-                violation_error_message="A penalty is paid only when payments reach its amount.",
+                violation_error_message=_("A penalty is paid only when payments reach its amount."),
             ),
         ]
         indexes = [
@@ -423,23 +426,26 @@ class Payment(models.Model):
             models.CheckConstraint(
                 condition=Q(amount__gt=0),
                 name="payment_amount_positive",
-                violation_error_message="A payment amount must be positive.",
+                violation_error_message=_("A payment amount must be positive."),
             ),
             models.CheckConstraint(
                 condition=Q(amount__lte=MAX_MONEY_AMOUNT),
                 name="payment_amount_max",
-                violation_error_message="The payment amount is too large.",
+                violation_error_message=_("The payment amount is too large."),
             ),
             models.UniqueConstraint(
                 fields=["penalty", "reference"],
                 condition=~Q(reference=""),
                 name="payment_reference_unique_per_penalty",
-                violation_error_message="This payment reference is already recorded.",
+                violation_error_message=_("This payment reference is already recorded."),
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} on {self.paid_on}"
+        return gettext("%(amount)s on %(paid_on)s") % {
+            "amount": self.amount,
+            "paid_on": self.paid_on,
+        }
 
 
 class RectificationPlan(models.Model):
@@ -478,12 +484,14 @@ class RectificationPlan(models.Model):
                 fields=["incident", "supplier"],
                 condition=~Q(status=PlanStatus.VERIFIED),
                 name="plan_one_open_per_incident_supplier",
-                violation_error_message="This supplier already has an open plan for the incident.",
+                violation_error_message=_(
+                    "This supplier already has an open plan for the incident."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(due_on__gte=F("requested_on")),
                 name="plan_due_after_requested",
-                violation_error_message="A plan cannot fall due before it was requested.",
+                violation_error_message=_("A plan cannot fall due before it was requested."),
             ),
             models.CheckConstraint(
                 condition=Q(status__in=PlanStatus.values), name="plan_status_valid"
@@ -514,7 +522,10 @@ class RectificationPlan(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Plan for {self.incident.reference} by {self.supplier.name}"
+        return gettext("Plan for %(reference)s by %(supplier)s") % {
+            "reference": self.incident.reference,
+            "supplier": self.supplier.name,
+        }
 
 
 class RectificationAction(models.Model):
@@ -523,7 +534,7 @@ class RectificationAction(models.Model):
 
     plan = models.ForeignKey(RectificationPlan, on_delete=models.CASCADE, related_name="actions")
     description = models.TextField()
-    owner = models.CharField(max_length=200, blank=True, help_text="Who at the supplier.")
+    owner = models.CharField(max_length=200, blank=True, help_text=_("Who at the supplier."))
     created_on = models.DateField(default=timezone.localdate)
     due_on = models.DateField(validators=[validate_business_date])
     status = models.CharField(
@@ -542,13 +553,13 @@ class RectificationAction(models.Model):
             models.CheckConstraint(
                 condition=Q(due_on__gte=F("created_on")),
                 name="action_due_after_created",
-                violation_error_message="An action cannot fall due before it was created.",
+                violation_error_message=_("An action cannot fall due before it was created."),
             ),
             models.CheckConstraint(
                 condition=(Q(status=ActionStatus.OPEN) & Q(completed_on__isnull=True))
                 | (Q(status=ActionStatus.DONE) & Q(completed_on__isnull=False)),
                 name="action_done_has_completed_on",
-                violation_error_message="A done action has a completion date; an open one not.",
+                violation_error_message=_("A done action has a completion date; an open one not."),
             ),
             models.CheckConstraint(
                 condition=~Q(description=""), name="action_description_not_empty"
@@ -609,9 +620,9 @@ class Reminder(models.Model):
     )
     kind = models.CharField(max_length=16, choices=ReminderKind.choices)
     level = models.PositiveSmallIntegerField()
-    due_on = models.DateField(help_text="The due date the schedule point counts from.")
+    due_on = models.DateField(help_text=_("The due date the schedule point counts from."))
     schedule_point = models.SmallIntegerField(
-        help_text="Days overdue this reminder is for; -3 is the 'due soon' notice."
+        help_text=_("Days overdue this reminder is for; -3 is the 'due soon' notice.")
     )
     days_overdue = models.SmallIntegerField(default=0)
     recipients = models.JSONField(default=list, blank=True)
@@ -681,12 +692,12 @@ class ReminderMessage(models.Model):
     kind = models.CharField(
         max_length=12, choices=MessageKind.choices, default=MessageKind.REMINDERS
     )
-    sweep_id = models.UUIDField(help_text="The sweep (or digest run) that created it.")
-    as_of = models.DateField(help_text="The day the sweep counted overdue days from.")
+    sweep_id = models.UUIDField(help_text=_("The sweep (or digest run) that created it."))
+    as_of = models.DateField(help_text=_("The day the sweep counted overdue days from."))
     recipient = models.EmailField(max_length=254)
     reminder_ids = models.JSONField(default=list, blank=True)
     skipped_reminder_ids = models.JSONField(
-        default=list, blank=True, help_text="Items left out because they were no longer due."
+        default=list, blank=True, help_text=_("Items left out because they were no longer due.")
     )
     state = models.CharField(
         max_length=8, choices=DeliveryState.choices, default=DeliveryState.PENDING
@@ -694,16 +705,18 @@ class ReminderMessage(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     claimed_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set while a send task holds the message."
+        null=True, blank=True, help_text=_("Set while a send task holds the message.")
     )
     enqueued_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the send was last handed to the broker."
+        null=True, blank=True, help_text=_("When the send was last handed to the broker.")
     )
     send_started_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="Set, and committed, before the mail is handed to the mail server; a claim "
-        "that lapsed with this set means the outcome is unknown.",
+        help_text=_(
+            "Set, and committed, before the mail is handed to the mail server; a claim "
+            "that lapsed with this set means the outcome is unknown."
+        ),
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -735,7 +748,11 @@ class ReminderMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.recipient} ({self.get_state_display()})"
+        return gettext("%(kind)s to %(recipient)s (%(state)s)") % {
+            "kind": self.get_kind_display(),
+            "recipient": self.recipient,
+            "state": self.get_state_display(),
+        }
 
 
 class ReportSnapshot(models.Model):
@@ -746,7 +763,7 @@ class ReportSnapshot(models.Model):
     replaces newer figures with older ones."""
 
     name = models.CharField(max_length=50, unique=True)
-    payload = models.JSONField(help_text="breaches.reports.StaffFigures, as JSON.")
+    payload = models.JSONField(help_text=_("breaches.reports.StaffFigures, as JSON."))
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -803,7 +820,7 @@ class PenaltyReview(models.Model):
             models.CheckConstraint(
                 condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("requested_by")),
                 name="penalty_review_four_eyes",
-                violation_error_message="The requester cannot decide its own request.",
+                violation_error_message=_("The requester cannot decide its own request."),
             ),
             models.CheckConstraint(
                 condition=Q(state=ReviewState.PENDING)
@@ -814,7 +831,11 @@ class PenaltyReview(models.Model):
         indexes = [models.Index(fields=["state", "-requested_at"], name="penalty_review_state_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} of penalty {self.penalty_id} ({self.state})"
+        return gettext("%(kind)s of penalty %(penalty)s (%(state)s)") % {
+            "kind": self.get_kind_display(),
+            "penalty": self.penalty_id,
+            "state": status_word(self.state),
+        }
 
     @property
     def act(self) -> str:

@@ -4,7 +4,8 @@ Counting a million incidents by status takes a sequential pass however it is ind
 so the figures people look at are computed at most once per REPORT_CACHE_SECONDS per
 scope and served from the cache in between. Scopes are what the selectors scope by:
 every staff user sees everything (one shared entry), a supplier user sees its
-supplier's world (one entry per supplier). Lists and details are never cached."""
+supplier's world (one entry per supplier), each in the reader's language (the figures
+carry words, such as the chart's month names). Lists and details are never cached."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 from suppliers.selectors import scope_for
 
@@ -32,7 +34,8 @@ def cached_for_scope(name: str, user, day: date, compute: Callable[[], T]) -> T:
     seconds = getattr(settings, "REPORT_CACHE_SECONDS", 0)
     if seconds <= 0 or not getattr(user, "is_authenticated", False):
         return compute()
-    key = f"report:{name}:{scope_key(user)}:{day.isoformat()}"
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    key = f"report:{name}:{scope_key(user)}:{language}:{day.isoformat()}"
     value = cache.get(key)
     if value is None:
         value = compute()

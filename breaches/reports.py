@@ -19,6 +19,8 @@ from typing import Any
 
 from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils.formats import date_format
+from django.utils.translation import pgettext
 
 from breaches.choices import OPEN_INCIDENT_STATUSES, PenaltyStatus
 from breaches.models import Incident, Penalty, RectificationAction, RectificationPlan
@@ -115,8 +117,10 @@ def month_chart(counts: dict[date, int], today: date) -> dict:
                 "y": round(20 + plot_height - height, 1),
                 "width": round(slot * 0.7, 1),
                 "height": height,
-                "label": month.strftime("%b"),
-                "title": month.strftime("%B %Y"),
+                # The month as the reader's language names it: "Jan" and "January 2026"
+                # in English, "1月" and "2026年1月" in Chinese.
+                "label": date_format(month, pgettext("a month on the chart's axis", "M")),
+                "title": date_format(month, "YEAR_MONTH_FORMAT"),
                 "value": n,
                 "label_x": round(x + slot * 0.35, 1),
                 "value_y": round(20 + plot_height - height - 4, 1),

@@ -18,9 +18,9 @@ from django.db import connection
 from django.db.models import CharField, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from config.formats import format_instant
 from suppliers.choices import STAFF_ROLES, Role
 from suppliers.models import NDA, Disclosure, Supplier, User
 from suppliers.selectors import (
@@ -473,10 +473,9 @@ def penalty_cut_refusal(user, penalty, kind: str) -> str | None:
     if not getattr(user, "can_write", False):
         return str(_("Only compliance staff change what a penalty claims."))
     if kind in (ReviewKind.WAIVER, ReviewKind.REDUCTION) and penalty.issued_by_id == user.pk:
-        act = _("waiver") if kind == ReviewKind.WAIVER else _("reduction")
-        return str(
-            format_lazy(_("Four eyes: a {} must be made by someone other than the issuer."), act)
-        )
+        if kind == ReviewKind.WAIVER:
+            return str(_("Four eyes: a waiver must be made by someone other than the issuer."))
+        return str(_("Four eyes: a reduction must be made by someone other than the issuer."))
     return None
 
 
@@ -492,12 +491,10 @@ def penalty_acknowledge_conflict(penalty) -> str | None:
     if penalty.status != PenaltyStatus.ISSUED:
         return str(_("Only an issued penalty can be acknowledged."))
     if penalty.acknowledged_at is not None:
-        return str(
-            format_lazy(
-                _("This penalty was acknowledged already, on {} UTC."),
-                f"{penalty.acknowledged_at.astimezone(UTC):%Y-%m-%d %H:%M}",
-            )
-        )
+        # The instant in the reader's time zone, named (UTC on the API, as before).
+        return _("This penalty was acknowledged already, on %(when)s.") % {
+            "when": format_instant(penalty.acknowledged_at)
+        }
     return None
 
 
@@ -542,23 +539,14 @@ class FingerprintFinding:
         if self.disclosure is None:
             return str(_("This fingerprint matches no disclosure."))
         if self.asset_named:
-            return str(
-                format_lazy(
-                    _("It is the copy disclosed to {} ({}): the prime suspect."),
-                    self.disclosure.supplier.name,
-                    self.disclosure.asset.code,
-                )
-            )
-        return str(
-            format_lazy(
-                _(
-                    "It is the copy of {} disclosed to {}, an asset this incident does not "
-                    "name: not a suspect unless the asset is added to the incident."
-                ),
-                self.disclosure.asset.code,
-                self.disclosure.supplier.name,
-            )
-        )
+            return _("It is the copy disclosed to %(supplier)s (%(asset)s): the prime suspect.") % {
+                "supplier": self.disclosure.supplier.name,
+                "asset": self.disclosure.asset.code,
+            }
+        return _(
+            "It is the copy of %(asset)s disclosed to %(supplier)s, an asset this incident "
+            "does not name: not a suspect unless the asset is added to the incident."
+        ) % {"asset": self.disclosure.asset.code, "supplier": self.disclosure.supplier.name}
 
 
 def fingerprint_finding(incident: Incident, fingerprint: str) -> FingerprintFinding:
@@ -579,30 +567,23 @@ def close_blockers(penalties, plans) -> list[str]:
         if penalty.status in SETTLED_PENALTY_STATUSES:
             continue
         reasons.append(
-            str(
-                format_lazy(
-                    _(
-                        "The penalty of {} {} is {} with {} {} outstanding: closing needs it "
-                        "paid or waived."
-                    ),
-                    f"{penalty.amount:.2f}",
-                    penalty.currency,
-                    penalty.get_status_display().lower(),
-                    f"{penalty.outstanding:.2f}",
-                    penalty.currency,
-                )
+            _(
+                "The penalty of %(amount)s %(currency)s is %(status)s with %(outstanding)s "
+                "%(currency)s outstanding: closing needs it paid or waived."
             )
+            % {
+                "amount": f"{penalty.amount:.2f}",
+                "currency": penalty.currency,
+                "status": penalty.get_status_display().lower(),
+                "outstanding": f"{penalty.outstanding:.2f}",
+            }
         )
     for plan in plans:
         if plan.status == PlanStatus.VERIFIED:
             continue
         reasons.append(
-            str(
-                format_lazy(
-                    _("The rectification plan is {}: closing needs it verified."),
-                    plan.get_status_display().lower(),
-                )
-            )
+            _("The rectification plan is %(status)s: closing needs it verified.")
+            % {"status": plan.get_status_display().lower()}
         )
     return reasons
 
@@ -629,7 +610,7 @@ def action_edit_refusal(user, action, plan) -> str | None:
         return str(_("Only the supplier or compliance staff edit this plan's actions."))
     editable = ACTION_EDITABLE_BY_STAFF if user.can_write else PLAN_AWAITING_SUPPLIER
     if plan.status not in editable:
-        return str(format_lazy(_("Actions of a {} plan are fixed."), plan.get_status_display()))
+        return _("Actions of a %(status)s plan are fixed.") % {"status": plan.get_status_display()}
     if action.status == ActionStatus.DONE:
         return str(_("A done action cannot change."))
     return None
@@ -639,11 +620,9 @@ def action_delete_refusal(user, action, plan) -> str | None:
     if not may_write_plan(user, plan):
         return str(_("Only the supplier or compliance staff edit this plan's actions."))
     if plan.status not in PLAN_AWAITING_SUPPLIER:
-        return str(
-            format_lazy(
-                _("Actions of a {} plan cannot be removed."), plan.get_status_display().lower()
-            )
-        )
+        return _("Actions of a %(status)s plan cannot be removed.") % {
+            "status": plan.get_status_display().lower()
+        }
     return None
 
 

@@ -19,6 +19,7 @@ from django.db import IntegrityError, models, transaction
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.text import format_lazy
+from django.utils.translation import gettext, ngettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from config.exceptions import Conflict, TransitionNotAllowed
@@ -50,6 +51,7 @@ from .choices import (
     ReviewKind,
     ReviewState,
     Visibility,
+    status_word,
 )
 from .models import (
     Evidence,
@@ -136,16 +138,46 @@ def _is_supplier_party(actor: User, supplier_id: int) -> bool:
     return actor.role == Role.SUPPLIER and actor.is_active and actor.supplier_id == supplier_id
 
 
+# The refusals of a transition, one whole sentence per workflow so that each language
+# words it its own way. "one of" lists the codes the API takes (never translated); the
+# statuses of a refused move are named as words (status_word: the code in English).
+NOT_A_STATUS = {
+    "incident": _("'%(to)s' is not a incident status (one of: %(known)s)."),
+    "penalty": _("'%(to)s' is not a penalty status (one of: %(known)s)."),
+    "rectification plan": _("'%(to)s' is not a rectification plan status (one of: %(known)s)."),
+}
+CANNOT_GO = {
+    "incident": _(
+        "An incident cannot go from %(current)s to %(to)s (allowed from %(current)s: %(allowed)s)."
+    ),
+    "penalty": _(
+        "A penalty cannot go from %(current)s to %(to)s (allowed from %(current)s: %(allowed)s)."
+    ),
+    "rectification plan": _(
+        "A rectification plan cannot go from %(current)s to %(to)s (allowed from "
+        "%(current)s: %(allowed)s)."
+    ),
+}
+
+
+def _words(codes) -> str:
+    """Statuses named in a sentence, listed as the language lists them."""
+    words = [status_word(code) for code in sorted(codes)]
+    return pgettext("list separator", ", ").join(words) or gettext("none")
+
+
 def _refuse_unless_allowed(current: str, to: str, transitions: dict, label: str) -> None:
     if to not in transitions:
         known = ", ".join(sorted(transitions))
-        raise ValidationError({"to": f"'{to}' is not a {label} status (one of: {known})."})
+        raise ValidationError({"to": NOT_A_STATUS[label] % {"to": to, "known": known}})
     if to not in transitions[current]:
-        allowed = ", ".join(sorted(transitions[current])) or "none"
-        article = "An" if label[0] in "aeiou" else "A"
         raise TransitionNotAllowed(
-            f"{article} {label} cannot go from {current} to {to} "
-            f"(allowed from {current}: {allowed})."
+            CANNOT_GO[label]
+            % {
+                "current": status_word(current),
+                "to": status_word(to),
+                "allowed": _words(transitions[current]),
+            }
         )
 
 
@@ -166,18 +198,18 @@ def _to_decimal(value: Any, field: str) -> Decimal:
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError) as exc:
-        raise ValidationError({field: "Enter a decimal amount."}) from exc
+        raise ValidationError({field: _("Enter a decimal amount.")}) from exc
     if not amount.is_finite():
-        raise ValidationError({field: "Enter a finite decimal amount."})
+        raise ValidationError({field: _("Enter a finite decimal amount.")})
     if amount <= 0:
-        raise ValidationError({field: "The amount must be positive."})
+        raise ValidationError({field: _("The amount must be positive.")})
     try:
         quantized = amount.quantize(Decimal("0.01"))
     except InvalidOperation as exc:
         # Beyond the decimal context's precision (e.g. "1e30"): too large, not a 500.
-        raise ValidationError({field: "The amount is too large."}) from exc
+        raise ValidationError({field: _("The amount is too large.")}) from exc
     if amount != quantized:
-        raise ValidationError({field: "At most two decimal places."})
+        raise ValidationError({field: _("At most two decimal places.")})
     return quantized
 
 
@@ -224,7 +256,7 @@ def incident_create(
     with no NDA reaching the source, the incident is flagged "no NDA coverage"."""
     require_writer(actor)
     if owner is not None and not owner.can_write:
-        raise ValidationError({"owner": "The owner must be a compliance staff member."})
+        raise ValidationError({"owner": OWNER_NOT_STAFF})
     incident = Incident(
         title=title,
         description=description,
@@ -244,9 +276,10 @@ def incident_create(
     if assets:
         incident.assets.set(assets)
     coverage = (
-        f"Liable: {incident.responsible_supplier} under {incident.nda}."
+        gettext("Liable: %(supplier)s under %(nda)s.")
+        % {"supplier": incident.responsible_supplier, "nda": incident.nda}
         if incident.responsible_supplier
-        else "No NDA coverage: staff must decide liability."
+        else gettext("No NDA coverage: staff must decide liability.")
     )
     _event(
         incident=incident,
@@ -257,6 +290,9 @@ def incident_create(
     )
     return incident
 
+
+OWNER_NOT_STAFF = _("The owner must be a compliance staff member.")
+NOT_CHANGED_HERE = _("This field cannot be changed here.")
 
 # Set by the liability rule, the override service and the workflow; never by a form.
 INCIDENT_READ_ONLY_FIELDS = (
@@ -297,18 +333,19 @@ def incident_update(
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     unknown = set(fields) - INCIDENT_EDITABLE
     if unknown:
-        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+        raise ValidationError({name: NOT_CHANGED_HERE for name in unknown})
     liability_facts = {"source_supplier", "occurred_on"} & set(fields)
     if incident.status not in (IncidentStatus.REPORTED, IncidentStatus.INVESTIGATING) and (
         liability_facts or assets is not None
     ):
         raise TransitionNotAllowed(
-            f"The source, dates and assets of a {incident.status} incident cannot change."
+            _("The source, dates and assets of a %(status)s incident cannot change.")
+            % {"status": status_word(incident.status)}
         )
     owner = fields.get("owner")
     if owner is not None and not owner.can_write:
         # As on creation: reminders escalate to the owner, who must be compliance staff.
-        raise ValidationError({"owner": "The owner must be a compliance staff member."})
+        raise ValidationError({"owner": OWNER_NOT_STAFF})
     if "leak_fingerprint" in fields:
         fields["leak_fingerprint"] = (fields["leak_fingerprint"] or "").strip().lower()
     changes = []
@@ -324,14 +361,16 @@ def incident_update(
     if assets is not None:
         before = set(incident.assets.values_list("pk", flat=True))
         if before != {a.pk for a in assets}:
-            changes.append("assets: " + (", ".join(sorted(a.code for a in assets)) or "none"))
+            codes = ", ".join(sorted(a.code for a in assets)) or gettext("none")
+            changes.append(gettext("assets: %(codes)s") % {"codes": codes})
         incident.assets.set(assets)
     if changes:
         _event(
             incident=incident,
             kind=EventKind.NOTE,
             actor=actor,
-            message="Changed " + "; ".join(changes) + ".",
+            message=gettext("Changed %(changes)s.")
+            % {"changes": pgettext("list of changes", "; ").join(changes)},
         )
     if (incident.responsible_supplier, incident.nda) != liable_before:
         was = _liability_text(*liable_before)
@@ -340,7 +379,8 @@ def incident_update(
             incident=incident,
             kind=EventKind.LIABILITY,
             actor=actor,
-            message=f"Liability re-resolved after the facts changed: {now} (was {was}).",
+            message=gettext("Liability re-resolved after the facts changed: %(now)s (was %(was)s).")
+            % {"now": now, "was": was},
             visibility=Visibility.INTERNAL,
         )
     return incident
@@ -348,21 +388,43 @@ def incident_update(
 
 def _liability_text(responsible: Supplier | None, nda: NDA | None) -> str:
     if responsible is None:
-        return "no NDA coverage"
-    return f"{responsible} liable" + (f" under {nda.reference}" if nda else "")
+        return gettext("no NDA coverage")
+    if nda:
+        return gettext("%(supplier)s liable under %(nda)s") % {
+            "supplier": responsible,
+            "nda": nda.reference,
+        }
+    return gettext("%(supplier)s liable") % {"supplier": responsible}
 
 
 def _fact_change(name: str, old: Any, new: Any) -> str:
     """`severity: high -> critical`; long text is named, not quoted."""
     if name == "description":
-        return "description"
+        return str(FACT_NAMES["description"])
 
     def shown(value: Any) -> str:
         if value is None or value == "":
-            return "none"
+            return gettext("none")
         return str(value)
 
-    return f"{name.replace('_', ' ')}: {shown(old)} -> {shown(new)}"
+    label = FACT_NAMES.get(name) or name.replace("_", " ")
+    return f"{label}: {shown(old)} -> {shown(new)}"
+
+
+# The facts a timeline note names when they change (incident_update, action_update).
+FACT_NAMES = {
+    "title": pgettext_lazy("changed fact", "title"),
+    "description": pgettext_lazy("changed fact", "description"),
+    "occurred_on": pgettext_lazy("changed fact", "occurred on"),
+    "discovered_on": pgettext_lazy("changed fact", "discovered on"),
+    "channel": pgettext_lazy("changed fact", "channel"),
+    "severity": pgettext_lazy("changed fact", "severity"),
+    "source_supplier": pgettext_lazy("changed fact", "source supplier"),
+    "owner": pgettext_lazy("changed fact", "owner"),
+    "leak_fingerprint": pgettext_lazy("changed fact", "leak fingerprint"),
+    "due_on": pgettext_lazy("changed fact", "due on"),
+    "evidence_note": pgettext_lazy("changed fact", "evidence note"),
+}
 
 
 @transaction.atomic
@@ -378,11 +440,11 @@ def incident_set_liability(
     require_writer(actor)
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if incident.status not in (IncidentStatus.REPORTED, IncidentStatus.INVESTIGATING):
-        raise TransitionNotAllowed("Liability can only be decided before confirmation.")
+        raise TransitionNotAllowed(_("Liability can only be decided before confirmation."))
     if not (reason or "").strip():
-        raise ValidationError({"reason": "Give a reason for deciding liability by hand."})
+        raise ValidationError({"reason": _("Give a reason for deciding liability by hand.")})
     if nda is not None and nda.supplier_id != getattr(responsible_supplier, "pk", None):
-        raise ValidationError({"nda": "The NDA must belong to the responsible supplier."})
+        raise ValidationError({"nda": _("The NDA must belong to the responsible supplier.")})
     incident.responsible_supplier = responsible_supplier
     incident.nda = nda
     incident.no_nda_coverage = nda is None
@@ -393,10 +455,16 @@ def incident_set_liability(
         incident=incident,
         kind=EventKind.LIABILITY,
         actor=actor,
-        message=f"Liability set to {responsible_supplier or 'nobody'}"
-        f"{f' under {nda}' if nda else ''}: {reason.strip()}",
+        message=_liability_set_text(responsible_supplier, nda, reason.strip()),
     )
     return incident
+
+
+def _liability_set_text(responsible: Supplier | None, nda: NDA | None, reason: str) -> str:
+    values = {"supplier": responsible or gettext("nobody"), "nda": nda, "reason": reason}
+    if nda:
+        return gettext("Liability set to %(supplier)s under %(nda)s: %(reason)s") % values
+    return gettext("Liability set to %(supplier)s: %(reason)s") % values
 
 
 @dataclass
@@ -409,10 +477,13 @@ def _check_confirmable(incident: Incident) -> None:
     # Checked before the status is set, so the refusal is this clear 409 rather than the
     # model's constraint message.
     if incident.responsible_supplier_id is None:
-        raise TransitionNotAllowed(
-            "Confirming needs a responsible supplier: no NDA covers the source, so staff "
-            "must decide liability first."
-        )
+        raise TransitionNotAllowed(CONFIRM_NEEDS_RESPONSIBLE)
+
+
+CONFIRM_NEEDS_RESPONSIBLE = _(
+    "Confirming needs a responsible supplier: no NDA covers the source, so staff "
+    "must decide liability first."
+)
 
 
 def _confirm(incident: Incident, actor: User, today: date) -> ConfirmationResult:
@@ -434,7 +505,8 @@ def _confirm(incident: Incident, actor: User, today: date) -> ConfirmationResult
             actor=actor,
             penalty=penalty,
             to_status=penalty.status,
-            message=f"Proposed penalty {penalty.amount} {penalty.currency} under {nda}.",
+            message=gettext("Proposed penalty %(amount)s %(currency)s under %(nda)s.")
+            % {"amount": penalty.amount, "currency": penalty.currency, "nda": nda},
         )
     days = nda.rectification_days if nda is not None else DEFAULT_RECTIFICATION_DAYS
     plan = RectificationPlan(
@@ -450,7 +522,8 @@ def _confirm(incident: Incident, actor: User, today: date) -> ConfirmationResult
         actor=actor,
         plan=plan,
         to_status=plan.status,
-        message=f"Rectification plan requested from {plan.supplier}, due {plan.due_on}.",
+        message=gettext("Rectification plan requested from %(supplier)s, due %(due_on)s.")
+        % {"supplier": plan.supplier, "due_on": plan.due_on},
     )
     return ConfirmationResult(penalty=penalty, plan=plan)
 
@@ -479,10 +552,7 @@ def incident_transition(
         _check_closable(incident)
     if to == IncidentStatus.CONFIRMED and incident.responsible_supplier_id is None:
         # Checked before saving, so the refusal is this clear 409, not the constraint's 400.
-        raise TransitionNotAllowed(
-            "Confirming needs a responsible supplier: no NDA covers the source, so staff "
-            "must decide liability first."
-        )
+        raise TransitionNotAllowed(CONFIRM_NEEDS_RESPONSIBLE)
     incident.status = to
     if to == IncidentStatus.CONFIRMED:
         incident.confirmed_at = timezone.now()
@@ -510,7 +580,7 @@ def incident_add_note(
     always shared, whatever it asks."""
     _require_incident_participant(actor, incident)
     if not (message or "").strip():
-        raise ValidationError({"message": "A note cannot be empty."})
+        raise ValidationError({"message": _("A note cannot be empty.")})
     return _event(
         incident=incident,
         kind=EventKind.NOTE,
@@ -529,7 +599,7 @@ def incident_report_fingerprint(*, actor: User, incident: Incident, fingerprint:
     require_writer(actor)
     fingerprint = (fingerprint or "").strip().lower()
     if not fingerprint:
-        raise ValidationError({"fingerprint": "Give the fingerprint found on the leaked copy."})
+        raise ValidationError({"fingerprint": _("Give the fingerprint found on the leaked copy.")})
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     finding = fingerprint_finding(incident, fingerprint)
     if finding.disclosure is None:
@@ -548,7 +618,8 @@ def incident_report_fingerprint(*, actor: User, incident: Incident, fingerprint:
         incident=incident,
         kind=EventKind.FINGERPRINT,
         actor=actor,
-        message=f"Fingerprint {fingerprint} found on a leaked copy. {finding.text()}",
+        message=gettext("Fingerprint %(fingerprint)s found on a leaked copy. %(finding)s")
+        % {"fingerprint": fingerprint, "finding": finding.text()},
     )
     return incident
 
@@ -575,14 +646,14 @@ def incident_record_trace_match(
 
 def _require_incident_participant(actor: User, incident: Incident) -> None:
     if actor is None or not actor.is_active:
-        raise PermissionDenied("Sign in first.")
+        raise PermissionDenied(_("Sign in first."))
     if actor.can_write:
         return
     if actor.role == Role.SUPPLIER:
         world = scope_for(actor).world_ids
         if incident.source_supplier_id in world or incident.responsible_supplier_id in world:
             return
-    raise PermissionDenied("You may not add to this incident.")
+    raise PermissionDenied(_("You may not add to this incident."))
 
 
 # --- Evidence --------------------------------------------------------------------------
@@ -680,10 +751,13 @@ def _store_evidence(
     visibility = _written_visibility(actor, visibility, default=Visibility.INTERNAL)
     size = upload.size or 0
     if size <= 0:
-        raise ValidationError({"file": "The file is empty."})
+        raise ValidationError({"file": _("The file is empty.")})
     if size > settings.EVIDENCE_MAX_BYTES:
         raise ValidationError(
-            {"file": f"The file is larger than {settings.EVIDENCE_MAX_BYTES} bytes."}
+            {
+                "file": _("The file is larger than %(limit)s bytes.")
+                % {"limit": settings.EVIDENCE_MAX_BYTES}
+            }
         )
     original_name = clean_evidence_name(upload.name)
     _check_evidence_name(original_name)
@@ -718,13 +792,21 @@ def _store_evidence(
     )
     evidence.file.save("evidence", upload, save=False)
     save_checked(evidence)
-    to_action = f" to action \u201c{action.description[:60]}\u201d" if action else ""
+    values = {
+        "name": evidence.original_name,
+        "sha": evidence.sha256[:12],
+        "action": action.description[:60] if action else "",
+    }
+    if action:
+        text = gettext("Evidence %(name)s (%(sha)s) added to action “%(action)s”.")
+    else:
+        text = gettext("Evidence %(name)s (%(sha)s) added.")
     _event(
         incident=incident,
         kind=EventKind.EVIDENCE,
         actor=actor,
         plan=action.plan if action else None,
-        message=f"Evidence {evidence.original_name} ({evidence.sha256[:12]}) added{to_action}.",
+        message=text % values,
         visibility=evidence.visibility,
     )
     return evidence
@@ -746,9 +828,9 @@ def penalty_create(
     """A penalty added by hand (e.g. when liability was decided without an NDA clause)."""
     require_writer(actor)
     if incident.responsible_supplier_id is None:
-        raise TransitionNotAllowed("The incident has no responsible supplier to penalise.")
+        raise TransitionNotAllowed(_("The incident has no responsible supplier to penalise."))
     if incident.status not in (IncidentStatus.CONFIRMED, IncidentStatus.RESOLVED):
-        raise TransitionNotAllowed("Penalties are added to confirmed incidents.")
+        raise TransitionNotAllowed(_("Penalties are added to confirmed incidents."))
     penalty = Penalty(
         incident=incident,
         supplier_id=incident.responsible_supplier_id,
@@ -764,7 +846,8 @@ def penalty_create(
         actor=actor,
         penalty=penalty,
         to_status=penalty.status,
-        message=f"Penalty {penalty.amount} {penalty.currency} added.",
+        message=gettext("Penalty %(amount)s %(currency)s added.")
+        % {"amount": penalty.amount, "currency": penalty.currency},
     )
     return penalty
 
@@ -809,27 +892,35 @@ def _request_or_approve(
             requested_by=actor,
         )
         save_checked(review)
-        what = review.act
+        values = {"act": review.act, "amount": amount, "currency": penalty.currency}
         if amount is not None:
-            what += f" to {amount} {penalty.currency}"
+            asked = gettext(
+                "Asked for the %(act)s to %(amount)s %(currency)s; it waits for a second "
+                "staff user."
+            )
+        else:
+            asked = gettext("Asked for the %(act)s; it waits for a second staff user.")
         _event(
             incident=penalty.incident,
             kind=EventKind.PENALTY,
             actor=actor,
             penalty=penalty,
-            message=f"Asked for the {what}; it waits for a second staff user. {note}".strip(),
+            message=f"{asked % values} {note}".strip(),
         )
         announce(EventType.REVIEW_REQUESTED, actor=actor, review=review)  # the second reviewers
         return review
     if pending.requested_by_id == actor.pk:
         raise Conflict(
-            "You asked for this already: another staff user must approve it (four eyes).",
+            _("You asked for this already: another staff user must approve it (four eyes)."),
             code="awaiting_second_reviewer",
         )
     if (pending.kind, pending.amount, pending.to_status) != (kind, amount, to_status):
         raise Conflict(
-            f"Another change of this penalty waits for review ({pending.get_kind_display()}): "
-            "approve or reject it first.",
+            _(
+                "Another change of this penalty waits for review (%(kind)s): approve or "
+                "reject it first."
+            )
+            % {"kind": pending.get_kind_display()},
             code="other_review_pending",
         )
     _decide(pending, actor=actor, approve=True, note=note)
@@ -853,19 +944,21 @@ def penalty_review_decide(
     require_writer(actor)
     review = PenaltyReview.objects.select_for_update().get(pk=review.pk)
     if review.state != ReviewState.PENDING:
-        raise TransitionNotAllowed(f"This request was {review.state} already.")
+        raise TransitionNotAllowed(
+            _("This request was %(state)s already.") % {"state": status_word(review.state)}
+        )
     if review.requested_by_id == actor.pk:
-        raise PermissionDenied("Four eyes: someone other than the requester decides.")
+        raise PermissionDenied(_("Four eyes: someone other than the requester decides."))
     if not approve:
         if not note.strip():
-            raise ValidationError({"note": "Say why the request is rejected."})
+            raise ValidationError({"note": _("Say why the request is rejected.")})
         _decide(review, actor=actor, approve=False, note=note)
         _event(
             incident=review.penalty.incident,
             kind=EventKind.PENALTY,
             actor=actor,
             penalty=review.penalty,
-            message=f"Rejected the {review.act}: {note}",
+            message=gettext("Rejected the %(act)s: %(note)s") % {"act": review.act, "note": note},
         )
         return review
     if review.to_status:
@@ -906,11 +999,14 @@ def penalty_update(
             new_amount = None
     if new_amount is not None:
         if penalty.status not in AMOUNT_EDITABLE_PENALTY_STATUSES:
-            raise TransitionNotAllowed(f"The amount of a {penalty.status} penalty cannot change.")
+            raise TransitionNotAllowed(
+                _("The amount of a %(status)s penalty cannot change.")
+                % {"status": status_word(penalty.status)}
+            )
         if penalty.status == PenaltyStatus.DISPUTED and new_amount > penalty.amount:
-            raise ValidationError({"amount": "A disputed penalty can only be reduced."})
+            raise ValidationError({"amount": _("A disputed penalty can only be reduced.")})
         if new_amount < penalty.paid_amount:
-            raise ValidationError({"amount": "Cannot reduce below what is already paid."})
+            raise ValidationError({"amount": BELOW_PAID})
         if new_amount < penalty.amount:
             refusal = penalty_cut_refusal(actor, penalty, ReviewKind.REDUCTION)
             if refusal:
@@ -924,15 +1020,20 @@ def penalty_update(
             )
             if review is not None:
                 return ReviewRequested(review)
-        changes.append(f"amount {penalty.amount} -> {new_amount}")
+        changes.append(
+            gettext("amount %(was)s -> %(now)s") % {"was": penalty.amount, "now": new_amount}
+        )
         penalty.amount = new_amount
     if currency is not None and currency.upper() != penalty.currency:
         if penalty.status != PenaltyStatus.PROPOSED:
-            raise TransitionNotAllowed("The currency can change only while proposed.")
-        changes.append(f"currency {penalty.currency} -> {currency.upper()}")
+            raise TransitionNotAllowed(_("The currency can change only while proposed."))
+        changes.append(
+            gettext("currency %(was)s -> %(now)s")
+            % {"was": penalty.currency, "now": currency.upper()}
+        )
         penalty.currency = currency.upper()
     if due_on is not None and due_on != penalty.due_on:
-        changes.append(f"due {penalty.due_on} -> {due_on}")
+        changes.append(gettext("due %(was)s -> %(now)s") % {"was": penalty.due_on, "now": due_on})
         penalty.due_on = due_on
     _save_by(actor, penalty)
     if changes:
@@ -941,7 +1042,8 @@ def penalty_update(
             kind=EventKind.PENALTY,
             actor=actor,
             penalty=penalty,
-            message="Penalty changed: " + "; ".join(changes) + ".",
+            message=gettext("Penalty changed: %(changes)s.")
+            % {"changes": pgettext("list of changes", "; ").join(changes)},
         )
     announce_penalty(actor=actor, penalty=penalty, was_status=penalty.status, was_amount=was_amount)
     return penalty
@@ -969,14 +1071,14 @@ def penalty_transition(
     )
     current = penalty.status
     if to == PenaltyStatus.PAID:
-        raise TransitionNotAllowed("A penalty becomes paid when payments reach its amount.")
+        raise TransitionNotAllowed(_("A penalty becomes paid when payments reach its amount."))
     _refuse_unless_allowed(current, to, PENALTY_TRANSITIONS, "penalty")
     if to == PenaltyStatus.DISPUTED:
         refusal = penalty_dispute_refusal(actor, penalty)
         if refusal:
             raise PermissionDenied(refusal)
         if not note.strip():
-            raise ValidationError({"note": "Say why the penalty is disputed."})
+            raise ValidationError({"note": _("Say why the penalty is disputed.")})
     else:
         require_writer(actor)
     if to == PenaltyStatus.WAIVED:
@@ -987,17 +1089,21 @@ def penalty_transition(
     new_amount = None
     if amount is not None:
         if to != PenaltyStatus.ISSUED:
-            raise ValidationError({"amount": "The amount can change only on issue or appeal."})
+            raise ValidationError({"amount": _("The amount can change only on issue or appeal.")})
         new_amount = _to_decimal(amount, "amount")
         if current == PenaltyStatus.DISPUTED and new_amount != penalty.amount:
             if new_amount > penalty.amount:
-                raise ValidationError({"amount": "An upheld penalty cannot be increased."})
+                raise ValidationError({"amount": _("An upheld penalty cannot be increased.")})
             refusal = penalty_cut_refusal(actor, penalty, ReviewKind.REDUCTION)
             if refusal:
                 raise PermissionDenied(refusal)
             if new_amount < penalty.paid_amount:
-                raise ValidationError({"amount": "Cannot reduce below what is already paid."})
-            message = f"Reduced from {penalty.amount} to {new_amount}. {note}".strip()
+                raise ValidationError({"amount": BELOW_PAID})
+            reduced = gettext("Reduced from %(was)s to %(now)s.") % {
+                "was": penalty.amount,
+                "now": new_amount,
+            }
+            message = f"{reduced} {note}".strip()
     kind = penalty_review_kind(penalty, to=to, amount=new_amount)
     if kind is not None:
         review = _request_or_approve(
@@ -1055,7 +1161,9 @@ def penalty_acknowledge(*, actor: User, penalty: Penalty, note: str = "") -> Inc
         kind=EventKind.PENALTY,
         actor=actor,
         penalty=penalty,
-        message=f"Acknowledged by {penalty.supplier}. {note}".strip(),
+        message=(
+            gettext("Acknowledged by %(supplier)s.") % {"supplier": penalty.supplier} + f" {note}"
+        ).strip(),
     )
 
 
@@ -1080,13 +1188,16 @@ def penalty_record_payment(
         )
     if penalty.status != PenaltyStatus.ISSUED:
         raise TransitionNotAllowed(
-            f"Payments are recorded against issued penalties, not {penalty.status} ones."
+            _("Payments are recorded against issued penalties, not %(status)s ones.")
+            % {"status": status_word(penalty.status)}
         )
     if penalty.paid_amount + value > penalty.amount:
         raise ValidationError(
             {
-                "amount": f"This would exceed the penalty: {penalty.amount - penalty.paid_amount} "
-                f"{penalty.currency} is outstanding."
+                "amount": _(
+                    "This would exceed the penalty: %(amount)s %(currency)s is outstanding."
+                )
+                % {"amount": penalty.amount - penalty.paid_amount, "currency": penalty.currency}
             }
         )
     payment = Payment(
@@ -1104,15 +1215,14 @@ def penalty_record_payment(
         pk=penalty.pk, paid_amount=penalty.paid_amount, status=PenaltyStatus.ISSUED
     ).update(paid_amount=penalty.paid_amount + value)
     if updated != 1:
-        raise TransitionNotAllowed("The penalty changed meanwhile; try again.")
+        raise TransitionNotAllowed(_("The penalty changed meanwhile; try again."))
     penalty.refresh_from_db()
     _event(
         incident=penalty.incident,
         kind=EventKind.PAYMENT,
         actor=actor,
         penalty=penalty,
-        message=f"Payment {value} {penalty.currency} on {paid_on}"
-        f"{f' ({payment.reference})' if payment.reference else ''}.",
+        message=_payment_text(value, penalty.currency, paid_on, payment.reference),
     )
     if penalty.paid_amount == penalty.amount:
         penalty.status = PenaltyStatus.PAID
@@ -1124,10 +1234,20 @@ def penalty_record_payment(
             penalty=penalty,
             from_status=PenaltyStatus.ISSUED,
             to_status=PenaltyStatus.PAID,
-            message="Paid in full.",
+            message=gettext("Paid in full."),
         )
     announce_penalty(actor=actor, penalty=penalty, was_status=PenaltyStatus.ISSUED)
     return payment
+
+
+def _payment_text(value: Decimal, currency: str, paid_on: date, reference: str) -> str:
+    values = {"amount": value, "currency": currency, "paid_on": paid_on, "reference": reference}
+    if reference:
+        return gettext("Payment %(amount)s %(currency)s on %(paid_on)s (%(reference)s).") % values
+    return gettext("Payment %(amount)s %(currency)s on %(paid_on)s.") % values
+
+
+BELOW_PAID = _("Cannot reduce below what is already paid.")
 
 
 # --- Rectification plans ---------------------------------------------------------------
@@ -1142,9 +1262,11 @@ def plan_update(
     plan = RectificationPlan.objects.select_for_update().get(pk=plan.pk)
     if summary is not None:
         if not (_is_supplier_party(actor, plan.supplier_id) or actor.can_write):
-            raise PermissionDenied("Only the supplier or compliance staff edit the plan.")
+            raise PermissionDenied(_("Only the supplier or compliance staff edit the plan."))
         if plan.status not in PLAN_AWAITING_SUPPLIER:
-            raise TransitionNotAllowed(f"A {plan.status} plan cannot be edited.")
+            raise TransitionNotAllowed(
+                _("A %(status)s plan cannot be edited.") % {"status": status_word(plan.status)}
+            )
         plan.summary = summary
     if due_on is not None and due_on != plan.due_on:
         require_writer(actor)
@@ -1156,10 +1278,10 @@ def plan_update(
 def _plan_actor_check(actor: User, plan: RectificationPlan, to: str) -> None:
     if to == PlanStatus.SUBMITTED:
         if not (_is_supplier_party(actor, plan.supplier_id) or actor.role == Role.ADMIN):
-            raise PermissionDenied("Only the supplier submits its rectification plan.")
+            raise PermissionDenied(_("Only the supplier submits its rectification plan."))
     elif to == PlanStatus.COMPLETED:
         if not (_is_supplier_party(actor, plan.supplier_id) or actor.can_write):
-            raise PermissionDenied("Only the supplier or compliance staff complete a plan.")
+            raise PermissionDenied(_("Only the supplier or compliance staff complete a plan."))
     else:
         require_writer(actor)
 
@@ -1178,13 +1300,13 @@ def plan_transition(
     now = timezone.now()
     if to == PlanStatus.SUBMITTED:
         if not plan.summary.strip():
-            raise ValidationError({"summary": "Write the plan's summary before submitting it."})
+            raise ValidationError({"summary": _("Write the plan's summary before submitting it.")})
         if not plan.actions.exists():
-            raise ValidationError({"actions": "Add at least one action before submitting."})
+            raise ValidationError({"actions": _("Add at least one action before submitting.")})
         plan.submitted_at = now
     elif to == PlanStatus.CHANGES_REQUESTED:
         if not note.strip():
-            raise ValidationError({"note": "Say what must change."})
+            raise ValidationError({"note": _("Say what must change.")})
         plan.changes_requested_reason = note.strip()
     elif to == PlanStatus.APPROVED:
         plan.approved_at = now
@@ -1193,7 +1315,12 @@ def plan_transition(
         open_actions = plan.actions.filter(status=ActionStatus.OPEN).count()
         if open_actions:
             raise TransitionNotAllowed(
-                f"A plan is completed when all its actions are done; {open_actions} still open."
+                ngettext(
+                    "A plan is completed when all its actions are done; %(count)s still open.",
+                    "A plan is completed when all its actions are done; %(count)s still open.",
+                    open_actions,
+                )
+                % {"count": open_actions}
             )
         plan.completed_at = now
     elif to == PlanStatus.VERIFIED:
@@ -1218,7 +1345,7 @@ def plan_transition(
 
 def _require_plan_editor(actor: User, plan: RectificationPlan) -> None:
     if not (_is_supplier_party(actor, plan.supplier_id) or actor.can_write):
-        raise PermissionDenied("Only the supplier or compliance staff edit this plan's actions.")
+        raise PermissionDenied(_("Only the supplier or compliance staff edit this plan's actions."))
 
 
 @transaction.atomic
@@ -1240,7 +1367,10 @@ def action_create(
     if actor.can_write:
         editable.add(PlanStatus.APPROVED)
     if plan.status not in editable:
-        raise TransitionNotAllowed(f"Actions cannot be added to a {plan.status} plan.")
+        raise TransitionNotAllowed(
+            _("Actions cannot be added to a %(status)s plan.")
+            % {"status": status_word(plan.status)}
+        )
     action = RectificationAction(
         plan=plan,
         description=description,
@@ -1267,7 +1397,7 @@ def action_update(
     _require_plan_editor(actor, action.plan)
     unknown = set(fields) - {"description", "owner", "due_on", "evidence_note"}
     if unknown:
-        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+        raise ValidationError({name: NOT_CHANGED_HERE for name in unknown})
     structural = set(fields) - {"evidence_note"}
     if structural:
         refusal = action_edit_refusal(actor, action, action.plan)
@@ -1287,9 +1417,11 @@ def action_update(
             kind=EventKind.ACTION,
             actor=actor,
             plan=action.plan,
-            message=f"Action \u201c{action.description[:60]}\u201d changed: "
-            + "; ".join(changes)
-            + ".",
+            message=gettext("Action “%(action)s” changed: %(changes)s.")
+            % {
+                "action": action.description[:60],
+                "changes": pgettext("list of changes", "; ").join(changes),
+            },
         )
     return action
 
@@ -1308,7 +1440,7 @@ def action_delete(*, actor: User, action: RectificationAction) -> None:
         kind=EventKind.ACTION,
         actor=actor,
         plan=action.plan,
-        message=f"Action removed: \u201c{action.description[:80]}\u201d.",
+        message=gettext("Action removed: “%(action)s”.") % {"action": action.description[:80]},
     )
     action.delete()
 
@@ -1329,11 +1461,13 @@ def action_complete(
     )
     _require_plan_editor(actor, action.plan)
     if action.plan.status != PlanStatus.APPROVED:
-        raise TransitionNotAllowed("Actions are marked done once the plan is approved.")
+        raise TransitionNotAllowed(_("Actions are marked done once the plan is approved."))
     if action.status == ActionStatus.DONE:
-        raise TransitionNotAllowed("This action is already done.")
+        raise TransitionNotAllowed(_("This action is already done."))
     if not (evidence_note or "").strip():
-        raise ValidationError({"evidence_note": "Describe the evidence that the action is done."})
+        raise ValidationError(
+            {"evidence_note": _("Describe the evidence that the action is done.")}
+        )
     action.status = ActionStatus.DONE
     action.completed_on = completed_on or timezone.localdate()
     action.evidence_note = evidence_note.strip()
@@ -1345,7 +1479,8 @@ def action_complete(
         plan=action.plan,
         from_status=ActionStatus.OPEN,
         to_status=ActionStatus.DONE,
-        message=f"Action done: {action.description[:80]}. Evidence: {action.evidence_note}",
+        message=gettext("Action done: %(action)s. Evidence: %(evidence)s")
+        % {"action": action.description[:80], "evidence": action.evidence_note},
     )
     return action
 
@@ -1360,7 +1495,7 @@ def action_reopen(*, actor: User, action: RectificationAction, note: str) -> Rec
         .get(pk=action.pk)
     )
     if action.status != ActionStatus.DONE or action.plan.status != PlanStatus.APPROVED:
-        raise TransitionNotAllowed("Only a done action of an approved plan can be reopened.")
+        raise TransitionNotAllowed(_("Only a done action of an approved plan can be reopened."))
     action.status = ActionStatus.OPEN
     action.completed_on = None
     save_checked(action)

@@ -81,7 +81,8 @@ def test_penalty_reminder_once_per_point_and_mailed(mailoutbox):
     assert deliver_pending() == {"sent": 1}
     assert recipients_of(mailoutbox) == ["finance@supplier.example"]
     body = mailoutbox[0].body
-    assert "Payment of the penalty: 1000000.00 CNY outstanding" in body
+    # Money in a mail as its reader's language writes it (English here: CLDR's CN¥).
+    assert "Payment of the penalty: CN¥1,000,000.00 outstanding" in body
     assert f"/penalties/{penalty.pk}/" in body
     assert Reminder.objects.get(penalty=penalty).state == DeliveryState.SENT
 

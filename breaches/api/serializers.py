@@ -121,7 +121,7 @@ class IncidentSerializer(ModelSerializer):
         discovered = attrs.get("discovered_on", getattr(self.instance, "discovered_on", None))
         if occurred and discovered and discovered < occurred:
             raise serializers.ValidationError(
-                {"discovered_on": ["An incident cannot be discovered before it occurred."]}
+                {"discovered_on": [_("An incident cannot be discovered before it occurred.")]}
             )
         return attrs
 
@@ -143,7 +143,7 @@ class PenaltyTransitionSerializer(serializers.Serializer):
     amount = MoneyField(
         required=False,
         allow_null=True,
-        help_text="Only when upholding a disputed penalty at a reduced amount.",
+        help_text=_("Only when upholding a disputed penalty at a reduced amount."),
     )
 
 
@@ -270,7 +270,7 @@ class PenaltySerializer(ModelSerializer):
     outstanding = MoneyField(read_only=True)
     payments = PaymentSerializer(many=True, read_only=True)
     overdue = serializers.SerializerMethodField(
-        help_text="Issued, with an amount outstanding past its due date."
+        help_text=_("Issued, with an amount outstanding past its due date.")
     )
 
     class Meta:
@@ -314,7 +314,7 @@ class PenaltySerializer(ModelSerializer):
 
     def validate_incident(self, value):
         if self.instance is not None and value.pk != self.instance.incident_id:
-            raise serializers.ValidationError("A penalty cannot move to another incident.")
+            raise serializers.ValidationError(_("A penalty cannot move to another incident."))
         return value
 
     def get_overdue(self, obj: Penalty) -> bool:
@@ -388,7 +388,7 @@ class ActionSerializer(ModelSerializer):
 
     def validate_plan(self, value):
         if self.instance is not None and value.pk != self.instance.plan_id:
-            raise serializers.ValidationError("An action cannot move to another plan.")
+            raise serializers.ValidationError(_("An action cannot move to another plan."))
         return value
 
     @extend_schema_field(OpenApiTypes.BOOL)
@@ -523,8 +523,10 @@ class SuspectSerializer(serializers.Serializer):
     fingerprint = serializers.CharField(source="disclosure.fingerprint")
     fingerprint_match = serializers.BooleanField()
     asset_named = serializers.BooleanField(
-        help_text="The incident names this disclosure's asset; a fingerprint match of an "
-        "asset it does not name is not a suspect."
+        help_text=_(
+            "The incident names this disclosure's asset; a fingerprint match of an "
+            "asset it does not name is not a suspect."
+        )
     )
     prime_suspect = serializers.BooleanField(source="prime")
     chain = ChainLinkSerializer(many=True)

@@ -9,6 +9,7 @@ from functools import partial
 
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -371,7 +372,7 @@ class IncidentViewSet(ServiceViewSet):
         fingerprint = request.query_params.get("fingerprint", "").strip()
         if fingerprint and not FINGERPRINT_RE.fullmatch(fingerprint):
             raise exceptions.ValidationError(
-                {"fingerprint": ["A fingerprint is 32 to 64 hexadecimal characters."]}
+                {"fingerprint": [_("A fingerprint is 32 to 64 hexadecimal characters.")]}
             )
         suspects = incident_suspects(incident, fingerprint=fingerprint)
         return Response(api.SuspectSerializer(suspects, many=True).data)
@@ -400,7 +401,7 @@ class PenaltyViewSet(ServiceViewSet):
         if isinstance(result, services.ReviewRequested):
             return Response(
                 {
-                    "detail": "Recorded: this needs a second staff user, who has been told.",
+                    "detail": _("Recorded: this needs a second staff user, who has been told."),
                     "review": api.PenaltyReviewSerializer(
                         result.review, context={"request": self.request}
                     ).data,
@@ -706,7 +707,7 @@ class EvidenceViewSet(ReadOnlyViewSet):
         try:
             return services.evidence_file_response(evidence)
         except FileNotFoundError:
-            raise exceptions.NotFound("The stored file is missing.") from None
+            raise exceptions.NotFound(_("The stored file is missing.")) from None
 
 
 # --- Reports ---------------------------------------------------------------------------

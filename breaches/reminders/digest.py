@@ -1,5 +1,6 @@
 """The weekly overdue digest: everything overdue (the rules of breaches.selectors),
-grouped by supplier, in one message per compliance manager and day."""
+grouped by supplier, in one message per compliance manager and day, written for that
+manager (its language and time zone, as every reminder mail)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from breaches.choices import MessageKind
 from breaches.models import RectificationAction, RectificationPlan, ReminderMessage
@@ -19,8 +21,16 @@ from breaches.selectors import action_overdue_q, days_overdue, plan_overdue_q
 from suppliers.models import Supplier
 
 from .enqueue import enqueue_messages
-from .mail import build_email, incident_url, plan_url
-from .recipients import compliance_manager_emails
+from .mail import (
+    action_target,
+    build_email,
+    incident_url,
+    plan_target,
+    plan_url,
+    supplier_shown,
+    written_for,
+)
+from .recipients import compliance_manager_emails, recipient_locale
 
 DIGEST_ITEMS_PER_SUPPLIER = 25
 DIGEST_MAX_SUPPLIERS = 200
@@ -28,7 +38,8 @@ _READ_CHUNK = 2000  # rows per round trip (a server-side cursor on PostgreSQL)
 
 
 def overdue_by_supplier(as_of: date) -> list[dict[str, Any]]:
-    """Everything overdue on `as_of`, grouped by supplier (the weekly digest)."""
+    """Everything overdue on `as_of`, grouped by supplier (the weekly digest), worded in
+    the active language."""
     groups: dict[int, dict[str, Any]] = {}
 
     def group(supplier_id: int) -> dict[str, Any]:
@@ -49,7 +60,7 @@ def overdue_by_supplier(as_of: date) -> list[dict[str, Any]]:
                 {
                     "reference": ref,
                     "incident_url": incident_url(iid),
-                    "target": "Rectification plan (submission)",
+                    "target": plan_target(),
                     "url": plan_url(pid),
                     "due_on": due_on,
                     "days_overdue": days_overdue(due_on, as_of),
@@ -75,16 +86,23 @@ def overdue_by_supplier(as_of: date) -> list[dict[str, Any]]:
                 {
                     "reference": ref,
                     "incident_url": incident_url(iid),
-                    "target": f"Action: {description[:120]}",
+                    "target": action_target(description[:120]),
                     "url": plan_url(pid),
                     "due_on": due_on,
                     "days_overdue": days_overdue(due_on, as_of),
                 }
             )
-    names = dict(Supplier.objects.filter(pk__in=groups).values_list("id", "name"))
+    names = {
+        pk: supplier_shown(name, local_name)
+        for pk, name, local_name in Supplier.objects.filter(pk__in=groups).values_list(
+            "id", "name", "local_name"
+        )
+    }
     result = []
     for g in groups.values():
-        g["supplier"] = names.get(g["supplier_id"], f"Supplier #{g['supplier_id']}")
+        g["supplier"] = names.get(g["supplier_id"]) or gettext("Supplier #%(id)s") % {
+            "id": g["supplier_id"]
+        }
         g["more"] = g["count"] - len(g["items"])
         g["items"].sort(key=lambda i: (-i["days_overdue"], i["reference"]))
         result.append(g)
@@ -93,16 +111,17 @@ def overdue_by_supplier(as_of: date) -> list[dict[str, Any]]:
 
 
 def digest_email(message: ReminderMessage) -> EmailMultiAlternatives:
-    groups = overdue_by_supplier(message.as_of)
-    context = {
-        "as_of": message.as_of,
-        "groups": groups[:DIGEST_MAX_SUPPLIERS],
-        "more_suppliers": max(0, len(groups) - DIGEST_MAX_SUPPLIERS),
-        "total": sum(g["count"] for g in groups),
-        "supplier_count": len(groups),
-        "site_url": settings.SITE_URL,
-    }
-    return build_email("breaches/email/weekly_digest", context, message.recipient)
+    with written_for(recipient_locale(message.recipient)):
+        groups = overdue_by_supplier(message.as_of)
+        context = {
+            "as_of": message.as_of,
+            "groups": groups[:DIGEST_MAX_SUPPLIERS],
+            "more_suppliers": max(0, len(groups) - DIGEST_MAX_SUPPLIERS),
+            "total": sum(g["count"] for g in groups),
+            "supplier_count": len(groups),
+            "site_url": settings.SITE_URL,
+        }
+        return build_email("breaches/email/weekly_digest", context, message.recipient)
 
 
 def create_weekly_digest(*, as_of: date | None = None, enqueue: bool = True) -> list[int]:

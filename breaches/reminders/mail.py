@@ -1,16 +1,26 @@
 """The grouped reminder mail: one message per recipient listing every item due for that
-person, most overdue first, each with what happens next if it stays outstanding."""
+person, most overdue first, each with what happens next if it stays outstanding.
+
+A mail is written for its one recipient (DESIGN section 11): in the recipient's language,
+with instants in its time zone (recipients.recipient_locale). Money is written as the
+language writes it; due dates are calendar days and read as stored."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from breaches.models import Reminder, ReminderMessage
+from config.formats import format_instant, format_money, zone_named
 
+from .recipients import RecipientLocale, recipient_locale
 from .schedule import next_step_text
 
 MAX_ITEMS_PER_MESSAGE = 300
@@ -28,9 +38,35 @@ def penalty_url(penalty_id: int) -> str:
     return f"{settings.SITE_URL}/penalties/{penalty_id}/"
 
 
+@contextmanager
+def written_for(locale: RecipientLocale) -> Iterator[None]:
+    """Everything in the block (gettext, templates, format_instant, format_money) in the
+    recipient's language and time zone."""
+    with translation.override(locale.language), timezone.override(zone_named(locale.time_zone)):
+        yield
+
+
+def supplier_shown(name: str, local_name: str = "") -> str:
+    """A supplier as a mail names it: its registered name in its own script beside the
+    English one, when it has one."""
+    if not local_name or local_name == name:
+        return name
+    return gettext("%(name)s (%(local_name)s)") % {"name": name, "local_name": local_name}
+
+
+def action_target(description: str) -> str:
+    return gettext("Action: %(description)s") % {"description": description}
+
+
+def plan_target() -> str:
+    return gettext("Rectification plan (submission)")
+
+
 def build_email(template: str, context: dict, recipient: str) -> EmailMultiAlternatives:
     """`<template>_subject.txt`, `<template>.txt` and `<template>.html` rendered into one
-    mail (text with an HTML alternative) to `recipient`."""
+    mail (text with an HTML alternative) to `recipient`, in the language and time zone
+    active (the caller's written_for)."""
+    context = {"sent_at": format_instant(timezone.now()), **context}
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
     text = render_to_string(f"{template}.txt", context)
     html = render_to_string(f"{template}.html", context)
@@ -45,16 +81,18 @@ def _item_context(reminder: Reminder) -> dict[str, Any]:
     if reminder.penalty_id is not None:
         penalty = reminder.penalty
         incident, supplier, url = penalty.incident, penalty.supplier, penalty_url(penalty.pk)
-        target = f"Payment of the penalty: {penalty.outstanding:.2f} {penalty.currency} outstanding"
+        target = gettext("Payment of the penalty: %(amount)s outstanding") % {
+            "amount": format_money(penalty.outstanding, penalty.currency)
+        }
         has_parent = False  # the penalised supplier's own debt
     else:
         plan = reminder.plan
         incident, supplier, url = plan.incident, plan.supplier, plan_url(plan.pk)
         has_parent = supplier.parent_id is not None
         if reminder.action_id is None:
-            target = "Rectification plan (submission)"
+            target = plan_target()
         else:
-            target = f"Action: {reminder.action.description}"
+            target = action_target(reminder.action.description)
     return {
         "reference": incident.reference,
         "incident_title": incident.title,
@@ -62,7 +100,7 @@ def _item_context(reminder: Reminder) -> dict[str, Any]:
         "target": target,
         "target_type": reminder.target_type,
         "url": url,
-        "supplier": supplier.name,
+        "supplier": supplier_shown(supplier.name, supplier.local_name),
         "due_on": reminder.due_on,
         "due_soon": reminder.schedule_point < 0,
         "days_overdue": reminder.days_overdue,
@@ -78,19 +116,20 @@ def _item_context(reminder: Reminder) -> dict[str, Any]:
 
 def reminder_email(message: ReminderMessage, reminders: list[Reminder]) -> EmailMultiAlternatives:
     """The mail of `message` about `reminders` (loaded with plan, incident, supplier and
-    action), those still due."""
-    items = [_item_context(r) for r in reminders]
-    items.sort(key=lambda i: (-i["days_overdue"], i["reference"], i["target"]))
-    overdue = sum(1 for i in items if not i["due_soon"])
-    context = {
-        # A mail stays readable (and under mail servers' size limits): the most overdue
-        # first, the rest counted, and the weekly digest has the whole picture.
-        "items": items[:MAX_ITEMS_PER_MESSAGE],
-        "more_items": max(0, len(items) - MAX_ITEMS_PER_MESSAGE),
-        "overdue_count": overdue,
-        "due_soon_count": len(items) - overdue,
-        "as_of": message.as_of,
-        "site_url": settings.SITE_URL,
-        "max_level": max(i["level"] for i in items),
-    }
-    return build_email("breaches/email/reminder", context, message.recipient)
+    action), those still due, written for its recipient."""
+    with written_for(recipient_locale(message.recipient)):
+        items = [_item_context(r) for r in reminders]
+        items.sort(key=lambda i: (-i["days_overdue"], i["reference"], i["target"]))
+        overdue = sum(1 for i in items if not i["due_soon"])
+        context = {
+            # A mail stays readable (and under mail servers' size limits): the most overdue
+            # first, the rest counted, and the weekly digest has the whole picture.
+            "items": items[:MAX_ITEMS_PER_MESSAGE],
+            "more_items": max(0, len(items) - MAX_ITEMS_PER_MESSAGE),
+            "overdue_count": overdue,
+            "due_soon_count": len(items) - overdue,
+            "as_of": message.as_of,
+            "site_url": settings.SITE_URL,
+            "max_level": max(i["level"] for i in items),
+        }
+        return build_email("breaches/email/reminder", context, message.recipient)

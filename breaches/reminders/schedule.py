@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.utils.translation import gettext, ngettext
+
 from breaches.selectors import escalation_level
 
 DUE_SOON_POINT = -3
@@ -40,30 +42,68 @@ def next_point(point: int) -> int:
 
 
 def next_step_text(*, point: int, due_on: date, has_parent: bool) -> str:
-    """What happens next if the item stays outstanding: the next escalation."""
+    """What happens next if the item stays outstanding: the next escalation, in the
+    active language. Its dates are calendar days (from the due date), never shifted."""
     nxt = next_point(point)
     when = due_on + timedelta(days=nxt)
+    values = {"due_on": f"{due_on:%Y-%m-%d}", "when": f"{when:%Y-%m-%d}", "days": nxt}
     if point == DUE_SOON_POINT:
         return (
-            f"Due on {due_on:%Y-%m-%d}. If it is not done by then, overdue reminders start "
-            f"on {when:%Y-%m-%d}; from 7 days overdue the incident owner is copied."
+            gettext(
+                "Due on %(due_on)s. If it is not done by then, overdue reminders start on "
+                "%(when)s; from 7 days overdue the incident owner is copied."
+            )
+            % values
         )
     level = escalation_level(point)
     next_level = escalation_level(nxt)
     if next_level > level == 1:
-        also = " and the parent supplier's contacts" if has_parent else ""
-        return (
-            f"If it is still outstanding on {when:%Y-%m-%d} ({nxt} days overdue), the reminder "
-            f"escalates to level 2: the incident owner{also} will be copied."
-        )
+        if has_parent:
+            text = ngettext(
+                "If it is still outstanding on %(when)s (%(days)s day overdue), the reminder "
+                "escalates to level 2: the incident owner and the parent supplier's contacts "
+                "will be copied.",
+                "If it is still outstanding on %(when)s (%(days)s days overdue), the reminder "
+                "escalates to level 2: the incident owner and the parent supplier's contacts "
+                "will be copied.",
+                nxt,
+            )
+        else:
+            text = ngettext(
+                "If it is still outstanding on %(when)s (%(days)s day overdue), the reminder "
+                "escalates to level 2: the incident owner will be copied.",
+                "If it is still outstanding on %(when)s (%(days)s days overdue), the reminder "
+                "escalates to level 2: the incident owner will be copied.",
+                nxt,
+            )
+        return text % values
     if next_level > level == 2:
         return (
-            f"If it is still outstanding on {when:%Y-%m-%d} ({nxt} days overdue), the reminder "
-            "escalates to level 3: the compliance managers will be copied."
+            ngettext(
+                "If it is still outstanding on %(when)s (%(days)s day overdue), the reminder "
+                "escalates to level 3: the compliance managers will be copied.",
+                "If it is still outstanding on %(when)s (%(days)s days overdue), the reminder "
+                "escalates to level 3: the compliance managers will be copied.",
+                nxt,
+            )
+            % values
         )
     if level == 3:
         return (
-            "The compliance managers are informed. Reminders repeat every 7 days; the next "
-            f"goes out on {when:%Y-%m-%d} ({nxt} days overdue)."
+            ngettext(
+                "The compliance managers are informed. Reminders repeat every 7 days; the "
+                "next goes out on %(when)s (%(days)s day overdue).",
+                "The compliance managers are informed. Reminders repeat every 7 days; the "
+                "next goes out on %(when)s (%(days)s days overdue).",
+                nxt,
+            )
+            % values
         )
-    return f"Next reminder on {when:%Y-%m-%d} ({nxt} days overdue) if it is still outstanding."
+    return (
+        ngettext(
+            "Next reminder on %(when)s (%(days)s day overdue) if it is still outstanding.",
+            "Next reminder on %(when)s (%(days)s days overdue) if it is still outstanding.",
+            nxt,
+        )
+        % values
+    )

@@ -26,10 +26,11 @@ from django.utils import timezone
 from breaches import reminders
 from breaches import services as breach_services
 from suppliers import services
-from suppliers.choices import Role
+from suppliers.choices import DEFAULT_TIME_ZONE, Language, Role
 from suppliers.models import Supplier, User
 
 TIER1_NAME = "Beijing Molding Technology Co. Ltd"
+TIER1_LOCAL_NAME = "北京模塑科技有限公司"
 # The leak is this many days before the day the demo is loaded.
 LEAK_DAYS_AGO = 75
 
@@ -160,25 +161,50 @@ class DemoBuilder:
     # --- Suppliers ---------------------------------------------------------------------
 
     def suppliers(self) -> None:
+        # The Chinese suppliers' registered names in Chinese (local_name), beside the
+        # English names the story and the tests use.
         a = self.admin
-        self.tier1 = services.supplier_create(actor=a, name=TIER1_NAME, country="CN")
+        self.tier1 = services.supplier_create(
+            actor=a, name=TIER1_NAME, local_name=TIER1_LOCAL_NAME, country="CN"
+        )
         self.hebei = services.supplier_create(
-            actor=a, name="Hebei Precision Mould Studio", country="CN", parent=self.tier1
+            actor=a,
+            name="Hebei Precision Mould Studio",
+            local_name="河北精密模具工作室",
+            country="CN",
+            parent=self.tier1,
         )
         self.stuttgart = services.supplier_create(
             actor=a, name="Stuttgart Lighting Systems GmbH", country="DE"
         )
         self.suzhou = services.supplier_create(
-            actor=a, name="Suzhou Interior Trim Co. Ltd", country="CN"
+            actor=a,
+            name="Suzhou Interior Trim Co. Ltd",
+            local_name="苏州内饰件有限公司",
+            country="CN",
         )
         self.kunshan = services.supplier_create(
-            actor=a, name="Kunshan Fabric Cutting Workshop", country="CN", parent=self.suzhou
+            actor=a,
+            name="Kunshan Fabric Cutting Workshop",
+            local_name="昆山织物裁剪加工厂",
+            country="CN",
+            parent=self.suzhou,
         )
         self.ljubljana = services.supplier_create(
             actor=a, name="Ljubljana Optics d.o.o.", country="SI", parent=self.stuttgart
         )
+        # (supplier, name, email, role, receives reminders[, language, time zone]): Zhang Min
+        # reads her reminders in Chinese; the European contacts in their own time zones.
         contacts = [
-            (self.tier1, "Zhang Min", "zhang.min@bjmolding.example", "primary", True),
+            (
+                self.tier1,
+                "Zhang Min",
+                "zhang.min@bjmolding.example",
+                "primary",
+                True,
+                "zh-hans",
+                "Asia/Shanghai",
+            ),
             (self.tier1, "Chen Jie", "chen.jie@bjmolding.example", "security", True),
             (self.tier1, "Liu Yang", "liu.yang@bjmolding.example", "legal", False),
             (self.hebei, "Wang Fang", "wang.fang@hebei-mould.example", "primary", True),
@@ -188,13 +214,32 @@ class DemoBuilder:
                 "k.vogel@stuttgart-lighting.example",
                 "security",
                 True,
+                "en",
+                "Europe/Berlin",
             ),
-            (self.stuttgart, "Jonas Weber", "j.weber@stuttgart-lighting.example", "legal", False),
+            (
+                self.stuttgart,
+                "Jonas Weber",
+                "j.weber@stuttgart-lighting.example",
+                "legal",
+                False,
+                "en",
+                "Europe/Berlin",
+            ),
             (self.suzhou, "Zhou Lan", "zhou.lan@suzhou-trim.example", "primary", True),
             (self.kunshan, "Xu Qiang", "xu.qiang@kunshan-fabric.example", "primary", True),
-            (self.ljubljana, "Ana Novak", "ana.novak@lj-optics.example", "primary", True),
+            (
+                self.ljubljana,
+                "Ana Novak",
+                "ana.novak@lj-optics.example",
+                "primary",
+                True,
+                "en",
+                "Europe/Ljubljana",
+            ),
         ]
-        for supplier, name, email, role, reminded in contacts:
+        for supplier, name, email, role, reminded, *locale in contacts:
+            language, time_zone = locale or (Language.ENGLISH, DEFAULT_TIME_ZONE)
             services.contact_create(
                 actor=a,
                 supplier=supplier,
@@ -202,6 +247,8 @@ class DemoBuilder:
                 email=email,
                 role=role,
                 receives_reminders=reminded,
+                language=language,
+                time_zone=time_zone,
             )
         self.bmt_user = self._user(
             self.logins["bmt-supplier"], supplier=self.tier1, first_name="Zhang", last_name="Min"
