@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from config.formats import format_instant, recipient_locale
 from config.widgets import FastSelect
@@ -172,7 +173,7 @@ class ContactForm(forms.Form):
     supplier = forms.ModelChoiceField(
         queryset=Supplier.objects.none(), label=_("Supplier"), widget=FastSelect(attrs=SEARCHABLE)
     )
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=200)
     email = forms.EmailField(label=_("Email"))
     role = forms.ChoiceField(label=_("Role"), choices=ContactRole.choices, initial="other")
     receives_reminders = forms.BooleanField(
