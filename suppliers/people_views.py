@@ -4,6 +4,7 @@ suppliers.services; mail goes through Django's password-reset machinery."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -15,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views import i18n as i18n_views
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -157,6 +159,26 @@ def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("suppliers:user-detail", pk=account.pk)
 
 
+def _remember_language(response: HttpResponse, language: str) -> None:
+    """The language cookie, as set_language writes it: after signing out, the sign-in
+    page still speaks the person's language."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+
+
+def _in_language(language: str, message: str) -> str:
+    with translation.override(language):
+        return _(message)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def my_settings(request: HttpRequest) -> HttpResponse:
@@ -177,10 +199,15 @@ def my_settings(request: HttpRequest) -> HttpResponse:
                 request,
                 settings_form,
                 lambda data: services.user_update_settings(actor=user, user=user, **data),
-                success=_("Your settings were saved."),
+                # Said in the language just chosen, which the next page speaks.
+                success=lambda saved: _in_language(
+                    saved.language, gettext_noop("Your settings were saved.")
+                ),
                 detail_url=reverse("suppliers:my-settings"),
             )
             if done is not None:
+                if done.status_code == 302:
+                    _remember_language(done, settings_form.cleaned_data["language"])
                 return done
         elif password_form.is_valid():
             password_form.save()
