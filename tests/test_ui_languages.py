@@ -346,7 +346,7 @@ def test_a_chinese_page_is_chinese(client, compliance_user, tier1):
     client.force_login(compliance_user)
     page = body(client.get(reverse("suppliers:detail", args=[tier1.pk])))
     assert '<html lang="zh-hans">' in page
-    for text in ("第 1 级", "分包商", "保密协议", "联系人", "工作台"):
+    for text in ("层级 1", "分包商", "保密协议", "联系人", "工作台"):
         assert text in page, text
 
 
@@ -364,3 +364,14 @@ def test_my_settings_speak_the_new_language_at_once(client, supplier_user):
     assert client.cookies["django_language"].value == "zh-hans"
     client.post(reverse("logout"))
     assert '<html lang="zh-hans">' in body(client.get(reverse("login")))
+
+
+def test_a_chinese_change_history_names_old_and_new_values(client, compliance_user, tier1_nda):
+    # The shared history table says "from" and "to" as old and new values (原值, 新值),
+    # whatever another catalogue makes of those words (a mail's sender and recipient).
+    compliance_user.language = "zh-hans"
+    compliance_user.save()
+    client.force_login(compliance_user)
+    page = body(client.get(reverse("suppliers:nda-detail", args=[tier1_nda.pk])))
+    for text in ("变更记录", "原值", "新值", "操作人", "已创建"):
+        assert text in page, text
