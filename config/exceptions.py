@@ -11,6 +11,7 @@ import logging
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
+from django.utils.translation import gettext as _
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
@@ -63,14 +64,16 @@ def api_exception_handler(exc, context):
     nothing a client can send becomes a 500."""
     if isinstance(exc, RequestDataTooBig):
         return Response(
-            {"detail": "The request body is too large.", "code": "too_large"},
+            {"detail": _("The request body is too large."), "code": "too_large"},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, SuspiciousOperation) and not isinstance(exc, PermissionDenied):
-        return Response({"detail": str(exc) or "Bad request."}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {"detail": str(exc) or _("Bad request.")}, status=status.HTTP_400_BAD_REQUEST
+        )
     if isinstance(exc, OverflowError):
         return Response(
-            {"detail": "A number in the request is out of range."},
+            {"detail": _("A number in the request is out of range.")},
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(
@@ -84,7 +87,7 @@ def api_exception_handler(exc, context):
     if isinstance(exc, DataError):
         # A value the database cannot hold (e.g. a NUL character) that validation let by.
         return Response(
-            {"detail": "The request contains a value that cannot be stored or searched."},
+            {"detail": _("The request contains a value that cannot be stored or searched.")},
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, Conflict):
@@ -95,7 +98,7 @@ def api_exception_handler(exc, context):
         exc = drf_exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, IntegrityError):
         return Response(
-            {"detail": "The change conflicts with existing data.", "code": "conflict"},
+            {"detail": _("The change conflicts with existing data."), "code": "conflict"},
             status=status.HTTP_409_CONFLICT,
         )
     return drf_exception_handler(exc, context)

@@ -13,6 +13,8 @@ emails and documents.
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 
@@ -28,6 +30,18 @@ def zone_named(name: str | None) -> tzinfo:
         return zoneinfo.ZoneInfo(name or settings.DEFAULT_USER_TIME_ZONE)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo(settings.DEFAULT_USER_TIME_ZONE)
+
+
+@contextmanager
+def recipient_locale(language: str | None, time_zone: str | None) -> Iterator[None]:
+    """Render an email (or any text for one person) in that person's language, with its
+    instants in that person's time zone: a contact's or a user's `language` and
+    `time_zone`, whoever's request is sending it."""
+    with (
+        translation.override(language or settings.LANGUAGE_CODE),
+        timezone.override(zone_named(time_zone)),
+    ):
+        yield
 
 
 def zone_name(zone: tzinfo) -> str:

@@ -6,10 +6,14 @@ changed foreign key; nothing per record. Rendered by templates/includes/history.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from itertools import pairwise
 
 from django.db import models
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+
+from config.formats import format_instant
 
 # Kept by the database or the workflow on every save: noise in a list of changes.
 DEFAULT_EXCLUDED = frozenset({"updated_at", "created_at", "id"})
@@ -38,7 +42,7 @@ _KIND = {"+": "created", "~": "changed", "-": "deleted"}
 
 def _display(model_field, value, related: dict) -> str:
     """A value as a person reads it: related rows by name, choices by label, yes/no, dates
-    as YYYY-MM-DD, instants in UTC, a file by its name."""
+    as YYYY-MM-DD, instants in the viewer's time zone (named), a file by its name."""
     if value is None or value == "":
         return "-"
     if model_field.is_relation:
@@ -46,9 +50,9 @@ def _display(model_field, value, related: dict) -> str:
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return format_instant(value)
     if isinstance(value, date):
         return value.isoformat()
     if getattr(model_field, "upload_to", None) is not None:
@@ -115,7 +119,7 @@ def history_entries(
             entry.changes.append(
                 FieldChange(
                     name=change.field,
-                    label=str(model_field.verbose_name).capitalize(),
+                    label=capfirst(str(model_field.verbose_name)),
                     old=_display(model_field, change.old, related),
                     new=_display(model_field, change.new, related),
                 )

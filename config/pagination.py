@@ -3,6 +3,7 @@ free of viewset imports: DRF settings import these while DRF itself is loading).
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions
 from rest_framework.filters import OrderingFilter
@@ -27,10 +28,12 @@ class NewestFirstCursorPagination(CursorPagination):
             size = int(raw)
         except (TypeError, ValueError):
             raise exceptions.ValidationError(
-                {"page_size": ["Enter a whole number between 1 and 200."]}
+                {"page_size": [_("Enter a whole number between 1 and 200.")]}
             ) from None
         if size < 1:
-            raise exceptions.ValidationError({"page_size": ["The page size must be at least 1."]})
+            raise exceptions.ValidationError(
+                {"page_size": [_("The page size must be at least 1.")]}
+            )
         return min(size, self.max_page_size)
 
     def decode_cursor(self, request):
@@ -38,7 +41,7 @@ class NewestFirstCursorPagination(CursorPagination):
             return super().decode_cursor(request)
         except exceptions.NotFound:
             # A mangled cursor is bad input, not a missing page.
-            raise exceptions.ValidationError({"cursor": ["Invalid cursor."]}) from None
+            raise exceptions.ValidationError({"cursor": [_("Invalid cursor.")]}) from None
 
 
 class DateJoinedCursorPagination(NewestFirstCursorPagination):
@@ -66,7 +69,7 @@ class CursorSafeOrdering(OrderingFilter):
         if len(terms) != 1 or terms[0].lstrip("-") not in allowed:
             choices = ", ".join(sorted(allowed | {f"-{f}" for f in allowed})) or "none"
             raise exceptions.ValidationError(
-                {self.ordering_param: [f"Order by one of: {choices}."]}
+                {self.ordering_param: [_("Order by one of: %(choices)s.") % {"choices": choices}]}
             )
         term = terms[0]
         tie = "-id" if term.startswith("-") else "id"

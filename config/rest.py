@@ -13,6 +13,8 @@ from decimal import Decimal
 from django import forms
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -53,7 +55,7 @@ class IdFormField(forms.IntegerField):
 class AsciiDateField(forms.DateField):
     def to_python(self, value):
         if isinstance(value, str) and value.strip() and not DATE_TEXT.fullmatch(value.strip()):
-            raise forms.ValidationError("Enter a date as YYYY-MM-DD.", code="invalid")
+            raise forms.ValidationError(_("Enter a date as YYYY-MM-DD."), code="invalid")
         return super().to_python(value)
 
 
@@ -119,13 +121,15 @@ class FilterSet(filters.FilterSet):
         for name in self.page_fields:
             field = form.fields[name]
             if getattr(field, "empty_label", None) is not None:  # django-filter's choices
-                field.empty_label = "Any"
+                field.empty_label = pgettext_lazy("filter", "Any")
                 # Set again so that the widget's choices, copied with the form, follow.
                 field.choices = [choice for choice in field.choices if choice[0] != ""]
             elif isinstance(field, forms.DateField):
                 field.widget = PAGE_DATE_INPUT
         for name, choices in self.page_choices.items():
-            form.fields[name].widget = FastSelect(choices=[("", "Any"), *choices(user)])
+            form.fields[name].widget = FastSelect(
+                choices=[("", pgettext_lazy("filter", "Any")), *choices(user)]
+            )
         for name, widget in self.page_widgets.items():
             form.fields[name].widget = widget
         for name, label in self.page_labels.items():
@@ -142,7 +146,7 @@ class SearchFilter(filters.CharFilter):
     the page of a model search alike because both use this filter of its FilterSet."""
 
     def __init__(self, *, fields: tuple[str, ...], **kwargs):
-        kwargs.setdefault("label", "Search")
+        kwargs.setdefault("label", _("Search"))
         kwargs.setdefault("max_length", 200)
         super().__init__(**kwargs)
         self.search_fields = tuple(fields)
@@ -187,7 +191,7 @@ class StrictBooleanField(forms.NullBooleanField):
             return True
         if text in self.FALSE:
             return False
-        raise forms.ValidationError("Enter true or false.", code="invalid")
+        raise forms.ValidationError(_("Enter true or false."), code="invalid")
 
     def validate(self, value):
         return None
@@ -281,7 +285,7 @@ class RolePermission(permissions.BasePermission):
 
     supplier_actions: frozenset[str] = frozenset()
     staff_only_reads: frozenset[str] = frozenset()
-    message = "Your role may not do this."
+    message = _("Your role may not do this.")
 
     def has_permission(self, request, view) -> bool:
         user = request.user
@@ -314,7 +318,7 @@ class RolePermission(permissions.BasePermission):
 
 
 class AdminOnly(permissions.BasePermission):
-    message = "Only administrators manage user accounts."
+    message = _("Only administrators manage user accounts.")
 
     def has_permission(self, request, view) -> bool:
         user = request.user

@@ -4,14 +4,15 @@ from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from breaches.views import LoginView, dashboard
-from suppliers import account_views
+from suppliers import account_views, people_views
 from suppliers.api.tokens import TokenDetailView, TokenListView
 
 from .health import healthz
-from .views import LogoutView, PasswordResetView, not_found
+from .views import LogoutView, PasswordResetConfirmView, PasswordResetView, not_found
 
 handler404 = not_found
 
@@ -22,8 +23,8 @@ api_docs = csp_update({"style-src": [SWAGGER_STYLE_HASH]})(
     SpectacularSwaggerSplitView.as_view(url_name="api-schema")
 )
 
-admin.site.site_header = "Breach tracker administration"
-admin.site.site_title = "Breach tracker admin"
+admin.site.site_header = _("Breach tracker administration")
+admin.site.site_title = _("Breach tracker admin")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -38,6 +39,9 @@ urlpatterns = [
 
 # Browser UI: sign-in, the dashboard and the pages of both apps (every page needs login).
 urlpatterns += [
+    # The language switch (every page's header or footer): Django's set_language, which
+    # for a signed-in person also keeps the choice as its language.
+    path("i18n/setlang/", people_views.set_language, name="set_language"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
     # Forgotten password: Django's views, with the site's templates, a plain-text mail and
@@ -54,7 +58,7 @@ urlpatterns += [
     ),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

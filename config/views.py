@@ -4,13 +4,18 @@ from django.contrib.auth import views as auth_views
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found
+
+from suppliers import services
+from suppliers.forms import PasswordLinkForm
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """404: JSON under /api/ (as DRF answers there), the site's page elsewhere."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return JsonResponse({"detail": _("Not found.")}, status=404)
     return page_not_found(request, exception)
 
 
@@ -36,6 +41,8 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
+    # The mail in the account owner's language and time zone, not the asker's.
+    form_class = PasswordLinkForm
 
     def form_valid(self, form):
         from config.security import client_address
@@ -53,4 +60,14 @@ class PasswordResetView(auth_views.PasswordResetView):
                 cache.incr(key)
             except ValueError:  # expired between add and incr
                 cache.set(key, 1, timeout=3600)
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's "choose a password" page, for a reset or an invitation. An invited person
+    choosing its first password takes the language this page speaks (the browser's, or
+    the language switch's) as its own (DESIGN section 11); anyone else keeps theirs."""
+
+    def form_valid(self, form):
+        services.user_take_first_language(user=form.user, language=translation.get_language())
         return super().form_valid(form)

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import mfa, tokens
@@ -20,7 +21,7 @@ from .models import ApiToken
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label=_("Code"),
+        label=pgettext_lazy("one-time code", "Code"),
         max_length=32,
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}

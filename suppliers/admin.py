@@ -9,6 +9,8 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from config.exceptions import Conflict
@@ -30,7 +32,11 @@ def error_text(exc: Exception) -> str:
         return " ".join(exc.messages)
     if isinstance(exc, Conflict):
         return exc.message
-    return str(exc) or "You may not do this."
+    return str(exc) or gettext("You may not do this.")
+
+
+def refused(reason: str) -> str:
+    return gettext("Refused: %(reason)s") % {"reason": reason}
 
 
 def copy_saved(target, saved) -> None:
@@ -57,7 +63,7 @@ class ServiceAdminMixin:
         except SERVICE_ERRORS as exc:
             if request.method != "POST":
                 raise
-            self.message_user(request, f"Refused: {error_text(exc)}", messages.ERROR)
+            self.message_user(request, refused(error_text(exc)), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
     def delete_view(self, request, object_id, extra_context=None):
@@ -67,7 +73,7 @@ class ServiceAdminMixin:
         except SERVICE_ERRORS as exc:
             if request.method != "POST":
                 raise
-            self.message_user(request, f"Refused: {error_text(exc)}", messages.ERROR)
+            self.message_user(request, refused(error_text(exc)), messages.ERROR)
             return HttpResponseRedirect("../change/")
 
     def get_actions(self, request):
@@ -79,18 +85,22 @@ class ServiceAdminMixin:
     def run_service_action(self, request, queryset, call, done: str) -> None:
         """Apply `call(obj)` to each selected object, each in its own transaction (the
         service's), and report what succeeded and what was refused and why."""
-        succeeded, refused = 0, []
+        succeeded, refusals = 0, []
         for obj in queryset:
             try:
                 call(obj)
             except SERVICE_ERRORS as exc:
-                refused.append(f"{obj}: {error_text(exc)}")
+                refusals.append(f"{obj}: {error_text(exc)}")
             else:
                 succeeded += 1
         if succeeded:
-            self.message_user(request, f"{done}: {succeeded}.", messages.SUCCESS)
-        for line in refused:
-            self.message_user(request, f"Refused: {line}", messages.ERROR)
+            self.message_user(
+                request,
+                gettext("%(done)s: %(count)s.") % {"done": done, "count": succeeded},
+                messages.SUCCESS,
+            )
+        for line in refusals:
+            self.message_user(request, refused(line), messages.ERROR)
 
 
 class HistoryAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
@@ -102,7 +112,7 @@ class HistoryAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":
-            raise PermissionDenied("Reverting to an old version is disabled.")
+            raise PermissionDenied(_("Reverting to an old version is disabled."))
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
@@ -112,7 +122,7 @@ class HistoryAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
 class SupplierAdminForm(forms.ModelForm):
     class Meta:
         model = Supplier
-        fields = ["name", "country", "parent"]
+        fields = ["name", "local_name", "country", "parent"]
 
     def clean_country(self):
         # Normalised before the ISO 3166 check, as supplier_create does.
@@ -143,7 +153,7 @@ class NDAAdminForm(forms.ModelForm):
 class ContactInline(admin.TabularInline):
     model = Contact
     extra = 0
-    fields = ["name", "email", "role", "receives_reminders"]
+    fields = ["name", "email", "role", "receives_reminders", "language", "time_zone"]
 
 
 class NDAInline(admin.TabularInline):
@@ -167,8 +177,8 @@ class NDAInline(admin.TabularInline):
 class SubvendorInline(admin.TabularInline):
     model = Supplier
     fk_name = "parent"
-    verbose_name = "sub-vendor"
-    verbose_name_plural = "sub-vendors"
+    verbose_name = _("sub-vendor")
+    verbose_name_plural = _("sub-vendors")
     fields = ["name", "country", "tier", "status"]
     readonly_fields = fields
     extra = 0
@@ -182,13 +192,22 @@ class SubvendorInline(admin.TabularInline):
 @admin.register(Supplier)
 class SupplierAdmin(HistoryAdmin):
     form = SupplierAdminForm
-    list_display = ["name", "country", "parent", "tier", "status", "created_at"]
+    list_display = ["name", "local_name", "country", "parent", "tier", "status", "created_at"]
     list_filter = ["status", "tier", "country"]
-    search_fields = ["name", "parent__name"]
+    search_fields = ["name", "local_name", "parent__name"]
     list_select_related = ["parent"]
     autocomplete_fields = ["parent"]
     readonly_fields = ["tier", "status", "created_at", "updated_at"]
-    fields = ["name", "country", "parent", "tier", "status", "created_at", "updated_at"]
+    fields = [
+        "name",
+        "local_name",
+        "country",
+        "parent",
+        "tier",
+        "status",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [ContactInline, NDAInline, SubvendorInline]
     date_hierarchy = "created_at"
     actions = ["suspend", "terminate", "reactivate"]
@@ -202,6 +221,7 @@ class SupplierAdmin(HistoryAdmin):
             saved = services.supplier_create(
                 actor=request.user,
                 name=form.cleaned_data["name"],
+                local_name=form.cleaned_data.get("local_name", ""),
                 country=form.cleaned_data["country"],
                 parent=form.cleaned_data.get("parent"),
             )
@@ -218,17 +238,17 @@ class SupplierAdmin(HistoryAdmin):
             done,
         )
 
-    @admin.action(description="Suspend selected suppliers")
+    @admin.action(description=_("Suspend selected suppliers"))
     def suspend(self, request, queryset):
-        self._set_status(request, queryset, "suspended", "Suspended")
+        self._set_status(request, queryset, "suspended", gettext("Suspended"))
 
-    @admin.action(description="Terminate selected suppliers")
+    @admin.action(description=_("Terminate selected suppliers"))
     def terminate(self, request, queryset):
-        self._set_status(request, queryset, "terminated", "Terminated")
+        self._set_status(request, queryset, "terminated", gettext("Terminated"))
 
-    @admin.action(description="Reactivate selected suppliers")
+    @admin.action(description=_("Reactivate selected suppliers"))
     def reactivate(self, request, queryset):
-        self._set_status(request, queryset, "active", "Reactivated")
+        self._set_status(request, queryset, "active", gettext("Reactivated"))
 
 
 @admin.register(Contact)
@@ -281,7 +301,7 @@ class NDAAdmin(HistoryAdmin):
         "updated_at",
     ]
 
-    @admin.display(description="status")
+    @admin.display(description=_("status"))
     def status_today(self, obj: NDA) -> str:
         return obj.status.label if obj.effective_from else "-"
 
@@ -364,11 +384,11 @@ class UserAdmin(ServiceAdminMixin, DjangoUserAdmin):
     autocomplete_fields = ["supplier"]
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        ("Breach tracker", {"fields": ("role", "supplier")}),
+        (_("Breach tracker"), {"fields": ("role", "supplier", "language", "time_zone")}),
     )
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,
-        ("Breach tracker", {"fields": ("email", "role", "supplier")}),
+        (_("Breach tracker"), {"fields": ("email", "role", "supplier")}),
     )
 
     def save_model(self, request, obj, form, change):

@@ -1,6 +1,8 @@
 """Choices of the suppliers app, declared once and shared by models, API and UI."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # ISO 3166-1 alpha-2 and ISO 4217 codes (taken from pycountry 26.2.16). The database
 # refuses anything else through check constraints built from these sets.
@@ -33,10 +35,10 @@ MAX_TIER = 10  # deepest supplier chain accepted (tier 1 = engaged by the buyer 
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    COMPLIANCE = "compliance", "Compliance"
-    AUDITOR = "auditor", "Auditor"
-    SUPPLIER = "supplier", "Supplier user"
+    ADMIN = "admin", _("Admin")
+    COMPLIANCE = "compliance", _("Compliance")
+    AUDITOR = "auditor", _("Auditor")
+    SUPPLIER = "supplier", _("Supplier user")
 
 
 STAFF_ROLES = frozenset({Role.ADMIN, Role.COMPLIANCE, Role.AUDITOR})
@@ -44,36 +46,36 @@ WRITER_ROLES = frozenset({Role.ADMIN, Role.COMPLIANCE})
 
 
 class SupplierStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    SUSPENDED = "suspended", "Suspended"
-    TERMINATED = "terminated", "Terminated"
+    ACTIVE = "active", pgettext_lazy("supplier status", "Active")
+    SUSPENDED = "suspended", pgettext_lazy("supplier status", "Suspended")
+    TERMINATED = "terminated", pgettext_lazy("supplier status", "Terminated")
 
 
 class ContactRole(models.TextChoices):
-    PRIMARY = "primary", "Primary"
-    SECURITY = "security", "Security"
-    LEGAL = "legal", "Legal"
-    OTHER = "other", "Other"
+    PRIMARY = "primary", pgettext_lazy("contact role", "Primary")
+    SECURITY = "security", pgettext_lazy("contact role", "Security")
+    LEGAL = "legal", pgettext_lazy("contact role", "Legal")
+    OTHER = "other", pgettext_lazy("contact role", "Other")
 
 
 class NDAStatus(models.TextChoices):
-    NOT_YET_EFFECTIVE = "not_yet_effective", "Not yet effective"
-    ACTIVE = "active", "Active"
-    EXPIRED = "expired", "Expired"
-    TERMINATED = "terminated", "Terminated"
+    NOT_YET_EFFECTIVE = "not_yet_effective", pgettext_lazy("NDA status", "Not yet effective")
+    ACTIVE = "active", pgettext_lazy("NDA status", "Active")
+    EXPIRED = "expired", pgettext_lazy("NDA status", "Expired")
+    TERMINATED = "terminated", pgettext_lazy("NDA status", "Terminated")
 
 
 class Language(models.TextChoices):
     """The languages the product speaks (DESIGN section 11)."""
 
-    ENGLISH = "en", "English"
-    CHINESE_SIMPLIFIED = "zh-hans", "简体中文"
+    ENGLISH = "en", pgettext_lazy("language name, in that language", "English")
+    CHINESE_SIMPLIFIED = "zh-hans", pgettext_lazy("language name, in that language", "简体中文")
 
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
 
 class Classification(models.TextChoices):
-    INTERNAL = "internal", "Internal"
-    CONFIDENTIAL = "confidential", "Confidential"
-    SECRET = "secret", "Secret"
+    INTERNAL = "internal", pgettext_lazy("classification", "Internal")
+    CONFIDENTIAL = "confidential", pgettext_lazy("classification", "Confidential")
+    SECRET = "secret", pgettext_lazy("classification", "Secret")

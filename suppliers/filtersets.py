@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_filters import rest_framework as filters
 
 from config.rest import DateFilter, FilterSet, IdFilter, SearchFilter, StrictBooleanFilter
@@ -29,7 +31,9 @@ from suppliers.selectors import (
     suppliers_visible_to,
 )
 
-YES_NO_SELECT = forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
+YES_NO_SELECT = forms.Select(
+    choices=[("", pgettext_lazy("filter", "Any")), ("true", _("Yes")), ("false", _("No"))]
+)
 
 
 def _visible_suppliers(user):
@@ -60,10 +64,10 @@ class CreatedRangeFilterSet(FilterSet):
     (not a date cast), so the (created_at, id) index serves them on big tables."""
 
     created_after = DateFilter(
-        field_name="created_at", method="filter_created_after", label="Created on or after"
+        field_name="created_at", method="filter_created_after", label=_("Created on or after")
     )
     created_before = DateFilter(
-        field_name="created_at", method="filter_created_before", label="Created on or before"
+        field_name="created_at", method="filter_created_before", label=_("Created on or before")
     )
 
     def filter_created_after(self, queryset, name, value):
@@ -92,7 +96,8 @@ class SupplierFilter(CreatedRangeFilterSet):
     page_fields = ("search", "status", "country", "tier")
     page_widgets = {
         "country": FastSelect(
-            choices=[("", "Any"), *country_choices()], attrs={"data-searchable": "true"}
+            choices=[("", pgettext_lazy("filter", "Any")), *country_choices()],
+            attrs={"data-searchable": "true", "data-search-placeholder": _("Type to filter…")},
         )
     }
 
@@ -115,7 +120,9 @@ class ContactFilter(CreatedRangeFilterSet):
 class NDAFilter(CreatedRangeFilterSet):
     search = SearchFilter(fields=("reference", "supplier__name", "clause_text"))
     supplier = IdFilter(field_name="supplier_id")
-    status = filters.ChoiceFilter(choices=NDAStatus.choices, method="filter_status", label="Status")
+    status = filters.ChoiceFilter(
+        choices=NDAStatus.choices, method="filter_status", label=_("Status")
+    )
     covers_subvendors = StrictBooleanFilter()
     flow_down_required = StrictBooleanFilter()
     penalty_currency = filters.CharFilter(lookup_expr="iexact", max_length=3)
@@ -129,7 +136,7 @@ class NDAFilter(CreatedRangeFilterSet):
     page_fields = ("search", "supplier", "status", "covers_subvendors")
     page_choices = {"supplier": _visible_suppliers}
     page_widgets = {"covers_subvendors": YES_NO_SELECT}
-    page_labels = {"covers_subvendors": "Covers sub-vendors"}
+    page_labels = {"covers_subvendors": _("Covers sub-vendors")}
 
     def filter_status(self, queryset, name, value):
         # Status is derived from the dates (NDA.status_on), so it filters on them; a
@@ -178,7 +185,7 @@ class DisclosureFilter(CreatedRangeFilterSet):
     page_fields = ("search", "supplier", "asset", "nda", "revoked")
     page_choices = {"supplier": _visible_suppliers, "asset": _visible_assets, "nda": _visible_ndas}
     page_widgets = {"revoked": YES_NO_SELECT}
-    page_labels = {"nda": "NDA", "revoked": "Revoked"}
+    page_labels = {"nda": _("NDA"), "revoked": _("Revoked")}
 
     def filter_nda(self, queryset, name, value):
         return filter_by_visible_nda(queryset, self.request, value)
@@ -203,4 +210,4 @@ class UserFilter(FilterSet):
     page_fields = ("search", "supplier", "role", "is_active")
     page_choices = {"supplier": _visible_suppliers}
     page_widgets = {"is_active": YES_NO_SELECT}
-    page_labels = {"is_active": "Active"}
+    page_labels = {"is_active": pgettext_lazy("account", "Active")}

@@ -4,11 +4,17 @@ in suppliers.services do the writing (and their ValidationErrors land on these f
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from config.formats import format_instant, recipient_locale
 from config.widgets import FastSelect
 from suppliers.choices import (
     DEFAULT_TIME_ZONE,
@@ -24,14 +30,16 @@ from suppliers.selectors import assets_visible_to, suppliers_visible_to
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # Pickers: "CN — China", sorted by name; app.js adds a filter box to a searchable select.
-SEARCHABLE = {"data-searchable": "true"}
+# The filter box's placeholder comes from the page (app.js reads it), in its language.
+SEARCHABLE = {"data-searchable": "true", "data-search-placeholder": _("Type to filter…")}
 COUNTRY_CHOICES = country_choices()
 CURRENCY_CHOICES = currency_choices()
 
 
 class SupplierForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(label=_("Name"), max_length=200)
     local_name = forms.CharField(
+        label=_("Local name"),
         max_length=200,
         required=False,
         help_text=_(
@@ -39,17 +47,21 @@ class SupplierForm(forms.Form):
         ),
     )
     country = forms.ChoiceField(
+        label=_("Country"),
         choices=[("", "---------"), *COUNTRY_CHOICES],
         help_text=_("Type a code or a name to find it, e.g. CN or China."),
         widget=FastSelect(attrs=SEARCHABLE),
     )
     parent = forms.ModelChoiceField(
+        label=_("Parent"),
         queryset=Supplier.objects.none(),
         required=False,
-        empty_label="None (tier-1 supplier)",
-        help_text="The supplier that engaged this one.",
+        empty_label=_("None (tier-1 supplier)"),
+        help_text=_("The supplier that engaged this one."),
     )
-    status = forms.ChoiceField(choices=SupplierStatus.choices, initial=SupplierStatus.ACTIVE)
+    status = forms.ChoiceField(
+        label=_("Status"), choices=SupplierStatus.choices, initial=SupplierStatus.ACTIVE
+    )
 
     def __init__(self, *args, user, instance: Supplier | None = None, **kwargs):
         if instance is not None and "initial" not in kwargs:
@@ -74,23 +86,32 @@ class NDAForm(forms.Form):
     supplier = forms.ModelChoiceField(
         queryset=Supplier.objects.none(), label=_("Supplier"), widget=FastSelect(attrs=SEARCHABLE)
     )
-    reference = forms.CharField(max_length=64)
-    signed_on = forms.DateField(widget=DATE_WIDGET)
-    effective_from = forms.DateField(widget=DATE_WIDGET)
-    expires_on = forms.DateField(widget=DATE_WIDGET, required=False)
+    reference = forms.CharField(label=_("Reference"), max_length=64)
+    signed_on = forms.DateField(label=_("Signed on"), widget=DATE_WIDGET)
+    effective_from = forms.DateField(label=_("Effective from"), widget=DATE_WIDGET)
+    expires_on = forms.DateField(label=_("Expires on"), widget=DATE_WIDGET, required=False)
     covers_subvendors = forms.BooleanField(
-        required=False, help_text="The supplier answers for leaks by its downstream."
+        label=_("Covers subvendors"),
+        required=False,
+        help_text=_("The supplier answers for leaks by its downstream."),
     )
     flow_down_required = forms.BooleanField(
-        required=False, help_text="The supplier must bind its sub-vendors in writing."
+        label=_("Flow down required"),
+        required=False,
+        help_text=_("The supplier must bind its sub-vendors in writing."),
     )
     penalty_amount = forms.DecimalField(
-        max_digits=16, decimal_places=2, min_value=Decimal("0.01"), label="Penalty per breach"
+        max_digits=16, decimal_places=2, min_value=Decimal("0.01"), label=_("Penalty per breach")
     )
     penalty_currency = forms.ChoiceField(
-        choices=CURRENCY_CHOICES, initial="CNY", widget=FastSelect(attrs=SEARCHABLE)
+        label=_("Penalty currency"),
+        choices=CURRENCY_CHOICES,
+        initial="CNY",
+        widget=FastSelect(attrs=SEARCHABLE),
     )
-    rectification_days = forms.IntegerField(min_value=1, max_value=365, initial=30)
+    rectification_days = forms.IntegerField(
+        label=_("Rectification days"), min_value=1, max_value=365, initial=30
+    )
     clause_text = forms.CharField(
         label=_("Clause text"),
         required=False,
@@ -152,7 +173,7 @@ class ContactForm(forms.Form):
     supplier = forms.ModelChoiceField(
         queryset=Supplier.objects.none(), label=_("Supplier"), widget=FastSelect(attrs=SEARCHABLE)
     )
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=200)
     email = forms.EmailField(label=_("Email"))
     role = forms.ChoiceField(label=_("Role"), choices=ContactRole.choices, initial="other")
     receives_reminders = forms.BooleanField(
@@ -212,16 +233,16 @@ class ContactForm(forms.Form):
 
 
 class DisclosureForm(forms.Form):
-    asset = forms.ModelChoiceField(queryset=None)
+    asset = forms.ModelChoiceField(label=_("Asset"), queryset=None)
     nda = forms.ModelChoiceField(
         queryset=NDA.objects.none(),
         required=False,
-        label="NDA",
-        empty_label="None (no agreement reaches it)",
-        help_text="The recipient's own NDA or one of its parents'.",
+        label=_("NDA"),
+        empty_label=_("None (no agreement reaches it)"),
+        help_text=_("The recipient's own NDA or one of its parents'."),
     )
-    disclosed_on = forms.DateField(widget=DATE_WIDGET)
-    version = forms.CharField(max_length=32, required=False)
+    disclosed_on = forms.DateField(label=_("Disclosed on"), widget=DATE_WIDGET)
+    version = forms.CharField(label=_("Version"), max_length=32, required=False)
 
     def __init__(self, *args, user, supplier: Supplier, **kwargs):
         super().__init__(*args, **kwargs)
@@ -269,11 +290,13 @@ class DisclosureCorrectionForm(forms.Form):
 
 
 class AssetForm(forms.Form):
-    code = forms.CharField(max_length=64, help_text="e.g. MS11-BUMPER-FR")
-    name = forms.CharField(max_length=200)
-    project = forms.CharField(max_length=100, required=False)
+    code = forms.CharField(label=_("Code"), max_length=64, help_text=_("e.g. MS11-BUMPER-FR"))
+    name = forms.CharField(label=_("Name"), max_length=200)
+    project = forms.CharField(label=_("Project"), max_length=100, required=False)
     classification = forms.ChoiceField(
-        choices=Classification.choices, initial=Classification.CONFIDENTIAL
+        label=_("Classification"),
+        choices=Classification.choices,
+        initial=Classification.CONFIDENTIAL,
     )
 
 
@@ -293,6 +316,17 @@ class InviteForm(forms.Form):
     email = forms.EmailField(label=_("Email"), help_text=_("The invitation goes here."))
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    # The inviter's language by default (the view's initial); the person's own browser
+    # decides when it accepts the invitation (config.views.PasswordResetConfirmView).
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=Language.choices,
+        required=False,
+        help_text=_(
+            "The invitation is written in this language; the person's browser decides it "
+            "when they choose a password."
+        ),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -300,6 +334,10 @@ class InviteForm(forms.Form):
         if user.role != Role.ADMIN:
             self.fields["role"].choices = [(Role.SUPPLIER, Role.SUPPLIER.label)]
             self.fields["role"].widget = forms.HiddenInput()
+
+    def clean_language(self):
+        # Not sent (a script, an older page): None, and the view takes the browser's.
+        return self.cleaned_data.get("language") or None
 
     def clean(self):
         data = super().clean()
@@ -334,3 +372,30 @@ class SettingsForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = time_zone_choices()
+
+
+class PasswordLinkForm(PasswordResetForm):
+    """Django's "forgot your password" form, whose mail (a reset, or an invitation sent by
+    suppliers.services) reaches the person in its own language, with the instant the link
+    expires in its time zone (DESIGN section 11), whoever's request sends it."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        user = context.get("user")
+        with recipient_locale(getattr(user, "language", None), getattr(user, "time_zone", None)):
+            expires = timezone.now() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+            super().send_mail(
+                subject_template_name,
+                email_template_name,
+                {**context, "expires": format_instant(expires)},
+                from_email,
+                to_email,
+                html_email_template_name,
+            )

@@ -118,8 +118,9 @@ def mark_verified(request: HttpRequest, device) -> None:
 
 
 class SecondFactorMiddleware:
-    """A session that owes its second factor reaches only the verify page and sign-out;
-    one of staff who must enrol reaches only the enrolment page and sign-out. Pages are
+    """A session that owes its second factor reaches only the verify page, sign-out and the
+    language switch; one of staff who must enrol reaches only the enrolment page, sign-out
+    and the language switch. Pages are
     redirected there (and back afterwards); the API (by session) answers 403. Requests
     with an Authorization header are the API token's business, not the session's."""
 
@@ -129,7 +130,8 @@ class SecondFactorMiddleware:
 
     def _open_paths(self) -> dict[str, set[str]]:
         if self._open is None:
-            logout = {reverse("logout"), reverse("admin:logout")}
+            # Signing out and the language switch stay open to a session half signed in.
+            logout = {reverse("logout"), reverse("admin:logout"), reverse("set_language")}
             self._open = {
                 VERIFY: {reverse("mfa-verify"), *logout},
                 ENROL: {reverse("mfa-enrol"), *logout},

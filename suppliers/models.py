@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .choices import (
@@ -40,40 +41,50 @@ class Supplier(models.Model):
     the supplier that engaged it (`parent`). The parent chain never loops (a database
     trigger refuses cycles) and `tier` is 1 + the depth of that chain."""
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
     # The registered name in the company's own language and script (北京模塑科技有限公司
     # beside Beijing Molding Technology Co. Ltd), shown beside `name` where it is known.
-    local_name = models.CharField(max_length=200, blank=True, default="", db_default="")
-    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. CN.")
+    local_name = models.CharField(
+        max_length=200, blank=True, default="", db_default="", verbose_name=_("local name")
+    )
+    country = models.CharField(
+        max_length=2, help_text=_("ISO 3166-1 alpha-2 code, e.g. CN."), verbose_name=_("country")
+    )
     parent = models.ForeignKey(
         "self",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="subvendors",
-        help_text="The supplier that engaged this one; empty for a tier-1 supplier.",
+        help_text=_("The supplier that engaged this one; empty for a tier-1 supplier."),
+        verbose_name=_("parent"),
     )
-    tier = models.PositiveSmallIntegerField(default=1, editable=False)
+    tier = models.PositiveSmallIntegerField(default=1, editable=False, verbose_name=_("tier"))
     status = models.CharField(
-        max_length=16, choices=SupplierStatus.choices, default=SupplierStatus.ACTIVE
+        max_length=16,
+        choices=SupplierStatus.choices,
+        default=SupplierStatus.ACTIVE,
+        verbose_name=_("status"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("supplier")
+        verbose_name_plural = _("suppliers")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
                 Lower("name"),
                 name="supplier_name_unique_ci",
-                violation_error_message="A supplier with this name already exists.",
+                violation_error_message=_("A supplier with this name already exists."),
             ),
             models.CheckConstraint(
                 condition=Q(country__in=sorted(COUNTRY_CODES)),
                 name="supplier_country_iso3166",
-                violation_error_message="Country must be an ISO 3166-1 alpha-2 code.",
+                violation_error_message=_("Country must be an ISO 3166-1 alpha-2 code."),
             ),
             models.CheckConstraint(
                 condition=Q(status__in=SupplierStatus.values),
@@ -82,13 +93,13 @@ class Supplier(models.Model):
             models.CheckConstraint(
                 condition=~Q(parent=models.F("id")),
                 name="supplier_not_own_parent",
-                violation_error_message="A supplier cannot be its own parent.",
+                violation_error_message=_("A supplier cannot be its own parent."),
             ),
             models.CheckConstraint(
                 condition=Q(tier__gte=1, tier__lte=MAX_TIER)
                 & (Q(parent__isnull=True, tier=1) | Q(parent__isnull=False, tier__gt=1)),
                 name="supplier_tier_matches_parent",
-                violation_error_message="Tier must be 1 without a parent and above 1 with one.",
+                violation_error_message=_("Tier must be 1 without a parent and above 1 with one."),
             ),
         ]
         indexes = [models.Index(fields=["status", "-created_at"], name="supplier_status_idx")]
@@ -117,9 +128,16 @@ class User(AbstractUser):
     """A person using the tracker: buyer staff (admin, compliance, auditor) or a supplier
     user who belongs to exactly one supplier and sees only its world."""
 
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.AUDITOR)
+    role = models.CharField(
+        max_length=16, choices=Role.choices, default=Role.AUDITOR, verbose_name=_("role")
+    )
     supplier = models.ForeignKey(
-        Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+        Supplier,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        verbose_name=_("supplier"),
     )
     # DESIGN section 11: each person reads the product in its language and sees instants
     # in its time zone. Stored here; the language defaults to the browser's at creation.
@@ -130,18 +148,22 @@ class User(AbstractUser):
         choices=Language.choices,
         default=Language.ENGLISH,
         db_default=Language.ENGLISH,
+        verbose_name=_("language"),
     )
     time_zone = models.CharField(
         max_length=64,
         default=DEFAULT_TIME_ZONE,
         db_default=DEFAULT_TIME_ZONE,
         validators=[validate_time_zone],
-        help_text="IANA time zone name, e.g. Asia/Shanghai.",
+        help_text=_("IANA time zone name, e.g. Asia/Shanghai."),
+        verbose_name=_("time zone"),
     )
 
     objects = BreachUserManager()
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         ordering = ["username"]
         constraints = [
             models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_valid"),
@@ -152,7 +174,7 @@ class User(AbstractUser):
                 condition=(Q(role=Role.SUPPLIER) & Q(supplier__isnull=False))
                 | (~Q(role=Role.SUPPLIER) & Q(supplier__isnull=True)),
                 name="user_supplier_iff_supplier_role",
-                violation_error_message="Supplier users need a supplier; staff have none.",
+                violation_error_message=_("Supplier users need a supplier; staff have none."),
             ),
         ]
 
@@ -179,16 +201,18 @@ class ApiToken(models.Model):
     integration, each expiring. Only the key's SHA-256 is kept; the key is shown once,
     when issued (suppliers.tokens)."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
-    digest = models.CharField(max_length=64, unique=True)
-    prefix = models.CharField(max_length=8)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    digest = models.CharField(max_length=64, unique=True, verbose_name=_("digest"))
+    prefix = models.CharField(max_length=8, verbose_name=_("prefix"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name = "API token"
+        verbose_name = _("API token")
         indexes = [models.Index(fields=["user", "-created_at"], name="apitoken_user_created")]
 
     def __str__(self) -> str:
@@ -203,11 +227,18 @@ class Contact(models.Model):
     """A person at a supplier the buyer talks to; those who receive reminders are chased
     when the supplier's rectification runs late."""
 
-    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(max_length=200)
-    email = models.EmailField()
-    role = models.CharField(max_length=16, choices=ContactRole.choices, default=ContactRole.OTHER)
-    receives_reminders = models.BooleanField(default=False)
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("supplier")
+    )
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    email = models.EmailField(verbose_name=_("email"))
+    role = models.CharField(
+        max_length=16,
+        choices=ContactRole.choices,
+        default=ContactRole.OTHER,
+        verbose_name=_("role"),
+    )
+    receives_reminders = models.BooleanField(default=False, verbose_name=_("receives reminders"))
     # DESIGN section 11: a reminder reaches a contact in its language, with instants in
     # its time zone; like a person's, and with the same database defaults.
     language = models.CharField(
@@ -215,17 +246,21 @@ class Contact(models.Model):
         choices=Language.choices,
         default=Language.ENGLISH,
         db_default=Language.ENGLISH,
+        verbose_name=_("language"),
     )
     time_zone = models.CharField(
         max_length=64,
         default=DEFAULT_TIME_ZONE,
         db_default=DEFAULT_TIME_ZONE,
         validators=[validate_time_zone],
-        help_text="IANA time zone name, e.g. Asia/Shanghai.",
+        help_text=_("IANA time zone name, e.g. Asia/Shanghai."),
+        verbose_name=_("time zone"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -256,80 +291,125 @@ class NDA(models.Model):
     supplier answers for its sub-vendors, and how many days it has to submit a
     rectification plan once a breach is confirmed."""
 
-    reference = models.CharField(max_length=64, unique=True)
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="ndas")
-    signed_on = models.DateField(validators=[validate_business_date])
-    effective_from = models.DateField(validators=[validate_business_date])
-    expires_on = models.DateField(null=True, blank=True, validators=[validate_business_date])
+    reference = models.CharField(max_length=64, unique=True, verbose_name=_("reference"))
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="ndas", verbose_name=_("supplier")
+    )
+    signed_on = models.DateField(validators=[validate_business_date], verbose_name=_("signed on"))
+    effective_from = models.DateField(
+        validators=[validate_business_date], verbose_name=_("effective from")
+    )
+    expires_on = models.DateField(
+        null=True, blank=True, validators=[validate_business_date], verbose_name=_("expires on")
+    )
     covers_subvendors = models.BooleanField(
-        default=False, help_text="The supplier answers for leaks by its downstream."
+        default=False,
+        help_text=_("The supplier answers for leaks by its downstream."),
+        verbose_name=_("covers subvendors"),
     )
     flow_down_required = models.BooleanField(
-        default=False, help_text="The supplier must bind its sub-vendors in writing."
+        default=False,
+        help_text=_("The supplier must bind its sub-vendors in writing."),
+        verbose_name=_("flow down required"),
     )
-    penalty_amount = models.DecimalField(max_digits=16, decimal_places=2)
-    penalty_currency = models.CharField(max_length=3, default="CNY")
-    rectification_days = models.PositiveSmallIntegerField(default=30)
+    penalty_amount = models.DecimalField(
+        max_digits=16, decimal_places=2, verbose_name=_("penalty amount")
+    )
+    penalty_currency = models.CharField(
+        max_length=3, default="CNY", verbose_name=_("penalty currency")
+    )
+    rectification_days = models.PositiveSmallIntegerField(
+        default=30, verbose_name=_("rectification days")
+    )
     clause_text = models.TextField(
         blank=True,
         default="",
         db_default="",
-        help_text="The confidentiality and penalty clauses, as signed.",
+        help_text=_("The confidentiality and penalty clauses, as signed."),
+        verbose_name=_("clause text"),
     )
     # The signed document, checked like incident evidence (config.uploads) and served
     # only as an attachment under a generated name.
     signed_document = models.FileField(
-        upload_to="ndas/%Y/%m/", blank=True, default="", db_default=""
+        upload_to="ndas/%Y/%m/",
+        blank=True,
+        default="",
+        db_default="",
+        verbose_name=_("signed document"),
     )
-    signed_document_name = models.CharField(max_length=255, blank=True, default="", db_default="")
-    signed_document_type = models.CharField(max_length=100, blank=True, default="", db_default="")
-    signed_document_size = models.PositiveBigIntegerField(null=True, blank=True)
-    signed_document_sha256 = models.CharField(max_length=64, blank=True, default="", db_default="")
+    signed_document_name = models.CharField(
+        max_length=255,
+        blank=True,
+        default="",
+        db_default="",
+        verbose_name=_("signed document name"),
+    )
+    signed_document_type = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        db_default="",
+        verbose_name=_("signed document type"),
+    )
+    signed_document_size = models.PositiveBigIntegerField(
+        null=True, blank=True, verbose_name=_("signed document size")
+    )
+    signed_document_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        verbose_name=_("signed document SHA-256"),
+    )
     # Ended early by the parties (suppliers.services.nda_terminate): from this day on the
     # NDA binds nobody, whatever its expiry said.
-    terminated_on = models.DateField(null=True, blank=True, validators=[validate_business_date])
-    termination_reason = models.TextField(blank=True, default="", db_default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    terminated_on = models.DateField(
+        null=True, blank=True, validators=[validate_business_date], verbose_name=_("terminated on")
+    )
+    termination_reason = models.TextField(
+        blank=True, default="", db_default="", verbose_name=_("termination reason")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "NDA"
-        verbose_name_plural = "NDAs"
+        verbose_name = _("NDA")
+        verbose_name_plural = _("NDAs")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(penalty_amount__gt=0),
                 name="nda_penalty_amount_positive",
-                violation_error_message="The penalty amount must be positive.",
+                violation_error_message=_("The penalty amount must be positive."),
             ),
             models.CheckConstraint(
                 condition=Q(penalty_amount__lte=MAX_MONEY_AMOUNT),
                 name="nda_penalty_amount_max",
-                violation_error_message="The penalty amount is too large.",
+                violation_error_message=_("The penalty amount is too large."),
             ),
             models.CheckConstraint(
                 condition=Q(penalty_currency__in=sorted(CURRENCY_CODES)),
                 name="nda_penalty_currency_iso4217",
-                violation_error_message="Currency must be an ISO 4217 code.",
+                violation_error_message=_("Currency must be an ISO 4217 code."),
             ),
             models.CheckConstraint(
                 condition=Q(expires_on__isnull=True) | Q(expires_on__gt=models.F("effective_from")),
                 name="nda_expires_after_effective",
-                violation_error_message="An NDA must expire after it becomes effective.",
+                violation_error_message=_("An NDA must expire after it becomes effective."),
             ),
             models.CheckConstraint(
                 condition=Q(rectification_days__gte=1, rectification_days__lte=365),
                 name="nda_rectification_days_range",
-                violation_error_message="Rectification days must be between 1 and 365.",
+                violation_error_message=_("Rectification days must be between 1 and 365."),
             ),
             models.CheckConstraint(condition=~Q(reference=""), name="nda_reference_not_empty"),
             models.CheckConstraint(
                 condition=Q(terminated_on__isnull=True)
                 | (Q(terminated_on__gte=models.F("effective_from")) & ~Q(termination_reason="")),
                 name="nda_termination_dated_and_reasoned",
-                violation_error_message=(
+                violation_error_message=_(
                     "A termination needs a reason and a date on or after the effective date."
                 ),
             ),
@@ -365,15 +445,22 @@ class NDA(models.Model):
 class ConfidentialAsset(models.Model):
     """A confidential item the buyer hands over, e.g. the MS11 front bumper drafts."""
 
-    code = models.CharField(max_length=64, unique=True, help_text="e.g. MS11-BUMPER-FR")
-    name = models.CharField(max_length=200)
-    project = models.CharField(max_length=100, blank=True)
-    classification = models.CharField(
-        max_length=16, choices=Classification.choices, default=Classification.CONFIDENTIAL
+    code = models.CharField(
+        max_length=64, unique=True, help_text=_("e.g. MS11-BUMPER-FR"), verbose_name=_("code")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    project = models.CharField(max_length=100, blank=True, verbose_name=_("project"))
+    classification = models.CharField(
+        max_length=16,
+        choices=Classification.choices,
+        default=Classification.CONFIDENTIAL,
+        verbose_name=_("classification"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("confidential asset")
+        verbose_name_plural = _("confidential assets")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=~Q(code=""), name="asset_code_not_empty"),
@@ -397,30 +484,55 @@ class Disclosure(models.Model):
     gap, under none), watermarked with a fingerprint that traces a leaked copy back."""
 
     asset = models.ForeignKey(
-        ConfidentialAsset, on_delete=models.PROTECT, related_name="disclosures"
+        ConfidentialAsset,
+        on_delete=models.PROTECT,
+        related_name="disclosures",
+        verbose_name=_("asset"),
     )
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="disclosures")
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="disclosures", verbose_name=_("supplier")
+    )
     nda = models.ForeignKey(
-        NDA, null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures"
+        NDA,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="disclosures",
+        verbose_name=_("NDA"),
     )
-    disclosed_on = models.DateField(validators=[validate_business_date])
-    version = models.CharField(max_length=32, blank=True)
+    disclosed_on = models.DateField(
+        validators=[validate_business_date], verbose_name=_("disclosed on")
+    )
+    version = models.CharField(max_length=32, blank=True, verbose_name=_("version"))
     fingerprint = models.CharField(
-        max_length=64, unique=True, default=new_fingerprint, editable=False
+        max_length=64,
+        unique=True,
+        default=new_fingerprint,
+        editable=False,
+        verbose_name=_("fingerprint"),
     )
     # Revoked (recorded in error, or withdrawn) is a mark, never a deletion: the row, its
     # fingerprint and its history stay, shown as revoked with the reason.
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
     revoked_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("revoked by"),
     )
-    revocation_reason = models.TextField(blank=True, default="", db_default="")
-    created_at = models.DateTimeField(auto_now_add=True)
+    revocation_reason = models.TextField(
+        blank=True, default="", db_default="", verbose_name=_("revocation reason")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     # Corrections and the revocation are kept with who made them and why (the timeline).
     history = HistoricalRecords(excluded_fields=["fingerprint"])
 
     class Meta:
+        verbose_name = _("disclosure")
+        verbose_name_plural = _("disclosures")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -430,7 +542,7 @@ class Disclosure(models.Model):
             models.CheckConstraint(
                 condition=Q(revoked_at__isnull=True) | ~Q(revocation_reason=""),
                 name="disclosure_revocation_reasoned",
-                violation_error_message="A revocation needs a reason.",
+                violation_error_message=_("A revocation needs a reason."),
             ),
         ]
         indexes = [models.Index(fields=["asset", "supplier"], name="disclosure_asset_supplier_idx")]

@@ -4,6 +4,7 @@ suppliers.services; mail goes through Django's password-reset machinery."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -13,11 +14,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from django.views import i18n as i18n_views
 from django.views.decorators.http import require_http_methods, require_POST
 
 from suppliers import services
-from suppliers.choices import Role
+from suppliers.choices import Language, Role
 from suppliers.filtersets import UserFilter
 from suppliers.forms import InviteForm, SettingsForm
 from suppliers.models import User
@@ -67,17 +71,21 @@ def user_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def user_invite(request: HttpRequest) -> HttpResponse:
     accounts_managed_by(request.user)  # 403 for anyone who manages none
-    initial = {}
+    # The invitation's language: the one this page is shown in, unless the inviter picks
+    # another; a form sent without it takes the browser's (DESIGN 11).
+    initial = {"language": services.language_from_header(translation.get_language())}
     supplier_id = request.GET.get("supplier", "")
     if supplier_id.isdigit():
         initial["supplier"] = int(supplier_id)
     form = InviteForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST":
-        language = services.language_from_header(request.headers.get("Accept-Language"))
+        browser = services.language_from_header(request.headers.get("Accept-Language"))
         done = submit_form(
             request,
             form,
-            lambda data: services.user_invite(actor=request.user, language=language, **data),
+            lambda data: services.user_invite(
+                actor=request.user, **{**data, "language": data.get("language") or browser}
+            ),
             success=lambda user: (
                 _(
                     "Account %(username)s created; an invitation to set a password went to "
@@ -151,6 +159,26 @@ def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("suppliers:user-detail", pk=account.pk)
 
 
+def _remember_language(response: HttpResponse, language: str) -> None:
+    """The language cookie, as set_language writes it: after signing out, the sign-in
+    page still speaks the person's language."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+
+
+def _in_language(language: str, message: str) -> str:
+    with translation.override(language):
+        return _(message)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def my_settings(request: HttpRequest) -> HttpResponse:
@@ -171,10 +199,15 @@ def my_settings(request: HttpRequest) -> HttpResponse:
                 request,
                 settings_form,
                 lambda data: services.user_update_settings(actor=user, user=user, **data),
-                success=_("Your settings were saved."),
+                # Said in the language just chosen, which the next page speaks.
+                success=lambda saved: _in_language(
+                    saved.language, gettext_noop("Your settings were saved.")
+                ),
                 detail_url=reverse("suppliers:my-settings"),
             )
             if done is not None:
+                if done.status_code == 302:
+                    _remember_language(done, settings_form.cleaned_data["language"])
                 return done
         elif password_form.is_valid():
             password_form.save()
@@ -190,3 +223,18 @@ def my_settings(request: HttpRequest) -> HttpResponse:
         {"settings_form": settings_form, "password_form": password_form},
         status=status,
     )
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The language switch: Django's set_language (the language cookie, then back to
+    `next`), and for a signed-in person its `language` too, which pages follow
+    (config.middleware.PersonalLocaleMiddleware would otherwise put the old one back)."""
+    response = i18n_views.set_language(request)
+    language = request.POST.get("language", "")
+    user = request.user
+    if user.is_authenticated and language in Language.values and language != user.language:
+        services.user_update_settings(
+            actor=user, user=user, language=language, time_zone=user.time_zone
+        )
+    return response

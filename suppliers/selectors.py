@@ -12,6 +12,7 @@ from datetime import date
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .choices import MAX_TIER, Role
 from .models import NDA, ConfidentialAsset, Contact, Disclosure, Supplier, User
@@ -190,8 +191,8 @@ def coverage_gaps(
                     reason="no_nda_reach",
                     disclosure=disclosure,
                     detail=(
-                        f"Received {disclosure.asset.code} on {disclosure.disclosed_on} "
-                        "while no NDA reached it."
+                        gettext("Received %(asset)s on %(day)s while no NDA reached it.")
+                        % {"asset": disclosure.asset.code, "day": disclosure.disclosed_on}
                     ),
                 )
             )
@@ -209,8 +210,11 @@ def coverage_gaps(
                     reason="flow_down_missing",
                     parent_nda=parent_ndas[0],
                     detail=(
-                        f"{parent_ndas[0].reference} requires flow-down, but "
-                        f"{supplier.name} has no NDA of its own."
+                        gettext(
+                            "%(reference)s requires flow-down, but %(supplier)s has no NDA of "
+                            "its own."
+                        )
+                        % {"reference": parent_ndas[0].reference, "supplier": supplier.name}
                     ),
                 )
             )
@@ -335,8 +339,14 @@ def person_shown_to(viewer, *, username: str | None, role: str | None, supplier=
     if role == Role.SUPPLIER and supplier is not None:
         if supplier.pk == scope.own_supplier_id:
             return username
-        return f"{Role.SUPPLIER.label}, {supplier.name}"
-    return f"{Role(role).label if role in Role.values else role}, {settings.BUYER_NAME}"
+        return gettext("%(role)s, %(organisation)s") % {
+            "role": Role.SUPPLIER.label,
+            "organisation": supplier.name,
+        }
+    return gettext("%(role)s, %(organisation)s") % {
+        "role": Role(role).label if role in Role.values else role,
+        "organisation": settings.BUYER_NAME,
+    }
 
 
 def person_shown(viewer, person) -> str:

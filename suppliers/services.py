@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sessions.models import Session
@@ -33,12 +32,12 @@ from .models import NDA, ConfidentialAsset, Contact, Disclosure, Supplier, User
 def require_writer(actor: User) -> None:
     """Only admins and compliance staff create and change the buyer's records."""
     if actor is None or not actor.can_write:
-        raise PermissionDenied("Only compliance staff may do this.")
+        raise PermissionDenied(_("Only compliance staff may do this."))
 
 
 def require_admin(actor: User) -> None:
     if actor is None or not actor.is_active or actor.role != Role.ADMIN:
-        raise PermissionDenied("Only administrators may do this.")
+        raise PermissionDenied(_("Only administrators may do this."))
 
 
 def save_checked(
@@ -62,15 +61,18 @@ def save_checked(
                 if constraint.name in str(exc):
                     raise ValidationError(constraint.get_violation_error_message()) from None
         raise Conflict(
-            f"This {instance._meta.verbose_name} conflicts with a record saved at the same "
-            "time (the same reference or name, or a rule on the data). Reload and try again."
+            _(
+                "This %(record)s conflicts with a record saved at the same time (the same "
+                "reference or name, or a rule on the data). Reload and try again."
+            )
+            % {"record": instance._meta.verbose_name}
         ) from None
 
 
 def _apply(instance, fields: dict[str, Any], allowed: set[str]) -> None:
     unknown = set(fields) - allowed
     if unknown:
-        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
     for name, value in fields.items():
         setattr(instance, name, value)
 
@@ -89,12 +91,16 @@ def _check_parent(supplier: Supplier, parent: Supplier | None) -> int:
     depth = 1
     while node is not None:
         if supplier.pk is not None and node.pk == supplier.pk:
-            raise ValidationError({"parent": "This parent would make the supplier chain loop."})
+            raise ValidationError({"parent": _("This parent would make the supplier chain loop.")})
         depth += 1
         node = node.parent
     if depth > MAX_TIER:
-        raise ValidationError({"parent": f"Supplier chains are at most {MAX_TIER} deep."})
+        raise ValidationError({"parent": _chain_too_deep()})
     return depth
+
+
+def _chain_too_deep() -> str:
+    return _("Supplier chains are at most %(depth)s deep.") % {"depth": MAX_TIER}
 
 
 def supplier_parent_tier(supplier: Supplier, parent: Supplier | None) -> int:
@@ -111,7 +117,7 @@ def _retier_subtree(supplier: Supplier) -> None:
         for child in children:
             tier = parent_tiers[child.parent_id] + 1
             if tier > MAX_TIER:
-                raise ValidationError({"parent": f"Supplier chains are at most {MAX_TIER} deep."})
+                raise ValidationError({"parent": _chain_too_deep()})
             if child.tier != tier:
                 Supplier.objects.filter(pk=child.pk).update(tier=tier)
             child.tier = tier
@@ -174,8 +180,10 @@ def supplier_delete(*, actor: User, supplier: Supplier) -> None:
             supplier.delete()
     except ProtectedError:
         raise Conflict(
-            "This supplier has sub-vendors, NDAs, disclosures, users or incidents; "
-            "set its status to terminated instead of deleting it.",
+            _(
+                "This supplier has sub-vendors, NDAs, disclosures, users or incidents; "
+                "set its status to terminated instead of deleting it."
+            ),
             code="has_history",
         ) from None
 
@@ -374,7 +382,7 @@ def nda_delete(*, actor: User, nda: NDA) -> None:
     require_writer(actor)
     if nda.disclosures.exists() or nda.incidents.exists():
         raise Conflict(
-            "This NDA has disclosures or incidents and cannot be deleted.", code="has_history"
+            _("This NDA has disclosures or incidents and cannot be deleted."), code="has_history"
         )
     nda.delete()
 
@@ -411,7 +419,8 @@ def asset_delete(*, actor: User, asset: ConfidentialAsset) -> None:
     require_writer(actor)
     if asset.disclosures.exists() or asset.incidents.exists():
         raise Conflict(
-            "This asset has disclosures or incidents and cannot be deleted.", code="has_history"
+            _("This asset has disclosures or incidents and cannot be deleted."),
+            code="has_history",
         )
     asset.delete()
 
@@ -427,7 +436,7 @@ def _check_disclosure_nda(supplier: Supplier, nda: NDA | None, disclosed_on: dat
     chain_ids = {supplier.pk, *(s.pk for s in supplier.ancestors())}
     if nda.supplier_id not in chain_ids:
         raise ValidationError(
-            {"nda": "The NDA must be the recipient's own or one of its parents'."}
+            {"nda": _("The NDA must be the recipient's own or one of its parents'.")}
         )
     if disclosed_on is not None and disclosed_on < nda.effective_from:
         raise ValidationError(
@@ -675,6 +684,19 @@ def user_update_settings(*, actor: User, user: User, language: str, time_zone: s
     return user
 
 
+def user_take_first_language(*, user: User, language: str | None) -> None:
+    """An invited person choosing its first password (it has never signed in and has no
+    usable password yet) reads the product from then on in the language its browser
+    asked for (`language`: the request's, LocaleMiddleware's choice); the inviter's guess
+    is replaced. Anyone who has signed in before keeps the language it has."""
+    if user.last_login is not None or user.has_usable_password():
+        return
+    language = language_from_header(language)
+    if user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language
+
+
 INVITATION = "invitation"
 PASSWORD_RESET = "password_reset"  # noqa: S105 (a mail kind)
 _ACCOUNT_MAIL = {
@@ -700,7 +722,7 @@ def _send_set_password_mail(user: User, kind: str, *, invited_by: User | None) -
     context = {
         "email": user.email,
         "domain": domain,
-        "site_name": "Breach tracker",
+        "site_name": _("Breach tracker"),
         "uid": urlsafe_base64_encode(force_bytes(user.pk)),
         "user": user,
         "token": default_token_generator.make_token(user),
@@ -710,7 +732,9 @@ def _send_set_password_mail(user: User, kind: str, *, invited_by: User | None) -
     }
 
     def send() -> None:
-        PasswordResetForm().send_mail(
+        from .forms import PasswordLinkForm  # the mail in the person's language and zone
+
+        PasswordLinkForm().send_mail(
             subject_template, body_template, context, settings.DEFAULT_FROM_EMAIL, user.email
         )
 

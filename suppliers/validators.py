@@ -6,6 +6,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 # A date that means a business event (a signature, a leak, a payment, a deadline) lies
 # in this window: nothing before 1990, nothing more than ten years ahead.
@@ -23,13 +24,13 @@ def validate_business_date(value: date) -> None:
         latest = today.replace(year=today.year + YEARS_AHEAD, day=28)
     if value < EARLIEST_BUSINESS_DATE:
         raise ValidationError(
-            "Enter a date from %(earliest)s on.",
+            _("Enter a date from %(earliest)s on."),
             code="date_too_early",
             params={"earliest": EARLIEST_BUSINESS_DATE.isoformat()},
         )
     if value > latest:
         raise ValidationError(
-            "Enter a date at most %(years)s years ahead.",
+            _("Enter a date at most %(years)s years ahead."),
             code="date_too_late",
             params={"years": YEARS_AHEAD},
         )
@@ -38,8 +39,6 @@ def validate_business_date(value: date) -> None:
 def validate_time_zone(value: str) -> None:
     """An IANA time zone name known to this system's zoneinfo (e.g. Asia/Shanghai)."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
-
-    from django.utils.translation import gettext_lazy as _
 
     try:
         ZoneInfo(value)

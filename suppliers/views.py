@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from suppliers import services
@@ -29,7 +30,7 @@ from suppliers.ui import add_service_errors, capped_count, paginate, sort_querys
 
 def _require_writer(request: HttpRequest) -> None:
     if not request.user.can_write:
-        raise PermissionDenied("Only compliance staff may change supplier records.")
+        raise PermissionDenied(_("Only compliance staff may change supplier records."))
 
 
 def _subvendor_tree(user, supplier: Supplier) -> list[tuple[Supplier, int]]:
@@ -133,8 +134,11 @@ def supplier_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Supplier {supplier.name} registered (tier {supplier.tier}). Add its contacts "
-                "below so that its reminders reach them.",
+                _(
+                    "Supplier %(name)s registered (tier %(tier)s). Add its contacts below so "
+                    "that its reminders reach them."
+                )
+                % {"name": supplier.name, "tier": supplier.tier},
             )
             return redirect("suppliers:detail", pk=supplier.pk)
     status = 400 if request.method == "POST" else 200
@@ -157,7 +161,7 @@ def supplier_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Supplier {supplier.name} saved.")
+            messages.success(request, _("Supplier %(name)s saved.") % {"name": supplier.name})
             return redirect("suppliers:detail", pk=supplier.pk)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -180,13 +184,21 @@ def nda_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"NDA {nda.reference} recorded for {supplier.name}.")
+            messages.success(
+                request,
+                _("NDA %(reference)s recorded for %(supplier)s.")
+                % {"reference": nda.reference, "supplier": supplier.name},
+            )
             return redirect("suppliers:nda-detail", pk=nda.pk)
     status = 400 if request.method == "POST" else 200
     return render(
         request,
         "suppliers/simple_form.html",
-        {"form": form, "supplier": supplier, "heading": f"New NDA for {supplier.name}"},
+        {
+            "form": form,
+            "supplier": supplier,
+            "heading": _("New NDA for %(supplier)s") % {"supplier": supplier.name},
+        },
         status=status,
     )
 
@@ -207,15 +219,22 @@ def disclosure_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Disclosure of {disclosure.asset.code} recorded; watermark the copy with "
-                f"fingerprint {disclosure.fingerprint}.",
+                _(
+                    "Disclosure of %(asset)s recorded; watermark the copy with fingerprint "
+                    "%(fingerprint)s."
+                )
+                % {"asset": disclosure.asset.code, "fingerprint": disclosure.fingerprint},
             )
             return redirect("suppliers:detail", pk=supplier.pk)
     status = 400 if request.method == "POST" else 200
     return render(
         request,
         "suppliers/simple_form.html",
-        {"form": form, "supplier": supplier, "heading": f"New disclosure to {supplier.name}"},
+        {
+            "form": form,
+            "supplier": supplier,
+            "heading": _("New disclosure to %(supplier)s") % {"supplier": supplier.name},
+        },
         status=status,
     )
 
@@ -231,12 +250,14 @@ def asset_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Confidential asset {asset.code} registered.")
+            messages.success(
+                request, _("Confidential asset %(code)s registered.") % {"code": asset.code}
+            )
             return redirect("suppliers:asset-detail", pk=asset.pk)
     status = 400 if request.method == "POST" else 200
     return render(
         request,
         "suppliers/simple_form.html",
-        {"form": form, "supplier": None, "heading": "New confidential asset"},
+        {"form": form, "supplier": None, "heading": _("New confidential asset")},
         status=status,
     )

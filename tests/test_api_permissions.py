@@ -633,6 +633,9 @@ CASES = [
         ADMIN_ONLY,
     ),
     ("DELETE", lambda w: f"/api/v1/users/{w.spare_user.pk}/", None, (401, 204, 403, 403, 403, 403)),
+    # a person's own language and time zone (DESIGN 11): everyone signed in, for itself
+    ("GET", lambda w: "/api/v1/users/me/", None, LIST),
+    ("PATCH", lambda w: "/api/v1/users/me/", lambda w: {"time_zone": "Europe/Berlin"}, LIST),
     # four eyes: the waiver compliance asked for waits for another staff user
     ("GET", lambda w: "/api/v1/penalty-reviews/", None, LIST),
     ("GET", lambda w: f"/api/v1/penalty-reviews/{w.review.pk}/", None, STAFF_READ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from config.rest import (
@@ -32,14 +33,14 @@ def supplier_field(**kwargs) -> ScopedPrimaryKeyRelatedField:
 def clean_country(value: str) -> str:
     code = (value or "").strip().upper()
     if code not in COUNTRY_CODES:
-        raise serializers.ValidationError("Enter an ISO 3166-1 alpha-2 country code, e.g. CN.")
+        raise serializers.ValidationError(_("Enter an ISO 3166-1 alpha-2 country code, e.g. CN."))
     return code
 
 
 def clean_currency(value: str) -> str:
     code = (value or "").strip().upper()
     if code not in CURRENCY_CODES:
-        raise serializers.ValidationError("Enter an ISO 4217 currency code, e.g. CNY.")
+        raise serializers.ValidationError(_("Enter an ISO 4217 currency code, e.g. CNY."))
     return code
 
 
@@ -68,12 +69,12 @@ class SupplierSerializer(ModelSerializer):
     def validate_name(self, value: str) -> str:
         value = value.strip()
         if not value:
-            raise serializers.ValidationError("This field may not be blank.")
+            raise serializers.ValidationError(_("This field may not be blank."))
         clash = Supplier.objects.filter(name__iexact=value)
         if self.instance is not None:
             clash = clash.exclude(pk=self.instance.pk)
         if clash.exists():
-            raise serializers.ValidationError("A supplier with this name already exists.")
+            raise serializers.ValidationError(_("A supplier with this name already exists."))
         return value
 
     def validate_country(self, value: str) -> str:
@@ -109,7 +110,7 @@ class ContactSerializer(ModelSerializer):
                 clash = clash.exclude(pk=self.instance.pk)
             if clash.exists():
                 raise serializers.ValidationError(
-                    {"email": ["This supplier already has a contact with this email."]}
+                    {"email": [_("This supplier already has a contact with this email.")]}
                 )
         return attrs
 
@@ -160,7 +161,7 @@ class NDASerializer(ModelSerializer):
     def validate_reference(self, value: str) -> str:
         value = value.strip()
         if not value:
-            raise serializers.ValidationError("This field may not be blank.")
+            raise serializers.ValidationError(_("This field may not be blank."))
         return value
 
     def validate(self, attrs):
@@ -170,7 +171,7 @@ class NDASerializer(ModelSerializer):
         effective_from, expires_on = current("effective_from"), current("expires_on")
         if effective_from and expires_on and expires_on <= effective_from:
             raise serializers.ValidationError(
-                {"expires_on": ["An NDA must expire after it becomes effective."]}
+                {"expires_on": [_("An NDA must expire after it becomes effective.")]}
             )
         return attrs
 
@@ -184,12 +185,12 @@ class AssetSerializer(ModelSerializer):
     def validate_code(self, value: str) -> str:
         value = value.strip().upper()
         if not value:
-            raise serializers.ValidationError("This field may not be blank.")
+            raise serializers.ValidationError(_("This field may not be blank."))
         clash = ConfidentialAsset.objects.filter(code=value)
         if self.instance is not None:
             clash = clash.exclude(pk=self.instance.pk)
         if clash.exists():
-            raise serializers.ValidationError("An asset with this code already exists.")
+            raise serializers.ValidationError(_("An asset with this code already exists."))
         return value
 
 
@@ -244,7 +245,7 @@ class UserSerializer(ModelSerializer):
         allow_blank=False,
         max_length=128,
         style={"input_type": "password"},
-        help_text="Write-only; checked against the password rules.",
+        help_text=_("Write-only; checked against the password rules."),
     )
     supplier = serializers.PrimaryKeyRelatedField(
         queryset=Supplier.objects.all(), required=False, allow_null=True
@@ -272,15 +273,17 @@ class UserSerializer(ModelSerializer):
     def validate(self, attrs):
         role = attrs.get("role", getattr(self.instance, "role", None))
         if role is None:
-            raise serializers.ValidationError({"role": ["This field is required."]})
+            raise serializers.ValidationError({"role": [_("This field is required.")]})
         supplier = attrs.get("supplier", getattr(self.instance, "supplier", None))
         if role == Role.SUPPLIER and supplier is None:
-            raise serializers.ValidationError({"supplier": ["Supplier users need a supplier."]})
+            raise serializers.ValidationError({"supplier": [_("Supplier users need a supplier.")]})
         if role != Role.SUPPLIER and supplier is not None:
             if "supplier" not in attrs and self.instance is not None:
                 attrs["supplier"] = None  # a supplier user promoted to staff leaves it
             else:
-                raise serializers.ValidationError({"supplier": ["Staff users have no supplier."]})
+                raise serializers.ValidationError(
+                    {"supplier": [_("Staff users have no supplier.")]}
+                )
         password = attrs.get("password")
         if password:
             candidate = self.instance or User(
@@ -293,8 +296,18 @@ class UserSerializer(ModelSerializer):
         return attrs
 
 
+class MySettingsSerializer(ModelSerializer):
+    """The caller's own account as the caller sees it: only its language and time zone
+    are written here (DESIGN section 11); the rest is the admins' (UserSerializer)."""
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "role", "supplier", "language", "time_zone"]
+        read_only_fields = ["id", "username", "email", "role", "supplier"]
+
+
 class NDATerminateSerializer(serializers.Serializer):
-    terminated_on = serializers.DateField(help_text="The first day the NDA no longer binds.")
+    terminated_on = serializers.DateField(help_text=_("The first day the NDA no longer binds."))
     reason = serializers.CharField(max_length=2000)
 
 

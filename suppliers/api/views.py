@@ -219,6 +219,34 @@ class UserViewSet(ServiceViewSet):
         services.user_deactivate(actor=request.user, user=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(
+        methods=["GET", "PATCH"],
+        request=api_serializers.MySettingsSerializer,
+        responses=api_serializers.MySettingsSerializer,
+    )
+    @action(
+        detail=False,
+        methods=["get", "patch"],
+        permission_classes=[IsAuthenticated],
+        serializer_class=api_serializers.MySettingsSerializer,
+        pagination_class=None,
+        filterset_class=None,
+    )
+    def me(self, request):
+        """The caller's own account, whatever its role; PATCH changes its own `language`
+        and `time_zone` (DESIGN section 11), as the "my settings" page does."""
+        user = request.user
+        if request.method == "PATCH":
+            payload = api_serializers.MySettingsSerializer(user, data=request.data, partial=True)
+            payload.is_valid(raise_exception=True)
+            user = services.user_update_settings(
+                actor=user,
+                user=user,
+                language=payload.validated_data.get("language", user.language),
+                time_zone=payload.validated_data.get("time_zone", user.time_zone),
+            )
+        return Response(api_serializers.MySettingsSerializer(user).data)
+
 
 # --- Tokens ----------------------------------------------------------------------------
 
@@ -289,7 +317,7 @@ class AuthTokenView(APIView):
                     headers={"Retry-After": str(lockout_seconds(request._request))},
                 )
             raise serializers.ValidationError(
-                {"non_field_errors": ["Unable to log in with the provided credentials."]}
+                {"non_field_errors": [_("Unable to log in with the provided credentials.")]}
             )
         if mfa.has_device(user):
             try:

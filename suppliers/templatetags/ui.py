@@ -5,6 +5,7 @@ from datetime import UTC
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, pgettext
 
 from config.formats import format_instant, format_money
 from suppliers.selectors import person_shown
@@ -21,15 +22,21 @@ def badge(value, label=None):
 
 
 @register.simple_tag(takes_context=True)
-def person(context, user, default="system"):
-    """A person as the viewer may know them (suppliers.selectors.person_shown)."""
+def person(context, user, default=None):
+    """A person as the viewer may know them (suppliers.selectors.person_shown); no person
+    is the system."""
     request = context.get("request")
-    return person_shown(getattr(request, "user", None), user) or default
+    shown = person_shown(getattr(request, "user", None), user)
+    return shown or (default if default is not None else pgettext("actor", "system"))
 
 
 @register.simple_tag
 def escalation_badge(level):
-    return format_html('<span class="badge badge-level-{}">Level {}</span>', level, level)
+    return format_html(
+        '<span class="badge badge-level-{}">{}</span>',
+        level,
+        gettext("Level %(level)s") % {"level": level},
+    )
 
 
 @register.simple_tag(takes_context=True)
@@ -60,6 +67,33 @@ def instant(value):
         value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         format_instant(value),
     )
+
+
+# The language a supplier's registered name is most likely written in, from its country,
+# so that browsers pick the right CJK glyphs (the same character differs in Chinese,
+# Japanese and Korean fonts). Elsewhere the name carries no lang of its own.
+LOCAL_NAME_LANGUAGES = {
+    "CN": "zh-Hans",
+    "SG": "zh-Hans",
+    "TW": "zh-Hant",
+    "HK": "zh-Hant",
+    "MO": "zh-Hant",
+    "JP": "ja",
+    "KR": "ko",
+}
+
+
+@register.simple_tag
+def local_name(supplier):
+    """ " · 北京模塑科技有限公司": the registered name in the supplier's own script, to put
+    beside its name; nothing when it has none."""
+    name = getattr(supplier, "local_name", "")
+    if not name:
+        return ""
+    language = LOCAL_NAME_LANGUAGES.get(getattr(supplier, "country", ""), "")
+    if language:
+        return format_html(' · <span class="local-name" lang="{}">{}</span>', language, name)
+    return format_html(' · <span class="local-name">{}</span>', name)
 
 
 @register.filter
