@@ -1,0 +1,169 @@
+"""DESIGN section 11 in a real headless Chromium: a browser that asks for Chinese
+(Accept-Language zh-CN) gets the sign-in page in Chinese, signs in, and walks the seed
+case (the demo data of `load_demo`) as compliance staff and as the tier-1 supplier's
+user. Every page is in Chinese: its headings, column heads, labels, buttons, navigation
+and status badges carry Chinese text, the page says `lang="zh-hans"`, and instants are
+shown in Asia/Shanghai with the zone named. Screenshots at desktop and phone width go to
+docs/screenshots/ (zh-*.png)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# What reads the same in both languages: codes, references, formats and names of things.
+NEUTRAL = re.compile(
+    r"^(?:[\s\d.,:;()·/%+\-\u2013\u2014…#*¥$€]*|CSV|XLSX|PDF|API|English|简体中文|"
+    r"(?:INC|NDA|MS\d+)[-\w]*|[A-Z]{2,4}-[\w-]+|.*@.*|\S+\.(?:png|jpe?g|pdf|txt)|Webhook)$"
+)
+LABELS = "h1, h2, h3, th, label, button, .site-nav a, .badge, .btn, legend, dt"
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call_command("load_demo", stdout=__import__("io").StringIO())
+
+
+@pytest.fixture
+def page(browser, live_server, demo):
+    context = browser.new_context(
+        viewport=DESKTOP, base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.problems = []
+    page.on(
+        "console",
+        lambda msg: (
+            page.problems.append(f"console {msg.type}: {msg.text}")
+            if msg.type == "error" and not msg.location.get("url", "").endswith("/favicon.ico")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda exc: page.problems.append(f"page error: {exc}"))
+    page.on(
+        "response",
+        lambda r: page.problems.append(f"{r.status} {r.url}") if r.status >= 500 else None,
+    )
+    yield page
+    context.close()
+
+
+def english_left(page) -> list[str]:
+    """The labels of the page (headings, column heads, form labels, buttons, navigation,
+    badges) that carry no Chinese and are not codes or names."""
+    texts = page.locator(LABELS).evaluate_all(
+        "els => els.filter(e => e.offsetParent !== null || e.closest('nav'))"
+        ".map(e => e.innerText.trim())"
+    )
+    return [t for t in texts if t and not CJK.search(t) and not NEUTRAL.match(t)]
+
+
+def check_chinese(page, name: str) -> None:
+    assert page.locator("html").get_attribute("lang") == "zh-hans", name
+    left = english_left(page)
+    assert not left, f"{name}: English left on the page: {left}"
+    for stamp in page.locator("main time[datetime]").all()[:5]:
+        shown, instant = stamp.inner_text(), stamp.get_attribute("datetime")
+        assert shown.endswith("Asia/Shanghai"), f"{name}: {shown!r} does not name its zone"
+        utc = datetime.strptime(instant, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        local = utc.astimezone(ZoneInfo("Asia/Shanghai"))
+        assert shown.startswith(f"{local:%Y-%m-%d %H:%M}"), f"{name}: {shown} is not {local}"
+
+
+def shoot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width_name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        page.screenshot(path=str(SCREENSHOTS / f"zh-{name}-{width_name}.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+
+
+def sign_in(page, username: str, password: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto("/accounts/login/")
+    check_chinese(page, "login")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="工作台")).to_be_visible()
+
+
+def walk(page, paths: dict[str, str], *, shots: set[str]) -> None:
+    for name, path in paths.items():
+        response = page.goto(path)
+        assert response.status == 200, f"{name}: {path} answered {response.status}"
+        check_chinese(page, name)
+        if name in shots:
+            shoot(page, name)
+
+
+def test_a_chinese_browser_walks_the_seed_case_in_chinese(page):
+    from breaches.models import Incident, Penalty, RectificationPlan
+    from suppliers.models import NDA, Supplier
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto("/accounts/login/")
+    shoot(page, "login")
+    leak = Incident.objects.filter(penalty__isnull=False).order_by("created_at").first()
+    penalty = Penalty.objects.filter(incident=leak).first()
+    plan = RectificationPlan.objects.filter(incident=leak).first()
+    tier1 = Supplier.objects.get(name="Beijing Molding Technology Co. Ltd")
+    nda = NDA.objects.filter(supplier=tier1).first()
+
+    sign_in(page, "compliance", "compliance-demo-2025")
+    walk(
+        page,
+        {
+            "dashboard": "/",
+            "incidents": "/incidents/",
+            "incident": f"/incidents/{leak.pk}/",
+            "penalties": "/penalties/",
+            "penalty": f"/penalties/{penalty.pk}/",
+            "plans": "/plans/",
+            "plan": f"/plans/{plan.pk}/",
+            "deadlines": "/deadlines/",
+            "reminders": "/reminders/",
+            "suppliers": "/suppliers/",
+            "supplier": f"/suppliers/{tier1.pk}/",
+            "ndas": "/ndas/",
+            "nda": f"/ndas/{nda.pk}/",
+            "assets": "/assets/",
+            "disclosures": "/disclosures/",
+            "contacts": "/contacts/",
+            "users": "/users/",
+            "notifications": "/notifications/",
+            "settings": "/settings/",
+        },
+        shots={"dashboard", "incident", "penalty", "plan", "supplier", "deadlines"},
+    )
+    # The seed's supplier is named in Chinese beside its English name.
+    page.goto(f"/suppliers/{tier1.pk}/")
+    assert "北京模塑科技有限公司" in page.locator("main").inner_text()
+    page.get_by_role("button", name="退出登录").click()
+
+    sign_in(page, "bmt-supplier", "supplier-demo-2025")
+    walk(
+        page,
+        {
+            "dashboard-supplier": "/",
+            "incident-supplier": f"/incidents/{leak.pk}/",
+            "plan-supplier": f"/plans/{plan.pk}/",
+            "penalty-supplier": f"/penalties/{penalty.pk}/",
+        },
+        shots={"dashboard-supplier", "plan-supplier"},
+    )
+    assert page.problems == [], page.problems
