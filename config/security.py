@@ -157,6 +157,17 @@ def revoke_tokens_on_password_change(sender, instance, created, **kwargs) -> Non
         security_log.info("API tokens revoked: password changed user=%s", instance.username)
 
 
+def keep_switched_language(sender, request, user, **kwargs) -> None:
+    """The language chosen with the switch before signing in stays the person's."""
+    from django.conf import settings
+
+    from suppliers.services import user_keep_switched_language
+
+    if request is not None:
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        user_keep_switched_language(user=user, language=language)
+
+
 def connect_auth_logging() -> None:
     """Authentication events go to the `breaches.security` log (DESIGN section 8); a
     password change revokes API tokens; the second factor's session state starts afresh
@@ -171,6 +182,7 @@ def connect_auth_logging() -> None:
     user_login_failed.connect(log_login_failed, dispatch_uid="security-log-login-failed")
     user_logged_out.connect(log_logout, dispatch_uid="security-log-logout")
     user_logged_in.connect(mfa.remember_session_state, dispatch_uid="mfa-session-state")
+    user_logged_in.connect(keep_switched_language, dispatch_uid="keep-switched-language")
     post_save.connect(
         revoke_tokens_on_password_change,
         sender=get_user_model(),

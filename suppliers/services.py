@@ -697,6 +697,15 @@ def user_take_first_language(*, user: User, language: str | None) -> None:
         user.language = language
 
 
+def user_keep_switched_language(*, user: User, language: str | None) -> None:
+    """At sign-in: a language chosen with the switch (its cookie: the sign-in page's
+    switch, or the person's last choice in this browser) becomes the person's language,
+    which pages, mail and documents then follow. Without a choice nothing changes."""
+    if language in Language.values and user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language
+
+
 INVITATION = "invitation"
 PASSWORD_RESET = "password_reset"  # noqa: S105 (a mail kind)
 _ACCOUNT_MAIL = {

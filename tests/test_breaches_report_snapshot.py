@@ -189,7 +189,7 @@ def test_money_reads_the_same_from_the_snapshot(db, settings, client):
     served_html, served_context, _ = _page(client, staff)
     assert served_html == live_html
     assert served_context["money"] == live_context["money"]
-    assert 'data-money="outstanding-CNY">1,000,749.79<' in served_html
+    assert 'data-money="outstanding-CNY">CN¥1,000,749.79<' in served_html
     totals = {row["currency"]: row for row in json.loads(live_summary)["penalty_totals"]}
     assert totals["EUR"] == {
         "currency": "EUR",

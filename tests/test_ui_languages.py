@@ -80,6 +80,29 @@ def test_a_signed_in_person_switching_keeps_the_choice(client, supplier_user):
     assert supplier_user.language == "en"
 
 
+def test_the_language_chosen_on_the_sign_in_page_stays_after_signing_in(client, supplier_user):
+    assert supplier_user.language == "en"
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": reverse("login")})
+    signed_in = client.post(
+        reverse("login"),
+        {"username": supplier_user.username, "password": "correct-horse-battery"},
+    )
+    assert signed_in.status_code == 302, body(signed_in)
+    supplier_user.refresh_from_db()
+    assert supplier_user.language == "zh-hans"
+    assert '<html lang="zh-hans">' in body(client.get(reverse("dashboard")))
+
+
+def test_signing_in_without_a_choice_keeps_the_persons_language(client, supplier_user):
+    client.post(
+        reverse("login"),
+        {"username": supplier_user.username, "password": "correct-horse-battery"},
+        HTTP_ACCEPT_LANGUAGE=CHINESE_BROWSER,
+    )
+    supplier_user.refresh_from_db()
+    assert supplier_user.language == "en"
+
+
 def test_an_unknown_language_changes_nothing(client, supplier_user):
     client.force_login(supplier_user)
     client.post(reverse("set_language"), {"language": "xx", "next": "/"})
@@ -375,3 +398,17 @@ def test_a_chinese_change_history_names_old_and_new_values(client, compliance_us
     page = body(client.get(reverse("suppliers:nda-detail", args=[tier1_nda.pk])))
     for text in ("变更记录", "原值", "新值", "操作人", "已创建"):
         assert text in page, text
+
+
+def test_an_empty_time_zone_sent_as_a_form_is_refused(client, supplier_user):
+    """Found by schemathesis' negative phase: `time_zone=` as a form field answered 200."""
+    client.force_login(supplier_user)
+    response = client.patch(
+        "/api/v1/users/me/",
+        "language=en&time_zone=",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400, response.content
+    assert "time_zone" in response.json()
+    supplier_user.refresh_from_db()
+    assert supplier_user.time_zone == "Asia/Shanghai"

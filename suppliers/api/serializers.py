@@ -304,6 +304,9 @@ class MySettingsSerializer(ModelSerializer):
         model = User
         fields = ["id", "username", "email", "role", "supplier", "language", "time_zone"]
         read_only_fields = ["id", "username", "email", "role", "supplier"]
+        # Required, so that an empty value sent as a form field is refused rather than
+        # skipped (DRF leaves out an empty form value of an optional field).
+        extra_kwargs = {"language": {"required": True}, "time_zone": {"required": True}}
 
 
 class NDATerminateSerializer(serializers.Serializer):

@@ -81,7 +81,7 @@ def test_the_supplier_sees_its_new_penalty_and_the_count_goes_down(
     shoot(page, "notifications-bell-desktop")
     bell.click()
     expect(page.get_by_role("heading", name="Notifications")).to_be_visible()
-    issued = page.get_by_role("button", name="a penalty of 1,000,000.00 CNY was issued")
+    issued = page.get_by_role("button", name="a penalty of CN¥1,000,000.00 was issued")
     expect(issued).to_be_visible()
     expect(page.locator(".notification-list li.unread")).to_have_count(2)
     shoot(page, "notifications-list-desktop")

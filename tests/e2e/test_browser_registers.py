@@ -161,22 +161,26 @@ def test_registers_role_by_role(
     page.select_option("#id_language", "zh-hans")
     pick(page, "#id_time_zone", "berlin", "Europe/Berlin")
     page.get_by_role("button", name="Save settings").click()
-    flash(page, "Your settings were saved.")
+    # From here on the person reads Chinese: the confirmation already says so.
+    flash(page, "您的设置已保存。")
     page.fill("#id_old_password", "Grille-and-bumper-2026")
     page.fill("#id_new_password1", "Another-grille-2027")
     page.fill("#id_new_password2", "Another-grille-2027")
-    page.get_by_role("button", name="Change password").click()
-    flash(page, "Your password was changed.")
+    page.get_by_role("button", name="修改密码").click()
+    flash(page, "您的密码已修改。")
     invited = User.objects.get(username="li.na")
     assert (invited.language, invited.time_zone) == ("zh-hans", "Europe/Berlin")
     assert invited.check_password("Another-grille-2027")
     # A supplier user sees no fingerprint and no account pages.
     page.goto("/disclosures/")
-    expect(page.locator("main")).not_to_contain_text("Fingerprint")
-    expect(page.locator(".site-nav")).not_to_contain_text("Users")
+    expect(page.locator("main")).not_to_contain_text("指纹")
+    expect(page.locator(".site-nav")).not_to_contain_text("用户")
     # Logging out by typing the address asks first.
     page.goto("/accounts/logout/")
-    page.get_by_role("button", name="Log out").last.click()
+    page.get_by_role("button", name="退出登录").last.click()
+    expect(page.get_by_role("heading", name="登录")).to_be_visible()
+    # The next person at this browser switches back to English on the sign-in page.
+    page.get_by_role("button", name="English").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert page.problems == [], page.problems
 

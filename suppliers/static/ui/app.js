@@ -24,9 +24,11 @@
           if (!data) { box.hidden = true; return; }
           box.hidden = false;
           box.classList.toggle("none", !data.responsible_supplier);
+          // The sentences come translated from the page (data-liable-text, data-nobody-text).
           box.textContent = data.responsible_supplier
-            ? "Liable if saved: " + data.responsible_supplier + " under " + data.nda + "."
-            : "No NDA reaches this supplier on that date: staff must decide liability.";
+            ? box.getAttribute("data-liable-text")
+              .replace("{supplier}", data.responsible_supplier).replace("{nda}", data.nda)
+            : box.getAttribute("data-nobody-text");
         })
         .catch(function () { box.hidden = true; });
     }
@@ -50,8 +52,10 @@
     var box = document.createElement("input");
     box.type = "search";
     box.className = "picker-search";
-    box.setAttribute("placeholder", select.getAttribute("data-search-placeholder") || "Type to filter…");
-    box.setAttribute("aria-label", "Filter the choices of " + (select.labels && select.labels[0] ? select.labels[0].textContent.trim() : "this list"));
+    // Words from the page, translated there (base.html's body data attributes).
+    var words = document.body.dataset;
+    box.setAttribute("placeholder", select.getAttribute("data-search-placeholder") || words.filterPlaceholder || "Type to filter…");
+    box.setAttribute("aria-label", (words.filterLabel || "Filter the choices of {label}").replace("{label}", select.labels && select.labels[0] ? select.labels[0].textContent.trim() : ""));
     box.setAttribute("aria-controls", select.id);
     var options = Array.prototype.slice.call(select.options);
     box.addEventListener("input", function () {
