@@ -7,7 +7,8 @@ PORT ?= 8000
 SITE_URL ?= http://$(HOST):$(PORT)
 DEV_ENV := DJANGO_DEBUG=1 SITE_URL=$(SITE_URL)
 # pytest-xdist workers; `make test PYTEST_ARGS="-n 0 -k reminders"` for one process.
-PYTEST_ARGS ?= -n auto
+# worksteal: an idle worker takes tests from a busy one (the browser walks come last).
+PYTEST_ARGS ?= -n auto --dist worksteal
 
 .PHONY: install run test lint format ci migrate demo manage messages screenshots bench bench-export bench-import bench-tracing clean
 

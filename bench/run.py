@@ -836,13 +836,16 @@ def reset_reminders(cfg: Config) -> None:
 
 def reminder_stats(cfg: Config) -> dict:
     with _pg_connect(cfg.database_url) as conn:
+        # A target is a plan, an action or a penalty: a penalty reminder has no plan, so
+        # every id is in the key (with plan and action alone, the penalty reminders of one
+        # day and point counted as duplicates of each other).
         total, distinct = conn.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT (plan_id, COALESCE(action_id, 0), due_on, "
-            "schedule_point)) FROM breaches_reminder"
+            "SELECT COUNT(*), COUNT(DISTINCT (COALESCE(plan_id, 0), COALESCE(action_id, 0), "
+            "COALESCE(penalty_id, 0), due_on, schedule_point)) FROM breaches_reminder"
         ).fetchone()
         targets = conn.execute(
-            "SELECT COUNT(DISTINCT (plan_id, COALESCE(action_id, 0), schedule_point)) "
-            "FROM breaches_reminder"
+            "SELECT COUNT(DISTINCT (COALESCE(plan_id, 0), COALESCE(action_id, 0), "
+            "COALESCE(penalty_id, 0), schedule_point)) FROM breaches_reminder"
         ).fetchone()[0]
     return {"rows": total, "distinct_points": distinct, "distinct_target_points": targets}
 

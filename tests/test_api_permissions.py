@@ -7,11 +7,13 @@ for every kind of supplier user (the tier-1, its sub-vendor, a tier 3, an unrela
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import override_settings
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
@@ -19,6 +21,7 @@ from breaches import services
 from notifications import services as notifications
 from notifications.fanout import fan_out
 from suppliers import tokens
+from suppliers.choices import Role
 from tests.apiclients import build_world, client_for
 from tests.factories import (
     AssetFactory,
@@ -33,9 +36,16 @@ from tracing.models import DisclosureCopy
 ROLES = ("anon", "admin", "compliance", "auditor", "liable", "other")
 
 
+@pytest.fixture(scope="module")
+def world_media(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def _media(settings, world_media):
+    # The world's files (masters, copies, evidence) and each case's uploads: one place
+    # for the module, since the world outlives a test.
+    settings.MEDIA_ROOT = world_media
 
 
 @pytest.fixture(scope="module")
@@ -52,20 +62,44 @@ def _png(name, content):
     return SimpleUploadedFile(name, content, "application/octet-stream")
 
 
-@pytest.fixture
-def world(
-    render_png,
-    admin_user,
-    compliance_user,
-    auditor_user,
-    supplier_user,
-    other_supplier_user,
-    tier1,
-    subvendor,
-    tier1_nda,
-    bumper_asset,
-    other_supplier,
-):
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, render_png, world_media):
+    """The two worlds every case reads, built once per module (and test worker) inside a
+    transaction rolled back after the module. Each test runs in a savepoint of it
+    (pytest-django's TestCase atomics), so what a case writes is undone before the next;
+    built per case, the world took 160 s of a test run (720 cases)."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=world_media),
+        transaction.atomic(),
+    ):
+        yield _build(render_png)
+        transaction.set_rollback(True)
+
+
+def _build(render_png):
+    admin_user = UserFactory(username="admin", role=Role.ADMIN, is_staff=True, is_superuser=True)
+    compliance_user = UserFactory(username="compliance", role=Role.COMPLIANCE)
+    auditor_user = UserFactory(username="auditor", role=Role.AUDITOR)
+    tier1 = SupplierFactory(name="Beijing Molding Technology Co. Ltd", country="CN")
+    subvendor = SupplierFactory(name="Hebei Precision Mould Studio", country="CN", parent=tier1)
+    tier1_nda = NDAFactory(
+        reference="NDA-XM-2024-017",
+        supplier=tier1,
+        effective_from=date(2024, 3, 1),
+        signed_on=date(2024, 2, 20),
+        expires_on=date(2027, 3, 1),
+        covers_subvendors=True,
+        flow_down_required=True,
+    )
+    bumper_asset = AssetFactory(
+        code="MS11-BUMPER-FR", name="MS11 front bumper drafts", project="MS11"
+    )
+    supplier_user = UserFactory(username="bmt-user", role=Role.SUPPLIER, supplier=tier1)
+    other_supplier = SupplierFactory(name="Unrelated Glass Works", country="DE")
+    other_supplier_user = UserFactory(
+        username="glass-user", role=Role.SUPPLIER, supplier=other_supplier
+    )
     liable = build_world(
         supplier=tier1,
         subvendor=subvendor,
