@@ -40,8 +40,12 @@ from .choices import (
 class IncidentSequence(models.Model):
     """The last incident number handed out in a year (INC-<year>-<number>)."""
 
-    year = models.PositiveSmallIntegerField(unique=True)
-    last_number = models.PositiveIntegerField(default=0)
+    year = models.PositiveSmallIntegerField(unique=True, verbose_name=_("year"))
+    last_number = models.PositiveIntegerField(default=0, verbose_name=_("last number"))
+
+    class Meta:
+        verbose_name = _("incident sequence")
+        verbose_name_plural = _("incident sequences")
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last_number}"
@@ -52,19 +56,28 @@ class Incident(models.Model):
     sub-vendor, maybe unknown); `responsible_supplier` and `nda` are who is liable and
     under which agreement, resolved by the liability rule or decided by staff."""
 
-    reference = models.CharField(max_length=32, unique=True, editable=False)
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    assets = models.ManyToManyField(ConfidentialAsset, related_name="incidents", blank=True)
-    occurred_on = models.DateField(validators=[validate_business_date])
-    discovered_on = models.DateField(validators=[validate_business_date])
-    channel = models.CharField(max_length=16, choices=Channel.choices)
+    reference = models.CharField(
+        max_length=32, unique=True, editable=False, verbose_name=_("reference")
+    )
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    assets = models.ManyToManyField(
+        ConfidentialAsset, related_name="incidents", blank=True, verbose_name=_("assets")
+    )
+    occurred_on = models.DateField(
+        validators=[validate_business_date], verbose_name=_("occurred on")
+    )
+    discovered_on = models.DateField(
+        validators=[validate_business_date], verbose_name=_("discovered on")
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices, verbose_name=_("channel"))
     source_supplier = models.ForeignKey(
         Supplier,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="incidents_as_source",
+        verbose_name=_("source supplier"),
     )
     responsible_supplier = models.ForeignKey(
         Supplier,
@@ -72,24 +85,42 @@ class Incident(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="incidents_as_responsible",
+        verbose_name=_("responsible supplier"),
     )
     nda = models.ForeignKey(
-        NDA, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+        NDA,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+        verbose_name=_("NDA"),
     )
     no_nda_coverage = models.BooleanField(
-        default=False, help_text=_("No NDA reaches the source: staff must decide liability.")
+        default=False,
+        help_text=_("No NDA reaches the source: staff must decide liability."),
+        verbose_name=_("no NDA coverage"),
     )
-    liability_overridden = models.BooleanField(default=False)
-    liability_override_reason = models.TextField(blank=True)
+    liability_overridden = models.BooleanField(
+        default=False, verbose_name=_("liability overridden")
+    )
+    liability_override_reason = models.TextField(
+        blank=True, verbose_name=_("liability override reason")
+    )
     leak_fingerprint = models.CharField(
-        max_length=64, blank=True, help_text=_("Fingerprint found on a leaked copy, if any.")
+        max_length=64,
+        blank=True,
+        help_text=_("Fingerprint found on a leaked copy, if any."),
+        verbose_name=_("leak fingerprint"),
     )
-    severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.MEDIUM)
+    severity = models.CharField(
+        max_length=16, choices=Severity.choices, default=Severity.MEDIUM, verbose_name=_("severity")
+    )
     status = models.CharField(
         max_length=16,
         choices=IncidentStatus.choices,
         default=IncidentStatus.REPORTED,
         editable=False,
+        verbose_name=_("status"),
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -97,14 +128,21 @@ class Incident(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="owned_incidents",
+        verbose_name=_("owner"),
     )
-    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("confirmed at")
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -178,8 +216,9 @@ class IncidentEvent(models.Model):
         related_name="events",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("incident"),
     )
-    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    kind = models.CharField(max_length=16, choices=EventKind.choices, verbose_name=_("kind"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -188,6 +227,7 @@ class IncidentEvent(models.Model):
         related_name="+",
         db_constraint=True,
         db_index=False,  # event_actor_idx
+        verbose_name=_("actor"),
     )
     penalty = models.ForeignKey(
         "Penalty",
@@ -196,6 +236,7 @@ class IncidentEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="events",
         db_index=False,  # event_penalty_idx
+        verbose_name=_("penalty"),
     )
     plan = models.ForeignKey(
         "RectificationPlan",
@@ -205,10 +246,11 @@ class IncidentEvent(models.Model):
         related_name="events",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("plan"),
     )
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20, blank=True)
-    message = models.TextField(blank=True)
+    from_status = models.CharField(max_length=20, blank=True, verbose_name=_("from status"))
+    to_status = models.CharField(max_length=20, blank=True, verbose_name=_("to status"))
+    message = models.TextField(blank=True, verbose_name=_("message"))
     # Set by the services (breaches.services._event): staff notes are internal unless
     # staff share them, what a supplier user writes is shared, workflow events are shared,
     # fingerprint reports internal. The database default serves the bulk writers (the
@@ -218,10 +260,15 @@ class IncidentEvent(models.Model):
         choices=Visibility.choices,
         default=Visibility.SHARED,
         db_default=Visibility.SHARED,
+        verbose_name=_("visibility"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
 
     class Meta:
+        verbose_name = _("incident event")
+        verbose_name_plural = _("incident events")
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(
@@ -259,7 +306,9 @@ def evidence_upload_to(instance: Evidence, filename: str) -> str:
 class Evidence(models.Model):
     """A file attached to an incident, identified by its sha256 and checked by content."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="evidence")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="evidence", verbose_name=_("incident")
+    )
     # A file attached to a rectification action (evidence that it is done) is evidence of
     # the action's incident too, under the same rules; it stays if the action is removed.
     action = models.ForeignKey(
@@ -268,25 +317,36 @@ class Evidence(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="evidence",
+        verbose_name=_("action"),
     )
-    file = models.FileField(upload_to=evidence_upload_to, max_length=255)
-    original_name = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64)
-    description = models.CharField(max_length=500, blank=True)
+    file = models.FileField(upload_to=evidence_upload_to, max_length=255, verbose_name=_("file"))
+    original_name = models.CharField(max_length=255, verbose_name=_("original name"))
+    content_type = models.CharField(max_length=100, verbose_name=_("content type"))
+    size = models.PositiveBigIntegerField(verbose_name=_("size"))
+    sha256 = models.CharField(max_length=64, verbose_name=_("SHA-256"))
+    description = models.CharField(max_length=500, blank=True, verbose_name=_("description"))
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("uploaded by"),
     )
-    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
+    uploaded_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("uploaded at")
+    )
     # Staff choose (internal by default); a supplier user's upload is always shared, and
     # seen by its own supplier's users only (breaches.selectors.evidence_visible_to).
     visibility = models.CharField(
-        max_length=8, choices=Visibility.choices, default=Visibility.INTERNAL
+        max_length=8,
+        choices=Visibility.choices,
+        default=Visibility.INTERNAL,
+        verbose_name=_("visibility"),
     )
 
     class Meta:
-        verbose_name_plural = "evidence"
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
         ordering = ["-uploaded_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -307,20 +367,31 @@ class Penalty(models.Model):
     default the NDA clause amount. `paid_amount` is kept by penalty_record_payment and
     the database refuses it above `amount`."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="penalties")
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="penalties")
-    amount = models.DecimalField(max_digits=16, decimal_places=2)
-    currency = models.CharField(max_length=3, default="CNY")
-    paid_amount = models.DecimalField(
-        max_digits=16, decimal_places=2, default=Decimal("0.00"), editable=False
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="penalties", verbose_name=_("incident")
     )
-    proposed_on = models.DateField(default=timezone.localdate)
-    due_on = models.DateField(null=True, blank=True, validators=[validate_business_date])
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="penalties", verbose_name=_("supplier")
+    )
+    amount = models.DecimalField(max_digits=16, decimal_places=2, verbose_name=_("amount"))
+    currency = models.CharField(max_length=3, default="CNY", verbose_name=_("currency"))
+    paid_amount = models.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        editable=False,
+        verbose_name=_("paid amount"),
+    )
+    proposed_on = models.DateField(default=timezone.localdate, verbose_name=_("proposed on"))
+    due_on = models.DateField(
+        null=True, blank=True, validators=[validate_business_date], verbose_name=_("due on")
+    )
     status = models.CharField(
         max_length=16,
         choices=PenaltyStatus.choices,
         default=PenaltyStatus.PROPOSED,
         editable=False,
+        verbose_name=_("status"),
     )
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -329,8 +400,11 @@ class Penalty(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+        verbose_name=_("issued by"),
     )
-    issued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    issued_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("issued at")
+    )
     # The penalised supplier's acknowledgement, made once (penalty_acknowledge).
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -339,15 +413,21 @@ class Penalty(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+        verbose_name=_("acknowledged by"),
     )
-    acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    acknowledged_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("acknowledged at")
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name_plural = "penalties"
+        verbose_name = _("penalty")
+        verbose_name_plural = _("penalties")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -411,16 +491,26 @@ class Penalty(models.Model):
 class Payment(models.Model):
     """Money received against a penalty. Recorded only through penalty_record_payment."""
 
-    penalty = models.ForeignKey(Penalty, on_delete=models.PROTECT, related_name="payments")
-    amount = models.DecimalField(max_digits=16, decimal_places=2)
-    paid_on = models.DateField(validators=[validate_business_date])
-    reference = models.CharField(max_length=100, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    penalty = models.ForeignKey(
+        Penalty, on_delete=models.PROTECT, related_name="payments", verbose_name=_("penalty")
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, verbose_name=_("amount"))
+    paid_on = models.DateField(validators=[validate_business_date], verbose_name=_("paid on"))
+    reference = models.CharField(max_length=100, blank=True, verbose_name=_("reference"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -453,31 +543,52 @@ class RectificationPlan(models.Model):
     `rectification_days` after confirmation. One open plan per incident and supplier."""
 
     incident = models.ForeignKey(
-        Incident, on_delete=models.PROTECT, related_name="rectification_plans"
+        Incident,
+        on_delete=models.PROTECT,
+        related_name="rectification_plans",
+        verbose_name=_("incident"),
     )
     supplier = models.ForeignKey(
-        Supplier, on_delete=models.PROTECT, related_name="rectification_plans"
+        Supplier,
+        on_delete=models.PROTECT,
+        related_name="rectification_plans",
+        verbose_name=_("supplier"),
     )
-    requested_on = models.DateField(default=timezone.localdate)
-    due_on = models.DateField(validators=[validate_business_date])
-    summary = models.TextField(blank=True)
+    requested_on = models.DateField(default=timezone.localdate, verbose_name=_("requested on"))
+    due_on = models.DateField(validators=[validate_business_date], verbose_name=_("due on"))
+    summary = models.TextField(blank=True, verbose_name=_("summary"))
     status = models.CharField(
         max_length=20,
         choices=PlanStatus.choices,
         default=PlanStatus.REQUESTED,
         editable=False,
+        verbose_name=_("status"),
     )
-    changes_requested_reason = models.TextField(blank=True, editable=False)
-    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
-    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
-    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    verified_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    changes_requested_reason = models.TextField(
+        blank=True, editable=False, verbose_name=_("changes requested reason")
+    )
+    submitted_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("submitted at")
+    )
+    approved_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("approved at")
+    )
+    completed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("completed at")
+    )
+    verified_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("verified at")
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("rectification plan")
+        verbose_name_plural = _("rectification plans")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -532,22 +643,38 @@ class RectificationAction(models.Model):
     """One measure of a rectification plan, with its own deadline; done when the
     supplier reports it with an evidence note."""
 
-    plan = models.ForeignKey(RectificationPlan, on_delete=models.CASCADE, related_name="actions")
-    description = models.TextField()
-    owner = models.CharField(max_length=200, blank=True, help_text=_("Who at the supplier."))
-    created_on = models.DateField(default=timezone.localdate)
-    due_on = models.DateField(validators=[validate_business_date])
+    plan = models.ForeignKey(
+        RectificationPlan, on_delete=models.CASCADE, related_name="actions", verbose_name=_("plan")
+    )
+    description = models.TextField(verbose_name=_("description"))
+    owner = models.CharField(
+        max_length=200, blank=True, help_text=_("Who at the supplier."), verbose_name=_("owner")
+    )
+    created_on = models.DateField(default=timezone.localdate, verbose_name=_("created on"))
+    due_on = models.DateField(validators=[validate_business_date], verbose_name=_("due on"))
     status = models.CharField(
-        max_length=8, choices=ActionStatus.choices, default=ActionStatus.OPEN, editable=False
+        max_length=8,
+        choices=ActionStatus.choices,
+        default=ActionStatus.OPEN,
+        editable=False,
+        verbose_name=_("status"),
     )
     completed_on = models.DateField(
-        null=True, blank=True, editable=False, validators=[validate_business_date]
+        null=True,
+        blank=True,
+        editable=False,
+        validators=[validate_business_date],
+        verbose_name=_("completed on"),
     )
-    evidence_note = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    evidence_note = models.TextField(blank=True, verbose_name=_("evidence note"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("rectification action")
+        verbose_name_plural = _("rectification actions")
         ordering = ["due_on", "id"]
         constraints = [
             models.CheckConstraint(
@@ -590,7 +717,9 @@ class Reminder(models.Model):
     payment. Unique per target and schedule point (days from the due date it was counted
     from), which is what makes the sweep idempotent whatever runs twice."""
 
-    target_type = models.CharField(max_length=8, choices=ReminderTargetType.choices)
+    target_type = models.CharField(
+        max_length=8, choices=ReminderTargetType.choices, verbose_name=_("target type")
+    )
     # Plan and action are checked by statement triggers, not foreign-key constraints:
     # see migration 0009_loose_log_references. A penalty's reminder has no plan.
     plan = models.ForeignKey(
@@ -600,6 +729,7 @@ class Reminder(models.Model):
         on_delete=models.CASCADE,
         related_name="reminders",
         db_constraint=False,
+        verbose_name=_("plan"),
     )
     action = models.ForeignKey(
         RectificationAction,
@@ -609,6 +739,7 @@ class Reminder(models.Model):
         related_name="reminders",
         db_index=False,  # reminder_unique_action_point leads with action_id
         db_constraint=False,
+        verbose_name=_("action"),
     )
     penalty = models.ForeignKey(
         Penalty,
@@ -617,24 +748,35 @@ class Reminder(models.Model):
         on_delete=models.CASCADE,
         related_name="reminders",
         db_index=False,  # reminder_unique_penalty_point leads with penalty_id
+        verbose_name=_("penalty"),
     )
-    kind = models.CharField(max_length=16, choices=ReminderKind.choices)
-    level = models.PositiveSmallIntegerField()
-    due_on = models.DateField(help_text=_("The due date the schedule point counts from."))
+    kind = models.CharField(max_length=16, choices=ReminderKind.choices, verbose_name=_("kind"))
+    level = models.PositiveSmallIntegerField(verbose_name=_("level"))
+    due_on = models.DateField(
+        help_text=_("The due date the schedule point counts from."), verbose_name=_("due on")
+    )
     schedule_point = models.SmallIntegerField(
-        help_text=_("Days overdue this reminder is for; -3 is the 'due soon' notice.")
+        help_text=_("Days overdue this reminder is for; -3 is the 'due soon' notice."),
+        verbose_name=_("schedule point"),
     )
-    days_overdue = models.SmallIntegerField(default=0)
-    recipients = models.JSONField(default=list, blank=True)
+    days_overdue = models.SmallIntegerField(default=0, verbose_name=_("days overdue"))
+    recipients = models.JSONField(default=list, blank=True, verbose_name=_("recipients"))
     state = models.CharField(
-        max_length=8, choices=DeliveryState.choices, default=DeliveryState.PENDING
+        max_length=8,
+        choices=DeliveryState.choices,
+        default=DeliveryState.PENDING,
+        verbose_name=_("state"),
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
     class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -690,25 +832,44 @@ class ReminderMessage(models.Model):
     Its delivery state is rolled up onto the Reminder rows it covers."""
 
     kind = models.CharField(
-        max_length=12, choices=MessageKind.choices, default=MessageKind.REMINDERS
+        max_length=12,
+        choices=MessageKind.choices,
+        default=MessageKind.REMINDERS,
+        verbose_name=_("kind"),
     )
-    sweep_id = models.UUIDField(help_text=_("The sweep (or digest run) that created it."))
-    as_of = models.DateField(help_text=_("The day the sweep counted overdue days from."))
-    recipient = models.EmailField(max_length=254)
-    reminder_ids = models.JSONField(default=list, blank=True)
+    sweep_id = models.UUIDField(
+        help_text=_("The sweep (or digest run) that created it."), verbose_name=_("sweep id")
+    )
+    as_of = models.DateField(
+        help_text=_("The day the sweep counted overdue days from."), verbose_name=_("as of")
+    )
+    recipient = models.EmailField(max_length=254, verbose_name=_("recipient"))
+    reminder_ids = models.JSONField(default=list, blank=True, verbose_name=_("reminder ids"))
     skipped_reminder_ids = models.JSONField(
-        default=list, blank=True, help_text=_("Items left out because they were no longer due.")
+        default=list,
+        blank=True,
+        help_text=_("Items left out because they were no longer due."),
+        verbose_name=_("skipped reminder ids"),
     )
     state = models.CharField(
-        max_length=8, choices=DeliveryState.choices, default=DeliveryState.PENDING
+        max_length=8,
+        choices=DeliveryState.choices,
+        default=DeliveryState.PENDING,
+        verbose_name=_("state"),
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
     claimed_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("Set while a send task holds the message.")
+        null=True,
+        blank=True,
+        help_text=_("Set while a send task holds the message."),
+        verbose_name=_("claimed at"),
     )
     enqueued_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When the send was last handed to the broker.")
+        null=True,
+        blank=True,
+        help_text=_("When the send was last handed to the broker."),
+        verbose_name=_("enqueued at"),
     )
     send_started_at = models.DateTimeField(
         null=True,
@@ -717,11 +878,16 @@ class ReminderMessage(models.Model):
             "Set, and committed, before the mail is handed to the mail server; a claim "
             "that lapsed with this set means the outcome is unknown."
         ),
+        verbose_name=_("send started at"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
     class Meta:
+        verbose_name = _("reminder message")
+        verbose_name_plural = _("reminder messages")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -762,11 +928,15 @@ class ReportSnapshot(models.Model):
     whole. `computed_at` is when the computation started, so a late writer never
     replaces newer figures with older ones."""
 
-    name = models.CharField(max_length=50, unique=True)
-    payload = models.JSONField(help_text=_("breaches.reports.StaffFigures, as JSON."))
-    computed_at = models.DateTimeField()
+    name = models.CharField(max_length=50, unique=True, verbose_name=_("name"))
+    payload = models.JSONField(
+        help_text=_("breaches.reports.StaffFigures, as JSON."), verbose_name=_("payload")
+    )
+    computed_at = models.DateTimeField(verbose_name=_("computed at"))
 
     class Meta:
+        verbose_name = _("report snapshot")
+        verbose_name_plural = _("report snapshots")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -780,30 +950,49 @@ class PenaltyReview(models.Model):
     it. One pending review per penalty; the database refuses a decision by the
     requester."""
 
-    penalty = models.ForeignKey(Penalty, on_delete=models.PROTECT, related_name="reviews")
-    kind = models.CharField(max_length=20, choices=ReviewKind.choices)
+    penalty = models.ForeignKey(
+        Penalty, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("penalty")
+    )
+    kind = models.CharField(max_length=20, choices=ReviewKind.choices, verbose_name=_("kind"))
     # The amount the act leaves (issue below the clause, reduction); none for a waiver.
-    amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    amount = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True, verbose_name=_("amount")
+    )
     # The status the act moves the penalty to (issued, waived); blank for a change of
     # amount alone. Approving carries out exactly this act.
-    to_status = models.CharField(max_length=12, choices=PenaltyStatus.choices, blank=True)
-    note = models.TextField(blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    to_status = models.CharField(
+        max_length=12, choices=PenaltyStatus.choices, blank=True, verbose_name=_("to status")
     )
-    requested_at = models.DateTimeField(default=timezone.now, editable=False)
-    state = models.CharField(max_length=8, choices=ReviewState.choices, default=ReviewState.PENDING)
+    note = models.TextField(blank=True, verbose_name=_("note"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("requested at")
+    )
+    state = models.CharField(
+        max_length=8,
+        choices=ReviewState.choices,
+        default=ReviewState.PENDING,
+        verbose_name=_("state"),
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+    decision_note = models.TextField(blank=True, verbose_name=_("decision note"))
 
     class Meta:
+        verbose_name = _("penalty review")
+        verbose_name_plural = _("penalty reviews")
         ordering = ["-requested_at", "-id"]
         constraints = [
             models.UniqueConstraint(

@@ -23,10 +23,14 @@ class Event(models.Model):
     ids and public facts, never an internal note nor a fingerprint. Fanned out (to
     notifications and webhook deliveries) after commit; `fanned_out_at` says it was."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    type = models.CharField(max_length=40, choices=EventType.choices)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    data = models.JSONField(default=dict, blank=True)
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("ID")
+    )
+    type = models.CharField(max_length=40, choices=EventType.choices, verbose_name=_("type"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("data"))
     supplier = models.ForeignKey(
         "suppliers.Supplier",
         null=True,
@@ -34,15 +38,25 @@ class Event(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text=_("The supplier the event concerns (its users and contacts are told)."),
+        verbose_name=_("supplier"),
     )
-    incident_id = models.BigIntegerField(null=True, blank=True)
+    incident_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("incident id"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
     )
-    path = models.CharField(max_length=200, blank=True, help_text=_("The page of the object."))
-    fanned_out_at = models.DateTimeField(null=True, blank=True)
+    path = models.CharField(
+        max_length=200, blank=True, help_text=_("The page of the object."), verbose_name=_("path")
+    )
+    fanned_out_at = models.DateTimeField(null=True, blank=True, verbose_name=_("fanned out at"))
 
     class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         ordering = ["-created_at"]
         indexes = [
             # The sweep's "events not yet fanned out" (a handful at any time).
@@ -62,17 +76,23 @@ class NotificationMail(models.Model):
     mail per event). Sent at most once: claimed with a conditional update, the hand-over
     recorded before it is made."""
 
-    batch_id = models.UUIDField()
-    recipient = models.EmailField(max_length=254)
-    state = models.CharField(max_length=8, choices=SendState.choices, default=SendState.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    send_started_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    batch_id = models.UUIDField(verbose_name=_("batch id"))
+    recipient = models.EmailField(max_length=254, verbose_name=_("recipient"))
+    state = models.CharField(
+        max_length=8, choices=SendState.choices, default=SendState.PENDING, verbose_name=_("state")
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    claimed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed at"))
+    send_started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("send started at"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
     class Meta:
+        verbose_name = _("notification mail")
+        verbose_name_plural = _("notification mails")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -96,27 +116,40 @@ class Notification(models.Model):
     opened), and mailed in the next batch unless the user turned mail off for the kind.
     A supplier contact (no account) gets the mail only: `user` is empty."""
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="notifications")
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("event")
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="notifications",
+        verbose_name=_("user"),
     )
-    email = models.EmailField(max_length=254, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    read_at = models.DateTimeField(null=True, blank=True)
-    mail_state = models.CharField(max_length=8, choices=MailState.choices, default=MailState.NONE)
+    email = models.EmailField(max_length=254, blank=True, verbose_name=_("email"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
+    mail_state = models.CharField(
+        max_length=8,
+        choices=MailState.choices,
+        default=MailState.NONE,
+        verbose_name=_("mail state"),
+    )
     mail = models.ForeignKey(
         NotificationMail,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="notifications",
+        verbose_name=_("mail"),
     )
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -151,9 +184,16 @@ class NotificationPreference(models.Model):
     """A user's choice of mail per kind: the kinds listed in `email_off` stay in-app."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+        verbose_name=_("user"),
     )
-    email_off = models.JSONField(default=list, blank=True)
+    email_off = models.JSONField(default=list, blank=True, verbose_name=_("email off"))
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
 
     def __str__(self) -> str:
         return f"Notification preferences of {self.user}"
@@ -164,17 +204,25 @@ class WebhookEndpoint(models.Model):
     `url`, signed with `secret`. Marked failing when a delivery gave up (after 24 hours
     of retries); a success clears it."""
 
-    url = models.URLField(max_length=500)
-    secret = models.CharField(max_length=200)
-    events = models.JSONField(default=list)
-    is_active = models.BooleanField(default=True)
-    failing_since = models.DateTimeField(null=True, blank=True)
+    url = models.URLField(max_length=500, verbose_name=_("URL"))
+    secret = models.CharField(max_length=200, verbose_name=_("secret"))
+    events = models.JSONField(default=list, verbose_name=_("events"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    failing_since = models.DateTimeField(null=True, blank=True, verbose_name=_("failing since"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
 
     class Meta:
+        verbose_name_plural = _("webhook endpoints")
         ordering = ["-created_at", "-id"]
         verbose_name = _("webhook endpoint")
 
@@ -189,20 +237,32 @@ class WebhookDelivery(models.Model):
     leaves it to be picked up again when the lease ends."""
 
     endpoint = models.ForeignKey(
-        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+        WebhookEndpoint,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("endpoint"),
     )
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("event")
+    )
     state = models.CharField(
-        max_length=10, choices=WebhookState.choices, default=WebhookState.PENDING
+        max_length=10,
+        choices=WebhookState.choices,
+        default=WebhookState.PENDING,
+        verbose_name=_("state"),
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    give_up_at = models.DateTimeField()
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("next attempt at"))
+    claimed_until = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed until"))
+    give_up_at = models.DateTimeField(verbose_name=_("give up at"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
 
     class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "event"], name="webhook_delivery_once")
@@ -222,14 +282,20 @@ class WebhookDelivery(models.Model):
 class WebhookAttempt(models.Model):
     """One POST of a delivery: what came back (status, first KB) or what went wrong."""
 
-    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="tries")
-    attempted_at = models.DateTimeField(default=timezone.now)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    latency_ms = models.PositiveIntegerField(default=0)
-    response_excerpt = models.TextField(blank=True)
-    error = models.TextField(blank=True)
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="tries", verbose_name=_("delivery")
+    )
+    attempted_at = models.DateTimeField(default=timezone.now, verbose_name=_("attempted at"))
+    status_code = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("status code")
+    )
+    latency_ms = models.PositiveIntegerField(default=0, verbose_name=_("latency ms"))
+    response_excerpt = models.TextField(blank=True, verbose_name=_("response excerpt"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
 
     class Meta:
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
         ordering = ["-attempted_at", "-id"]
 
     def __str__(self) -> str:
