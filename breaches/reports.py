@@ -34,6 +34,7 @@ from breaches.selectors import (
     plan_pending_q,
     plans_visible_to,
 )
+from config.formats import format_money
 
 MONEY = DecimalField(max_digits=20, decimal_places=2)
 ZERO = Decimal("0.00")
@@ -162,7 +163,7 @@ def supplier_chart(rows: list[dict]) -> dict:
                 "width": max(width, 1),
                 "label": name if len(name) <= 20 else name[:19] + "…",
                 "name": name,
-                "value": f"{row['total']:,.0f} {row['currency']}",
+                "value": format_money(row["total"], row["currency"]),
                 "value_x": label_width + max(width, 1) + 6,
             }
         )

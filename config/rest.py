@@ -13,9 +13,11 @@ from decimal import Decimal
 from django import forms
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_filters import rest_framework as filters
+from django_filters.utils import label_for_filter
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers, viewsets
@@ -101,6 +103,7 @@ class ModelSerializer(serializers.ModelSerializer):
 # --- Filters ---------------------------------------------------------------------------
 
 PAGE_DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+lazy_label_for_filter = lazy(label_for_filter, str)
 
 
 class FilterSet(filters.FilterSet):
@@ -113,6 +116,24 @@ class FilterSet(filters.FilterSet):
     page_choices: dict = {}
     page_widgets: dict = {}
     page_labels: dict = {}
+
+    @classmethod
+    def get_filters(cls):
+        """The filters, each one without a label of its own given the label django-filter
+        derives from the model field, lazily: read in the language of whoever reads it.
+        django-filter computes that label once and keeps it on the filter, and the
+        OpenAPI schema reads the class's filters, so the first schema request froze the
+        labels of every page's filter form in its language (a Chinese page said
+        "Status")."""
+        found = super().get_filters()
+        model = cls._meta.model
+        for one in found.values():
+            # A filter of the class has no model yet: `label` is then the one it was given.
+            if model is not None and one.label is None:
+                one.label = lazy_label_for_filter(
+                    model, one.field_name, one.lookup_expr, one.exclude
+                )
+        return found
 
     def page_form(self) -> list:
         """The bound fields a page's filter form shows, in `page_fields` order."""

@@ -117,32 +117,12 @@ class Supplier(models.Model):
         return chain
 
 
-class BreachUserManager(UserManager):
-    def create_superuser(self, username, email=None, password=None, **extra_fields):
-        # `createsuperuser` makes an admin of the tracker, not an auditor.
-        extra_fields.setdefault("role", Role.ADMIN)
-        return super().create_superuser(username, email, password, **extra_fields)
+class WrittenToInOwnLanguage(models.Model):
+    """Someone the product writes to, in its own language and with instants in its own
+    time zone (DESIGN section 11): a person with an account, a supplier's contact.
+    Database defaults too, so that bulk writers naming their columns (seed_scale, old
+    migrations' states in tests) still insert valid rows."""
 
-
-class User(AbstractUser):
-    """A person using the tracker: buyer staff (admin, compliance, auditor) or a supplier
-    user who belongs to exactly one supplier and sees only its world."""
-
-    role = models.CharField(
-        max_length=16, choices=Role.choices, default=Role.AUDITOR, verbose_name=_("role")
-    )
-    supplier = models.ForeignKey(
-        Supplier,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="users",
-        verbose_name=_("supplier"),
-    )
-    # DESIGN section 11: each person reads the product in its language and sees instants
-    # in its time zone. Stored here; the language defaults to the browser's at creation.
-    # Database defaults too, so that bulk writers naming their columns (seed_scale, old
-    # migrations' states in tests) still insert valid rows.
     language = models.CharField(
         max_length=8,
         choices=Language.choices,
@@ -159,6 +139,32 @@ class User(AbstractUser):
         verbose_name=_("time zone"),
     )
 
+    class Meta:
+        abstract = True
+
+
+class BreachUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        # `createsuperuser` makes an admin of the tracker, not an auditor.
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser, WrittenToInOwnLanguage):
+    """A person using the tracker: buyer staff (admin, compliance, auditor) or a supplier
+    user who belongs to exactly one supplier and sees only its world."""
+
+    role = models.CharField(
+        max_length=16, choices=Role.choices, default=Role.AUDITOR, verbose_name=_("role")
+    )
+    supplier = models.ForeignKey(
+        Supplier,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        verbose_name=_("supplier"),
+    )
     objects = BreachUserManager()
 
     class Meta:
@@ -177,6 +183,9 @@ class User(AbstractUser):
                 violation_error_message=_("Supplier users need a supplier; staff have none."),
             ),
         ]
+
+    def __str__(self) -> str:
+        return self.get_username()
 
     @property
     def is_supplier_user(self) -> bool:
@@ -223,7 +232,7 @@ class ApiToken(models.Model):
         return self.expires_at <= timezone.now()
 
 
-class Contact(models.Model):
+class Contact(WrittenToInOwnLanguage, models.Model):
     """A person at a supplier the buyer talks to; those who receive reminders are chased
     when the supplier's rectification runs late."""
 
@@ -239,23 +248,6 @@ class Contact(models.Model):
         verbose_name=_("role"),
     )
     receives_reminders = models.BooleanField(default=False, verbose_name=_("receives reminders"))
-    # DESIGN section 11: a reminder reaches a contact in its language, with instants in
-    # its time zone; like a person's, and with the same database defaults.
-    language = models.CharField(
-        max_length=8,
-        choices=Language.choices,
-        default=Language.ENGLISH,
-        db_default=Language.ENGLISH,
-        verbose_name=_("language"),
-    )
-    time_zone = models.CharField(
-        max_length=64,
-        default=DEFAULT_TIME_ZONE,
-        db_default=DEFAULT_TIME_ZONE,
-        validators=[validate_time_zone],
-        help_text=_("IANA time zone name, e.g. Asia/Shanghai."),
-        verbose_name=_("time zone"),
-    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:

@@ -412,3 +412,17 @@ def test_an_empty_time_zone_sent_as_a_form_is_refused(client, supplier_user):
     assert "time_zone" in response.json()
     supplier_user.refresh_from_db()
     assert supplier_user.time_zone == "Asia/Shanghai"
+
+
+def test_filter_labels_follow_the_reader_after_the_schema_was_read(client, compliance_user):
+    """The defect: django-filter keeps the label it derives from a model field on the
+    filter, and the OpenAPI schema reads the classes' filters; after one schema request
+    in English, a Chinese page's filter form said "Status"."""
+    client.force_login(compliance_user)
+    assert client.get("/api/v1/schema/").status_code == 200
+    assert 'for="id_status">Status' in body(client.get(reverse("suppliers:list")))
+    compliance_user.language = "zh-hans"
+    compliance_user.save(update_fields=["language"])
+    chinese = body(client.get(reverse("suppliers:list")))
+    assert 'for="id_status">Status' not in chinese
+    assert 'for="id_status">状态' in chinese

@@ -29,12 +29,14 @@ def browser():
         chromium.close()
 
 
-def open_watched_page(browser, base_url: str, *, width: int = 1280, height: int = 900):
+def open_watched_page(browser, base_url: str, *, width: int = 1280, height: int = 900, **context):
     """A new page whose `problems` list collects what must fail a browser test: console
     errors (CSP violations among them), uncaught page errors and server errors (5xx).
     Chromium's "Failed to load resource" lines are left out: a form answered 400 with its
     errors, or a 404 page, is the product working (the browser's favicon probe too)."""
-    context = browser.new_context(viewport={"width": width, "height": height}, base_url=base_url)
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, base_url=base_url, **context
+    )
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.problems = []

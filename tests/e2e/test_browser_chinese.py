@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 
+from tests.e2e.conftest import open_watched_page
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -45,27 +47,11 @@ def demo(settings, tmp_path):
 
 @pytest.fixture
 def page(browser, live_server, demo):
-    context = browser.new_context(
-        viewport=DESKTOP, base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai"
-    )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.problems = []
-    page.on(
-        "console",
-        lambda msg: (
-            page.problems.append(f"console {msg.type}: {msg.text}")
-            if msg.type == "error" and not msg.location.get("url", "").endswith("/favicon.ico")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: page.problems.append(f"page error: {exc}"))
-    page.on(
-        "response",
-        lambda r: page.problems.append(f"{r.status} {r.url}") if r.status >= 500 else None,
+    page = open_watched_page(
+        browser, live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai", **DESKTOP
     )
     yield page
-    context.close()
+    page.context.close()
 
 
 def english_left(page) -> list[str]:
