@@ -59,3 +59,18 @@ def open_watched_page(browser, base_url: str, *, width: int = 1280, height: int 
         ),
     )
     return page
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def shoot(page, name: str) -> None:
+    """The page as it is into docs/screenshots/, at desktop then phone width (full
+    length), back to desktop: `<name>-desktop.png`, `<name>-phone.png`."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width_name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{width_name}.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)

@@ -11,19 +11,15 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
 
-from tests.e2e.conftest import open_watched_page
+from tests.e2e.conftest import DESKTOP, open_watched_page, shoot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # What reads the same in both languages: codes, references, formats and names of things.
 NEUTRAL = re.compile(
@@ -76,14 +72,6 @@ def check_chinese(page, name: str) -> None:
         assert shown.startswith(f"{local:%Y-%m-%d %H:%M}"), f"{name}: {shown} is not {local}"
 
 
-def shoot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for width_name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        page.screenshot(path=str(SCREENSHOTS / f"zh-{name}-{width_name}.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
-
-
 def sign_in(page, username: str, password: str) -> None:
     from playwright.sync_api import expect
 
@@ -101,16 +89,15 @@ def walk(page, paths: dict[str, str], *, shots: set[str]) -> None:
         assert response.status == 200, f"{name}: {path} answered {response.status}"
         check_chinese(page, name)
         if name in shots:
-            shoot(page, name)
+            shoot(page, f"zh-{name}")
 
 
 def test_a_chinese_browser_walks_the_seed_case_in_chinese(page):
     from breaches.models import Penalty, RectificationPlan
     from suppliers.models import NDA, Supplier
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.goto("/accounts/login/")
-    shoot(page, "login")
+    shoot(page, "zh-login")
     penalty = Penalty.objects.select_related("incident").order_by("id").first()
     leak = penalty.incident
     plan = RectificationPlan.objects.filter(incident=leak).first()

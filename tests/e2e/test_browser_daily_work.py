@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import DESKTOP, PASSWORD, shoot
 from tests.ui_cases import approved_plan_with_action, confirmed_incident, other_world_incident
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -47,15 +42,6 @@ def page(browser, live_server, settings, tmp_path):
     )
     yield page
     context.close()
-
-
-def shoot(page, name: str) -> None:
-    """The page as it is, at desktop then phone width (full length), back to desktop."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for width_name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-{width_name}.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
 
 
 def login(page, username: str) -> None:
