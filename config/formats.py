@@ -33,7 +33,7 @@ def zone_named(name: str | None) -> tzinfo:
 
 
 @contextmanager
-def recipient_locale(language: str | None, time_zone: str | None) -> Iterator[None]:
+def written_in(language: str | None, time_zone: str | None) -> Iterator[None]:
     """Render an email (or any text for one person) in that person's language, with its
     instants in that person's time zone: a contact's or a user's `language` and
     `time_zone`, whoever's request is sending it."""

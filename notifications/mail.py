@@ -17,11 +17,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from breaches.reminders.mail import build_email
-from config.formats import zone_named
-from suppliers.models import Contact
+from suppliers.selectors import mail_locale_for
 
 from .choices import MailState, SendState
 from .describe import describe
@@ -118,31 +117,14 @@ def message_id_header(message: NotificationMail) -> str:
     return f"<notification-mail-{message.pk}@{domain}>"
 
 
-def recipient_locale(message: NotificationMail, notifications: list[Notification]):
-    """(language, time zone name) of the person `message` goes to: the account's when one
-    of its notifications is a user's; else the reminder contact's with that address (of
-    a supplier the events concern, if several suppliers list it); else the defaults."""
-    for notification in notifications:
-        if notification.user_id is not None and notification.user is not None:
-            user = notification.user
-            return user.language or settings.LANGUAGE_CODE, user.time_zone
-    contacts = list(
-        Contact.objects.filter(email__iexact=message.recipient)
-        .order_by("-receives_reminders", "pk")
-        .values_list("supplier_id", "language", "time_zone")
-    )
-    if contacts:
-        suppliers = {n.event.supplier_id for n in notifications}
-        _supplier, language, zone = next((c for c in contacts if c[0] in suppliers), contacts[0])
-        return language or settings.LANGUAGE_CODE, zone
-    return settings.LANGUAGE_CODE, settings.DEFAULT_USER_TIME_ZONE
-
-
 def notification_email(message: NotificationMail, notifications: list[Notification]):
     """The batch mail of `message`, written in its recipient's language, with its
     instants in the recipient's time zone."""
-    language, zone = recipient_locale(message, notifications)
-    with translation.override(language), timezone.override(zone_named(zone)):
+    # The account's settings, else those of a contact of a supplier the events concern.
+    locale = mail_locale_for(
+        message.recipient, supplier_ids={n.event.supplier_id for n in notifications}
+    )
+    with locale.written():
         items = [describe(n.event, viewer=n.user) for n in notifications]
         context = {
             "items": items[:MAX_ITEMS_PER_MAIL],

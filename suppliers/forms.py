@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from config.formats import format_instant, recipient_locale
+from config.formats import format_instant, written_in
 from config.widgets import FastSelect
 from suppliers.choices import (
     DEFAULT_TIME_ZONE,
@@ -389,7 +389,7 @@ class PasswordLinkForm(PasswordResetForm):
         html_email_template_name=None,
     ):
         user = context.get("user")
-        with recipient_locale(getattr(user, "language", None), getattr(user, "time_zone", None)):
+        with written_in(getattr(user, "language", None), getattr(user, "time_zone", None)):
             expires = timezone.now() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
             super().send_mail(
                 subject_template_name,

@@ -14,6 +14,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from config.formats import written_in
+
 from .choices import MAX_TIER, Role
 from .models import NDA, ConfidentialAsset, Contact, Disclosure, Supplier, User
 
@@ -388,3 +390,45 @@ def assets_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
     if scope.everything:
         return qs
     return qs.filter(pk__in=Disclosure.objects.filter(supplier__in=scope.world_ids).values("asset"))
+
+
+@dataclass(frozen=True)
+class MailLocale:
+    """The language and time zone (names, as stored) one person's mail is written in."""
+
+    language: str
+    time_zone: str
+
+    def written(self):
+        """A block in which gettext, templates, format_instant and format_money write
+        for this person."""
+        return written_in(self.language, self.time_zone)
+
+
+def mail_locale_for(email: str, *, supplier_ids: Iterable[int] = ()) -> MailLocale:
+    """How the person at `email` reads its mail (DESIGN section 11), the rule of every
+    mail the product sends (reminders, digests, notifications): the settings of the
+    active account with that address (the person's own choice), else those of a supplier
+    contact with that address (one of `supplier_ids`' first, then a reminder contact),
+    else the product's defaults."""
+    address = (email or "").strip()
+    found = (
+        User.objects.filter(email__iexact=address, is_active=True)
+        .order_by("pk")
+        .values_list("language", "time_zone")
+        .first()
+    )
+    if found is None:
+        contacts = list(
+            Contact.objects.filter(email__iexact=address)
+            .order_by("-receives_reminders", "pk")
+            .values_list("supplier_id", "language", "time_zone")
+        )
+        wanted = set(supplier_ids)
+        chosen = next((c for c in contacts if c[0] in wanted), contacts[0] if contacts else None)
+        found = chosen[1:] if chosen else None
+    language, time_zone = found or ("", "")
+    return MailLocale(
+        language=language or settings.LANGUAGE_CODE,
+        time_zone=time_zone or settings.DEFAULT_USER_TIME_ZONE,
+    )

@@ -19,6 +19,7 @@ from breaches.choices import MessageKind
 from breaches.models import RectificationAction, RectificationPlan, ReminderMessage
 from breaches.selectors import action_overdue_q, days_overdue, plan_overdue_q
 from suppliers.models import Supplier
+from suppliers.selectors import mail_locale_for
 
 from .enqueue import enqueue_messages
 from .mail import (
@@ -28,9 +29,8 @@ from .mail import (
     plan_target,
     plan_url,
     supplier_shown,
-    written_for,
 )
-from .recipients import compliance_manager_emails, recipient_locale
+from .recipients import compliance_manager_emails
 
 DIGEST_ITEMS_PER_SUPPLIER = 25
 DIGEST_MAX_SUPPLIERS = 200
@@ -111,7 +111,7 @@ def overdue_by_supplier(as_of: date) -> list[dict[str, Any]]:
 
 
 def digest_email(message: ReminderMessage) -> EmailMultiAlternatives:
-    with written_for(recipient_locale(message.recipient)):
+    with mail_locale_for(message.recipient).written():
         groups = overdue_by_supplier(message.as_of)
         context = {
             "as_of": message.as_of,

@@ -2,25 +2,23 @@
 person, most overdue first, each with what happens next if it stays outstanding.
 
 A mail is written for its one recipient (DESIGN section 11): in the recipient's language,
-with instants in its time zone (recipients.recipient_locale). Money is written as the
+with instants in its time zone (suppliers.selectors.mail_locale_for). Money is written as the
 language writes it; due dates are calendar days and read as stored."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from breaches.models import Reminder, ReminderMessage
-from config.formats import format_instant, format_money, zone_named
+from config.formats import format_instant, format_money
+from suppliers.selectors import mail_locale_for
 
-from .recipients import RecipientLocale, recipient_locale
 from .schedule import next_step_text
 
 MAX_ITEMS_PER_MESSAGE = 300
@@ -36,14 +34,6 @@ def incident_url(incident_id: int) -> str:
 
 def penalty_url(penalty_id: int) -> str:
     return f"{settings.SITE_URL}/penalties/{penalty_id}/"
-
-
-@contextmanager
-def written_for(locale: RecipientLocale) -> Iterator[None]:
-    """Everything in the block (gettext, templates, format_instant, format_money) in the
-    recipient's language and time zone."""
-    with translation.override(locale.language), timezone.override(zone_named(locale.time_zone)):
-        yield
 
 
 def supplier_shown(name: str, local_name: str = "") -> str:
@@ -65,7 +55,7 @@ def plan_target() -> str:
 def build_email(template: str, context: dict, recipient: str) -> EmailMultiAlternatives:
     """`<template>_subject.txt`, `<template>.txt` and `<template>.html` rendered into one
     mail (text with an HTML alternative) to `recipient`, in the language and time zone
-    active (the caller's written_for)."""
+    active (the caller's MailLocale.written())."""
     context = {"sent_at": format_instant(timezone.now()), **context}
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
     text = render_to_string(f"{template}.txt", context)
@@ -117,7 +107,7 @@ def _item_context(reminder: Reminder) -> dict[str, Any]:
 def reminder_email(message: ReminderMessage, reminders: list[Reminder]) -> EmailMultiAlternatives:
     """The mail of `message` about `reminders` (loaded with plan, incident, supplier and
     action), those still due, written for its recipient."""
-    with written_for(recipient_locale(message.recipient)):
+    with mail_locale_for(message.recipient).written():
         items = [_item_context(r) for r in reminders]
         items.sort(key=lambda i: (-i["days_overdue"], i["reference"], i["target"]))
         overdue = sum(1 for i in items if not i["due_soon"])

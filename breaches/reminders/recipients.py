@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -25,41 +24,6 @@ def compliance_manager_emails() -> list[str]:
         groups__name=settings.COMPLIANCE_MANAGERS_GROUP, is_active=True
     ).values_list("email", flat=True)
     return sorted({normalize_email(e) for e in emails if normalize_email(e)})
-
-
-@dataclass(frozen=True)
-class RecipientLocale:
-    """The language and time zone (names, as stored) a recipient's mail is written in."""
-
-    language: str
-    time_zone: str
-
-
-def recipient_locale(email: str) -> RecipientLocale:
-    """How the person at `email` reads its mail, by the rule every mail of the product
-    follows (notifications.mail too): the settings of the active account with that
-    address (the person's own choice), else those of the supplier contact with that
-    address (a reminder contact first; staff set them for its reminders), else the
-    product's defaults."""
-    address = normalize_email(email)
-    found = (
-        User.objects.filter(email__iexact=address, is_active=True)
-        .order_by("pk")
-        .values_list("language", "time_zone")
-        .first()
-    )
-    if found is None:
-        found = (
-            Contact.objects.filter(email__iexact=address)
-            .order_by("-receives_reminders", "pk")
-            .values_list("language", "time_zone")
-            .first()
-        )
-    language, time_zone = found or ("", "")
-    return RecipientLocale(
-        language=language or settings.LANGUAGE_CODE,
-        time_zone=time_zone or settings.DEFAULT_USER_TIME_ZONE,
-    )
 
 
 class RecipientResolver:
