@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import zoneinfo
-
-from django.conf import settings
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 
 from config.exceptions import Conflict
+from config.formats import zone_named
 
 
 class PrivateAnswersMiddleware:
@@ -56,14 +54,11 @@ class PersonalLocaleMiddleware:
             return self.get_response(request)
         user = getattr(request, "user", None)
         signed_in = bool(user is not None and user.is_authenticated)
-        zone = (user.time_zone if signed_in else "") or settings.DEFAULT_USER_TIME_ZONE
         if signed_in and user.language:
             translation.activate(user.language)
             request.LANGUAGE_CODE = translation.get_language()
-        try:
-            timezone.activate(zoneinfo.ZoneInfo(zone))
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            timezone.activate(zoneinfo.ZoneInfo(settings.DEFAULT_USER_TIME_ZONE))
+        # Before sign-in, and for a zone that left the tz database: the default zone.
+        timezone.activate(zone_named(user.time_zone if signed_in else None))
         try:
             return self.get_response(request)
         finally:
