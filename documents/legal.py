@@ -38,6 +38,7 @@ from suppliers.selectors import (
     person_shown,
     scope_for,
 )
+from tracing.selectors import incident_traces
 
 from .pdf import render_pdf
 
@@ -163,6 +164,13 @@ def _contacts(user, supplier: Supplier) -> list:
     return contacts
 
 
+def _traces(user, incident: Incident) -> list:
+    traces = incident_traces(user, incident)
+    for trace in traces:
+        trace.tracer = person_shown(user, trace.created_by)
+    return traces
+
+
 def dossier_context(user, incident: Incident) -> dict:
     nda = _nda_shown(user, incident.nda)
     penalties = list(
@@ -205,6 +213,7 @@ def dossier_context(user, incident: Incident) -> dict:
         "suspects": incident_suspects(incident, fingerprint=incident.leak_fingerprint or None)
         if staff
         else [],
+        "traces": _traces(user, incident) if staff else [],
         "buyer": settings.BUYER_NAME,
         "document_date": _document_date(),
         "current_zone": timezone.get_current_timezone_name(),

@@ -14,6 +14,7 @@ from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
+import numpy as np
 import pypdf
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -267,3 +268,56 @@ def test_pages_link_the_documents(client, seed):
     assert f'href="/api/v1/incidents/{leak.pk}/dossier.pdf"' in incident_page
     penalty_page = client.get(f"/penalties/{penalty.pk}/").content.decode()
     assert f'href="/api/v1/penalties/{penalty.pk}/notice.pdf"' in penalty_page
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_dossier_lists_the_incidents_traces_with_their_suspect(
+    seed, settings, tmp_path, language
+):
+    """DESIGN 13: "suspects and traces". A real trace of the prime suspect's marked copy
+    (JPEG-compressed) is in the staff dossier: the leaked file's SHA-256, the verdict and
+    the recipient it names; a supplier user's dossier has no trace."""
+    import cv2
+
+    from bench import tracing_images
+    from suppliers.models import Disclosure
+    from tracing import services as tracing
+
+    settings.MEDIA_ROOT = tmp_path
+    leak, staff = seed["leak"], seed["staff"]
+    suspect = Disclosure.objects.select_related("supplier", "asset").get(
+        fingerprint=leak.leak_fingerprint
+    )
+    render = tracing_images.make_image(0, height=400, width=600)
+    master = tracing.master_file_add(
+        actor=staff,
+        asset=suspect.asset,
+        upload=SimpleUploadedFile("front.png", cv2.imencode(".png", render)[1].tobytes()),
+    )
+    copy = tracing.copy_make(copy_id=master.copies.get(disclosure=suspect).pk)
+    marked = cv2.imdecode(np.frombuffer(copy.file.read(), np.uint8), cv2.IMREAD_COLOR)
+    leaked = cv2.imencode(".jpg", marked, [cv2.IMWRITE_JPEG_QUALITY, 70])[1].tobytes()
+    trace = tracing.trace_create(
+        actor=staff, incident=leak, upload=SimpleUploadedFile("weibo-bumper.jpg", leaked)
+    )
+    trace = tracing.trace_run(trace_id=trace.pk)
+    assert trace.verdict == "match", (trace.verdict, trace.detail)
+
+    staff.language = language
+    staff.save(update_fields=["language"])
+    with translation.override(language):
+        content = _get_pdf(client_for(staff), f"/api/v1/incidents/{leak.pk}/dossier.pdf")
+    _screenshots(
+        content, {"en": "dossier-traced", "zh-hans": "dossier-traced-zh"}[language], tmp_path
+    )
+    text = pdf_text(content)
+    traced = text[text.index("weibo-bumper.jpg") :]
+    assert trace.sha256 in traced
+    assert squeeze(suspect.supplier.name) in traced
+    assert SAYS[language]["match"] in traced
+    assert {"en": "Match", "zh-hans": "匹配"}[language] in traced
+
+    bmt = client_for(User.objects.get(supplier=seed["tier1"], role=Role.SUPPLIER))
+    supplier_text = pdf_text(_get_pdf(bmt, f"/api/v1/incidents/{leak.pk}/dossier.pdf"))
+    assert "weibo-bumper" not in supplier_text
+    assert trace.sha256 not in supplier_text

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from suppliers.models import Disclosure
 from suppliers.selectors import scope_for
 
 from .models import CopyDownload, DisclosureCopy, MasterFile, Trace
@@ -38,3 +39,25 @@ def downloads_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
 def traces_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
     qs = Trace.objects.all() if qs is None else qs
     return qs if scope_for(user).everything else qs.none()
+
+
+def incident_traces(user, incident) -> list[Trace]:
+    """The traces of `incident` that `user` may see, newest first, each with
+    `named_matches`: its matches with the disclosure (supplier, asset) they name, or
+    None where that disclosure is gone. The incident page and the dossier read this."""
+    traces = list(
+        traces_visible_to(user)
+        .filter(incident=incident)
+        .select_related("master", "created_by__supplier")
+    )
+    disclosure_ids = {m["disclosure"] for t in traces for m in t.matches}
+    named = (
+        Disclosure.objects.select_related("supplier", "asset").in_bulk(disclosure_ids)
+        if disclosure_ids
+        else {}
+    )
+    for trace in traces:
+        trace.named_matches = [
+            {**m, "disclosure_obj": named.get(m["disclosure"])} for m in trace.matches
+        ]
+    return traces

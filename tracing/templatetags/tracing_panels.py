@@ -5,13 +5,16 @@ trace, a code or a fingerprint."""
 
 from django import template
 
+from suppliers.models import ConfidentialAsset
 from suppliers.selectors import scope_for
 
 from ..selectors import (
     copies_visible_to,
     downloads_visible_to,
     masters_visible_to,
-    traces_visible_to,
+)
+from ..selectors import (
+    incident_traces as incident_traces_of,
 )
 
 register = template.Library()
@@ -66,19 +69,8 @@ def supplier_copies(context, supplier) -> dict:
 @register.inclusion_tag("tracing/trace_panel.html", takes_context=True)
 def incident_traces(context, incident) -> dict:
     """ "Trace a leaked copy" on an incident (staff), with its traces and their results."""
-    from suppliers.models import ConfidentialAsset
-
     user = context["request"].user
-    traces = list(traces_visible_to(user).filter(incident=incident).select_related("master"))
-    if traces:
-        disclosure_ids = {m["disclosure"] for t in traces for m in t.matches}
-        from suppliers.models import Disclosure
-
-        named = Disclosure.objects.select_related("supplier", "asset").in_bulk(disclosure_ids)
-        for trace in traces:
-            trace.named_matches = [
-                {**m, "disclosure_obj": named.get(m["disclosure"])} for m in trace.matches
-            ]
+    traces = incident_traces_of(user, incident)
     return {
         "incident": incident,
         "staff": scope_for(user).everything,
