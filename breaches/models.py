@@ -923,14 +923,14 @@ class ReminderMessage(models.Model):
 
 class ReportSnapshot(models.Model):
     """Report figures computed off the request path and read by requests instead of
-    counting whole tables: one row per scope (today only "all", what staff see), its
-    payload written by the refresh beat task (breaches.report_snapshot) and replaced
-    whole. `computed_at` is when the computation started, so a late writer never
-    replaces newer figures with older ones."""
+    counting whole tables: one row per scope ("all", what staff see, and "supplier-<id>"
+    for each supplier with anything to count), its payload written by the refresh beat
+    task (breaches.report_snapshot) and replaced whole. `computed_at` is when the
+    computation started, so a late writer never replaces newer figures with older ones."""
 
     name = models.CharField(max_length=50, unique=True, verbose_name=_("name"))
     payload = models.JSONField(
-        help_text=_("breaches.reports.StaffFigures, as JSON."), verbose_name=_("payload")
+        help_text=_("breaches.reports.ScopeFigures, as JSON."), verbose_name=_("payload")
     )
     computed_at = models.DateTimeField(verbose_name=_("computed at"))
 

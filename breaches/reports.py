@@ -1,16 +1,17 @@
-"""The figures of the summary report and the dashboard, live or from the staff snapshot.
+"""The figures of the summary report and the dashboard, live or from the snapshot.
 
-Live figures are aggregate queries over the user's scoped querysets: a supplier user's
-world on every request (report_cache reuses them a minute), and everyone's in development
-and tests. Staff see everything, so their figures would be whole-table GROUP BY passes; in
-production they come instead from `StaffFigures`, computed off the request path by a beat
-task and stored as one row (report_snapshot). What a staff figure depends on the day for
+Live figures are aggregate queries over the user's scoped querysets: what development and
+tests show, so that every change shows at once. In production (report caching on) no
+request counts: `ScopeFigures.compute_all` folds one GROUP BY per table, keyed by
+supplier, into everyone's figures and each supplier's world's, off the request path, and
+report_snapshot stores them one row per scope. What a figure depends on the day for
 (overdue counts, the last twelve months) is kept day-independent: histograms by due date
 and by month, from which the figures of any day are sums. Both forms end in the same
 shapes, so the API serializer and the dashboard template cannot tell them apart."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -35,6 +36,7 @@ from breaches.selectors import (
     plans_visible_to,
 )
 from config.formats import format_money
+from suppliers.selectors import lineages
 
 MONEY = DecimalField(max_digits=20, decimal_places=2)
 ZERO = Decimal("0.00")
@@ -274,7 +276,14 @@ def live_dashboard(user, today: date) -> dict:
     }
 
 
-# --- Staff figures: day-independent aggregates over everything ---------------------------
+# --- Snapshot figures: day-independent aggregates, everyone's and each supplier's --------
+
+EVERYONE = "all"  # the scope name of what every staff user sees
+
+
+def supplier_scope_name(supplier_id: int) -> str:
+    """The scope name of a supplier user's figures: its supplier's world."""
+    return f"supplier-{supplier_id}"
 
 
 def _sum_before(histogram: list[tuple[str, int]], day: date) -> int:
@@ -283,16 +292,41 @@ def _sum_before(histogram: list[tuple[str, int]], day: date) -> int:
     return sum(n for due_on, n in histogram if due_on < limit)
 
 
-@dataclass(frozen=True)
-class StaffFigures:
-    """Everything the staff summary and dashboard show, for any day, in some tens of
-    kilobytes of JSON whatever the volume: counts by status, penalty sums per (currency,
-    status), the top ten penalty totals by supplier, incidents by month, and the count of
-    plans awaiting the supplier and of open actions in approved plans per due date
-    (overdue = due before the day). Payload version 1; money travels as decimal strings,
-    dates as ISO strings."""
+class _Tally:
+    """One scope's aggregates while compute_all folds the grouped rows."""
 
-    VERSION = 1
+    def __init__(self) -> None:
+        self.incidents: dict[tuple[str, str], int] = defaultdict(int)
+        self.by_month: dict[date, int] = defaultdict(int)
+        self.penalties: list[tuple[str, str, int, Decimal, Decimal]] = []
+        self.top: list[dict] = []
+        self.plans: dict[str, int] = {}
+        self.plans_awaiting: dict[str, int] = defaultdict(int)
+        self.actions_pending: dict[str, int] = defaultdict(int)
+
+    def figures(self) -> ScopeFigures:
+        return ScopeFigures(
+            incidents=[(status, severity, n) for (status, severity), n in self.incidents.items()],
+            incidents_by_month=dict(self.by_month),
+            penalties=sorted(self.penalties, key=lambda row: (row[0], row[1])),
+            top_suppliers=self.top,
+            plans_by_status=dict(sorted(self.plans.items())),
+            plans_awaiting_by_due_on=sorted(self.plans_awaiting.items()),
+            actions_pending_by_due_on=sorted(self.actions_pending.items()),
+        )
+
+
+@dataclass(frozen=True)
+class ScopeFigures:
+    """Everything the summary and the dashboard show for one scope (everyone, or one
+    supplier's world), for any day, in some kilobytes of JSON whatever the volume: counts
+    by status, penalty sums per (currency, status), the top ten penalty totals by
+    supplier, incidents by month, and the count of plans
+    awaiting the supplier and of open actions in approved plans per due date (overdue =
+    due before the day). Payload version 2; money travels as decimal strings, dates as
+    ISO strings."""
+
+    VERSION = 2
 
     incidents: list[tuple[str, str, int]]  # status, severity, n
     incidents_by_month: dict[date, int]
@@ -303,41 +337,101 @@ class StaffFigures:
     actions_pending_by_due_on: list[tuple[str, int]]
 
     @classmethod
-    def compute(cls) -> StaffFigures:
-        """Six GROUP BY queries over the whole tables: the work kept off requests."""
-        incidents: dict[tuple[str, str], int] = {}
-        by_month: dict[date, int] = {}
-        # One scan for both: (status, severity, month) is at most 6 x 4 x months rows.
+    def compute_all(cls) -> dict[str, ScopeFigures]:
+        """Everyone's figures (EVERYONE) and those of each supplier with anything to
+        count (supplier_scope_name), from one GROUP BY per table, keyed by supplier: the
+        work kept off requests. Each grouped row is folded into every scope that sees
+        it, by the rules of the selectors: an incident into each supplier whose world
+        holds its source or its liable supplier (the chains up the tree of both); a
+        penalty, plan or action into its own supplier's only."""
+        chains = lineages()
+        tallies: dict[str, _Tally] = defaultdict(_Tally)
+        everyone = tallies[EVERYONE]
+
+        def seeing(*supplier_ids: int | None) -> list[_Tally]:
+            names = {EVERYONE}
+            for supplier_id in supplier_ids:
+                if supplier_id is not None:
+                    names.update(
+                        supplier_scope_name(s) for s in chains.get(supplier_id, (supplier_id,))
+                    )
+            return [tallies[name] for name in names]
+
+        pair = ("source_supplier_id", "responsible_supplier_id")
+        for row in (
+            Incident.objects.order_by().values(*pair, "status", "severity").annotate(n=Count("id"))
+        ):
+            for tally in seeing(row[pair[0]], row[pair[1]]):
+                tally.incidents[(row["status"], row["severity"])] += row["n"]
         for row in (
             Incident.objects.order_by()
             .annotate(month=TruncMonth("occurred_on"))
-            .values("status", "severity", "month")
+            .values(*pair, "month")
             .annotate(n=Count("id"))
         ):
-            key = (row["status"], row["severity"])
-            incidents[key] = incidents.get(key, 0) + row["n"]
             month = month_of(row["month"])
-            by_month[month] = by_month.get(month, 0) + row["n"]
-        penalties = [
-            (row["currency"], row["status"], row["n"], row["amount"], row["paid"])
-            for row in Penalty.objects.order_by()
-            .values("currency", "status")
+            for tally in seeing(row[pair[0]], row[pair[1]]):
+                tally.by_month[month] += row["n"]
+
+        totals: dict[str, dict[tuple[str, str], list]] = defaultdict(dict)  # currency, status
+        tops: list[dict] = []
+        for row in (
+            Penalty.objects.order_by()
+            .values("supplier_id", "supplier__name", "currency", "status")
             .annotate(n=Count("id"), amount=Sum("amount"), paid=Sum("paid_amount"))
-            .order_by("currency", "status")
-        ]
-        return cls(
-            incidents=[(status, severity, n) for (status, severity), n in incidents.items()],
-            incidents_by_month=by_month,
-            penalties=penalties,
-            top_suppliers=penalty_top_suppliers(Penalty.objects.all()),
-            plans_by_status=status_counts(RectificationPlan.objects.all())["by_status"],
-            plans_awaiting_by_due_on=_due_on_histogram(
-                RectificationPlan.objects.filter(plan_pending_q())
-            ),
-            actions_pending_by_due_on=_due_on_histogram(
-                RectificationAction.objects.filter(action_pending_q())
-            ),
+        ):
+            key = (row["currency"], row["status"])
+            mine = (row["currency"], row["status"], row["n"], row["amount"], row["paid"])
+            tallies[supplier_scope_name(row["supplier_id"])].penalties.append(mine)
+            summed = totals[EVERYONE].setdefault(key, [0, ZERO, ZERO])
+            summed[0] += row["n"]
+            summed[1] += row["amount"]
+            summed[2] += row["paid"]
+            if row["status"] != PenaltyStatus.WAIVED:
+                tops.append(
+                    {
+                        "supplier_id": row["supplier_id"],
+                        "supplier__name": row["supplier__name"],
+                        "currency": row["currency"],
+                        "total": row["amount"],
+                    }
+                )
+        everyone.penalties = [(c, s, n, a, p) for (c, s), (n, a, p) in totals[EVERYONE].items()]
+        by_supplier_currency: dict[tuple[int, str], dict] = {}
+        for top in tops:  # a supplier's statuses summed, as penalty_top_suppliers does
+            key = (top["supplier_id"], top["currency"])
+            if key in by_supplier_currency:
+                by_supplier_currency[key]["total"] += top["total"]
+            else:
+                by_supplier_currency[key] = dict(top)
+        ranked = sorted(
+            by_supplier_currency.values(), key=lambda r: (-r["total"], r["supplier__name"])
         )
+        everyone.top = ranked[:10]
+        for top in ranked:
+            own = tallies[supplier_scope_name(top["supplier_id"])].top
+            if len(own) < 10:
+                own.append(top)
+
+        for row in (
+            RectificationPlan.objects.order_by()
+            .values("supplier_id", "status")
+            .annotate(n=Count("id"))
+        ):
+            for name in (EVERYONE, supplier_scope_name(row["supplier_id"])):
+                plans = tallies[name].plans
+                plans[row["status"]] = plans.get(row["status"], 0) + row["n"]
+        for supplier_id, day, n in _due_on_rows(
+            RectificationPlan.objects.filter(plan_pending_q()), "supplier_id"
+        ):
+            everyone.plans_awaiting[day] += n
+            tallies[supplier_scope_name(supplier_id)].plans_awaiting[day] += n
+        for supplier_id, day, n in _due_on_rows(
+            RectificationAction.objects.filter(action_pending_q()), "plan__supplier_id"
+        ):
+            everyone.actions_pending[day] += n
+            tallies[supplier_scope_name(supplier_id)].actions_pending[day] += n
+        return {name: tally.figures() for name, tally in tallies.items()}
 
     # JSON: Decimal as strings (exact), dates as ISO strings.
 
@@ -365,7 +459,7 @@ class StaffFigures:
         }
 
     @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> StaffFigures:
+    def from_payload(cls, payload: dict[str, Any]) -> ScopeFigures:
         return cls(
             incidents=[tuple(row) for row in payload["incidents_by_status_severity"]],
             incidents_by_month={
@@ -396,7 +490,7 @@ class StaffFigures:
         return _sum_before(self.actions_pending_by_due_on, as_of)
 
     def summary(self, as_of: date) -> dict:
-        """What live_summary gives for everyone, as of that day."""
+        """What live_summary gives in this scope, as of that day."""
         incidents, _severity = fold_status_severity(self.incidents)
         penalty_statuses: dict[str, int] = {}
         totals: dict[str, dict] = {}
@@ -430,7 +524,7 @@ class StaffFigures:
         }
 
     def dashboard(self, today: date) -> dict:
-        """What live_dashboard gives for everyone, on that day."""
+        """What live_dashboard gives in this scope, on that day."""
         by_status, open_by_severity = fold_status_severity(self.incidents)
         money: dict[str, dict] = {}
         for currency, status, _n, amount, paid in self.penalties:
@@ -462,8 +556,7 @@ def _plus(total: Decimal | None, amount: Decimal) -> Decimal:
     return amount if total is None else total + amount
 
 
-def _due_on_histogram(qs) -> list[tuple[str, int]]:
-    return [
-        (row["due_on"].isoformat(), row["n"])
-        for row in qs.order_by().values("due_on").annotate(n=Count("id")).order_by("due_on")
-    ]
+def _due_on_rows(qs, supplier: str) -> Iterable[tuple[int, str, int]]:
+    """(supplier id, ISO due day, n) of a queryset grouped by supplier and due date."""
+    for row in qs.order_by().values(supplier, "due_on").annotate(n=Count("id")):
+        yield row[supplier], row["due_on"].isoformat(), row["n"]

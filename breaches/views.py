@@ -159,13 +159,14 @@ class LoginView(auth_views.LoginView):
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Aggregates scoped to the user, a constant number of queries whatever the volume.
-    Staff figures come from the snapshot beat keeps (report_snapshot) in production; a
-    supplier's are one GROUP BY per panel, reused for a minute (report_cache). The
+    The figures come from the snapshot beat keeps (report_snapshot) in production, one
+    row per scope; live aggregates otherwise, reused for a minute (report_cache). The
     overdue lists, ten rows each, are read live."""
     user = request.user
     today = timezone.localdate()
-    if report_snapshot.serves(user):
-        figures = report_snapshot.staff_figures().dashboard(today)
+    snapshot = report_snapshot.figures_for(user) if report_snapshot.serves(user) else None
+    if snapshot is not None:
+        figures = snapshot.dashboard(today)
     else:
         figures = cached_for_scope(
             "dashboard", user, today, lambda: reports.live_dashboard(user, today)

@@ -239,6 +239,14 @@ def _walk_up(supplier_id: int, parents: dict[int, int | None]) -> list[int]:
     return chain
 
 
+def lineages() -> dict[int, tuple[int, ...]]:
+    """Every supplier's chain up the tree, itself first and its tier-1 last (one query).
+    A supplier is in the world of each supplier of its chain: what a report grouped by
+    supplier folds its rows along."""
+    parents = _parent_map()
+    return {pk: tuple(_walk_up(pk, parents)) for pk in parents}
+
+
 def _suppliers_by_id(ids: Iterable[int]) -> dict[int, Supplier]:
     return {s.pk: s for s in Supplier.objects.filter(pk__in=list(ids))}
 

@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerDown
 
@@ -35,8 +36,9 @@ from breaches.models import (
     RectificationPlan,
     ReportSnapshot,
 )
-from breaches.reports import StaffFigures
+from breaches.reports import EVERYONE, ScopeFigures
 from suppliers.choices import Role
+from suppliers.models import Supplier
 from tests.apiclients import client_for
 from tests.factories import IncidentFactory, PenaltyFactory, SupplierFactory, UserFactory
 from tests.sqlaudit import AGGREGATE, get_ok, on_big_tables
@@ -137,7 +139,7 @@ def test_summary_from_the_snapshot_is_byte_identical_to_the_live_summary(seeded,
 
 def test_dashboard_figures_from_the_snapshot_equal_the_live_ones_on_any_day(seeded):
     report_snapshot.refresh()
-    figures = report_snapshot.staff_figures()
+    figures = report_snapshot.figures_for(seeded["admin"])
     days = _days_around_due_dates(seeded["today"])
     for day in days:
         live = reports.live_dashboard(seeded["admin"], day)
@@ -215,7 +217,7 @@ def test_money_beyond_float_precision_stays_exact(db, settings):
     staff = UserFactory(role=Role.COMPLIANCE)
     today = timezone.localdate()
     report_snapshot.refresh()
-    figures = report_snapshot.staff_figures()
+    figures = report_snapshot.figures_for(staff)
     summary = dict(SummarySerializer(figures.summary(today)).data)
     assert dict(summary["penalty_totals"][0]) == {
         "currency": "CNY",
@@ -269,15 +271,81 @@ def test_staff_see_the_snapshot_until_it_is_refreshed(seeded, caching_on, client
     assert api.get(SUMMARY).json()["incidents"]["total"] == before + 1 == Incident.objects.count()
 
 
-def test_supplier_users_keep_live_scoped_figures(seeded, caching_on):
+def _supplier_users():
+    """A user for every supplier of the seed: tier-1s whose world holds sub-vendors'
+    incidents, sub-vendors, suppliers with penalties and plans and some without."""
+    return [
+        UserFactory(role=Role.SUPPLIER, supplier=supplier) for supplier in Supplier.objects.all()
+    ]
+
+
+def test_every_suppliers_figures_from_the_snapshot_equal_its_live_ones(seeded, settings):
+    """The fold of compute_all is the selectors' scope rule: an incident counts for each
+    supplier whose world holds its source or its liable supplier; money, plans and
+    actions for their own supplier only."""
     report_snapshot.refresh()
-    snapshot_total = StaffFigures.compute().summary(seeded["today"])["incidents"]["total"]
-    api = client_for(seeded["supplier"], token=True)
+    days = _days_around_due_dates(seeded["today"])[::3]
+    users = _supplier_users()
+    with_rows = 0
+    nested = Incident.objects.exclude(source_supplier=F("responsible_supplier")).exclude(
+        responsible_supplier=None
+    )
+    assert nested.exists(), "the seed should have sub-vendors' leaks billed to a parent"
+    for user in users:
+        figures = report_snapshot.figures_for(user)
+        if figures is None:  # nothing to count at the refresh: its live figures are empty
+            assert reports.live_summary(user, seeded["today"])["incidents"]["total"] == 0
+            assert not Penalty.objects.filter(supplier=user.supplier).exists()
+            continue
+        with_rows += 1
+        for day in days:
+            settings.REPORT_CACHE_SECONDS = 0
+            live = dict(SummarySerializer(reports.live_summary(user, day)).data)
+            served = dict(SummarySerializer(figures.summary(day)).data)
+            assert json.dumps(served) == json.dumps(live), (user.supplier, day)
+            assert figures.dashboard(day) == reports.live_dashboard(user, day), (user.supplier, day)
+    assert with_rows >= len(users) // 2, "most of the seed's suppliers have something to count"
+
+
+def test_supplier_users_read_their_own_row_and_aggregate_nothing(seeded, caching_on, client):
+    report_snapshot.refresh()
+    user = seeded["supplier"]
+    name = reports.supplier_scope_name(user.supplier_id)
+    api = client_for(user, token=True)
     api.get("/api/v1/incidents/?page_size=1")
     response, queries = get_ok(api, SUMMARY)
-    assert on_big_tables(queries, AGGREGATE), "a supplier's scope is counted per request"
-    assert not [q for q in queries if "breaches_reportsnapshot" in q["sql"]]
-    assert 0 < response.json()["incidents"]["total"] < snapshot_total
+    assert on_big_tables(queries) == [], "one row read, nothing counted"
+    assert [q for q in queries if f"'{name}'" in q["sql"]], "reads its supplier's row"
+    everyone = ScopeFigures.compute_all()[EVERYONE].summary(seeded["today"])
+    assert 0 < response.json()["incidents"]["total"] < everyone["incidents"]["total"]
+    _html, _context, page_queries = _page(client, user)
+    assert on_big_tables(page_queries, AGGREGATE) == []
+
+
+def test_a_supplier_without_a_row_gets_its_live_figures(seeded, caching_on):
+    report_snapshot.refresh()
+    newcomer = SupplierFactory()
+    IncidentFactory(source_supplier=newcomer, responsible_supplier=newcomer)
+    user = UserFactory(role=Role.SUPPLIER, supplier=newcomer)
+    api = client_for(user, token=True)
+    response, queries = get_ok(api, SUMMARY)
+    assert on_big_tables(queries, AGGREGATE), "counted live: it had nothing at the refresh"
+    assert response.json()["incidents"]["total"] == 1
+    call_command("refresh_reports", stdout=StringIO())
+    assert ReportSnapshot.objects.filter(name=reports.supplier_scope_name(newcomer.pk)).exists()
+
+
+def test_a_supplier_with_nothing_left_loses_its_row(seeded):
+    newcomer = SupplierFactory()
+    incident = IncidentFactory(source_supplier=newcomer, responsible_supplier=newcomer)
+    name = reports.supplier_scope_name(newcomer.pk)
+    report_snapshot.refresh()
+    assert ReportSnapshot.objects.filter(name=name).exists()
+    incident.events.all().delete()
+    incident.delete()
+    report_snapshot.refresh()
+    assert not ReportSnapshot.objects.filter(name=name).exists()
+    assert ReportSnapshot.objects.filter(name=EVERYONE).exists()
 
 
 def test_with_caching_off_staff_figures_stay_live(seeded, settings):
@@ -297,11 +365,11 @@ def test_a_missing_snapshot_is_computed_once_by_the_first_request(seeded, cachin
     api.get("/api/v1/incidents/?page_size=1")
     first, first_queries = get_ok(api, SUMMARY)
     assert on_big_tables(first_queries, AGGREGATE), "the bootstrap computes the figures"
-    snapshot = ReportSnapshot.objects.get()
+    snapshot = ReportSnapshot.objects.get(name=EVERYONE)
     second, second_queries = get_ok(api, SUMMARY)
     assert on_big_tables(second_queries) == []
     assert second.content == first.content
-    assert ReportSnapshot.objects.get().computed_at == snapshot.computed_at
+    assert ReportSnapshot.objects.get(name=EVERYONE).computed_at == snapshot.computed_at
 
 
 def test_a_stale_snapshot_is_served_and_one_refresh_queued(seeded, caching_on, monkeypatch):
@@ -320,7 +388,9 @@ def test_a_stale_snapshot_is_served_and_one_refresh_queued(seeded, caching_on, m
         assert response.json()["incidents"]["total"] == Incident.objects.count() - 1
         assert on_big_tables(queries) == []
     assert queued == [{"retry": False, "expires": caching_on.REPORT_SNAPSHOT_MAX_AGE}]
-    assert ReportSnapshot.objects.get().computed_at == stale_at, "the request did not recount"
+    assert ReportSnapshot.objects.get(name=EVERYONE).computed_at == stale_at, (
+        "the request did not recount"
+    )
 
     tasks.refresh_report_snapshot.apply().get()  # what the worker does with it
     assert api.get(SUMMARY).json()["incidents"]["total"] == Incident.objects.count()
@@ -370,7 +440,7 @@ def test_a_snapshot_of_another_payload_version_is_recomputed(seeded, caching_on)
     response = client_for(seeded["admin"], token=True).get(SUMMARY)
     assert response.status_code == 200, response.content[:300]
     assert response.json()["incidents"]["total"] == Incident.objects.count()
-    assert ReportSnapshot.objects.get().payload["version"] == StaffFigures.VERSION
+    assert ReportSnapshot.objects.get(name=EVERYONE).payload["version"] == ScopeFigures.VERSION
 
 
 def test_an_older_refresh_never_replaces_newer_figures(seeded):
@@ -378,11 +448,11 @@ def test_an_older_refresh_never_replaces_newer_figures(seeded):
     later = timezone.now() + timedelta(minutes=5)
     ReportSnapshot.objects.update(computed_at=later, payload={"version": 1, "marker": True})
     report_snapshot.refresh()  # started before `later`: it must not win
-    snapshot = ReportSnapshot.objects.get()
+    snapshot = ReportSnapshot.objects.get(name=EVERYONE)
     assert (snapshot.computed_at, snapshot.payload.get("marker")) == (later, True)
     ReportSnapshot.objects.update(computed_at=timezone.now() - timedelta(minutes=5))
     report_snapshot.refresh()
-    assert "marker" not in ReportSnapshot.objects.get().payload
+    assert "marker" not in ReportSnapshot.objects.get(name=EVERYONE).payload
 
 
 # --- Beat, task, command ------------------------------------------------------------------
@@ -402,7 +472,7 @@ def test_the_task_writes_the_snapshot(seeded):
     computed_at = tasks.refresh_report_snapshot.apply().get()
     snapshot = ReportSnapshot.objects.get(name=report_snapshot.STAFF)
     assert snapshot.computed_at.isoformat() == computed_at
-    assert snapshot.payload == StaffFigures.compute().to_payload()
+    assert snapshot.payload == ScopeFigures.compute_all()[EVERYONE].to_payload()
 
 
 def test_the_command_writes_the_snapshot(seeded):
@@ -410,7 +480,7 @@ def test_the_command_writes_the_snapshot(seeded):
     call_command("refresh_reports", stdout=out)
     snapshot = ReportSnapshot.objects.get(name=report_snapshot.STAFF)
     assert "computed at" in out.getvalue()
-    figures = StaffFigures.from_payload(snapshot.payload)
+    figures = ScopeFigures.from_payload(snapshot.payload)
     assert figures.summary(seeded["today"])["incidents"]["total"] == Incident.objects.count()
     assert figures.summary(seeded["today"])["penalties"]["total"] == Penalty.objects.count()
 
@@ -420,7 +490,7 @@ def test_the_admin_shows_the_snapshot_read_only(seeded, client):
     client.force_login(seeded["admin"])
     listing = client.get("/admin/breaches/reportsnapshot/")
     assert listing.status_code == 200, listing.content[:500]
-    row = ReportSnapshot.objects.get()
+    row = ReportSnapshot.objects.get(name=EVERYONE)
     page = client.get(f"/admin/breaches/reportsnapshot/{row.pk}/change/")
     assert page.status_code == 200, page.content[:500]
     assert b'name="_save"' not in page.content

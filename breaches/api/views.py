@@ -772,8 +772,9 @@ class CoverageGapsView(APIView):
 
 class SummaryView(APIView):
     """Counts by status, overdue counts and penalty totals per currency, in the caller's
-    scope. Staff figures come from the snapshot beat keeps (report_snapshot) when report
-    caching is on; a supplier's are aggregate queries, reused a minute (report_cache)."""
+    scope. The figures come from the snapshot beat keeps (report_snapshot), one row per
+    scope, when report caching is on; otherwise aggregate queries, reused a minute
+    (report_cache)."""
 
     permission_classes = [IsAuthenticated]
 
@@ -781,9 +782,9 @@ class SummaryView(APIView):
     def get(self, request):
         today = _as_of(request)
         user = request.user
-        if report_snapshot.serves(user):
-            data = report_snapshot.staff_figures().summary(today)
-            return Response(api.SummarySerializer(data).data)
+        snapshot = report_snapshot.figures_for(user) if report_snapshot.serves(user) else None
+        if snapshot is not None:
+            return Response(api.SummarySerializer(snapshot.summary(today)).data)
         return Response(
             cached_for_scope(
                 "summary",
