@@ -303,3 +303,27 @@ def test_incident_page_export_carries_the_filters(client, admin_user, two_worlds
     rows = csv_rows(client.get(f"/api/v1/incidents/?{query}&format=csv"))
     assert {row["status"] for row in rows} == {"confirmed"}
     assert len(rows) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_csv_export_streams_from_a_cursor_postgresql_does_not_materialize(monkeypatch):
+    """Outside a transaction Django declares the server-side cursor WITH HOLD, and
+    PostgreSQL reads a held cursor's whole result when the transaction that declared
+    it commits: a million incidents were read before the first byte left (14 s). The
+    export reads in one transaction, so the cursor streams."""
+    if connection.vendor != "postgresql":
+        pytest.skip("server-side cursors are PostgreSQL's; SQLite reads as it goes")
+    from breaches.api.views import IncidentViewSet
+
+    monkeypatch.setattr(IncidentViewSet, "export_chunk_rows", 2)
+    IncidentFactory.create_batch(7)
+    response = client_for(UserFactory(role=Role.ADMIN)).get("/api/v1/incidents/?format=csv")
+    assert response.status_code == 200
+    blocks = iter(response.streaming_content)
+    next(blocks)  # the header, written once the first rows were read: the cursor is open
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT is_holdable FROM pg_cursors")
+        cursors = [row[0] for row in cursor.fetchall()]
+    assert cursors == [False], cursors
+    rest = b"".join(blocks)
+    assert rest.count(b"\n") == 7  # every row came, in blocks of two
