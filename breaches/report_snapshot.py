@@ -2,8 +2,9 @@
 (DESIGN section 8; issue: no request path grows with the data): the beat task
 `refresh_report_snapshot` recomputes them every REPORT_SNAPSHOT_SECONDS
 (breaches.reports.ScopeFigures.compute_all) into one ReportSnapshot row per scope:
-everyone's, which every staff user reads, and one per supplier with anything to count,
-which that supplier's users read. A request reads one row.
+everyone's, which every staff user reads, and one per supplier whose world holds at least
+REPORT_SNAPSHOT_MIN_INCIDENTS incidents, which that supplier's users read. A request
+reads one row.
 
 Only with report caching on (REPORT_CACHE_SECONDS > 0, production): development and tests
 keep live figures, so that every change shows at once.
@@ -11,8 +12,9 @@ keep live figures, so that every change shows at once.
 - No row of everyone's yet (a fresh deployment before beat's first run), or one written by
   another payload version: a staff request computes and stores the figures, once.
 - No row for a supplier of the current version: its users get live figures (report_cache
-  keeps them a minute). A supplier had nothing to count at the last refresh, so they are
-  cheap; the busy ones, whose counting grows with the data, always have a row.
+  keeps them a minute). Its world held fewer than REPORT_SNAPSHOT_MIN_INCIDENTS incidents
+  at the last refresh, so they are cheap; the busy ones, whose counting grows with the
+  data, have a row.
 - A row older than REPORT_SNAPSHOT_MAX_AGE (beat or the workers stopped): served all the
   same, and one refresh is queued (one per REPORT_SNAPSHOT_MAX_AGE across processes,
   through the shared cache). A request never waits for a recount; a broker that is down
@@ -62,7 +64,9 @@ def refresh() -> ReportSnapshot:
     are already stored (two refreshes overlapping). Returns everyone's, as computed."""
     computed_at = timezone.now()
     started = time.monotonic()
-    figures = ScopeFigures.compute_all()
+    figures = ScopeFigures.compute_all(
+        timezone.localdate(), min_incidents=settings.REPORT_SNAPSHOT_MIN_INCIDENTS
+    )
     rows = {
         name: ReportSnapshot(name=name, payload=scope.to_payload(), computed_at=computed_at)
         for name, scope in figures.items()
@@ -84,7 +88,7 @@ def refresh() -> ReportSnapshot:
 def _store(rows: dict[str, ReportSnapshot]) -> bool:
     """Write every row in one transaction, everyone's first and locked, so that of two
     overlapping refreshes the later one's figures stay; drop the rows of suppliers that
-    have nothing left to count."""
+    no longer get one."""
     everyone = rows[STAFF]
     with transaction.atomic():
         current = (
@@ -110,7 +114,8 @@ def _store(rows: dict[str, ReportSnapshot]) -> bool:
 
 def figures_for(user) -> ScopeFigures | None:
     """The figures of this user's scope for a request: one row read. Everyone's are
-    computed here if missing; None for a supplier without a row (live figures, cheap)."""
+    computed here if missing; None for a supplier without a row (a small world: its live
+    figures are cheap)."""
     scope = scope_for(user)
     name = STAFF if scope.everything else supplier_scope_name(scope.own_supplier_id)
     snapshot = ReportSnapshot.objects.filter(name=name).first()

@@ -319,12 +319,13 @@ class _Tally:
 @dataclass(frozen=True)
 class ScopeFigures:
     """Everything the summary and the dashboard show for one scope (everyone, or one
-    supplier's world), for any day, in some kilobytes of JSON whatever the volume: counts
-    by status, penalty sums per (currency, status), the top ten penalty totals by
-    supplier, incidents by month, and the count of plans
-    awaiting the supplier and of open actions in approved plans per due date (overdue =
-    due before the day). Payload version 2; money travels as decimal strings, dates as
-    ISO strings."""
+    supplier's world), in some kilobytes of JSON whatever the volume: counts by status,
+    penalty sums per (currency, status), the top ten penalty totals by supplier,
+    incidents by month from thirteen months before the refresh (the dashboard's chart
+    shows the twelve up to today), and the count of plans awaiting the supplier and of
+    open actions in approved plans per due date (overdue = due before the day, for any
+    day: the summary takes `as_of`). Payload version 2; money travels as decimal
+    strings, dates as ISO strings."""
 
     VERSION = 2
 
@@ -337,100 +338,121 @@ class ScopeFigures:
     actions_pending_by_due_on: list[tuple[str, int]]
 
     @classmethod
-    def compute_all(cls) -> dict[str, ScopeFigures]:
-        """Everyone's figures (EVERYONE) and those of each supplier with anything to
-        count (supplier_scope_name), from one GROUP BY per table, keyed by supplier: the
-        work kept off requests. Each grouped row is folded into every scope that sees
-        it, by the rules of the selectors: an incident into each supplier whose world
-        holds its source or its liable supplier (the chains up the tree of both); a
-        penalty, plan or action into its own supplier's only."""
+    def compute_all(cls, today: date, *, min_incidents: int = 1) -> dict[str, ScopeFigures]:
+        """Everyone's figures (EVERYONE) and those of each supplier whose world holds at
+        least `min_incidents` incidents (supplier_scope_name), from GROUP BY queries
+        keyed by supplier: the work kept off requests. A smaller supplier's figures are
+        cheap to count live. Each grouped row is folded into every scope that sees it,
+        by the rules of the selectors: an incident into each supplier whose world holds
+        its source or its liable supplier (the chains up the tree of both); a penalty,
+        plan or action into its own supplier's only."""
         chains = lineages()
-        tallies: dict[str, _Tally] = defaultdict(_Tally)
-        everyone = tallies[EVERYONE]
-
-        def seeing(*supplier_ids: int | None) -> list[_Tally]:
-            names = {EVERYONE}
-            for supplier_id in supplier_ids:
-                if supplier_id is not None:
-                    names.update(
-                        supplier_scope_name(s) for s in chains.get(supplier_id, (supplier_id,))
-                    )
-            return [tallies[name] for name in names]
-
-        pair = ("source_supplier_id", "responsible_supplier_id")
-        for row in (
-            Incident.objects.order_by().values(*pair, "status", "severity").annotate(n=Count("id"))
-        ):
-            for tally in seeing(row[pair[0]], row[pair[1]]):
-                tally.incidents[(row["status"], row["severity"])] += row["n"]
-        for row in (
+        everyone = _Tally()
+        tallies: dict[str, _Tally] = {EVERYONE: everyone}
+        by_pair = list(
             Incident.objects.order_by()
+            .values_list("source_supplier_id", "responsible_supplier_id", "status", "severity")
+            .annotate(n=Count("id"))
+        )
+        # Which suppliers' worlds are big enough to keep: the world of each supplier of
+        # the chains of an incident's source and liable supplier.
+        worlds_of_pair: dict[tuple, frozenset[int]] = {}
+        world_sizes: dict[int, int] = defaultdict(int)
+        for source, responsible, _status, _severity, n in by_pair:
+            pair = (source, responsible)
+            worlds = worlds_of_pair.get(pair)
+            if worlds is None:
+                worlds = frozenset(s for x in pair if x is not None for s in chains.get(x, (x,)))
+                worlds_of_pair[pair] = worlds
+            for supplier_id in worlds:
+                world_sizes[supplier_id] += n
+        kept = {s for s, size in world_sizes.items() if size >= max(min_incidents, 1)}
+        for supplier_id in kept:
+            tallies[supplier_scope_name(supplier_id)] = _Tally()
+        seeing_pair = {
+            pair: [everyone, *(tallies[supplier_scope_name(s)] for s in worlds if s in kept)]
+            for pair, worlds in worlds_of_pair.items()
+        }
+
+        def own(supplier_id: int) -> list[_Tally]:
+            if supplier_id in kept:
+                return [everyone, tallies[supplier_scope_name(supplier_id)]]
+            return [everyone]
+
+        for source, responsible, status, severity, n in by_pair:
+            for tally in seeing_pair[(source, responsible)]:
+                tally.incidents[(status, severity)] += n
+        for source, responsible, month, n in (
+            Incident.objects.filter(occurred_on__gte=month_starts(today, 13)[0])
+            .order_by()
             .annotate(month=TruncMonth("occurred_on"))
-            .values(*pair, "month")
+            .values_list("source_supplier_id", "responsible_supplier_id", "month")
             .annotate(n=Count("id"))
         ):
-            month = month_of(row["month"])
-            for tally in seeing(row[pair[0]], row[pair[1]]):
-                tally.by_month[month] += row["n"]
+            for tally in seeing_pair.get((source, responsible), (everyone,)):
+                tally.by_month[month_of(month)] += n
 
-        totals: dict[str, dict[tuple[str, str], list]] = defaultdict(dict)  # currency, status
-        tops: list[dict] = []
-        for row in (
+        sums: dict[tuple[str, str], list] = {}  # (currency, status): n, amount, paid
+        by_supplier_currency: dict[tuple[int, str], dict] = {}
+        for supplier_id, name, currency, status, n, amount, paid in (
             Penalty.objects.order_by()
-            .values("supplier_id", "supplier__name", "currency", "status")
+            .values_list("supplier_id", "supplier__name", "currency", "status")
             .annotate(n=Count("id"), amount=Sum("amount"), paid=Sum("paid_amount"))
         ):
-            key = (row["currency"], row["status"])
-            mine = (row["currency"], row["status"], row["n"], row["amount"], row["paid"])
-            tallies[supplier_scope_name(row["supplier_id"])].penalties.append(mine)
-            summed = totals[EVERYONE].setdefault(key, [0, ZERO, ZERO])
-            summed[0] += row["n"]
-            summed[1] += row["amount"]
-            summed[2] += row["paid"]
-            if row["status"] != PenaltyStatus.WAIVED:
-                tops.append(
+            if supplier_id in kept:
+                mine = tallies[supplier_scope_name(supplier_id)]
+                mine.penalties.append((currency, status, n, amount, paid))
+            summed = sums.setdefault((currency, status), [0, ZERO, ZERO])
+            summed[0] += n
+            summed[1] += amount
+            summed[2] += paid
+            if status != PenaltyStatus.WAIVED:  # penalty_top_suppliers' totals
+                top = by_supplier_currency.setdefault(
+                    (supplier_id, currency),
                     {
-                        "supplier_id": row["supplier_id"],
-                        "supplier__name": row["supplier__name"],
-                        "currency": row["currency"],
-                        "total": row["amount"],
-                    }
+                        "supplier_id": supplier_id,
+                        "supplier__name": name,
+                        "currency": currency,
+                        "total": ZERO,
+                    },
                 )
-        everyone.penalties = [(c, s, n, a, p) for (c, s), (n, a, p) in totals[EVERYONE].items()]
-        by_supplier_currency: dict[tuple[int, str], dict] = {}
-        for top in tops:  # a supplier's statuses summed, as penalty_top_suppliers does
-            key = (top["supplier_id"], top["currency"])
-            if key in by_supplier_currency:
-                by_supplier_currency[key]["total"] += top["total"]
-            else:
-                by_supplier_currency[key] = dict(top)
+                top["total"] += amount
+        everyone.penalties = [(c, s, n, a, p) for (c, s), (n, a, p) in sums.items()]
         ranked = sorted(
             by_supplier_currency.values(), key=lambda r: (-r["total"], r["supplier__name"])
         )
         everyone.top = ranked[:10]
         for top in ranked:
-            own = tallies[supplier_scope_name(top["supplier_id"])].top
-            if len(own) < 10:
-                own.append(top)
+            if top["supplier_id"] in kept:
+                mine = tallies[supplier_scope_name(top["supplier_id"])]
+                if len(mine.top) < 10:
+                    mine.top.append(top)
 
-        for row in (
+        for supplier_id, status, n in (
             RectificationPlan.objects.order_by()
-            .values("supplier_id", "status")
+            .values_list("supplier_id", "status")
             .annotate(n=Count("id"))
         ):
-            for name in (EVERYONE, supplier_scope_name(row["supplier_id"])):
-                plans = tallies[name].plans
-                plans[row["status"]] = plans.get(row["status"], 0) + row["n"]
-        for supplier_id, day, n in _due_on_rows(
-            RectificationPlan.objects.filter(plan_pending_q()), "supplier_id"
+            for tally in own(supplier_id):
+                tally.plans[status] = tally.plans.get(status, 0) + n
+        for attribute, qs, supplier in (
+            ("plans_awaiting", RectificationPlan.objects.filter(plan_pending_q()), "supplier"),
+            (
+                "actions_pending",
+                RectificationAction.objects.filter(action_pending_q()),
+                "plan__supplier",
+            ),
         ):
-            everyone.plans_awaiting[day] += n
-            tallies[supplier_scope_name(supplier_id)].plans_awaiting[day] += n
-        for supplier_id, day, n in _due_on_rows(
-            RectificationAction.objects.filter(action_pending_q()), "plan__supplier_id"
-        ):
-            everyone.actions_pending[day] += n
-            tallies[supplier_scope_name(supplier_id)].actions_pending[day] += n
+            # Everyone's by day alone; the kept suppliers' by supplier and day.
+            for day, n in qs.order_by().values_list("due_on").annotate(n=Count("id")):
+                getattr(everyone, attribute)[day.isoformat()] += n
+            for supplier_id, day, n in (
+                qs.filter(**{f"{supplier}__in": kept})
+                .order_by()
+                .values_list(f"{supplier}_id", "due_on")
+                .annotate(n=Count("id"))
+            ):
+                getattr(tallies[supplier_scope_name(supplier_id)], attribute)[day.isoformat()] += n
         return {name: tally.figures() for name, tally in tallies.items()}
 
     # JSON: Decimal as strings (exact), dates as ISO strings.
@@ -554,9 +576,3 @@ class ScopeFigures:
 
 def _plus(total: Decimal | None, amount: Decimal) -> Decimal:
     return amount if total is None else total + amount
-
-
-def _due_on_rows(qs, supplier: str) -> Iterable[tuple[int, str, int]]:
-    """(supplier id, ISO due day, n) of a queryset grouped by supplier and due date."""
-    for row in qs.order_by().values(supplier, "due_on").annotate(n=Count("id")):
-        yield row[supplier], row["due_on"].isoformat(), row["n"]

@@ -149,11 +149,14 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # Whole-scope aggregates (summary report, dashboard) are reused this long; 0 turns it off
 # (tests and development see every change at once).
 REPORT_CACHE_SECONDS = env.int("REPORT_CACHE_SECONDS", default=0 if DEBUG else 60)
-# Staff (whole-scope) figures come from a snapshot that beat refreshes this often
+# Report figures (everyone's, and big suppliers') come from a snapshot beat refreshes this often
 # (breaches.report_snapshot), read instead of counted whenever REPORT_CACHE_SECONDS > 0.
 # Older than REPORT_SNAPSHOT_MAX_AGE, a request still serves it and queues one refresh.
 REPORT_SNAPSHOT_SECONDS = env.int("REPORT_SNAPSHOT_SECONDS", default=60)
 REPORT_SNAPSHOT_MAX_AGE = env.int("REPORT_SNAPSHOT_MAX_AGE", default=600)
+# A supplier whose world holds at least this many incidents gets its own snapshot row;
+# a smaller one's figures are counted live (cheap: bounded by this number).
+REPORT_SNAPSHOT_MIN_INCIDENTS = env.int("REPORT_SNAPSHOT_MIN_INCIDENTS", default=1000)
 
 AUTH_USER_MODEL = "suppliers.User"
 AUTHENTICATION_BACKENDS = [

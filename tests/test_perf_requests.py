@@ -88,6 +88,7 @@ def test_aggregates_are_computed_once_per_scope_and_never_shared_across_scopes(
     first request computes the snapshot of every scope (none exists yet), later ones
     count nothing, and a supplier's scope gets its own figures."""
     settings.REPORT_CACHE_SECONDS = 60
+    settings.REPORT_SNAPSHOT_MIN_INCIDENTS = 1  # the supplier's world gets a row
 
     def fetch(user):
         if session:
