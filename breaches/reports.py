@@ -36,6 +36,7 @@ from breaches.selectors import (
     plans_visible_to,
 )
 from config.formats import format_money
+from suppliers.models import Supplier
 from suppliers.selectors import lineages
 
 MONEY = DecimalField(max_digits=20, decimal_places=2)
@@ -346,26 +347,10 @@ class ScopeFigures:
         by the rules of the selectors: an incident into each supplier whose world holds
         its source or its liable supplier (the chains up the tree of both); a penalty,
         plan or action into its own supplier's only."""
-        chains = lineages()
         everyone = _Tally()
         tallies: dict[str, _Tally] = {EVERYONE: everyone}
-        by_pair = list(
-            Incident.objects.order_by()
-            .values_list("source_supplier_id", "responsible_supplier_id", "status", "severity")
-            .annotate(n=Count("id"))
-        )
-        # Which suppliers' worlds are big enough to keep: the world of each supplier of
-        # the chains of an incident's source and liable supplier.
-        worlds_of_pair: dict[tuple, frozenset[int]] = {}
-        world_sizes: dict[int, int] = defaultdict(int)
-        for source, responsible, _status, _severity, n in by_pair:
-            pair = (source, responsible)
-            worlds = worlds_of_pair.get(pair)
-            if worlds is None:
-                worlds = frozenset(s for x in pair if x is not None for s in chains.get(x, (x,)))
-                worlds_of_pair[pair] = worlds
-            for supplier_id in worlds:
-                world_sizes[supplier_id] += n
+        by_pair = _incidents_by_pair()
+        worlds_of_pair, world_sizes = _worlds(by_pair)
         kept = {s for s, size in world_sizes.items() if size >= max(min_incidents, 1)}
         for supplier_id in kept:
             tallies[supplier_scope_name(supplier_id)] = _Tally()
@@ -393,10 +378,10 @@ class ScopeFigures:
                 tally.by_month[month_of(month)] += n
 
         sums: dict[tuple[str, str], list] = {}  # (currency, status): n, amount, paid
-        by_supplier_currency: dict[tuple[int, str], dict] = {}
-        for supplier_id, name, currency, status, n, amount, paid in (
+        totals: dict[tuple[int, str], Decimal] = defaultdict(Decimal)  # not waived
+        for supplier_id, currency, status, n, amount, paid in (
             Penalty.objects.order_by()
-            .values_list("supplier_id", "supplier__name", "currency", "status")
+            .values_list("supplier_id", "currency", "status")
             .annotate(n=Count("id"), amount=Sum("amount"), paid=Sum("paid_amount"))
         ):
             if supplier_id in kept:
@@ -406,22 +391,32 @@ class ScopeFigures:
             summed[0] += n
             summed[1] += amount
             summed[2] += paid
-            if status != PenaltyStatus.WAIVED:  # penalty_top_suppliers' totals
-                top = by_supplier_currency.setdefault(
-                    (supplier_id, currency),
-                    {
-                        "supplier_id": supplier_id,
-                        "supplier__name": name,
-                        "currency": currency,
-                        "total": ZERO,
-                    },
-                )
-                top["total"] += amount
+            if status != PenaltyStatus.WAIVED:
+                totals[(supplier_id, currency)] += amount
         everyone.penalties = [(c, s, n, a, p) for (c, s), (n, a, p) in sums.items()]
-        ranked = sorted(
-            by_supplier_currency.values(), key=lambda r: (-r["total"], r["supplier__name"])
+        # penalty_top_suppliers: by total, then name. Names are read for the rows that
+        # may rank (the ten largest totals and their ties) and the kept suppliers'.
+        by_total = sorted(totals.items(), key=lambda item: -item[1])
+        cutoff = by_total[min(9, len(by_total) - 1)][1] if by_total else ZERO
+        shown = [(key, total) for key, total in by_total if total >= cutoff or key[0] in kept]
+        names = dict(
+            Supplier.objects.filter(pk__in={key[0] for key, _total in shown}).values_list(
+                "pk", "name"
+            )
         )
-        everyone.top = ranked[:10]
+        ranked = sorted(
+            (
+                {
+                    "supplier_id": supplier_id,
+                    "supplier__name": names[supplier_id],
+                    "currency": currency,
+                    "total": total,
+                }
+                for (supplier_id, currency), total in shown
+            ),
+            key=lambda row: (-row["total"], row["supplier__name"]),
+        )
+        everyone.top = [row for row in ranked if row["total"] >= cutoff][:10]
         for top in ranked:
             if top["supplier_id"] in kept:
                 mine = tallies[supplier_scope_name(top["supplier_id"])]
@@ -572,6 +567,38 @@ class ScopeFigures:
             ),
             "supplier_chart": supplier_chart(self.top_suppliers),
         }
+
+
+def _incidents_by_pair() -> list[tuple]:
+    """(source, liable supplier, status, severity, n) over every incident."""
+    return list(
+        Incident.objects.order_by()
+        .values_list("source_supplier_id", "responsible_supplier_id", "status", "severity")
+        .annotate(n=Count("id"))
+    )
+
+
+def _worlds(by_pair: list[tuple]) -> tuple[dict[tuple, frozenset[int]], dict[int, int]]:
+    """The suppliers whose world holds the incidents of each (source, liable supplier)
+    pair (the chains up the tree of both: incidents_visible_to's rule), and the size of
+    each supplier's world."""
+    chains = lineages()
+    worlds_of_pair: dict[tuple, frozenset[int]] = {}
+    sizes: dict[int, int] = defaultdict(int)
+    for source, responsible, _status, _severity, n in by_pair:
+        pair = (source, responsible)
+        worlds = worlds_of_pair.get(pair)
+        if worlds is None:
+            worlds = frozenset(s for x in pair if x is not None for s in chains.get(x, (x,)))
+            worlds_of_pair[pair] = worlds
+        for supplier_id in worlds:
+            sizes[supplier_id] += n
+    return worlds_of_pair, sizes
+
+
+def supplier_world_sizes() -> dict[int, int]:
+    """How many incidents each supplier's users see (the benchmark picks by it)."""
+    return dict(_worlds(_incidents_by_pair())[1])
 
 
 def _plus(total: Decimal | None, amount: Decimal) -> Decimal:

@@ -156,7 +156,7 @@ REPORT_SNAPSHOT_SECONDS = env.int("REPORT_SNAPSHOT_SECONDS", default=60)
 REPORT_SNAPSHOT_MAX_AGE = env.int("REPORT_SNAPSHOT_MAX_AGE", default=600)
 # A supplier whose world holds at least this many incidents gets its own snapshot row;
 # a smaller one's figures are counted live (cheap: bounded by this number).
-REPORT_SNAPSHOT_MIN_INCIDENTS = env.int("REPORT_SNAPSHOT_MIN_INCIDENTS", default=1000)
+REPORT_SNAPSHOT_MIN_INCIDENTS = env.int("REPORT_SNAPSHOT_MIN_INCIDENTS", default=500)
 
 AUTH_USER_MODEL = "suppliers.User"
 AUTHENTICATION_BACKENDS = [
