@@ -168,3 +168,33 @@ def test_without_as_of_it_counts_from_today(time_machine):
     output = run("--dry-run")
     assert "as of 2025-03-10" in output
     assert "7 days overdue" in output
+
+
+@pytest.mark.django_db
+def test_the_command_lists_a_bounded_number_of_reminders_and_keeps_none(monkeypatch):
+    """A full-scale sweep records 550,000 reminders: the command kept every one to print
+    it (345 MB). It now shows each batch as it is written, the first ITEMS_SHOWN at the
+    default verbosity and every one with -v 2, and keeps none in the result."""
+    from breaches.management.commands import send_reminders
+
+    monkeypatch.setattr(send_reminders, "ITEMS_SHOWN", 2)
+    plans = [make_plan(contact_email=f"lead{n}@supplier.example") for n in range(3)]
+    kept = []
+    real = send_reminders.reminders.run_sweep
+
+    def spy(**kwargs):
+        result = real(**kwargs)
+        kept.append(len(result.items))
+        return result
+
+    monkeypatch.setattr(send_reminders.reminders, "run_sweep", spy)
+    dry = run("--as-of", day(7).isoformat(), "--dry-run")
+    listed = [p for p in plans if p.incident.reference in dry]
+    assert len(listed) == 2
+    assert "... and 1 more (-v 2 lists every one)" in dry
+    assert "... and 1 more messages (-v 2 lists them)" in dry
+    assert "Would record 3 reminders; 3 messages" in dry
+    everything = run("--as-of", day(7).isoformat(), "--dry-run", "-v", "2")
+    assert all(p.incident.reference in everything for p in plans)
+    assert "more" not in everything
+    assert kept == [0, 0], "no reminder kept in the result"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from contextlib import closing
 from datetime import date
 from functools import partial
@@ -24,7 +25,7 @@ from breaches.models import Reminder
 
 from .bulk import insert_events, insert_messages, insert_reminders
 from .enqueue import enqueue_messages, reserve_undelivered, undelivered_message_ids
-from .items import SweepResult
+from .items import SweepItem, SweepResult
 from .reader import candidate_batches, reader_batches
 from .targets import existing_keys
 
@@ -68,12 +69,15 @@ def run_sweep(
     enqueue: bool = True,
     keep_items: bool = True,
     enqueue_after_commit: bool = True,
+    on_items: Callable[[list[SweepItem]], None] | None = None,
 ) -> SweepResult:
     """Record the reminders due on `as_of` (today by default) and queue one message per
     recipient. `dry_run` computes the same result and writes and sends nothing;
     `enqueue=False` records everything but leaves the sends to a later sweep;
     `keep_items=False` counts the reminders without keeping each one in the result
-    (the daily task: 400,000 items would hold about 200 MB at full scale).
+    (the daily task: 400,000 items would hold about 200 MB at full scale);
+    `on_items` is handed each batch of the reminders recorded (or, in a dry run, due)
+    as it is written, for a caller that shows them without keeping them all.
     `enqueue_after_commit=False` takes the sends for this sweep all the same but leaves
     handing them to the broker to the caller, hand_over(result) once the sweep has
     committed (the command, which reports how many went)."""
@@ -126,6 +130,8 @@ def run_sweep(
             result.created_count += len(created_items)
             if keep_items:
                 result.items.extend(created_items)
+            if on_items is not None:
+                on_items(created_items)
 
         for recipients, ids in by_recipients.items():
             for email in recipients:
