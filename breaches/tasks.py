@@ -19,6 +19,8 @@ from . import reminders, report_snapshot
 # Backoff 60 s, 120 s, ... capped at 10 min: five retries end well below the broker's
 # one-hour visibility timeout, so a retried send is never also redelivered.
 SEND_MAX_RETRIES = 5
+# A send that failed in a batch is retried alone this much later (the first backoff).
+SEND_RETRY_DELAY = 60
 
 
 @shared_task(
@@ -58,6 +60,26 @@ def send_reminder_message(self, message_id: int) -> str:
     return reminders.deliver_message(
         message_id=message_id, final_attempt=self.request.retries >= self.max_retries
     )
+
+
+@shared_task(acks_late=True)
+def send_reminder_messages(message_ids: list[int]) -> dict[str, int]:
+    """Send the grouped messages a sweep (or the digest) handed over together
+    (reminders.enqueue.SEND_BATCH a task). Each is claimed as send_reminder_message
+    claims it, so a redelivered batch mails nothing twice. A message whose send fails is
+    handed on to send_reminder_message, which retries it with its backoff: this was its
+    first attempt. Returns the count of each outcome."""
+    outcomes: dict[str, int] = {}
+    for message_id in message_ids:
+        try:
+            outcome = reminders.deliver_message(message_id=message_id, final_attempt=False)
+        except reminders.ReminderDeliveryError:
+            send_reminder_message.apply_async(
+                args=[message_id], countdown=SEND_RETRY_DELAY, retries=1
+            )
+            outcome = "retrying"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
 
 
 @shared_task(

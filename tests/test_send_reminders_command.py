@@ -75,10 +75,10 @@ def test_broker_down_queues_nothing_and_says_the_messages_stay_pending(
 ):
     make_plan()
 
-    def broker_down(message_id):
+    def broker_down(message_ids):
         raise BrokerUnreachable("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(enqueue, "enqueue_message", broker_down)
+    monkeypatch.setattr(enqueue, "enqueue_batch", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         output = run("--as-of", day(1).isoformat())
     assert "Queued 1 message" not in output
@@ -95,12 +95,13 @@ def test_broker_failing_midway_counts_what_went(monkeypatch, django_capture_on_c
         make_plan(contact_email=f"{name}@supplier.example")
     handed = []
 
-    def flaky(message_id):
+    def flaky(message_ids):
         if handed:
             raise BrokerUnreachable("connection lost")
-        handed.append(message_id)
+        handed.extend(message_ids)
 
-    monkeypatch.setattr(enqueue, "enqueue_message", flaky)
+    monkeypatch.setattr(enqueue, "SEND_BATCH", 1)  # a task a message: the broker fails midway
+    monkeypatch.setattr(enqueue, "enqueue_batch", flaky)
     with django_capture_on_commit_callbacks(execute=True):
         output = run("--as-of", day(1).isoformat())
     assert "Queued 1 of 3 message(s) for the worker: the broker did not take the other 2." in (
@@ -121,12 +122,13 @@ def test_four_commands_at_once_hand_each_message_to_the_broker_once(monkeypatch)
         make_plan(contact_email=f"{name}@supplier.example")
     handed, lock = [], threading.Lock()
 
-    def slow_broker(message_id):
+    def slow_broker(message_ids):
         time.sleep(0.2)  # the sweeps that waited run meanwhile
         with lock:
-            handed.append(message_id)
+            handed.extend(message_ids)
 
-    monkeypatch.setattr(enqueue, "enqueue_message", slow_broker)
+    monkeypatch.setattr(enqueue, "SEND_BATCH", 1)
+    monkeypatch.setattr(enqueue, "enqueue_batch", slow_broker)
     barrier = threading.Barrier(4)
     outputs, errors = [], []
 

@@ -41,7 +41,7 @@ from .digest import create_weekly_digest, overdue_by_supplier
 from .enqueue import (
     CLAIM_LEASE,
     REQUEUE_AFTER,
-    enqueue_message,
+    enqueue_batch,
     enqueue_messages,
     undelivered_message_ids,
 )
@@ -71,7 +71,7 @@ __all__ = [
     "compliance_manager_emails",
     "create_weekly_digest",
     "deliver_message",
-    "enqueue_message",
+    "enqueue_batch",
     "enqueue_messages",
     "hand_over",
     "incident_url",

@@ -27,6 +27,11 @@ from .items import chunks
 logger = logging.getLogger(__name__)
 
 SEND_TASK = "breaches.tasks.send_reminder_message"
+SEND_BATCH_TASK = "breaches.tasks.send_reminder_messages"
+# Messages handed to the broker per task. Publishing a task costs about half a millisecond
+# of the publisher's time, so one task a message took 8 s after a full-scale sweep
+# (18,000 mails); a task per hundred, a tenth of a second.
+SEND_BATCH = 100
 # A send task holds its message this long; after that a re-enqueued send may take it
 # over (the worker died between claiming and mailing).
 CLAIM_LEASE = timedelta(minutes=30)
@@ -35,21 +40,22 @@ CLAIM_LEASE = timedelta(minutes=30)
 REQUEUE_AFTER = timedelta(hours=2)
 
 
-def enqueue_message(message_id: int) -> None:
-    """Hand one send to the broker (raises kombu's OperationalError when it is down)."""
-    publish_task(SEND_TASK, args=[message_id])
+def enqueue_batch(message_ids: list[int]) -> None:
+    """Hand one task sending these messages to the broker (raises kombu's
+    OperationalError when it is down)."""
+    publish_task(SEND_BATCH_TASK, args=[message_ids])
 
 
 def enqueue_messages(message_ids: list[int], *, reserved_at: datetime | None = None) -> int:
-    """Enqueue the sends (after commit) and return how many the broker took. A broker
-    that is down stops the loop; the rest are released (their `enqueued_at` back to none
-    where it is still `reserved_at`, the caller's stamp) for the next sweep. Never
-    raises."""
+    """Enqueue the sends (after commit), SEND_BATCH messages a task, and return how many
+    messages the broker took. A broker that is down stops the loop; the rest are released
+    (their `enqueued_at` back to none where it is still `reserved_at`, the caller's
+    stamp) for the next sweep. Never raises."""
     done: list[int] = []
     try:
-        for message_id in message_ids:
-            enqueue_message(message_id)
-            done.append(message_id)
+        for batch in chunks(message_ids, SEND_BATCH):
+            enqueue_batch(batch)
+            done.extend(batch)
     except Exception:
         logger.exception(
             "Could not enqueue reminder sends (%d of %d queued); the next sweep retries them",
