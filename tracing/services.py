@@ -388,7 +388,7 @@ def _store_features(master: MasterFile, computed: list[watermark.Features]) -> N
 def master_references(master: MasterFile) -> list[Reference]:
     """The pictures of a master a leak may be registered on, with their SIFT features:
     read from beside the master when stored, else computed and stored for the next trace
-    (about 0.3 s a megapixel saved per trace)."""
+    (SIFT on the master is the costly half of registration; docs/leak-tracing.md)."""
     images = _reference_images(master)
     computed = _load_features(master, len(images))
     if computed is None or any(
