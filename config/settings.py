@@ -441,6 +441,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env.int("NOTIFICATIONS_SWEEP_SECONDS", default=60)),
         "options": {"expires": env.int("NOTIFICATIONS_SWEEP_SECONDS", default=60)},
     },
+    # Leak tracing: copies and traces left pending when the broker was down, queued again
+    # (tracing.services.pending_work_requeue; TRACING_REQUEUE_AFTER_MINUTES, default 15).
+    "tracing-requeue-pending": {
+        "task": "tracing.tasks.requeue_pending",
+        "schedule": 300.0,
+        "options": {"expires": 300},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 COMPLIANCE_MANAGERS_GROUP = "compliance managers"

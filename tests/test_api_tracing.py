@@ -108,13 +108,14 @@ def test_who_may_upload_masters(
         .status_code
         == 403
     )
-    # The supplier sees the asset (a disclosure to it) but never the masters.
-    assert client_for(supplier_user).get(url).status_code == 403
+    # The supplier sees the asset (a disclosure to it) but never the masters, nor that
+    # there are any: the list is a 404 like a master's download.
+    assert client_for(supplier_user).get(url).status_code == 404
     assert (
         client_for(supplier_user)
         .post(url, {"file": _file("a.png", render_png)}, format="multipart")
         .status_code
-        == 403
+        == 404
     )
     assert client_for(None).get(url).status_code == 401
     assert client_for(auditor_user).get("/api/v1/assets/999999999999/files/").status_code == 404

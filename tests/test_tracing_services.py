@@ -318,3 +318,315 @@ def test_only_compliance_staff_trace(auditor_user, supplier_user, render):
         with pytest.raises(PermissionDenied):
             services.trace_create(actor=actor, upload=upload("leak.png", png(render)))
     assert not Trace.objects.exists()
+
+
+# --- Registration of smooth pictures ------------------------------------------------------
+
+
+def test_a_smooth_render_shrunk_to_30_percent_registers_by_intensity_and_reads_its_code():
+    # Bench image 12, a smooth render: SIFT finds too few distinctive points once it is
+    # shrunk, so feature registration alone gave no_match (the 97.9% rows of the bench).
+    master = images.make_image(12)
+    key = b"test-key"
+    code = watermark.derive_code("cd" * 16, key)
+    leak = images.jpeg(images.rescale(watermark.embed(master, code, key), 0.3), 90)
+    master_features = watermark.features(master)
+    assert watermark.register(watermark.features(leak), master_features) is None
+    found = watermark.locate(leak, watermark.features(leak), master, master_features)
+    assert found is not None
+    reading = watermark.read(leak, master, found, key)
+    assert np.count_nonzero(reading.bits != code) <= 5
+    # A foreign picture does not align with it by intensity.
+    for index in range(10_000, 10_004):
+        foreign = images.make_image(index, height=600, width=900)
+        assert watermark.register_by_intensity(foreign, master) is None
+
+
+# --- A master's features, computed once -------------------------------------------------
+
+
+def _count_feature_runs(monkeypatch) -> list[tuple[int, int]]:
+    shapes = []
+    computed = watermark.features
+
+    def counting(image):
+        shapes.append(image.shape[:2])
+        return computed(image)
+
+    monkeypatch.setattr(watermark, "features", counting)
+    return shapes
+
+
+def _marked_leak(master: MasterFile, disclosure) -> bytes:
+    copy = services.copy_make(
+        copy_id=DisclosureCopy.objects.get(master=master, disclosure=disclosure).pk
+    )
+    marked = cv2.imdecode(np.frombuffer(copy.file.read(), np.uint8), cv2.IMREAD_COLOR)
+    return cv2.imencode(".jpg", images.rescale(marked, 0.7))[1].tobytes()
+
+
+def test_a_masters_features_are_computed_on_the_first_trace_and_then_read_from_storage(
+    compliance_user, bumper_asset, bumper_disclosure, render, monkeypatch
+):
+    master = services.master_file_add(
+        actor=compliance_user, asset=bumper_asset, upload=upload("front.png", png(render))
+    )
+    leak = _marked_leak(master, bumper_disclosure)
+    stored = services.features_name(master)
+    assert not master.file.storage.exists(stored)
+    shapes = _count_feature_runs(monkeypatch)
+
+    first = _trace(compliance_user, leak)
+    assert first.verdict == Verdict.MATCH, first.detail
+    assert shapes.count(render.shape[:2]) == 1
+    assert master.file.storage.exists(stored)
+
+    second = _trace(compliance_user, leak)
+    assert (second.verdict, second.matches) == (first.verdict, first.matches)
+    assert shapes.count(render.shape[:2]) == 1  # the leak's own only, the master's read
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "missing", "other shape"])
+def test_stored_features_that_are_unreadable_are_computed_again(
+    compliance_user, bumper_asset, bumper_disclosure, render, monkeypatch, damage
+):
+    from django.core.files.base import ContentFile
+
+    master = services.master_file_add(
+        actor=compliance_user, asset=bumper_asset, upload=upload("front.png", png(render))
+    )
+    leak = _marked_leak(master, bumper_disclosure)
+    assert _trace(compliance_user, leak).verdict == Verdict.MATCH
+    storage, stored = master.file.storage, services.features_name(master)
+    storage.delete(stored)
+    if damage == "corrupt":
+        storage.save(stored, ContentFile(b"PK\x03\x04 not a zip at all"))
+    elif damage == "other shape":
+        buffer = __import__("io").BytesIO()
+        np.savez_compressed(
+            buffer,
+            keypoints0=np.zeros((0, 2), np.float32),
+            descriptors0=np.zeros((0, 128), np.float32),
+            shape0=np.array([10, 10]),
+        )
+        storage.save(stored, ContentFile(buffer.getvalue()))
+    shapes = _count_feature_runs(monkeypatch)
+
+    trace = _trace(compliance_user, leak)
+
+    assert trace.verdict == Verdict.MATCH, trace.detail
+    assert shapes.count(render.shape[:2]) == 1  # the master's, computed again
+    refreshed = services.master_references(MasterFile.objects.get(pk=master.pk))
+    assert len(refreshed[0].features.keypoints) > 100
+    assert shapes.count(render.shape[:2]) == 1  # and stored again: read this time
+
+
+# --- PDFs whose pages are pictures --------------------------------------------------------
+
+
+def _pdf_embedding(picture: np.ndarray) -> bytes:
+    """A one-page PDF laid out by reportlab: a title and the picture."""
+    import io
+
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    sheet = canvas.Canvas(buffer, pagesize=(595, 842))
+    sheet.drawString(72, 780, "Front bumper, design freeze")
+    rgb = Image.fromarray(cv2.cvtColor(picture, cv2.COLOR_BGR2RGB))
+    sheet.drawImage(ImageReader(rgb), 72, 400, width=450, height=300)
+    sheet.showPage()
+    sheet.save()
+    return buffer.getvalue()
+
+
+def test_a_pdf_copy_carries_the_mark_in_its_pictures_and_a_leak_of_it_traces(
+    compliance_user, bumper_asset, bumper_disclosure, render, tier1, tier1_nda
+):
+    from bench.tracing import psnr
+    from tracing import files
+
+    others = [
+        DisclosureFactory(
+            asset=bumper_asset, supplier=SupplierFactory(), disclosed_on=date(2024, 11, 6)
+        )
+        for _ in range(3)
+    ]
+    master = services.master_file_add(
+        actor=compliance_user,
+        asset=bumper_asset,
+        upload=upload("freeze.pdf", _pdf_embedding(render)),
+    )
+    copy = services.copy_make(
+        copy_id=DisclosureCopy.objects.get(master=master, disclosure=bumper_disclosure).pk
+    )
+    assert copy.status == CopyStatus.READY, copy.error
+    copy_pdf = copy.file.read()
+    # The visible stamp is still there, and the picture carries the code invisibly.
+    from pypdf import PdfReader
+
+    assert f"D-{bumper_disclosure.pk}" in PdfReader(copy.file.open("rb")).pages[0].extract_text()
+    [reference] = files.markable_pictures(master.file.open("rb").read())
+    [carried] = files.markable_pictures(copy_pdf)
+    assert psnr(carried, reference) >= 38
+    registration = watermark.register(watermark.features(carried), watermark.features(reference))
+    reading = watermark.read(carried, reference, registration, services.tracing_key())
+    assert np.array_equal(reading.bits, services.disclosure_code(bumper_disclosure))
+
+    incident = IncidentFactory(
+        source_supplier=bumper_disclosure.supplier, responsible_supplier=tier1, nda=tier1_nda
+    )
+    incident.assets.add(bumper_asset)
+    leaked_pdf = _trace(compliance_user, copy_pdf, name="leak.pdf", incident=incident)
+    assert leaked_pdf.verdict == Verdict.MATCH, leaked_pdf.detail
+    assert leaked_pdf.matches[0]["disclosure"] == bumper_disclosure.pk
+    assert {m["disclosure"] for m in leaked_pdf.matches}.isdisjoint(d.pk for d in others)
+    incident.refresh_from_db()
+    assert incident.leak_fingerprint == bumper_disclosure.fingerprint
+
+    # A screenshot of the page: the picture shown smaller on a white page with its
+    # title, captured as a JPEG.
+    page = np.full((700, 520, 3), 255, np.uint8)
+    cv2.putText(page, "Front bumper", (20, 40), cv2.FONT_HERSHEY_SIMPLEX, 1, (0, 0, 0), 2)
+    page[120:420, 40:490] = cv2.resize(carried, (450, 300), interpolation=cv2.INTER_AREA)
+    screenshot = _trace(
+        compliance_user, cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes()
+    )
+    assert screenshot.verdict == Verdict.MATCH, screenshot.detail
+    assert screenshot.matches[0]["disclosure"] == bumper_disclosure.pk
+
+    # The master itself (unmarked), as a PDF or a picture, names no one.
+    unmarked = _trace(compliance_user, master.file.open("rb").read(), name="master.pdf")
+    assert (unmarked.verdict, unmarked.matches) == (Verdict.NO_MATCH, [])
+
+
+def test_a_pdf_picture_too_small_to_carry_the_mark_is_left_as_it_is(
+    compliance_user, bumper_asset, bumper_disclosure
+):
+    from tracing import files
+
+    thumbnail = images.make_image(3, height=120, width=180)
+    data = _pdf_embedding(thumbnail)
+    master = services.master_file_add(
+        actor=compliance_user, asset=bumper_asset, upload=upload("thumb.pdf", data)
+    )
+    copy = services.copy_make(copy_id=DisclosureCopy.objects.get(master=master).pk)
+    assert copy.status == CopyStatus.READY, copy.error
+    assert files.markable_pictures(data) == []
+    [kept] = files.images_in_pdf(copy.file.read())
+    [original] = files.images_in_pdf(data)
+    assert np.array_equal(kept, original)
+
+
+# --- Work the broker lost -----------------------------------------------------------------
+
+
+@pytest.fixture
+def published(monkeypatch):
+    sent = []
+    monkeypatch.setattr(
+        services, "publish_task", lambda name, **options: sent.append((name, options["args"][0]))
+    )
+    return sent
+
+
+def test_copies_and_traces_left_pending_are_queued_again_and_finished_work_is_not(
+    compliance_user,
+    bumper_asset,
+    bumper_disclosure,
+    render,
+    published,
+    django_capture_on_commit_callbacks,
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    # The broker was down: the on-commit messages were lost.
+    master = services.master_file_add(
+        actor=compliance_user, asset=bumper_asset, upload=upload("front.png", png(render))
+    )
+    trace = services.trace_create(actor=compliance_user, upload=upload("leak.png", png(render)))
+    published.clear()
+    copy = DisclosureCopy.objects.get(master=master)
+    now = timezone.now()
+
+    assert services.pending_work_requeue(as_of=now) == {"copies": 0, "traces": 0}
+    assert published == []  # too recent: its message may still be on its way
+
+    later = now + timedelta(minutes=16)
+    assert services.pending_work_requeue(as_of=later) == {"copies": 1, "traces": 1}
+    assert published == [
+        ("tracing.tasks.make_copy", copy.pk),
+        ("tracing.tasks.run_trace", trace.pk),
+    ]
+    # Twice (a second beat, or the first message was only late): the tasks are idempotent.
+    services.pending_work_requeue(as_of=later)
+    for name, pk in published:
+        (
+            services.copy_make(copy_id=pk)
+            if name.endswith("make_copy")
+            else services.trace_run(trace_id=pk)
+        )
+    copy.refresh_from_db()
+    trace.refresh_from_db()
+    assert (copy.status, trace.status) == (CopyStatus.READY, TraceStatus.DONE)
+    assert DisclosureCopy.objects.count() == 1
+
+    published.clear()
+    assert services.pending_work_requeue(as_of=later) == {"copies": 0, "traces": 0}
+    assert published == []
+
+
+def test_the_requeue_delay_is_a_setting(compliance_user, render, published, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    services.trace_create(actor=compliance_user, upload=upload("leak.png", png(render)))
+    published.clear()
+    settings.TRACING_REQUEUE_AFTER_MINUTES = 60
+    assert services.pending_work_requeue(as_of=timezone.now() + timedelta(minutes=16)) == {
+        "copies": 0,
+        "traces": 0,
+    }
+    assert (
+        services.pending_work_requeue(as_of=timezone.now() + timedelta(minutes=61))["traces"] == 1
+    )
+
+
+def test_a_broker_still_down_stops_the_requeue_without_failing(
+    compliance_user, render, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from kombu.exceptions import OperationalError
+
+    for name in ("a.png", "b.png"):
+        services.trace_create(actor=compliance_user, upload=upload(name, png(render)))
+    tried = []
+
+    def refused(name, **options):
+        tried.append(name)
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(services, "publish_task", refused)
+    later = timezone.now() + timedelta(minutes=30)
+    assert services.pending_work_requeue(as_of=later) == {"copies": 0, "traces": 0}
+    assert len(tried) == 1  # the next beat tries again
+    assert Trace.objects.filter(status=TraceStatus.PENDING).count() == 2
+
+
+def test_the_beat_requeues_lost_tracing_work_every_five_minutes(published):
+    from django.conf import settings as django_settings
+
+    from tracing import tasks
+
+    entry = django_settings.CELERY_BEAT_SCHEDULE["tracing-requeue-pending"]
+    assert entry["task"] == tasks.requeue_pending.name == "tracing.tasks.requeue_pending"
+    assert entry["schedule"] == 300
+    assert entry["options"]["expires"] <= entry["schedule"]
+    assert tasks.requeue_pending() == {"copies": 0, "traces": 0}

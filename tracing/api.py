@@ -105,8 +105,8 @@ class TraceCreateSerializer(UploadSerializer):
 
 
 def _staff_only(request) -> None:
-    """Masters and traces are the buyer's: a supplier user may not have them (403 where
-    it sees the object they hang on)."""
+    """Traces are the buyer's: a supplier user may not list them (403 on the list, whose
+    existence is public; a trace itself is a 404 for it)."""
     if not scope_for(request.user).everything:
         raise exceptions.PermissionDenied(
             _("Master files and traces are the buyer's staff's only.")
@@ -121,10 +121,13 @@ class AssetFilesView(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     def _asset(self, request, pk: int) -> ConfidentialAsset:
+        # Masters are outside a supplier user's scope, so their list is a 404 like a
+        # master's download (DESIGN 7): it does not learn that the asset has masters.
+        if not scope_for(request.user).everything:
+            raise Http404
         asset = assets_visible_to(request.user, ConfidentialAsset.objects.all()).filter(pk=pk)
         if not asset:
             raise Http404
-        _staff_only(request)
         return asset[0]
 
     @extend_schema(responses=MasterFileSerializer(many=True))

@@ -4,6 +4,7 @@ image file, stamping a PDF, and pulling the images out of a leaked PDF."""
 from __future__ import annotations
 
 import io
+import logging
 from datetime import date
 
 import cv2
@@ -14,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from . import watermark
 from .choices import PDF_TYPE
+
+log = logging.getLogger(__name__)
 
 # A decompression bomb (a small PNG of 100,000 x 100,000 pixels) is refused from its
 # header, before any pixel is decoded.
@@ -96,13 +99,24 @@ def _stamp_fonts(text: str) -> tuple[str, str]:
     return "Helvetica", "Helvetica-Bold"
 
 
-def stamp_pdf(data: bytes, *, recipient: str, disclosure: str, day: date) -> bytes:
-    """Every page stamped visibly along its bottom edge: recipient, disclosure, date."""
+def stamp_pdf(
+    data: bytes,
+    *,
+    recipient: str,
+    disclosure: str,
+    day: date,
+    code: np.ndarray | None = None,
+    key: bytes | None = None,
+) -> bytes:
+    """Every page stamped visibly along its bottom edge: recipient, disclosure, date; with
+    `code`, the pictures the pages embed (markable_pictures) carry it invisibly too."""
     from pypdf import PdfReader, PdfWriter
     from reportlab.lib.colors import Color
     from reportlab.pdfgen import canvas
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    if code is not None:
+        _mark_pdf_pictures(writer, code, key)
     # The stamp is part of the copy, made once for a recipient whoever downloads it: one
     # wording (English, like the copy's file name), never the language of the request
     # that happened to run the task. A recipient's name in Chinese is set in a CJK font.
@@ -133,24 +147,90 @@ def stamp_pdf(data: bytes, *, recipient: str, disclosure: str, day: date) -> byt
     return out.getvalue()
 
 
+# A picture a PDF page embeds carries the mark when it is this large (the mark's grid has
+# 128 cells along the long side) and opaque (replacing it would drop its transparency).
+MIN_MARK_SIDE = 200
+MAX_PDF_PAGES = 50
+
+
+def _picture_array(picture) -> np.ndarray | None:
+    """A picture embedded in a PDF as uint8 BGR, decoded one way for the master, the copy
+    and the leak; None when neither OpenCV nor pypdf can decode it."""
+    image = cv2.imdecode(np.frombuffer(picture.data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        try:
+            rgb = np.asarray(picture.image.convert("RGB"))
+        except Exception:
+            return None
+        image = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    return image
+
+
+def _markable(picture, image: np.ndarray | None) -> bool:
+    if image is None or picture.indirect_reference is None:
+        return False
+    stream = picture.indirect_reference.get_object()
+    if "/SMask" in stream or "/Mask" in stream or stream.get("/ImageMask"):
+        return False
+    height, width = image.shape[:2]
+    return min(height, width) >= MIN_MARK_SIDE and height * width <= MAX_PIXELS
+
+
+def _pictures(pages):
+    """Each picture object of these pages once (a picture shown on two pages is one),
+    in document order, with its decoded pixels."""
+    seen = set()
+    for page in pages[:MAX_PDF_PAGES]:
+        for picture in page.images:
+            ref = picture.indirect_reference
+            if ref is not None:
+                if ref.idnum in seen:
+                    continue
+                seen.add(ref.idnum)
+            yield picture, _picture_array(picture)
+
+
+def markable_pictures(data: bytes) -> list[np.ndarray]:
+    """The pictures of a master PDF that its copies carry the mark in: the registration
+    masters of a leaked copy of it (or of a screenshot of one of its pages)."""
+    from pypdf import PdfReader
+
+    try:
+        pages = PdfReader(io.BytesIO(data)).pages
+        return [image for picture, image in _pictures(pages) if _markable(picture, image)]
+    except Exception:
+        log.warning("The pictures of a master PDF could not be read", exc_info=True)
+        return []
+
+
+def _mark_pdf_pictures(writer, code: np.ndarray, key: bytes) -> int:
+    """Replace each markable picture of the copy by its marked version, as a JPEG (what
+    pypdf's replace writes for colour). The count marked."""
+    from PIL import Image
+
+    marked = 0
+    for picture, image in list(_pictures(writer.pages)):
+        if not _markable(picture, image):
+            continue
+        carrying = watermark.embed(image, code, key)
+        # Full-resolution colour (no 4:2:0) at quality 98: the JPEG adds about a tenth of
+        # the mark's own change, so the copy stays near its 40 dB PSNR.
+        picture.replace(
+            Image.fromarray(cv2.cvtColor(carrying, cv2.COLOR_BGR2RGB)), quality=98, subsampling=0
+        )
+        marked += 1
+    return marked
+
+
 def images_in_pdf(data: bytes, limit: int = 12) -> list[np.ndarray]:
     """The largest raster images of a leaked PDF (a marked page survives as an image)."""
     from pypdf import PdfReader
 
-    found = []
     try:
-        for page in PdfReader(io.BytesIO(data)).pages[:50]:
-            for picture in page.images:
-                image = cv2.imdecode(np.frombuffer(picture.data, np.uint8), cv2.IMREAD_COLOR)
-                if image is None:
-                    try:
-                        rgb = np.asarray(picture.image.convert("RGB"))
-                    except Exception:  # noqa: S112 (an image pypdf cannot decode)
-                        continue
-                    image = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-                found.append(image)
+        found = [image for _, image in _pictures(PdfReader(io.BytesIO(data)).pages)]
     except Exception:
         return []
+    found = [image for image in found if image is not None]
     found.sort(key=lambda im: -im.shape[0] * im.shape[1])
     return found[:limit]
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 from django.conf import settings
@@ -31,7 +33,7 @@ from suppliers.models import ConfidentialAsset, Disclosure, User
 from suppliers.services import require_writer, save_checked
 
 from . import decision, files, watermark
-from .choices import IMAGE_TYPES, MASTER_TYPES, PDF_TYPE, CopyStatus, TraceStatus, Verdict
+from .choices import MASTER_TYPES, PDF_TYPE, CopyStatus, TraceStatus, Verdict
 from .models import CopyDownload, DisclosureCopy, MasterFile, Trace
 from .selectors import copies_visible_to
 
@@ -160,8 +162,8 @@ def copies_queue_for_disclosure(*, disclosure: Disclosure) -> list[int]:
 
 def copy_make(*, copy_id: int) -> DisclosureCopy:
     """Make one copy: images marked with the disclosure's code, PDFs stamped with the
-    recipient. Safe to run twice (a ready copy is left alone); a failure is recorded on
-    the copy with its reason."""
+    recipient and the pictures they embed marked. Safe to run twice (a ready copy is left
+    alone); a failure is recorded on the copy with its reason."""
     copy = DisclosureCopy.objects.select_related("master", "disclosure__supplier").get(pk=copy_id)
     if copy.status == CopyStatus.READY:
         return copy
@@ -175,6 +177,8 @@ def copy_make(*, copy_id: int) -> DisclosureCopy:
                 recipient=disclosure.supplier.name,
                 disclosure=f"D-{disclosure.pk}",
                 day=timezone.now().date(),
+                code=disclosure_code(disclosure),
+                key=tracing_key(),
             )
         else:
             output = files.mark_image(
@@ -286,7 +290,7 @@ class Outcome:
 
 
 def _candidate_masters(trace: Trace):
-    masters = MasterFile.objects.filter(content_type__in=IMAGE_TYPES)
+    masters = MasterFile.objects.all()
     if trace.asset_id:
         return masters.filter(asset=trace.asset_id)
     if trace.incident_id:
@@ -303,6 +307,98 @@ def _leak_images(trace: Trace) -> list[np.ndarray]:
     return [image[..., :3] if image.ndim == 3 and image.shape[2] == 4 else image]
 
 
+# --- The registration masters and their features, computed once per master --------------
+
+# Part of the stored features' name: computed with other detector settings, they are
+# computed again rather than read.
+FEATURES_VERSION = (
+    f"sift-1-{watermark.FEATURE_LONG}-{watermark.FEATURE_COUNT}-{watermark.FEATURE_CONTRAST}"
+)
+
+
+@dataclass
+class Reference:
+    """One picture a leak may be laid onto: an image master, or a picture a PDF master
+    embeds (its copies carry the mark there)."""
+
+    master: MasterFile
+    image: np.ndarray
+    features: watermark.Features
+
+
+def _reference_images(master: MasterFile) -> list[np.ndarray]:
+    with master.file.open("rb") as handle:
+        data = handle.read()
+    if master.content_type == PDF_TYPE:
+        return files.markable_pictures(data)
+    image = files.decode_image(data)
+    return [image[..., :3] if image.ndim == 3 else image]
+
+
+def features_name(master: MasterFile) -> str:
+    """Where a master's features are kept: beside it, through the same storage."""
+    return f"{master.file.name}.{FEATURES_VERSION}.npz"
+
+
+def _load_features(master: MasterFile, count: int) -> list[watermark.Features] | None:
+    storage, name = master.file.storage, features_name(master)
+    try:
+        if not storage.exists(name):
+            return None
+        with storage.open(name, "rb") as handle:
+            stored = np.load(io.BytesIO(handle.read()), allow_pickle=False)
+            loaded = []
+            for index in range(count):
+                descriptors = stored[f"descriptors{index}"]
+                loaded.append(
+                    watermark.Features(
+                        stored[f"keypoints{index}"].astype(np.float32).reshape(-1, 2),
+                        descriptors.astype(np.float32) if len(descriptors) else None,
+                        tuple(int(v) for v in stored[f"shape{index}"]),
+                    )
+                )
+            return loaded
+    except Exception:  # missing, truncated or foreign: computed again
+        log.warning("Stored features of master %s unreadable; recomputed", master.pk)
+        return None
+
+
+def _store_features(master: MasterFile, computed: list[watermark.Features]) -> None:
+    arrays = {}
+    for index, found in enumerate(computed):
+        arrays[f"keypoints{index}"] = found.keypoints
+        # SIFT descriptors are whole numbers from 0 to 255: a byte each, a quarter the size.
+        arrays[f"descriptors{index}"] = (
+            found.descriptors.astype(np.uint8)
+            if found.descriptors is not None
+            else np.zeros((0, 128), np.uint8)
+        )
+        arrays[f"shape{index}"] = np.array(found.shape, dtype=np.int64)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    storage, name = master.file.storage, features_name(master)
+    try:
+        if storage.exists(name):
+            storage.delete(name)
+        storage.save(name, ContentFile(buffer.getvalue()))
+    except Exception:  # a cache: tracing goes on without it
+        log.warning("Features of master %s not stored", master.pk, exc_info=True)
+
+
+def master_references(master: MasterFile) -> list[Reference]:
+    """The pictures of a master a leak may be registered on, with their SIFT features:
+    read from beside the master when stored, else computed and stored for the next trace
+    (SIFT on the master is the costly half of registration; docs/leak-tracing.md)."""
+    images = _reference_images(master)
+    computed = _load_features(master, len(images))
+    if computed is None or any(
+        f.shape != im.shape[:2] for f, im in zip(computed, images, strict=True)
+    ):
+        computed = [watermark.features(image) for image in images]
+        _store_features(master, computed)
+    return [Reference(master, image, found) for image, found in zip(images, computed, strict=True)]
+
+
 def trace_analyse(trace: Trace) -> Outcome:
     """Register the leak on each candidate master (best first by inliers), read the mark
     and decide against the codes of the disclosures of that master's asset."""
@@ -313,25 +409,23 @@ def trace_analyse(trace: Trace) -> Outcome:
     leaks = _leak_images(trace)
     if not leaks:
         return Outcome(Verdict.NO_MATCH, [], NO_IMAGE_IN_FILE)
-    master_images = {}
+    references = [reference for master in masters for reference in master_references(master)]
+    if not references:
+        return Outcome(Verdict.NO_MATCH, [], NO_IMAGE_MASTER)
     registrations = []
     for leak_index, leak in enumerate(leaks):
         leak_features = watermark.features(leak)
-        for master in masters:
-            if master.pk not in master_images:
-                with master.file.open("rb") as handle:
-                    image = files.decode_image(handle.read())
-                master_images[master.pk] = (image[..., :3] if image.ndim == 3 else image,)
-                master_images[master.pk] += (watermark.features(master_images[master.pk][0]),)
-            found = watermark.register(leak_features, master_images[master.pk][1])
+        for reference in references:
+            found = watermark.locate(leak, leak_features, reference.image, reference.features)
             if found is not None:
-                registrations.append((found.inliers, leak_index, master, found))
+                registrations.append((found.inliers, leak_index, reference, found))
     if not registrations:
         return Outcome(Verdict.NO_MATCH, [], NO_MASTER_SHOWN)
     registrations.sort(key=lambda r: -r[0])
     best: Outcome | None = None
-    for _inliers, leak_index, master, found in registrations[:3]:
-        reading = watermark.read(leaks[leak_index], master_images[master.pk][0], found, key)
+    for _inliers, leak_index, reference, found in registrations[:3]:
+        master = reference.master
+        reading = watermark.read(leaks[leak_index], reference.image, found, key)
         disclosures = list(Disclosure.objects.filter(asset=master.asset).select_related("supplier"))
         codes = {d.pk: disclosure_code(d) for d in disclosures}
         if not codes:
@@ -444,6 +538,47 @@ def trace_run(*, trace_id: int) -> Trace:
             )
     trace.refresh_from_db()
     return trace
+
+
+# --- Work the broker lost -------------------------------------------------------------
+
+# A copy or a trace is queued on commit; if the broker was down then, it stays pending
+# until this many minutes have passed and the beat's requeue publishes it again.
+REQUEUE_AFTER_MINUTES = 15
+
+
+def requeue_after() -> timedelta:
+    return timedelta(
+        minutes=getattr(settings, "TRACING_REQUEUE_AFTER_MINUTES", REQUEUE_AFTER_MINUTES)
+    )
+
+
+def pending_work_requeue(*, as_of: datetime | None = None) -> dict[str, int]:
+    """Publish again the copies and traces still pending `requeue_after()` after they were
+    created (their message was lost, e.g. the broker was down on commit). Safe to run
+    twice, and safe if the first message was only late: copy_make and trace_run leave
+    finished work alone. Stops at the first refusal of the broker (the next run retries)."""
+    cutoff = (as_of or timezone.now()) - requeue_after()
+    work = [
+        ("tracing.tasks.make_copy", pk)
+        for pk in DisclosureCopy.objects.filter(
+            status=CopyStatus.PENDING, created_at__lt=cutoff
+        ).values_list("pk", flat=True)[:1000]
+    ] + [
+        ("tracing.tasks.run_trace", pk)
+        for pk in Trace.objects.filter(
+            status=TraceStatus.PENDING, created_at__lt=cutoff
+        ).values_list("pk", flat=True)[:1000]
+    ]
+    published = {"copies": 0, "traces": 0}
+    for task, pk in work:
+        try:
+            publish_task(task, args=[pk])
+        except Exception:
+            log.exception("Requeue of %s %s failed; the next run retries", task, pk)
+            break
+        published["copies" if task.endswith("make_copy") else "traces"] += 1
+    return published
 
 
 def require_tracer(actor: User) -> None:

@@ -36,3 +36,9 @@ def make_copy(copy_id: int) -> str:
 def run_trace(trace_id: int) -> str:
     trace = services.trace_run(trace_id=trace_id)
     return trace.verdict or trace.status
+
+
+@shared_task(name="tracing.tasks.requeue_pending")
+def requeue_pending() -> dict:
+    """The beat's safety net: copies and traces whose message the broker lost."""
+    return services.pending_work_requeue()

@@ -13,9 +13,11 @@ How it works (informed, spread-spectrum watermarking: the buyer holds the master
   the master (the mark hides where the picture is busy) and scaled so that the PSNR of
   the copy against its master is ``TARGET_PSNR`` dB; only luminance changes.
 - To read, the leak is registered onto a master (SIFT matches + RANSAC homography undo
-  crop, rescale and rotation), brightness and contrast are matched by a least-squares fit,
-  the master is subtracted, and each bit is the sign of the matched-filter sum over its
-  cells. Re-encoding, rescaling and cropping lower that sum; they rarely flip its sign.
+  crop, rescale and rotation; where a smooth picture gives too few points, a coarse
+  template search and ECC intensity alignment do), brightness and contrast are matched
+  by a least-squares fit, the master is subtracted, and each bit is the sign of the
+  matched-filter sum over its cells. Re-encoding, rescaling and cropping lower that sum;
+  they rarely flip its sign.
 
 The code is a keyed derivation (HMAC-SHA256) of the disclosure's secret fingerprint: a
 recipient who learns its code learns nothing of the fingerprint, nor any other code.
@@ -37,10 +39,14 @@ TARGET_PSNR = 40.0
 # Features are found on images scaled to at most this long side; the mark is read at
 # ANALYSIS_LONG, far above the grid, so that registration error stays below a cell.
 FEATURE_LONG = 1200
+FEATURE_COUNT = 4000
+FEATURE_CONTRAST = 0.02
 ANALYSIS_LONG = 1024
 ECC_LONG = 512
 TEXTURE_LONG = 1600
 MIN_INLIERS = 12
+# Feature registrations with fewer inliers are checked against the intensity alignment.
+CONFIDENT_INLIERS = 40
 
 
 def derive_code(fingerprint: str, key: bytes) -> np.ndarray:
@@ -136,7 +142,7 @@ def features(image: np.ndarray) -> Features:
     """SIFT features of an image (computed once per master and reused for every trace)."""
     gray = _luminance(image)
     small, factor = _scaled(gray, FEATURE_LONG)
-    sift = cv2.SIFT_create(nfeatures=4000, contrastThreshold=0.02)
+    sift = cv2.SIFT_create(nfeatures=FEATURE_COUNT, contrastThreshold=FEATURE_CONTRAST)
     keypoints, descriptors = sift.detectAndCompute(small.astype(np.uint8), None)
     points = np.array([kp.pt for kp in keypoints], dtype=np.float32).reshape(-1, 2) / factor
     return Features(points, descriptors, gray.shape[:2])
@@ -168,6 +174,141 @@ def register(leak: Features, master: Features) -> Registration | None:
     if inliers < MIN_INLIERS or inliers < 0.15 * len(good):
         return None
     return Registration(homography, inliers)
+
+
+def locate(
+    leak: np.ndarray, leak_features: Features, master: np.ndarray, master_features: Features
+) -> Registration | None:
+    """Where the leak lies on the master: by feature points, else (a smooth picture whose
+    points are too few or too alike once shrunk or cropped) by intensity alignment."""
+    found = register(leak_features, master_features)
+    if found is not None and found.inliers >= CONFIDENT_INLIERS:
+        return found
+    # Few points: they may agree on a wrong homography (alike dots on a smooth render).
+    # The intensity alignment is tried too, and the one whose picture agrees better wins.
+    by_intensity = register_by_intensity(leak, master)
+    if found is None or by_intensity is None:
+        return found or by_intensity
+    leak_gray, master_gray = _luminance(leak), _luminance(master)
+    if agreement(leak_gray, master_gray, by_intensity.homography) > agreement(
+        leak_gray, master_gray, found.homography
+    ):
+        return by_intensity
+    return found
+
+
+def agreement(leak_gray: np.ndarray, master_gray: np.ndarray, homography: np.ndarray) -> float:
+    """How alike the leak laid onto the master by `homography` and the master are: their
+    correlation over the covered part at ECC_COARSE_LONG pixels (-1 when it covers little)."""
+    factor = min(1.0, ECC_COARSE_LONG / max(master_gray.shape))
+    size = (
+        max(8, round(master_gray.shape[1] * factor)),
+        max(8, round(master_gray.shape[0] * factor)),
+    )
+    to_small = np.diag([factor, factor, 1.0]) @ homography
+    master_small = cv2.resize(master_gray, size, interpolation=cv2.INTER_AREA)
+    warped = cv2.warpPerspective(leak_gray, to_small, size, flags=cv2.INTER_AREA)
+    covered = cv2.warpPerspective(
+        np.full(leak_gray.shape, 255, np.uint8), to_small, size, flags=cv2.INTER_NEAREST
+    )
+    covered = cv2.erode((covered > 0).astype(np.uint8), None).astype(bool)
+    if covered.sum() < 0.05 * covered.size:
+        return -1.0
+    a = warped[covered] - warped[covered].mean()
+    b = master_small[covered] - master_small[covered].mean()
+    return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-9))
+
+
+# The intensity registration (for smooth pictures, such as renders, where SIFT finds too
+# few distinctive points once the leak is small or cropped): a coarse search of where
+# the leak sits in the master, then ECC alignment at two resolutions.
+COARSE_LONG = 160
+COARSE_SHARES = np.geomspace(0.45, 1.0, 18)  # the share of the master's width the leak spans
+ECC_COARSE_LONG = 256
+MIN_CORRELATION = 0.9
+
+
+def register_by_intensity(leak: np.ndarray, master: np.ndarray) -> Registration | None:
+    """The homography that lays the leak onto the master found from the pictures' intensity
+    rather than from feature points, or None when even the best alignment leaves them
+    unlike (ECC correlation under MIN_CORRELATION). Tried when features fail."""
+    leak_gray, master_gray = _luminance(leak), _luminance(master)
+    small_master, factor = _scaled(master_gray, COARSE_LONG)
+    master_height, master_width = small_master.shape
+    height, width = leak_gray.shape
+    best = None
+    for share in COARSE_SHARES:
+        scale = share * master_width / width  # small-master pixels per leak pixel
+        size = (round(width * scale), round(height * scale))
+        if size[0] > master_width or size[1] > master_height or min(size) < 16:
+            continue
+        template = cv2.resize(leak_gray, size, interpolation=cv2.INTER_AREA)
+        # Corners a rotation filled with black say nothing about where the leak sits.
+        mask = ((template > 2) & (template < 253)).astype(np.uint8)
+        if mask.mean() < 0.5:
+            continue
+        scores = cv2.matchTemplate(small_master, template, cv2.TM_CCORR_NORMED, mask=mask)
+        scores = np.nan_to_num(scores, nan=-1.0, posinf=-1.0, neginf=-1.0)
+        _, peak, _, (left, top) = cv2.minMaxLoc(scores)
+        if best is None or peak > best[0]:
+            best = (peak, scale, left, top)
+    if best is None:
+        return None
+    _, scale, left, top = best
+    homography = np.diag([1 / factor, 1 / factor, 1.0]) @ np.array(
+        [[scale, 0, left], [0, scale, top], [0, 0, 1]], dtype=np.float64
+    )
+    correlation = 0.0
+    for long_side, motion in (
+        (ECC_COARSE_LONG, cv2.MOTION_AFFINE),
+        (ECC_LONG, cv2.MOTION_HOMOGRAPHY),
+    ):
+        refined = _ecc(leak_gray, master_gray, homography, long_side, motion)
+        if refined is None:
+            return None
+        homography, correlation = refined
+    if correlation < MIN_CORRELATION:
+        return None
+    return Registration(homography, 0)
+
+
+def _ecc(
+    leak_gray: np.ndarray, master_gray: np.ndarray, homography: np.ndarray, long_side: int, motion
+) -> tuple[np.ndarray, float] | None:
+    """`homography` (leak to master) refined by ECC on the master scaled to `long_side`,
+    and the correlation it reached; None when ECC does not converge."""
+    factor = min(1.0, long_side / max(master_gray.shape))
+    scale = np.diag([factor, factor, 1.0])
+    size = (
+        max(8, round(master_gray.shape[1] * factor)),
+        max(8, round(master_gray.shape[0] * factor)),
+    )
+    template = cv2.resize(master_gray, size, interpolation=cv2.INTER_AREA)
+    warped = cv2.warpPerspective(leak_gray, scale @ homography, size, flags=cv2.INTER_AREA)
+    mask = cv2.warpPerspective(
+        np.full(leak_gray.shape, 255, np.uint8), scale @ homography, size, flags=cv2.INTER_NEAREST
+    )
+    mask = cv2.erode(((mask > 0) & (warped > 2) & (warped < 253)).astype(np.uint8), None)
+    if mask.sum() < 0.05 * mask.size:
+        return None
+    start = np.eye(3 if motion == cv2.MOTION_HOMOGRAPHY else 2, 3, dtype=np.float32)
+    try:
+        correlation, refine = cv2.findTransformECC(
+            template,
+            warped,
+            start,
+            motion,
+            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-5),
+            mask,
+            3,
+        )
+    except cv2.error:
+        return None
+    refine = refine.astype(np.float64)
+    if refine.shape[0] == 2:
+        refine = np.vstack([refine, [0.0, 0.0, 1.0]])
+    refine_full = np.linalg.inv(scale) @ refine @ scale
+    return np.linalg.inv(refine_full) @ homography, float(correlation)
 
 
 @dataclass
