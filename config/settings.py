@@ -250,6 +250,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # so copies handed out before can no longer be traced: set it once and keep it).
 TRACING_MAX_BYTES = env.int("TRACING_MAX_BYTES", default=100 * 1024 * 1024)
 TRACING_KEY = env.str("TRACING_KEY", default="")
+# A copy or trace still pending this long after it was queued (the broker was down) is
+# queued again by the beat task tracing.tasks.requeue_pending.
+TRACING_REQUEUE_AFTER_MINUTES = env.int("TRACING_REQUEUE_AFTER_MINUTES", default=15)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Email: console in development, SMTP (smtp+tls://user:pass@host:587) in production.
@@ -442,7 +445,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": env.int("NOTIFICATIONS_SWEEP_SECONDS", default=60)},
     },
     # Leak tracing: copies and traces left pending when the broker was down, queued again
-    # (tracing.services.pending_work_requeue; TRACING_REQUEUE_AFTER_MINUTES, default 15).
+    # (tracing.services.pending_work_requeue, after TRACING_REQUEUE_AFTER_MINUTES).
     "tracing-requeue-pending": {
         "task": "tracing.tasks.requeue_pending",
         "schedule": 300.0,

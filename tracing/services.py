@@ -542,15 +542,11 @@ def trace_run(*, trace_id: int) -> Trace:
 
 # --- Work the broker lost -------------------------------------------------------------
 
-# A copy or a trace is queued on commit; if the broker was down then, it stays pending
-# until this many minutes have passed and the beat's requeue publishes it again.
-REQUEUE_AFTER_MINUTES = 15
-
 
 def requeue_after() -> timedelta:
-    return timedelta(
-        minutes=getattr(settings, "TRACING_REQUEUE_AFTER_MINUTES", REQUEUE_AFTER_MINUTES)
-    )
+    """A copy or a trace is queued on commit; if the broker was down then, it stays
+    pending until this long has passed and the beat's requeue publishes it again."""
+    return timedelta(minutes=settings.TRACING_REQUEUE_AFTER_MINUTES)
 
 
 def pending_work_requeue(*, as_of: datetime | None = None) -> dict[str, int]:
