@@ -236,6 +236,7 @@ class IncidentEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="events",
         db_index=False,  # event_penalty_idx
+        db_constraint=False,  # checked per statement (migration 0021), as the plan
         verbose_name=_("penalty"),
     )
     plan = models.ForeignKey(
@@ -748,6 +749,7 @@ class Reminder(models.Model):
         on_delete=models.CASCADE,
         related_name="reminders",
         db_index=False,  # reminder_unique_penalty_point leads with penalty_id
+        db_constraint=False,  # checked per statement (migration 0021), as the plan
         verbose_name=_("penalty"),
     )
     kind = models.CharField(max_length=16, choices=ReminderKind.choices, verbose_name=_("kind"))
