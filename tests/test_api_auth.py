@@ -366,3 +366,32 @@ def test_token_request_is_logged(compliance_user, caplog):
     messages = " ".join(r.getMessage() for r in caplog.records)
     assert "refused" in messages
     assert "issued to compliance" in messages
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_the_token_read_gives_what_the_orm_gives_field_for_field(compliance_user, legacy):
+    """suppliers.tokens.token_with_user reads a token and its user in one statement on a
+    cursor on PostgreSQL (the ORM compiled it on every request). Every concrete field of
+    both comes back as the ORM reads it: a field added to User, or a database adapter
+    that converts otherwise, fails here."""
+    from django.db import connection
+
+    from suppliers.models import User
+    from suppliers.tokens import issue_token, token_with_user
+
+    if legacy:
+        key = Token.objects.create(user=compliance_user).key
+        model, field, value = Token, "key", key
+    else:
+        _token, key = issue_token(compliance_user)
+        model, field, value = ApiToken, "digest", digest(key)
+    read = token_with_user(model, field, value)
+    orm = model.objects.select_related("user").get(**{field: value})
+    for token_field in model._meta.concrete_fields:
+        assert getattr(read, token_field.attname) == getattr(orm, token_field.attname)
+    for user_field in User._meta.concrete_fields:
+        assert getattr(read.user, user_field.attname) == getattr(orm.user, user_field.attname)
+    assert read.user.pk == compliance_user.pk
+    assert token_with_user(model, field, value[:-1] + ("0" if value[-1] != "0" else "1")) is None
+    if connection.vendor == "postgresql":
+        assert read.user.date_joined.tzinfo is not None
