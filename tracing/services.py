@@ -298,13 +298,19 @@ def _candidate_masters(trace: Trace):
     return masters
 
 
-def _leak_images(trace: Trace) -> list[np.ndarray]:
-    with trace.file.open("rb") as handle:
+def _pictures(field_file, content_type: str, pictures_of_pdf) -> list[np.ndarray]:
+    """The pictures of a stored image or PDF (`pictures_of_pdf` picks a PDF's), in
+    colour without alpha."""
+    with field_file.open("rb") as handle:
         data = handle.read()
-    if trace.content_type == PDF_TYPE:
-        return files.images_in_pdf(data)
+    if content_type == PDF_TYPE:
+        return pictures_of_pdf(data)
     image = files.decode_image(data)
-    return [image[..., :3] if image.ndim == 3 and image.shape[2] == 4 else image]
+    return [image[..., :3] if image.ndim == 3 else image]
+
+
+def _leak_images(trace: Trace) -> list[np.ndarray]:
+    return _pictures(trace.file, trace.content_type, files.images_in_pdf)
 
 
 # --- The registration masters and their features, computed once per master --------------
@@ -327,12 +333,7 @@ class Reference:
 
 
 def _reference_images(master: MasterFile) -> list[np.ndarray]:
-    with master.file.open("rb") as handle:
-        data = handle.read()
-    if master.content_type == PDF_TYPE:
-        return files.markable_pictures(data)
-    image = files.decode_image(data)
-    return [image[..., :3] if image.ndim == 3 else image]
+    return _pictures(master.file, master.content_type, files.markable_pictures)
 
 
 def features_name(master: MasterFile) -> str:

@@ -197,19 +197,30 @@ def locate(
     return found
 
 
-def agreement(leak_gray: np.ndarray, master_gray: np.ndarray, homography: np.ndarray) -> float:
-    """How alike the leak laid onto the master by `homography` and the master are: their
-    correlation over the covered part at ECC_COARSE_LONG pixels (-1 when it covers little)."""
-    factor = min(1.0, ECC_COARSE_LONG / max(master_gray.shape))
+def _laid_on_master(
+    leak_gray: np.ndarray, master_gray: np.ndarray, homography: np.ndarray, long_side: int
+) -> tuple[np.ndarray, tuple[int, int], np.ndarray, np.ndarray]:
+    """The master scaled to at most `long_side` pixels a side, and the leak laid onto it
+    by `homography` (leak to master): the scaling, the size, the master, the leak."""
+    factor = min(1.0, long_side / max(master_gray.shape))
+    scale = np.diag([factor, factor, 1.0])
     size = (
         max(8, round(master_gray.shape[1] * factor)),
         max(8, round(master_gray.shape[0] * factor)),
     )
-    to_small = np.diag([factor, factor, 1.0]) @ homography
-    master_small = cv2.resize(master_gray, size, interpolation=cv2.INTER_AREA)
-    warped = cv2.warpPerspective(leak_gray, to_small, size, flags=cv2.INTER_AREA)
+    template = cv2.resize(master_gray, size, interpolation=cv2.INTER_AREA)
+    warped = cv2.warpPerspective(leak_gray, scale @ homography, size, flags=cv2.INTER_AREA)
+    return scale, size, template, warped
+
+
+def agreement(leak_gray: np.ndarray, master_gray: np.ndarray, homography: np.ndarray) -> float:
+    """How alike the leak laid onto the master by `homography` and the master are: their
+    correlation over the covered part at ECC_COARSE_LONG pixels (-1 when it covers little)."""
+    scale, size, master_small, warped = _laid_on_master(
+        leak_gray, master_gray, homography, ECC_COARSE_LONG
+    )
     covered = cv2.warpPerspective(
-        np.full(leak_gray.shape, 255, np.uint8), to_small, size, flags=cv2.INTER_NEAREST
+        np.full(leak_gray.shape, 255, np.uint8), scale @ homography, size, flags=cv2.INTER_NEAREST
     )
     covered = cv2.erode((covered > 0).astype(np.uint8), None).astype(bool)
     if covered.sum() < 0.05 * covered.size:
@@ -277,14 +288,7 @@ def _ecc(
 ) -> tuple[np.ndarray, float] | None:
     """`homography` (leak to master) refined by ECC on the master scaled to `long_side`,
     and the correlation it reached; None when ECC does not converge."""
-    factor = min(1.0, long_side / max(master_gray.shape))
-    scale = np.diag([factor, factor, 1.0])
-    size = (
-        max(8, round(master_gray.shape[1] * factor)),
-        max(8, round(master_gray.shape[0] * factor)),
-    )
-    template = cv2.resize(master_gray, size, interpolation=cv2.INTER_AREA)
-    warped = cv2.warpPerspective(leak_gray, scale @ homography, size, flags=cv2.INTER_AREA)
+    scale, size, template, warped = _laid_on_master(leak_gray, master_gray, homography, long_side)
     mask = cv2.warpPerspective(
         np.full(leak_gray.shape, 255, np.uint8), scale @ homography, size, flags=cv2.INTER_NEAREST
     )
@@ -397,14 +401,7 @@ def _refine(
 ) -> np.ndarray | None:
     """The homography refined by OpenCV's ECC alignment, run on at most ECC_LONG pixels a
     side (the costly step of a trace); None when it does not converge."""
-    factor = min(1.0, ECC_LONG / max(master_gray.shape))
-    scale = np.diag([factor, factor, 1.0])
-    size = (
-        max(8, round(master_gray.shape[1] * factor)),
-        max(8, round(master_gray.shape[0] * factor)),
-    )
-    template = cv2.resize(master_gray, size, interpolation=cv2.INTER_AREA)
-    warped = cv2.warpPerspective(leak_gray, scale @ to_analysis, size, flags=cv2.INTER_AREA)
+    scale, size, template, warped = _laid_on_master(leak_gray, master_gray, to_analysis, ECC_LONG)
     mask = cv2.resize(valid.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
     try:
         _, refine = cv2.findTransformECC(
