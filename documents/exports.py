@@ -14,7 +14,7 @@ Memory stays constant whatever the size:
   The rows are read in one transaction (in_one_transaction): outside one, Django
   declares PostgreSQL's server-side cursor WITH HOLD, and PostgreSQL materializes a held
   cursor's whole result when the statement's transaction commits, so a million rows
-  were read before the first byte (14 s).
+  were read before the first byte (docs/benchmarks.md).
 - XLSX is written by XlsxWriter in its `constant_memory` mode (one row in memory, strings
   written inline) into an anonymous temporary file, which is then streamed in blocks
   (FileResponse). A ZIP's directory comes last, so the file is complete before its first

@@ -112,7 +112,7 @@ def token_with_user(model, key_field: str, value: str):
     """The token whose `key_field` is `value`, its user loaded, or None. On PostgreSQL
     one statement on a cursor, built once per process, its rows made instances by
     Model.from_db: the ORM compiled the same select_related query on every API request,
-    0.6 ms of a 2 ms detail (docs/benchmarks.md). Elsewhere (SQLite converts dates
+    a third of a detail's time (docs/benchmarks.md). Elsewhere (SQLite converts dates
     and booleans on the way in) the ORM reads it. tests/test_tokens.py holds the two
     reads equal, field for field."""
     if connection.vendor != "postgresql":

@@ -5,7 +5,7 @@ as their plan, action and incident are, instead of a foreign-key constraint.
 timeline's penalty column had one since the start. A foreign key checks each new row on
 its own and locks the penalty it names (SELECT ... FOR KEY SHARE): a full-scale sweep
 writes 151,000 penalty reminders and as many timeline events, and those checks, run at
-commit, were 5 of its 20 seconds (docs/benchmarks.md). The triggers check all the new
+commit, were a quarter of its time (docs/benchmarks.md). The triggers check all the new
 rows of a statement at once, with no row lock, and say one thing more: an event's
 penalty is a penalty of the event's incident. A penalty that a reminder or an event
 refers to cannot be deleted (statement trigger, as for plans, actions and incidents;

@@ -28,9 +28,9 @@ logger = logging.getLogger(__name__)
 
 SEND_TASK = "breaches.tasks.send_reminder_message"
 SEND_BATCH_TASK = "breaches.tasks.send_reminder_messages"
-# Messages handed to the broker per task. Publishing a task costs about half a millisecond
-# of the publisher's time, so one task a message took 8 s after a full-scale sweep
-# (18,000 mails); a task per hundred, a tenth of a second.
+# Messages handed to the broker per task: publishing a task costs the publisher more than
+# sending a message costs the worker, and one task a message made the hand-over after a
+# full-scale sweep take about as long as the sweep (docs/benchmarks.md, session 10).
 SEND_BATCH = 100
 # A send task holds its message this long; after that a re-enqueued send may take it
 # over (the worker died between claiming and mailing).
