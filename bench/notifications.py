@@ -55,7 +55,7 @@ def main() -> int:
     call_command("migrate", verbosity=0)
 
     from breaches.models import Incident, Penalty
-    from notifications import fanout, services, webhooks
+    from notifications import endpoints, fanout, queue, services, webhooks
     from notifications import mail as notification_mail
     from notifications.choices import EventType
     from notifications.models import Event, Notification, NotificationMail, WebhookDelivery
@@ -138,7 +138,7 @@ def main() -> int:
         ]
     )
     penalties = list(Penalty.objects.select_related("incident", "supplier").order_by("pk"))
-    services.webhook_create(
+    endpoints.webhook_create(
         actor=admin,
         url=f"http://127.0.0.1:{server.server_address[1]}/hook",
         secret="bench-secret-0123456789",  # noqa: S106
@@ -149,7 +149,7 @@ def main() -> int:
           f"({time.monotonic() - started:.1f} s)")  # fmt: skip
 
     # --- Announce: the events, written by the acts (100 acts per transaction here) -----
-    services._publish = lambda *a, **k: None  # the broker: this process drains instead
+    queue.publish = lambda *a, **k: None  # the broker: this process drains instead
     started = time.monotonic()
     for start in range(0, args.events, 100):
         with transaction.atomic():
@@ -158,7 +158,6 @@ def main() -> int:
     announce_s = time.monotonic() - started
 
     # --- Drain -------------------------------------------------------------------------
-    fanout._publish_each = lambda *a, **k: None
     event_ids = list(Event.objects.order_by("created_at").values_list("pk", flat=True))
     started = time.monotonic()
     for event_id in event_ids:

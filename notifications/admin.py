@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import services
+from . import endpoints
 from .models import (
     Event,
     Notification,
@@ -43,11 +43,11 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         fields = {"url": obj.url, "secret": obj.secret, "events": obj.events}
         try:
             if change:
-                services.webhook_update(
+                endpoints.webhook_update(
                     actor=request.user, endpoint=obj, is_active=obj.is_active, **fields
                 )
             else:
-                saved = services.webhook_create(actor=request.user, **fields)
+                saved = endpoints.webhook_create(actor=request.user, **fields)
                 obj.pk = saved.pk
         except (ValidationError, PermissionDenied) as exc:
             self.message_user(request, "; ".join(getattr(exc, "messages", [str(exc)])),
@@ -56,7 +56,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     @admin.action(description=_("Send a test event"))
     def send_test_event(self, request, queryset):
         for endpoint in queryset:
-            services.webhook_send_test(actor=request.user, endpoint=endpoint)
+            endpoints.webhook_send_test(actor=request.user, endpoint=endpoint)
         count = queryset.count()
         self.message_user(
             request,

@@ -18,32 +18,16 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from . import mail, queue, webhooks
 from .choices import MailState
 from .models import Event, Notification, NotificationPreference, WebhookDelivery, WebhookEndpoint
 from .recipients import audience_for
 
 logger = logging.getLogger(__name__)
 
-WEBHOOK_TASK = "notifications.tasks.deliver_webhook"
-MAIL_TASK = "notifications.tasks.send_notification_mail"
 # An event whose fan-out task has not run this long after it was written was lost.
 FAN_OUT_GRACE = timedelta(seconds=30)
 INSERT_BATCH = 500
-
-
-def _publish(name: str, **options) -> None:
-    from breaches import queueing
-
-    queueing.publish_task(name, **options)
-
-
-def _publish_each(name: str, ids: list) -> None:
-    """After commit: hand each id to the broker; what it does not take, the sweep does."""
-    try:
-        for pk in ids:
-            _publish(name, args=[pk])
-    except Exception:
-        logger.exception("Could not enqueue %s; the notifications sweep picks it up", name)
 
 
 def create_deliveries(event: Event, endpoints) -> list[WebhookDelivery]:
@@ -67,7 +51,7 @@ def create_deliveries(event: Event, endpoints) -> list[WebhookDelivery]:
         WebhookDelivery.objects.filter(event=event, endpoint__in=[e.pk for e in endpoints])
     )
     ids = [d.pk for d in deliveries]
-    transaction.on_commit(lambda: _publish_each(WEBHOOK_TASK, ids))
+    transaction.on_commit(lambda: queue.publish_each(queue.WEBHOOK_TASK, ids))
     return deliveries
 
 
@@ -137,8 +121,6 @@ def sweep(*, now: datetime | None = None, inline: bool = False) -> SweepResult:
     """Fan out the events whose task was lost, batch the pending mail (one message per
     address) and send the due webhooks: through the workers, or here with inline=True
     (the management command's --inline, the tests, the bench)."""
-    from . import mail, webhooks
-
     now = now or timezone.now()
     result = SweepResult()
     stragglers = Event.objects.filter(
@@ -153,11 +135,11 @@ def sweep(*, now: datetime | None = None, inline: bool = False) -> SweepResult:
         for mail_id in result.mails + lost:
             mail.send_mail(mail_id=mail_id, now=now)
     else:
-        _publish_each(MAIL_TASK, lost)
+        queue.publish_each(queue.MAIL_TASK, lost)
     result.webhooks = due_deliveries(now)
     if inline:
         for delivery_id in result.webhooks:
             webhooks.deliver(delivery_id=delivery_id, now=now)
     else:
-        _publish_each(WEBHOOK_TASK, result.webhooks)
+        queue.publish_each(queue.WEBHOOK_TASK, result.webhooks)
     return result

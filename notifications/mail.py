@@ -22,6 +22,7 @@ from django.utils import timezone
 from breaches.reminders.mail import build_email
 from suppliers.selectors import mail_locale_for
 
+from . import queue
 from .choices import MailState, SendState
 from .describe import describe
 from .models import Notification, NotificationMail
@@ -41,9 +42,7 @@ UNKNOWN_OUTCOME = (
 
 
 def _enqueue(mail_ids: list[int]) -> None:
-    from .fanout import MAIL_TASK, _publish_each
-
-    _publish_each(MAIL_TASK, mail_ids)
+    queue.publish_each(queue.MAIL_TASK, mail_ids)
 
 
 @transaction.atomic

@@ -2,10 +2,12 @@
 `announce` (or `announce_penalty` / `announce_plan`, which pick the kind) inside their own
 transaction: the Event is written with the act, or not at all, and fanned out after
 commit by a Celery task (notifications.fanout). Everything else here is the few writes
-people make: reading notifications, choosing mail per kind, managing webhook endpoints.
+people make: reading notifications, choosing mail per kind. Webhook endpoints are
+managed in notifications.endpoints.
 
-Dependency direction: breaches imports this module; this module never imports breaches
-(the objects it describes are read by attribute), so the apps form no import cycle."""
+Dependency direction: breaches and tracing import this module; it imports neither them
+nor the fan-out (which reads breaches' rules): the objects it describes are read by
+attribute, and the fan-out is a task sent by name."""
 
 from __future__ import annotations
 
@@ -18,15 +20,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from suppliers.choices import Role
 from suppliers.models import User
 
-from .choices import SUBSCRIBABLE, EventType
-from .models import Event, Notification, NotificationPreference, WebhookEndpoint
+from . import queue
+from .choices import EventType
+from .models import Event, Notification, NotificationPreference
 
 logger = logging.getLogger(__name__)
-
-FAN_OUT_TASK = "notifications.tasks.fan_out_event"
 
 
 def _money(value: Decimal | None) -> str | None:
@@ -133,14 +133,8 @@ def announce(
     event_id = str(event.pk)
     # robust: a broker that is down must not undo the committed act; the sweep
     # (notifications.fanout.sweep) fans out what was not.
-    transaction.on_commit(lambda: _publish(FAN_OUT_TASK, args=[event_id]), robust=True)
+    transaction.on_commit(lambda: queue.publish(queue.FAN_OUT_TASK, args=[event_id]), robust=True)
     return event
-
-
-def _publish(name: str, **options) -> None:
-    from breaches import queueing  # read at call time (tests stand in for the broker)
-
-    queueing.publish_task(name, **options)
 
 
 def announce_penalty(
@@ -209,95 +203,3 @@ def preferences_set(*, user: User, email_off: list[str]) -> NotificationPreferen
         user=user, defaults={"email_off": sorted(set(email_off))}
     )
     return preference
-
-
-# --- Webhook endpoints (admins) -----------------------------------------------------------
-
-
-def _require_admin(actor: User) -> None:
-    if not (actor and actor.is_active and actor.role == Role.ADMIN):
-        raise PermissionDenied(_("Only administrators manage webhooks."))
-
-
-def _clean_events(events) -> list[str]:
-    if not isinstance(events, list | tuple) or not events:
-        raise ValidationError({"events": _("Name at least one kind of event.")})
-    unknown = sorted({str(e) for e in events} - set(SUBSCRIBABLE))
-    if unknown:
-        raise ValidationError(
-            {
-                "events": _("Unknown kinds: %(unknown)s (one of: %(known)s).")
-                % {"unknown": ", ".join(unknown), "known": ", ".join(SUBSCRIBABLE)}
-            }
-        )
-    return sorted(set(events))
-
-
-def _clean_secret(secret: str) -> str:
-    if len(secret or "") < 16:
-        raise ValidationError({"secret": _("Use a secret of at least 16 characters.")})
-    return secret
-
-
-@transaction.atomic
-def webhook_create(
-    *, actor: User, url: str, secret: str, events: list[str], is_active: bool = True
-) -> WebhookEndpoint:
-    """Register an endpoint: an http(s) URL that resolves to public addresses only (unless
-    WEBHOOK_ALLOW_PRIVATE), a secret to sign with, the kinds it listens to."""
-    from .webhooks import check_url
-
-    _require_admin(actor)
-    endpoint = WebhookEndpoint(
-        url=check_url(url),
-        secret=_clean_secret(secret),
-        events=_clean_events(events),
-        is_active=bool(is_active),
-        created_by=actor,
-    )
-    endpoint.full_clean()
-    endpoint.save()
-    return endpoint
-
-
-@transaction.atomic
-def webhook_update(*, actor: User, endpoint: WebhookEndpoint, **fields: Any) -> WebhookEndpoint:
-    from .webhooks import check_url
-
-    _require_admin(actor)
-    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
-    if "url" in fields:
-        endpoint.url = check_url(fields["url"])
-    if "secret" in fields:
-        endpoint.secret = _clean_secret(fields["secret"])
-    if "events" in fields:
-        endpoint.events = _clean_events(fields["events"])
-    if "is_active" in fields:
-        endpoint.is_active = bool(fields["is_active"])
-        if endpoint.is_active:
-            endpoint.failing_since = None
-    endpoint.full_clean()
-    endpoint.save()
-    return endpoint
-
-
-@transaction.atomic
-def webhook_delete(*, actor: User, endpoint: WebhookEndpoint) -> None:
-    _require_admin(actor)
-    endpoint.delete()
-
-
-@transaction.atomic
-def webhook_send_test(*, actor: User, endpoint: WebhookEndpoint):
-    """A `webhook.test` event to this endpoint only, delivered like any other."""
-    from .fanout import create_deliveries
-
-    _require_admin(actor)
-    event = Event.objects.create(
-        type=EventType.WEBHOOK_TEST,
-        data={"endpoint": endpoint.pk, "message": "Test event from the breach tracker."},
-        actor=actor,
-        fanned_out_at=timezone.now(),
-    )
-    (delivery,) = create_deliveries(event, [endpoint])
-    return delivery

@@ -1,5 +1,5 @@
 """Celery tasks of notifications: thin, each calling one function. Published by name
-(breaches.queueing.publish_task) after the act commits; the beat sweep catches up on
+(notifications.queue) after the act commits; the beat sweep catches up on
 whatever was lost."""
 
 from __future__ import annotations

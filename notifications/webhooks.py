@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 
 from .choices import EventType, WebhookState
 from .models import Event, WebhookAttempt, WebhookDelivery
+from .services import announce
 
 logger = logging.getLogger(__name__)
 
@@ -278,8 +279,6 @@ def deliver(*, delivery_id: int, now: datetime | None = None) -> str:
 def _mark_failing(endpoint, now: datetime) -> None:
     """The first delivery that gives up marks the endpoint failing and tells the admins
     (once, until a delivery succeeds again)."""
-    from .services import announce
-
     marked = (
         type(endpoint)
         .objects.filter(pk=endpoint.pk, failing_since__isnull=True)

@@ -114,7 +114,7 @@ def test_a_broker_down_does_not_fail_the_request_it_only_delays_the_mail(
 ):
     from kombu.exceptions import OperationalError
 
-    from breaches import queueing
+    from config import queueing
 
     def broker_down(*args, **kwargs):
         raise OperationalError("broker unreachable")

@@ -18,6 +18,7 @@ from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
 from breaches import services
+from notifications import endpoints as notification_endpoints
 from notifications import services as notifications
 from notifications.fanout import fan_out
 from suppliers import tokens
@@ -148,7 +149,7 @@ def _build(render_png):
     event = notifications.announce("penalty.issued", actor=compliance_user, penalty=liable.penalty)
     fan_out(event.pk)
     notification = supplier_user.notifications.get(event=event)
-    webhook = notifications.webhook_create(
+    webhook = notification_endpoints.webhook_create(
         actor=admin_user,
         url="https://93.184.215.14/hooks/breach",
         secret="s3cret-shared-with-the-erp",

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from config.rest import ID_IN_URL, AdminOnly, ServiceMixin
 
-from .. import services
+from .. import endpoints, services
 from ..models import WebhookDelivery, WebhookEndpoint
 from ..selectors import notifications_for
 from .serializers import (
@@ -55,9 +55,9 @@ class WebhookViewSet(ServiceMixin, viewsets.ModelViewSet):
     serializer_class = WebhookEndpointSerializer
     permission_classes = [AdminWebhooks]
     queryset = WebhookEndpoint.objects.all()
-    create_service = services.webhook_create
-    update_service = services.webhook_update
-    delete_service = services.webhook_delete
+    create_service = endpoints.webhook_create
+    update_service = endpoints.webhook_update
+    delete_service = endpoints.webhook_delete
     service_object_name = "endpoint"
 
     @extend_schema(responses=WebhookDeliverySerializer(many=True))
@@ -82,7 +82,7 @@ class WebhookViewSet(ServiceMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         endpoint = self.get_object()
-        delivery = services.webhook_send_test(actor=request.user, endpoint=endpoint)
+        delivery = endpoints.webhook_send_test(actor=request.user, endpoint=endpoint)
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
