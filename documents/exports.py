@@ -42,6 +42,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers
 from rest_framework.renderers import BaseRenderer
 
+from config.iteration import batched
 from suppliers.selectors import may_see_fingerprints
 
 CHUNK_ROWS = 1000
@@ -98,13 +99,6 @@ def cell_text(value) -> str:
     if isinstance(value, dict):
         return orjson.dumps(value, default=str).decode()
     return str(value)
-
-
-def batched(items: Iterable, size: int) -> Iterator[list]:
-    """Lists of `size` items (itertools.batched, which Python 3.11 lacks)."""
-    iterator = iter(items)
-    while chunk := list(itertools.islice(iterator, size)):
-        yield chunk
 
 
 def in_one_transaction(rows: Iterable) -> Iterator:

@@ -49,6 +49,7 @@ from breaches.selectors import (
     reminders_visible_to,
     utc_text_position,
 )
+from config.iteration import batched
 from config.pagination import (
     FilterBackend,
     NewestFirstCursorPagination,
@@ -62,7 +63,6 @@ from config.rest import (
     ServiceViewSet,
     StrictDateField,
 )
-from documents.exports import batched
 from suppliers.models import ConfidentialAsset
 from suppliers.selectors import (
     coverage_gaps,

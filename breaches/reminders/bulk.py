@@ -15,9 +15,10 @@ from django.db import connection
 
 from breaches.choices import MessageKind
 from breaches.models import IncidentEvent, Reminder, ReminderMessage
+from config.iteration import batched
 
 from .events import event_rows
-from .items import FAILED, PENDING, SweepItem, SweepResult, chunks
+from .items import FAILED, PENDING, SweepItem, SweepResult
 
 INSERT_BATCH = 500
 
@@ -145,7 +146,7 @@ def bulk_insert(
         row_sql = "(" + ", ".join(["%s"] * (len(columns) + len(stamps))) + ")"
         dates = [i for i, (_, pg_type) in enumerate(columns) if pg_type == "date"]
         uuids = [i for i, (_, pg_type) in enumerate(columns) if pg_type == "uuid"]
-        for batch in chunks(rows, INSERT_BATCH):
+        for batch in batched(rows, INSERT_BATCH):
             params: list[Any] = []
             for row in batch:
                 values = list(row)

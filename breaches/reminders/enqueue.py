@@ -20,9 +20,9 @@ from django.utils import timezone
 from breaches.choices import DeliveryState
 from breaches.models import ReminderMessage
 from breaches.queueing import publish_task
+from config.iteration import batched
 
 from .bulk import INSERT_BATCH
-from .items import chunks
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def enqueue_messages(message_ids: list[int], *, reserved_at: datetime | None = N
     stamp) for the next sweep. Never raises."""
     done: list[int] = []
     try:
-        for batch in chunks(message_ids, SEND_BATCH):
+        for batch in batched(message_ids, SEND_BATCH):
             enqueue_batch(batch)
             done.extend(batch)
     except Exception:
@@ -62,13 +62,13 @@ def enqueue_messages(message_ids: list[int], *, reserved_at: datetime | None = N
             len(done),
             len(message_ids),
         )
-    for batch in chunks(done, INSERT_BATCH):
+    for batch in batched(done, INSERT_BATCH):
         try:
             ReminderMessage.objects.filter(pk__in=batch).update(enqueued_at=timezone.now())
         except Exception:
             logger.exception("Could not stamp enqueued reminder messages")
     if reserved_at is not None:
-        for batch in chunks(message_ids[len(done) :], INSERT_BATCH):
+        for batch in batched(message_ids[len(done) :], INSERT_BATCH):
             try:
                 ReminderMessage.objects.filter(pk__in=batch, enqueued_at=reserved_at).update(
                     enqueued_at=None
@@ -101,6 +101,6 @@ def reserve_undelivered(*, now: datetime, exclude_sweep: uuid.UUID) -> list[int]
     caller's transaction. Sweeps take turns, so the next one, reading after this one
     committed, finds them taken (until REQUEUE_AFTER, if they are lost again)."""
     ids = undelivered_message_ids(now=now, exclude_sweep=exclude_sweep)
-    for batch in chunks(ids, INSERT_BATCH):
+    for batch in batched(ids, INSERT_BATCH):
         ReminderMessage.objects.filter(pk__in=batch).update(enqueued_at=now)
     return ids

@@ -1,11 +1,9 @@
 """What a sweep reads and records, as plain values: one SweepItem per reminder, the
-SweepResult a sweep returns, the choices as the database stores them, and the chunking
-that reading and writing share."""
+SweepResult a sweep returns, and the choices as the database stores them."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -77,14 +75,3 @@ class SweepResult:
         if self.reserved_at is None:
             return []
         return self.message_ids + self.requeued_message_ids
-
-
-def chunks(iterable: Iterable, size: int) -> Iterator[list]:
-    chunk: list = []
-    for row in iterable:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -15,8 +15,9 @@ from django.db.models import Case, DateField, Exists, F, Func, IntegerField, Out
 from breaches.choices import ReminderTargetType
 from breaches.models import Penalty, RectificationAction, RectificationPlan, Reminder
 from breaches.selectors import action_pending_q, penalty_pending_q, plan_pending_q
+from config.iteration import batched
 
-from .items import ACTION, PENALTY, PLAN, SweepItem, chunks
+from .items import ACTION, PENALTY, PLAN, SweepItem
 from .recipients import normalize_email
 from .schedule import DUE_SOON_POINT, OVERDUE_POINTS, REPEAT_EVERY_DAYS
 
@@ -173,7 +174,7 @@ def penalty_targets(as_of: date) -> Iterator[TargetRow]:
 def target_chunks(as_of: date) -> Iterator[list[TargetRow]]:
     """The targets a chunk at a time: plans first, then actions, then penalties."""
     for source in (plan_targets(as_of), action_targets(as_of), penalty_targets(as_of)):
-        yield from chunks(source, SWEEP_CHUNK)
+        yield from batched(source, SWEEP_CHUNK)
 
 
 def existing_keys(target_type: str, candidates: list[SweepItem]) -> set[tuple]:
