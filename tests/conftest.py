@@ -9,7 +9,15 @@ from django.core.cache import cache
 
 from suppliers.choices import Role
 
-from .factories import AssetFactory, DisclosureFactory, NDAFactory, SupplierFactory, UserFactory
+from .factories import (
+    DisclosureFactory,
+    UserFactory,
+    seed_bumper_asset,
+    seed_other_supplier,
+    seed_subvendor,
+    seed_tier1,
+    seed_tier1_nda,
+)
 
 
 def pytest_sessionstart(session):
@@ -89,30 +97,22 @@ def auditor_user(db):
 
 @pytest.fixture
 def tier1(db):
-    return SupplierFactory(name="Beijing Molding Technology Co. Ltd", country="CN")
+    return seed_tier1()
 
 
 @pytest.fixture
 def subvendor(tier1):
-    return SupplierFactory(name="Hebei Precision Mould Studio", country="CN", parent=tier1)
+    return seed_subvendor(tier1)
 
 
 @pytest.fixture
 def tier1_nda(tier1):
-    return NDAFactory(
-        reference="NDA-XM-2024-017",
-        supplier=tier1,
-        effective_from=date(2024, 3, 1),
-        signed_on=date(2024, 2, 20),
-        expires_on=date(2027, 3, 1),
-        covers_subvendors=True,
-        flow_down_required=True,
-    )
+    return seed_tier1_nda(tier1)
 
 
 @pytest.fixture
 def bumper_asset(db):
-    return AssetFactory(code="MS11-BUMPER-FR", name="MS11 front bumper drafts", project="MS11")
+    return seed_bumper_asset()
 
 
 @pytest.fixture
@@ -129,7 +129,7 @@ def supplier_user(tier1):
 
 @pytest.fixture
 def other_supplier(db):
-    return SupplierFactory(name="Unrelated Glass Works", country="DE")
+    return seed_other_supplier()
 
 
 @pytest.fixture

@@ -172,3 +172,34 @@ class ReminderFactory(factory.django.DjangoModelFactory):
     level = 1
     due_on = factory.LazyAttribute(lambda o: o.plan.due_on)
     schedule_point = 1
+
+
+# --- The seed case's parties (DESIGN section 1), for fixtures and built worlds alike ------
+
+
+def seed_tier1() -> Supplier:
+    return SupplierFactory(name="Beijing Molding Technology Co. Ltd", country="CN")
+
+
+def seed_subvendor(tier1: Supplier) -> Supplier:
+    return SupplierFactory(name="Hebei Precision Mould Studio", country="CN", parent=tier1)
+
+
+def seed_tier1_nda(tier1: Supplier) -> NDA:
+    return NDAFactory(
+        reference="NDA-XM-2024-017",
+        supplier=tier1,
+        effective_from=date(2024, 3, 1),
+        signed_on=date(2024, 2, 20),
+        expires_on=date(2027, 3, 1),
+        covers_subvendors=True,
+        flow_down_required=True,
+    )
+
+
+def seed_bumper_asset() -> ConfidentialAsset:
+    return AssetFactory(code="MS11-BUMPER-FR", name="MS11 front bumper drafts", project="MS11")
+
+
+def seed_other_supplier() -> Supplier:
+    return SupplierFactory(name="Unrelated Glass Works", country="DE")

@@ -7,7 +7,7 @@ for every kind of supplier user (the tier-1, its sub-vendor, a tier 3, an unrela
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -30,6 +30,11 @@ from tests.factories import (
     NDAFactory,
     SupplierFactory,
     UserFactory,
+    seed_bumper_asset,
+    seed_other_supplier,
+    seed_subvendor,
+    seed_tier1,
+    seed_tier1_nda,
 )
 from tracing import services as tracing
 from tracing.models import DisclosureCopy
@@ -82,22 +87,12 @@ def _build(render_png):
     admin_user = UserFactory(username="admin", role=Role.ADMIN, is_staff=True, is_superuser=True)
     compliance_user = UserFactory(username="compliance", role=Role.COMPLIANCE)
     auditor_user = UserFactory(username="auditor", role=Role.AUDITOR)
-    tier1 = SupplierFactory(name="Beijing Molding Technology Co. Ltd", country="CN")
-    subvendor = SupplierFactory(name="Hebei Precision Mould Studio", country="CN", parent=tier1)
-    tier1_nda = NDAFactory(
-        reference="NDA-XM-2024-017",
-        supplier=tier1,
-        effective_from=date(2024, 3, 1),
-        signed_on=date(2024, 2, 20),
-        expires_on=date(2027, 3, 1),
-        covers_subvendors=True,
-        flow_down_required=True,
-    )
-    bumper_asset = AssetFactory(
-        code="MS11-BUMPER-FR", name="MS11 front bumper drafts", project="MS11"
-    )
+    tier1 = seed_tier1()
+    subvendor = seed_subvendor(tier1)
+    tier1_nda = seed_tier1_nda(tier1)
+    bumper_asset = seed_bumper_asset()
     supplier_user = UserFactory(username="bmt-user", role=Role.SUPPLIER, supplier=tier1)
-    other_supplier = SupplierFactory(name="Unrelated Glass Works", country="DE")
+    other_supplier = seed_other_supplier()
     other_supplier_user = UserFactory(
         username="glass-user", role=Role.SUPPLIER, supplier=other_supplier
     )

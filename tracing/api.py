@@ -20,7 +20,7 @@ from config.pagination import NewestFirstCursorPagination
 from config.rest import ModelSerializer, ScopedPrimaryKeyRelatedField
 from config.security import client_address
 from suppliers.models import ConfidentialAsset, Disclosure
-from suppliers.selectors import assets_visible_to, disclosures_visible_to, scope_for
+from suppliers.selectors import assets_visible_to, disclosures_visible_to
 
 from . import services
 from .choices import Verdict
@@ -29,6 +29,7 @@ from .selectors import (
     copies_visible_to,
     downloads_visible_to,
     masters_visible_to,
+    may_see_masters_and_traces,
     traces_visible_to,
 )
 
@@ -107,7 +108,7 @@ class TraceCreateSerializer(UploadSerializer):
 def _staff_only(request) -> None:
     """Traces are the buyer's: a supplier user may not list them (403 on the list, whose
     existence is public; a trace itself is a 404 for it)."""
-    if not scope_for(request.user).everything:
+    if not may_see_masters_and_traces(request.user):
         raise exceptions.PermissionDenied(
             _("Master files and traces are the buyer's staff's only.")
         )
@@ -123,7 +124,7 @@ class AssetFilesView(APIView):
     def _asset(self, request, pk: int) -> ConfidentialAsset:
         # Masters are outside a supplier user's scope, so their list is a 404 like a
         # master's download (DESIGN 7): it does not learn that the asset has masters.
-        if not scope_for(request.user).everything:
+        if not may_see_masters_and_traces(request.user):
             raise Http404
         asset = assets_visible_to(request.user, ConfidentialAsset.objects.all()).filter(pk=pk)
         if not asset:

@@ -13,9 +13,15 @@ from suppliers.selectors import scope_for
 from .models import CopyDownload, DisclosureCopy, MasterFile, Trace
 
 
+def may_see_masters_and_traces(user) -> bool:
+    """Master files and traces are the buyer's staff's only: a supplier user who learnt
+    what the masters are, or what was traced, would know what to strip from a copy."""
+    return scope_for(user).everything
+
+
 def masters_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
     qs = MasterFile.objects.all() if qs is None else qs
-    return qs if scope_for(user).everything else qs.none()
+    return qs if may_see_masters_and_traces(user) else qs.none()
 
 
 def copies_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
@@ -38,7 +44,7 @@ def downloads_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
 
 def traces_visible_to(user, qs: QuerySet | None = None) -> QuerySet:
     qs = Trace.objects.all() if qs is None else qs
-    return qs if scope_for(user).everything else qs.none()
+    return qs if may_see_masters_and_traces(user) else qs.none()
 
 
 def incident_traces(user, incident) -> list[Trace]:

@@ -424,16 +424,20 @@ def trace_analyse(trace: Trace) -> Outcome:
         return Outcome(Verdict.NO_MATCH, [], NO_MASTER_SHOWN)
     registrations.sort(key=lambda r: -r[0])
     best: Outcome | None = None
+    # The registrations read (three at most) are often of one asset: its disclosures and
+    # their codes are read and derived once.
+    by_asset: dict[int, tuple[dict[int, Disclosure], dict[int, np.ndarray]]] = {}
     for _inliers, leak_index, reference, found in registrations[:3]:
         master = reference.master
         reading = watermark.read(leaks[leak_index], reference.image, found, key)
-        disclosures = list(Disclosure.objects.filter(asset=master.asset).select_related("supplier"))
-        codes = {d.pk: disclosure_code(d) for d in disclosures}
+        if master.asset_id not in by_asset:
+            by_id = Disclosure.objects.filter(asset=master.asset_id).in_bulk()
+            by_asset[master.asset_id] = (by_id, {pk: disclosure_code(d) for pk, d in by_id.items()})
+        by_id, codes = by_asset[master.asset_id]
         if not codes:
             outcome = Outcome(Verdict.NO_MATCH, [], NO_DISCLOSURES, master)
         else:
             decided = decision.decide(reading.bits, codes)
-            by_id = {d.pk: d for d in disclosures}
             matches = [
                 {
                     "disclosure": c.key,

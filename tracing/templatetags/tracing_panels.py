@@ -6,12 +6,12 @@ trace, a code or a fingerprint."""
 from django import template
 
 from suppliers.models import ConfidentialAsset
-from suppliers.selectors import scope_for
 
 from ..selectors import (
     copies_visible_to,
     downloads_visible_to,
     masters_visible_to,
+    may_see_masters_and_traces,
 )
 from ..selectors import (
     incident_traces as incident_traces_of,
@@ -26,7 +26,7 @@ def asset_master_files(context, asset) -> dict:
     user = context["request"].user
     return {
         "asset": asset,
-        "staff": scope_for(user).everything,
+        "staff": may_see_masters_and_traces(user),
         "can_write": user.can_write,
         "masters": masters_visible_to(user).filter(asset=asset),
         "request": context["request"],
@@ -73,7 +73,7 @@ def incident_traces(context, incident) -> dict:
     traces = incident_traces_of(user, incident)
     return {
         "incident": incident,
-        "staff": scope_for(user).everything,
+        "staff": may_see_masters_and_traces(user),
         "can_write": user.can_write,
         "traces": traces,
         "pending": any(t.status == "pending" for t in traces),
