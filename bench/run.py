@@ -1448,7 +1448,8 @@ def main() -> int:
     )
     print()
     print(report)
-    print(f"\nReport written to {cfg.report.relative_to(ROOT)}")
+    shown = cfg.report.relative_to(ROOT) if cfg.report.is_relative_to(ROOT) else cfg.report
+    print(f"\nReport written to {shown}")
     return 0
 
 
