@@ -199,16 +199,29 @@ class TodoItem:
 
 TODO_LIMIT = 10
 
+# What a penalty's row shows: what is outstanding (Penalty.outstanding), its currency,
+# due date and incident. The dashboard and the to-do read only these columns.
+PENALTY_ROW_FIELDS = (
+    "status",
+    "amount",
+    "paid_amount",
+    "currency",
+    "due_on",
+    "incident__reference",
+)
+
 
 def supplier_todo(user, today: date, limit: int = TODO_LIMIT) -> list[TodoItem]:
     """What a supplier user must do now: plans to submit, actions due within the horizon
     or overdue, penalties to acknowledge or to pay. Four queries, `limit` rows each."""
     horizon = today + timedelta(days=HORIZON_DAYS)
     items: list[TodoItem] = []
+    # Each query reads the columns its items show (only()), as the dashboard's lists do.
     plans = (
         plans_visible_to(user)
         .filter(plan_pending_q())
         .select_related("incident")
+        .only("due_on", "incident__reference")
         .order_by("due_on", "id")[:limit]
     )
     for plan in plans:
@@ -226,6 +239,7 @@ def supplier_todo(user, today: date, limit: int = TODO_LIMIT) -> list[TodoItem]:
         actions_visible_to(user)
         .filter(action_pending_q(), due_on__lte=horizon)
         .select_related("plan__incident")
+        .only("plan_id", "description", "due_on", "plan__incident__reference")
         .order_by("due_on", "id")[:limit]
     )
     for action in actions:
@@ -243,6 +257,7 @@ def supplier_todo(user, today: date, limit: int = TODO_LIMIT) -> list[TodoItem]:
         penalties_visible_to(user)
         .filter(Q(penalty_to_acknowledge_q()) | penalty_pending_q())
         .select_related("incident")
+        .only(*PENALTY_ROW_FIELDS, "acknowledged_at")
         .order_by("due_on", "id")[:limit]
     )
     for penalty in penalties:

@@ -48,7 +48,14 @@ from breaches.choices import (
     ReviewState,
     Severity,
 )
-from breaches.deadlines import DEFAULT_LIMIT, HORIZON_DAYS, MAX_LIMIT, deadlines, supplier_todo
+from breaches.deadlines import (
+    DEFAULT_LIMIT,
+    HORIZON_DAYS,
+    MAX_LIMIT,
+    PENALTY_ROW_FIELDS,
+    deadlines,
+    supplier_todo,
+)
 from breaches.filtersets import (
     INCIDENT_SORTS,
     PENALTY_SORTS,
@@ -179,14 +186,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     by_severity = [
         (value, label, severity_counts.get(value, 0)) for value, label in reversed(Severity.choices)
     ]
+    # The lists read the columns their rows show (only()): the whole rows of the
+    # incidents, plans and suppliers joined were a third of a busy supplier's page.
+    # tests/test_ui_pages.py holds the page's queries constant as the lists fill.
     overdue_plans = list(
         reports.overdue_plans(user, today)
         .select_related("incident", "supplier")
+        .only("due_on", "incident__reference", "supplier__name")
         .order_by("due_on", "id")[:10]
     )
     overdue_actions = list(
         reports.overdue_actions(user, today)
-        .select_related("plan", "plan__incident", "plan__supplier")
+        .select_related("plan__incident", "plan__supplier")
+        .only(
+            "plan_id", "description", "due_on", "plan__incident__reference", "plan__supplier__name"
+        )
         .order_by("due_on", "id")[:10]
     )
     # Money is chased too: the issued penalties past due with an amount outstanding. No
@@ -195,6 +209,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         penalties_visible_to(user)
         .filter(penalty_overdue_q(today))
         .select_related("incident", "supplier")
+        .only(*PENALTY_ROW_FIELDS, "supplier__name")
         .order_by("due_on", "id")[:11]
     )
     more_overdue_penalties = len(overdue_penalties) > 10

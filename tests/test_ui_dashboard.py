@@ -83,6 +83,63 @@ def test_dashboard_query_count_for_a_supplier_user(client, supplier_user, tier1)
     assert context["overdue_plans_count"] == 0
 
 
+def _own_overdue_world(supplier, n: int, today: date):
+    """n overdue plans, n late actions of approved plans and n issued penalties past due
+    with money outstanding, all the supplier's own: its to-do and every overdue list."""
+    from decimal import Decimal
+
+    for i in range(n):
+        incident = IncidentFactory(source_supplier=supplier, responsible_supplier=supplier)
+        PlanFactory(
+            incident=incident,
+            supplier=supplier,
+            requested_on=today - timedelta(days=40),
+            due_on=today - timedelta(days=i + 1),
+        )
+        approved = PlanFactory(
+            incident=IncidentFactory(source_supplier=supplier, responsible_supplier=supplier),
+            supplier=supplier,
+            requested_on=today - timedelta(days=40),
+            due_on=today - timedelta(days=20),
+        )
+        type(approved).objects.filter(pk=approved.pk).update(status=PlanStatus.APPROVED)
+        ActionFactory(plan=approved, due_on=today - timedelta(days=i + 1))
+        penalty = PenaltyFactory(incident=incident, supplier=supplier, amount=Decimal("500.00"))
+        type(penalty).objects.filter(pk=penalty.pk).update(
+            status=PenaltyStatus.ISSUED,
+            due_on=today - timedelta(days=i + 1),
+            paid_amount=Decimal("100.00"),
+        )
+
+
+@pytest.mark.parametrize("who", ["supplier_user", "compliance_user"])
+def test_full_lists_cost_the_queries_of_short_ones(client, request, tier1, who):
+    """The lists and the to-do read only the columns their rows show: a column a row
+    needs and did not read would cost a query per row, which this count would show."""
+    today = date.today()
+    client.force_login(request.getfixturevalue(who))
+    _own_overdue_world(tier1, 2, today)
+    few, _ = _dashboard_queries(client)
+    _own_overdue_world(tier1, 12, today)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("dashboard"))
+    assert len(queries) == few, [q["sql"][:100] for q in queries]
+    context = response.context
+    for name in ("overdue_plans", "overdue_actions", "overdue_penalties"):
+        assert len(context[name]) == 10, name
+    assert context["more_overdue_penalties"]
+    page = response.content.decode()
+    oldest = context["overdue_plans"][0]
+    assert oldest.incident.reference in page
+    assert context["overdue_actions"][0].plan.supplier.name in page
+    assert context["overdue_penalties"][0].outstanding == 400
+    if who == "supplier_user":
+        # Ten of each kind asked, the most pressing first; a penalty owes acknowledging
+        # and paying.
+        assert len(context["todo"]) == 40
+        assert "Acknowledge the penalty for" in page
+
+
 def test_dashboard_money_per_currency(client, compliance_user):
     from decimal import Decimal
 
