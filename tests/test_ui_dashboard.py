@@ -24,6 +24,26 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
+def _late_plan_and_action(incident, today: date, days_late: int):
+    """An overdue plan on `incident`, and a late action of an approved plan on another
+    incident, both of the incident's responsible supplier."""
+    supplier = incident.responsible_supplier
+    PlanFactory(
+        incident=incident,
+        supplier=supplier,
+        requested_on=today - timedelta(days=40),
+        due_on=today - timedelta(days=days_late),
+    )
+    approved = PlanFactory(
+        incident=IncidentFactory(source_supplier=supplier, responsible_supplier=supplier),
+        supplier=supplier,
+        requested_on=today - timedelta(days=40),
+        due_on=today - timedelta(days=20),
+    )
+    type(approved).objects.filter(pk=approved.pk).update(status=PlanStatus.APPROVED)
+    ActionFactory(plan=approved, due_on=today - timedelta(days=days_late))
+
+
 def _bulk_world(n: int, today: date):
     """n suppliers each with an incident, a penalty, an overdue plan and a late action."""
     for i in range(n):
@@ -35,20 +55,7 @@ def _bulk_world(n: int, today: date):
             discovered_on=today - timedelta(days=30 * (i % 12)),
         )
         PenaltyFactory(incident=incident, supplier=supplier, currency=["CNY", "EUR"][i % 2])
-        PlanFactory(
-            incident=incident,
-            supplier=supplier,
-            requested_on=today - timedelta(days=40),
-            due_on=today - timedelta(days=i + 1),
-        )
-        approved = PlanFactory(
-            incident=IncidentFactory(source_supplier=supplier, responsible_supplier=supplier),
-            supplier=supplier,
-            requested_on=today - timedelta(days=40),
-            due_on=today - timedelta(days=20),
-        )
-        type(approved).objects.filter(pk=approved.pk).update(status=PlanStatus.APPROVED)
-        ActionFactory(plan=approved, due_on=today - timedelta(days=i + 1))
+        _late_plan_and_action(incident, today, days_late=i + 1)
 
 
 def _dashboard_queries(client) -> tuple[int, dict]:
@@ -90,20 +97,7 @@ def _own_overdue_world(supplier, n: int, today: date):
 
     for i in range(n):
         incident = IncidentFactory(source_supplier=supplier, responsible_supplier=supplier)
-        PlanFactory(
-            incident=incident,
-            supplier=supplier,
-            requested_on=today - timedelta(days=40),
-            due_on=today - timedelta(days=i + 1),
-        )
-        approved = PlanFactory(
-            incident=IncidentFactory(source_supplier=supplier, responsible_supplier=supplier),
-            supplier=supplier,
-            requested_on=today - timedelta(days=40),
-            due_on=today - timedelta(days=20),
-        )
-        type(approved).objects.filter(pk=approved.pk).update(status=PlanStatus.APPROVED)
-        ActionFactory(plan=approved, due_on=today - timedelta(days=i + 1))
+        _late_plan_and_action(incident, today, days_late=i + 1)
         penalty = PenaltyFactory(incident=incident, supplier=supplier, amount=Decimal("500.00"))
         type(penalty).objects.filter(pk=penalty.pk).update(
             status=PenaltyStatus.ISSUED,
