@@ -438,7 +438,7 @@ def _same(value, position: str | None) -> bool:
 # The ratio targets' pairs: a product endpoint and the plain DRF peer of it. Each pair is
 # run again BENCH_PAIR_ROUNDS times, the two one after the other, and a ratio is judged by
 # the median of its pairs: the machine's speed drifts by more than the margins between
-# runs minutes apart (session 11: the detail's single pairs gave 2.25x to 3.76x).
+# runs minutes apart (session 11: the detail's single pairs gave 2.09x to 3.76x).
 PAIRS = (("incidents_first", "plain_first"), ("incident_detail", "plain_detail"))
 
 

@@ -213,7 +213,7 @@ PENALTY_ROW_FIELDS = (
 
 def supplier_todo(user, today: date, limit: int = TODO_LIMIT) -> list[TodoItem]:
     """What a supplier user must do now: plans to submit, actions due within the horizon
-    or overdue, penalties to acknowledge or to pay. Four queries, `limit` rows each."""
+    or overdue, penalties to acknowledge or to pay. Three queries, `limit` rows each."""
     horizon = today + timedelta(days=HORIZON_DAYS)
     items: list[TodoItem] = []
     # Each query reads the columns its items show (only()), as the dashboard's lists do.

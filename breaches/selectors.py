@@ -293,8 +293,8 @@ def incident_list_values(queryset):
         return queryset.values(*INCIDENT_LIST_COLUMNS, **names)
     from django.contrib.postgres.fields import ArrayField
 
-    # The asset ids as an array, written out like the names (an ORM ArraySubquery was
-    # compiled again on every request, a tenth of the detail's time).
+    # The asset ids as an array, written out like the names: an ORM ArraySubquery is
+    # compiled again on every request (docs/benchmarks.md, session 11).
     links = Incident.assets.through
     asset_ids = RawSQL(  # noqa: S611 (no input: table and column names from the models)
         f"ARRAY(SELECT {_column(links, 'confidentialasset')} "  # noqa: S608 (names are ours)

@@ -186,9 +186,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     by_severity = [
         (value, label, severity_counts.get(value, 0)) for value, label in reversed(Severity.choices)
     ]
-    # The lists read the columns their rows show (only()): the whole rows of the
-    # incidents, plans and suppliers joined were a third of a busy supplier's page.
-    # tests/test_ui_pages.py holds the page's queries constant as the lists fill.
+    # The lists read the columns their rows show (only()), not the whole rows of the
+    # incidents, plans and suppliers they join (docs/benchmarks.md, session 11).
+    # tests/test_ui_dashboard.py holds the page's queries constant as the lists fill.
     overdue_plans = list(
         reports.overdue_plans(user, today)
         .select_related("incident", "supplier")
