@@ -111,10 +111,10 @@ _STATEMENTS: dict[tuple[type, str], tuple[str, list[str], list[str]]] = {}
 def token_with_user(model, key_field: str, value: str):
     """The token whose `key_field` is `value`, its user loaded, or None. On PostgreSQL
     one statement on a cursor, built once per process, its rows made instances by
-    Model.from_db: the ORM compiled the same select_related query on every API request,
-    a third of a detail's time (docs/benchmarks.md). Elsewhere (SQLite converts dates
-    and booleans on the way in) the ORM reads it. tests/test_tokens.py holds the two
-    reads equal, field for field."""
+    Model.from_db: the ORM compiled the same select_related query on every API request
+    (docs/benchmarks.md, session 10). Elsewhere (SQLite converts dates and booleans on
+    the way in) the ORM reads it. tests/test_api_auth.py holds the two reads equal,
+    field for field."""
     if connection.vendor != "postgresql":
         return model.objects.select_related("user").filter(**{key_field: value}).first()
     cached = _STATEMENTS.get((model, key_field))

@@ -39,6 +39,10 @@ from .selectors import copies_visible_to
 
 log = logging.getLogger(__name__)
 
+# The tasks, published by name (tracing.tasks imports this module).
+MAKE_COPY_TASK = "tracing.tasks.make_copy"
+RUN_TRACE_TASK = "tracing.tasks.run_trace"
+
 MASTER_ACCEPTED = _("Accepted: PNG, JPEG, TIFF or WebP images; PDF documents.")
 TRACE_ACCEPTED = _("Accepted: PNG, JPEG, TIFF or WebP images; PDF documents.")
 
@@ -147,9 +151,7 @@ def _ensure_copies(*, asset, master=None, disclosure=None) -> list[int]:
 def _queue_copies(copies) -> None:
     ids = list(copies.values_list("pk", flat=True))
     for pk in ids:
-        transaction.on_commit(
-            lambda pk=pk: publish_task("tracing.tasks.make_copy", args=[pk]), robust=True
-        )
+        transaction.on_commit(lambda pk=pk: publish_task(MAKE_COPY_TASK, args=[pk]), robust=True)
 
 
 @transaction.atomic
@@ -275,9 +277,7 @@ def trace_create(
     )
     trace.file.save("leak", ContentFile(data), save=False)
     save_checked(trace)
-    transaction.on_commit(
-        lambda: publish_task("tracing.tasks.run_trace", args=[trace.pk]), robust=True
-    )
+    transaction.on_commit(lambda: publish_task(RUN_TRACE_TASK, args=[trace.pk]), robust=True)
     return trace
 
 
@@ -561,24 +561,23 @@ def pending_work_requeue(*, as_of: datetime | None = None) -> dict[str, int]:
     finished work alone. Stops at the first refusal of the broker (the next run retries)."""
     cutoff = (as_of or timezone.now()) - requeue_after()
     work = [
-        ("tracing.tasks.make_copy", pk)
-        for pk in DisclosureCopy.objects.filter(
-            status=CopyStatus.PENDING, created_at__lt=cutoff
-        ).values_list("pk", flat=True)[:1000]
-    ] + [
-        ("tracing.tasks.run_trace", pk)
-        for pk in Trace.objects.filter(
-            status=TraceStatus.PENDING, created_at__lt=cutoff
-        ).values_list("pk", flat=True)[:1000]
+        (kind, task, pk)
+        for kind, task, model, pending in (
+            ("copies", MAKE_COPY_TASK, DisclosureCopy, CopyStatus.PENDING),
+            ("traces", RUN_TRACE_TASK, Trace, TraceStatus.PENDING),
+        )
+        for pk in model.objects.filter(status=pending, created_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:1000]
     ]
     published = {"copies": 0, "traces": 0}
-    for task, pk in work:
+    for kind, task, pk in work:
         try:
             publish_task(task, args=[pk])
         except Exception:
             log.exception("Requeue of %s %s failed; the next run retries", task, pk)
             break
-        published["copies" if task.endswith("make_copy") else "traces"] += 1
+        published[kind] += 1
     return published
 
 

@@ -27,12 +27,12 @@ def queue_disclosure_copies(disclosure_id: int) -> int:
     return len(services.copies_queue_for_disclosure(disclosure=disclosure))
 
 
-@shared_task(name="tracing.tasks.make_copy", **RETRY)
+@shared_task(name=services.MAKE_COPY_TASK, **RETRY)
 def make_copy(copy_id: int) -> str:
     return services.copy_make(copy_id=copy_id).status
 
 
-@shared_task(name="tracing.tasks.run_trace", **RETRY)
+@shared_task(name=services.RUN_TRACE_TASK, **RETRY)
 def run_trace(trace_id: int) -> str:
     trace = services.trace_run(trace_id=trace_id)
     return trace.verdict or trace.status
