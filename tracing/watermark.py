@@ -213,16 +213,22 @@ def _laid_on_master(
     return scale, size, template, warped
 
 
+def _covered(leak_gray: np.ndarray, to_master: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Which pixels of the master, at `size`, the leak covers once laid on it."""
+    laid = cv2.warpPerspective(
+        np.full(leak_gray.shape, 255, np.uint8), to_master, size, flags=cv2.INTER_NEAREST
+    )
+    return laid > 0
+
+
 def agreement(leak_gray: np.ndarray, master_gray: np.ndarray, homography: np.ndarray) -> float:
     """How alike the leak laid onto the master by `homography` and the master are: their
     correlation over the covered part at ECC_COARSE_LONG pixels (-1 when it covers little)."""
     scale, size, master_small, warped = _laid_on_master(
         leak_gray, master_gray, homography, ECC_COARSE_LONG
     )
-    covered = cv2.warpPerspective(
-        np.full(leak_gray.shape, 255, np.uint8), scale @ homography, size, flags=cv2.INTER_NEAREST
-    )
-    covered = cv2.erode((covered > 0).astype(np.uint8), None).astype(bool)
+    covered = cv2.erode(_covered(leak_gray, scale @ homography, size).astype(np.uint8), None)
+    covered = covered.astype(bool)
     if covered.sum() < 0.05 * covered.size:
         return -1.0
     a = warped[covered] - warped[covered].mean()
@@ -289,10 +295,8 @@ def _ecc(
     """`homography` (leak to master) refined by ECC on the master scaled to `long_side`,
     and the correlation it reached; None when ECC does not converge."""
     scale, size, template, warped = _laid_on_master(leak_gray, master_gray, homography, long_side)
-    mask = cv2.warpPerspective(
-        np.full(leak_gray.shape, 255, np.uint8), scale @ homography, size, flags=cv2.INTER_NEAREST
-    )
-    mask = cv2.erode(((mask > 0) & (warped > 2) & (warped < 253)).astype(np.uint8), None)
+    covered = _covered(leak_gray, scale @ homography, size)
+    mask = cv2.erode((covered & (warped > 2) & (warped < 253)).astype(np.uint8), None)
     if mask.sum() < 0.05 * mask.size:
         return None
     start = np.eye(3 if motion == cv2.MOTION_HOMOGRAPHY else 2, 3, dtype=np.float32)
