@@ -19,13 +19,17 @@ from config.formats import format_money
 
 from .filtersets import ActionFilter, PenaltyFilter, PlanFilter
 from .selectors import (
+    action_is_overdue,
     action_pending_q,
     actions_visible_to,
     days_overdue,
     escalation_level,
     penalties_visible_to,
+    penalty_is_overdue,
+    penalty_is_pending,
     penalty_pending_q,
     penalty_to_acknowledge_q,
+    plan_is_overdue,
     plan_pending_q,
     plans_visible_to,
 )
@@ -211,48 +215,59 @@ PENALTY_ROW_FIELDS = (
 )
 
 
-def supplier_todo(user, today: date, limit: int = TODO_LIMIT) -> list[TodoItem]:
-    """What a supplier user must do now: plans to submit, actions due within the horizon
-    or overdue, penalties to acknowledge or to pay. Three queries, `limit` rows each."""
+@dataclass
+class SupplierWork:
+    """What a supplier user owes, at most `limit` of each kind in due-date order (the
+    oldest first): the plans to submit, the open actions due within the horizon or
+    overdue, and the penalties to acknowledge or to pay. The to-do lists them all. The
+    dashboard's overdue plans and actions are the overdue ones among them: the same order
+    and the same limit, and the overdue come first, so the first `limit` overdue of each
+    are all here (tests/test_ui_dashboard.py compares them with the lists' own queries)."""
+
+    today: date
+    plans: list = field(default_factory=list)
+    actions: list = field(default_factory=list)
+    penalties: list = field(default_factory=list)
+
+    @property
+    def overdue_plans(self) -> list:
+        return [plan for plan in self.plans if plan_is_overdue(plan, self.today)]
+
+    @property
+    def overdue_actions(self) -> list:
+        return [
+            action
+            for action in self.actions
+            if action_is_overdue(action, self.today, plan_status=action.plan.status)
+        ]
+
+
+def supplier_work(user, today: date, limit: int = TODO_LIMIT) -> SupplierWork:
+    """Three queries, `limit` rows each, reading the columns the to-do and the dashboard's
+    rows show (only())."""
     horizon = today + timedelta(days=HORIZON_DAYS)
-    items: list[TodoItem] = []
-    # Each query reads the columns its items show (only()), as the dashboard's lists do.
     plans = (
         plans_visible_to(user)
         .filter(plan_pending_q())
-        .select_related("incident")
-        .only("due_on", "incident__reference")
+        .select_related("incident", "supplier")
+        .only("due_on", "status", "incident__reference", "supplier__name")
         .order_by("due_on", "id")[:limit]
     )
-    for plan in plans:
-        items.append(
-            TodoItem(
-                text=gettext("Submit the rectification plan for %(reference)s")
-                % {"reference": plan.incident.reference},
-                url=reverse("breaches:plan-detail", args=[plan.pk]),
-                due_on=plan.due_on,
-                overdue=plan.due_on < today,
-                kind=PLAN,
-            )
-        )
     actions = (
         actions_visible_to(user)
         .filter(action_pending_q(), due_on__lte=horizon)
-        .select_related("plan__incident")
-        .only("plan_id", "description", "due_on", "plan__incident__reference")
+        .select_related("plan__incident", "plan__supplier")
+        .only(
+            "plan_id",
+            "description",
+            "due_on",
+            "status",
+            "plan__status",
+            "plan__incident__reference",
+            "plan__supplier__name",
+        )
         .order_by("due_on", "id")[:limit]
     )
-    for action in actions:
-        items.append(
-            TodoItem(
-                text=gettext("Complete the action “%(action)s” (%(reference)s)")
-                % {"action": action.description[:80], "reference": action.plan.incident.reference},
-                url=reverse("breaches:plan-detail", args=[action.plan_id]),
-                due_on=action.due_on,
-                overdue=action.due_on < today,
-                kind=ACTION,
-            )
-        )
     penalties = (
         penalties_visible_to(user)
         .filter(Q(penalty_to_acknowledge_q()) | penalty_pending_q())
@@ -260,7 +275,38 @@ def supplier_todo(user, today: date, limit: int = TODO_LIMIT) -> list[TodoItem]:
         .only(*PENALTY_ROW_FIELDS, "acknowledged_at")
         .order_by("due_on", "id")[:limit]
     )
-    for penalty in penalties:
+    return SupplierWork(
+        today=today, plans=list(plans), actions=list(actions), penalties=list(penalties)
+    )
+
+
+def supplier_todo(work: SupplierWork) -> list[TodoItem]:
+    """What a supplier user must do now (supplier_work), the overdue first."""
+    today = work.today
+    items: list[TodoItem] = []
+    for plan in work.plans:
+        items.append(
+            TodoItem(
+                text=gettext("Submit the rectification plan for %(reference)s")
+                % {"reference": plan.incident.reference},
+                url=reverse("breaches:plan-detail", args=[plan.pk]),
+                due_on=plan.due_on,
+                overdue=plan_is_overdue(plan, today),
+                kind=PLAN,
+            )
+        )
+    for action in work.actions:
+        items.append(
+            TodoItem(
+                text=gettext("Complete the action “%(action)s” (%(reference)s)")
+                % {"action": action.description[:80], "reference": action.plan.incident.reference},
+                url=reverse("breaches:plan-detail", args=[action.plan_id]),
+                due_on=action.due_on,
+                overdue=action_is_overdue(action, today, plan_status=action.plan.status),
+                kind=ACTION,
+            )
+        )
+    for penalty in work.penalties:
         url = reverse("breaches:penalty-detail", args=[penalty.pk])
         if penalty.acknowledged_at is None:
             items.append(
@@ -273,7 +319,7 @@ def supplier_todo(user, today: date, limit: int = TODO_LIMIT) -> list[TodoItem]:
                     kind=PENALTY,
                 )
             )
-        if penalty.outstanding > 0 and penalty.due_on is not None:
+        if penalty_is_pending(penalty):
             items.append(
                 TodoItem(
                     text=gettext("Pay %(amount)s for %(reference)s")
@@ -283,7 +329,7 @@ def supplier_todo(user, today: date, limit: int = TODO_LIMIT) -> list[TodoItem]:
                     },
                     url=url,
                     due_on=penalty.due_on,
-                    overdue=penalty.due_on < today,
+                    overdue=penalty_is_overdue(penalty, today),
                     kind=PENALTY,
                 )
             )

@@ -616,6 +616,13 @@ class RectificationPlan(models.Model):
                 condition=Q(status__in=sorted(PLAN_AWAITING_SUPPLIER)),
                 name="plan_awaiting_due_idx",
             ),
+            # A supplier user's overdue plans and to-do: the plans it owes, by due date. The
+            # index above, filtered by supplier, read 1,400 entries for the busiest one.
+            models.Index(
+                fields=["supplier", "due_on", "id"],
+                condition=Q(status__in=sorted(PLAN_AWAITING_SUPPLIER)),
+                name="plan_supplier_awaiting_idx",
+            ),
             # The reminder sweep's actions are those of approved plans: read by merging this
             # (150,000 of 1,000,000 plans at full scale) with action_open_plan_idx.
             models.Index(

@@ -55,6 +55,7 @@ from breaches.deadlines import (
     PENALTY_ROW_FIELDS,
     deadlines,
     supplier_todo,
+    supplier_work,
 )
 from breaches.filtersets import (
     INCIDENT_SORTS,
@@ -162,6 +163,9 @@ class LoginView(auth_views.LoginView):
 
 # --- Dashboard -------------------------------------------------------------------------
 
+# Rows in each of the dashboard's lists.
+DASHBOARD_ROWS = 10
+
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -189,31 +193,40 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     # The lists read the columns their rows show (only()), not the whole rows of the
     # incidents, plans and suppliers they join (docs/benchmarks.md, session 11).
     # tests/test_ui_dashboard.py holds the page's queries constant as the lists fill.
-    overdue_plans = list(
-        reports.overdue_plans(user, today)
-        .select_related("incident", "supplier")
-        .only("due_on", "incident__reference", "supplier__name")
-        .order_by("due_on", "id")[:10]
-    )
-    overdue_actions = list(
-        reports.overdue_actions(user, today)
-        .select_related("plan__incident", "plan__supplier")
-        .only(
-            "plan_id", "description", "due_on", "plan__incident__reference", "plan__supplier__name"
+    # A supplier user's overdue plans and actions are those of its to-do, read once.
+    work = supplier_work(user, today, limit=DASHBOARD_ROWS) if user.is_supplier_user else None
+    if work is not None:
+        overdue_plans, overdue_actions = work.overdue_plans, work.overdue_actions
+    else:
+        overdue_plans = list(
+            reports.overdue_plans(user, today)
+            .select_related("incident", "supplier")
+            .only("due_on", "incident__reference", "supplier__name")
+            .order_by("due_on", "id")[:DASHBOARD_ROWS]
         )
-        .order_by("due_on", "id")[:10]
-    )
+        overdue_actions = list(
+            reports.overdue_actions(user, today)
+            .select_related("plan__incident", "plan__supplier")
+            .only(
+                "plan_id",
+                "description",
+                "due_on",
+                "plan__incident__reference",
+                "plan__supplier__name",
+            )
+            .order_by("due_on", "id")[:DASHBOARD_ROWS]
+        )
     # Money is chased too: the issued penalties past due with an amount outstanding. No
-    # count over the table: eleven rows read say whether there are more than ten.
+    # count over the table: one row more than shown says whether there are more.
     overdue_penalties = list(
         penalties_visible_to(user)
         .filter(penalty_overdue_q(today))
         .select_related("incident", "supplier")
         .only(*PENALTY_ROW_FIELDS, "supplier__name")
-        .order_by("due_on", "id")[:11]
+        .order_by("due_on", "id")[: DASHBOARD_ROWS + 1]
     )
-    more_overdue_penalties = len(overdue_penalties) > 10
-    overdue_penalties = overdue_penalties[:10]
+    more_overdue_penalties = len(overdue_penalties) > DASHBOARD_ROWS
+    overdue_penalties = overdue_penalties[:DASHBOARD_ROWS]
     for item in [*overdue_plans, *overdue_actions, *overdue_penalties]:
         item.days_overdue = days_overdue(item.due_on, today)
         item.escalation_level = escalation_level(item.days_overdue)
@@ -221,14 +234,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     awaiting_review = list(
         reviews_awaiting(user)
         .select_related("penalty__incident", "penalty__supplier", "requested_by")
-        .order_by("requested_at", "id")[:10]
+        .order_by("requested_at", "id")[:DASHBOARD_ROWS]
     )
     return render(
         request,
         "breaches/dashboard.html",
         {
             "today": today,
-            "todo": supplier_todo(user, today) if user.is_supplier_user else None,
+            "todo": supplier_todo(work) if work is not None else None,
             "awaiting_review": awaiting_review,
             "by_status": by_status,
             "open_total": sum(status_counts.get(s, 0) for s in OPEN_INCIDENT_STATUSES),

@@ -134,6 +134,33 @@ def test_full_lists_cost_the_queries_of_short_ones(client, request, tier1, who):
         assert "Acknowledge the penalty for" in page
 
 
+@pytest.mark.parametrize(("late", "due_soon"), [(12, 3), (3, 9), (0, 4)])
+def test_a_supplier_users_overdue_lists_are_those_the_lists_read(
+    client, supplier_user, tier1, late, due_soon
+):
+    """A supplier user's overdue plans and actions come from its to-do's reads
+    (deadlines.SupplierWork): they are the rows the overdue lists' own queries give, in
+    the same order, however many are late and however many fall due soon."""
+    from breaches import reports
+
+    today = date.today()
+    for i in range(late):
+        incident = IncidentFactory(source_supplier=tier1, responsible_supplier=tier1)
+        _late_plan_and_action(incident, today, days_late=i + 1)
+    for i in range(due_soon):
+        incident = IncidentFactory(source_supplier=tier1, responsible_supplier=tier1)
+        _late_plan_and_action(incident, today, days_late=-(i + 1))  # due in i + 1 days
+    client.force_login(supplier_user)
+    context = client.get(reverse("dashboard")).context
+    plans = reports.overdue_plans(supplier_user, today).order_by("due_on", "id")[:10]
+    actions = reports.overdue_actions(supplier_user, today).order_by("due_on", "id")[:10]
+    assert [p.pk for p in context["overdue_plans"]] == [p.pk for p in plans]
+    assert [a.pk for a in context["overdue_actions"]] == [a.pk for a in actions]
+    assert len(context["overdue_plans"]) == min(late, 10)
+    assert sum(item.overdue for item in context["todo"]) == 2 * min(late, 10)
+    assert len(context["todo"]) == 2 * min(late + due_soon, 10)
+
+
 def test_dashboard_money_per_currency(client, compliance_user):
     from decimal import Decimal
 
