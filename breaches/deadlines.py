@@ -200,6 +200,14 @@ class TodoItem:
     overdue: bool
     kind: str
 
+    @property
+    def due_text(self) -> str:
+        """"due 2026-11-30", translated: written here once per item rather than by a
+        {% blocktranslate %} per row of the dashboard."""
+        if self.due_on is None:
+            return ""
+        return gettext("due %(day)s") % {"day": self.due_on.isoformat()}
+
 
 TODO_LIMIT = 10
 

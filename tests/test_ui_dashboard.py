@@ -204,3 +204,18 @@ def test_allowed_helpers_follow_roles(
     assert [t for t, _ in allowed_plan_transitions(supplier_user, plan)] == ["submitted"]
     assert allowed_plan_transitions(compliance_user, plan) == []
     assert allowed_plan_transitions(auditor_user, plan) == []
+
+
+def test_a_supplier_users_to_do_speaks_its_language(client, supplier_user, tier1):
+    """The to-do's texts and due dates are written in Python (deadlines.TodoItem), in the
+    language of the person reading them."""
+    today = date.today()
+    incident = IncidentFactory(source_supplier=tier1, responsible_supplier=tier1)
+    _late_plan_and_action(incident, today, days_late=-3)  # due in three days
+    type(supplier_user).objects.filter(pk=supplier_user.pk).update(language="zh-hans")
+    client.force_login(supplier_user)
+    page = client.get(reverse("dashboard")).content.decode()
+    due = (today + timedelta(days=3)).isoformat()
+    assert f"截止 {due}" in page
+    assert f"提交 {incident.reference} 的整改计划" in page
+    assert f"due {due}" not in page
