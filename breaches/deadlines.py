@@ -202,7 +202,7 @@ class TodoItem:
 
     @property
     def due_text(self) -> str:
-        """"due 2026-11-30", translated: written here once per item rather than by a
+        """ "due 2026-11-30", translated: written here once per item rather than by a
         {% blocktranslate %} per row of the dashboard."""
         if self.due_on is None:
             return ""
