@@ -617,7 +617,8 @@ class RectificationPlan(models.Model):
                 name="plan_awaiting_due_idx",
             ),
             # A supplier user's overdue plans and to-do: the plans it owes, by due date. The
-            # index above, filtered by supplier, read 1,400 entries for the busiest one.
+            # index above, filtered by supplier, walked every other supplier's owed plans
+            # (docs/benchmarks.md, session 12).
             models.Index(
                 fields=["supplier", "due_on", "id"],
                 condition=Q(status__in=sorted(PLAN_AWAITING_SUPPLIER)),
@@ -827,7 +828,7 @@ class Reminder(models.Model):
             # Newest first (the list, the API) is this index read backwards. Ascending, a
             # sweep's rows (one created_at, rising ids) are appended at its right end; in
             # descending order each went in at the left of the last and split pages half
-            # full: 60 MB against 17 MB for 553,424 rows, written about 12% slower.
+            # full (docs/benchmarks.md, session 12).
             models.Index(fields=["created_at", "id"], name="reminder_created_idx"),
         ]
 
