@@ -202,8 +202,8 @@ class TodoItem:
 
     @property
     def due_text(self) -> str:
-        """ "due 2026-11-30", translated: written here once per item rather than by a
-        {% blocktranslate %} per row of the dashboard."""
+        """The due date as the to-do shows it ("due 2026-11-30"), translated: written
+        here once per item rather than by a {% blocktranslate %} per row of the page."""
         if self.due_on is None:
             return ""
         return gettext("due %(day)s") % {"day": self.due_on.isoformat()}
@@ -220,6 +220,17 @@ PENALTY_ROW_FIELDS = (
     "currency",
     "due_on",
     "incident__reference",
+)
+# What the dashboard's rows of plans and actions show (and what their overdue rule reads).
+PLAN_ROW_FIELDS = ("due_on", "status", "incident__reference", "supplier__name")
+ACTION_ROW_FIELDS = (
+    "plan_id",
+    "description",
+    "due_on",
+    "status",
+    "plan__status",
+    "plan__incident__reference",
+    "plan__supplier__name",
 )
 
 
@@ -258,22 +269,14 @@ def supplier_work(user, today: date, limit: int = TODO_LIMIT) -> SupplierWork:
         plans_visible_to(user)
         .filter(plan_pending_q())
         .select_related("incident", "supplier")
-        .only("due_on", "status", "incident__reference", "supplier__name")
+        .only(*PLAN_ROW_FIELDS)
         .order_by("due_on", "id")[:limit]
     )
     actions = (
         actions_visible_to(user)
         .filter(action_pending_q(), due_on__lte=horizon)
         .select_related("plan__incident", "plan__supplier")
-        .only(
-            "plan_id",
-            "description",
-            "due_on",
-            "status",
-            "plan__status",
-            "plan__incident__reference",
-            "plan__supplier__name",
-        )
+        .only(*ACTION_ROW_FIELDS)
         .order_by("due_on", "id")[:limit]
     )
     penalties = (

@@ -49,10 +49,12 @@ from breaches.choices import (
     Severity,
 )
 from breaches.deadlines import (
+    ACTION_ROW_FIELDS,
     DEFAULT_LIMIT,
     HORIZON_DAYS,
     MAX_LIMIT,
     PENALTY_ROW_FIELDS,
+    PLAN_ROW_FIELDS,
     deadlines,
     supplier_todo,
     supplier_work,
@@ -201,19 +203,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         overdue_plans = list(
             reports.overdue_plans(user, today)
             .select_related("incident", "supplier")
-            .only("due_on", "incident__reference", "supplier__name")
+            .only(*PLAN_ROW_FIELDS)
             .order_by("due_on", "id")[:DASHBOARD_ROWS]
         )
         overdue_actions = list(
             reports.overdue_actions(user, today)
             .select_related("plan__incident", "plan__supplier")
-            .only(
-                "plan_id",
-                "description",
-                "due_on",
-                "plan__incident__reference",
-                "plan__supplier__name",
-            )
+            .only(*ACTION_ROW_FIELDS)
             .order_by("due_on", "id")[:DASHBOARD_ROWS]
         )
     # Money is chased too: the issued penalties past due with an amount outstanding. No
