@@ -226,6 +226,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     for item in [*overdue_plans, *overdue_actions, *overdue_penalties]:
         item.days_overdue = days_overdue(item.due_on, today)
         item.escalation_level = escalation_level(item.days_overdue)
+    # The rows' links are made here rather than by a {% url %} per row (a hot page).
+    for plan in overdue_plans:
+        plan.url = reverse("breaches:plan-detail", args=[plan.pk])
+    for action in overdue_actions:
+        action.url = reverse("breaches:plan-detail", args=[action.plan_id])
+    for penalty in overdue_penalties:
+        penalty.url = reverse("breaches:penalty-detail", args=[penalty.pk])
     # Four eyes: the cuts to penalties that wait for this user.
     awaiting_review = list(
         reviews_awaiting(user)
