@@ -62,13 +62,21 @@ def send_reminder_message(self, message_id: int) -> str:
     )
 
 
-@shared_task(acks_late=True)
+@shared_task(
+    autoretry_for=(DatabaseOperationalError,),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=3,
+    acks_late=True,
+)
 def send_reminder_messages(message_ids: list[int]) -> dict[str, int]:
     """Send the grouped messages a sweep (or the digest) handed over together
     (reminders.enqueue.SEND_BATCH a task). Each is claimed as send_reminder_message
     claims it, so a redelivered batch mails nothing twice. A message whose send fails is
     handed on to send_reminder_message, which retries it with its backoff: this was its
-    first attempt. Returns the count of each outcome."""
+    first attempt. A database error (a restart, a failover) runs the whole batch again,
+    which the claims make safe, rather than leaving its messages to the sweep's re-queue
+    hours later. Returns the count of each outcome."""
     outcomes: dict[str, int] = {}
     for message_id in message_ids:
         try:

@@ -603,3 +603,35 @@ def test_a_batch_sends_each_message_once_and_hands_a_failure_to_the_retrying_tas
     broken.refresh_from_db()
     assert (settled, broken.state) == ("failed", DeliveryState.FAILED)
     assert broken.attempts == tasks.SEND_MAX_RETRIES + 1
+
+
+@pytest.mark.django_db
+def test_a_batch_that_loses_the_database_runs_again_and_mails_nothing_twice(
+    flaky_mail, mailoutbox, monkeypatch
+):
+    """A database error in the middle of a batch (a restart, a failover) does not leave
+    its messages waiting for the sweep's re-queue: the batch runs again, and the message
+    already sent is claimed by nobody the second time."""
+    from django.db import OperationalError
+
+    for name in ("first", "second"):
+        make_plan(contact_email=f"{name}@supplier.example")
+    reminders.run_sweep(as_of=day(3), enqueue=False)
+    ids = list(ReminderMessage.objects.order_by("pk").values_list("pk", flat=True))
+    deliver = reminders.deliver_message
+    calls = []
+
+    def database_lost_once(*, message_id, final_attempt):
+        calls.append(message_id)
+        if len(calls) == 2:
+            raise OperationalError("server closed the connection unexpectedly")
+        return deliver(message_id=message_id, final_attempt=final_attempt)
+
+    monkeypatch.setattr(reminders, "deliver_message", database_lost_once)
+
+    outcomes = tasks.send_reminder_messages.apply(args=[ids]).get()
+
+    assert calls == [ids[0], ids[1], ids[0], ids[1]]
+    assert outcomes == {"not_claimed": 1, "sent": 1}
+    assert recipients_of(mailoutbox) == ["first@supplier.example", "second@supplier.example"]
+    assert set(ReminderMessage.objects.values_list("state", flat=True)) == {DeliveryState.SENT}
