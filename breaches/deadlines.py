@@ -45,6 +45,30 @@ KIND_LABELS = {
     PENALTY: _("Payment"),
 }
 
+# What a penalty's row shows: what is outstanding (Penalty.outstanding), its currency,
+# due date and incident. The dashboard, the to-do and the deadlines page read only these
+# columns (with, there, the supplier's name and the incident owner's).
+PENALTY_ROW_FIELDS = (
+    "status",
+    "amount",
+    "paid_amount",
+    "currency",
+    "due_on",
+    "incident__reference",
+)
+# What the rows of plans and actions show (and what their overdue rule reads): the
+# dashboard's, the to-do's, the deadlines page's.
+PLAN_ROW_FIELDS = ("due_on", "status", "incident__reference", "supplier__name")
+ACTION_ROW_FIELDS = (
+    "plan_id",
+    "description",
+    "due_on",
+    "status",
+    "plan__status",
+    "plan__incident__reference",
+    "plan__supplier__name",
+)
+
 
 @dataclass
 class Deadline:
@@ -106,7 +130,9 @@ def _plan_rows(qs: QuerySet, today: date) -> list[Deadline]:
             url=reverse("breaches:plan-detail", args=[plan.pk]),
             owner=plan.incident.owner,
         )
-        for plan in qs.select_related("incident__owner", "supplier")
+        for plan in qs.select_related("incident__owner", "supplier").only(
+            *PLAN_ROW_FIELDS, "incident__owner__username"
+        )
     ]
 
 
@@ -122,7 +148,9 @@ def _action_rows(qs: QuerySet, today: date) -> list[Deadline]:
             url=reverse("breaches:plan-detail", args=[action.plan_id]),
             owner=action.plan.incident.owner,
         )
-        for action in qs.select_related("plan__incident__owner", "plan__supplier")
+        for action in qs.select_related("plan__incident__owner", "plan__supplier").only(
+            *ACTION_ROW_FIELDS, "plan__incident__owner__username"
+        )
     ]
 
 
@@ -139,7 +167,9 @@ def _penalty_rows(qs: QuerySet, today: date) -> list[Deadline]:
             url=reverse("breaches:penalty-detail", args=[penalty.pk]),
             owner=penalty.incident.owner,
         )
-        for penalty in qs.select_related("incident__owner", "supplier")
+        for penalty in qs.select_related("incident__owner", "supplier").only(
+            *PENALTY_ROW_FIELDS, "incident__owner__username", "supplier__name"
+        )
     ]
 
 
@@ -210,28 +240,6 @@ class TodoItem:
 
 
 TODO_LIMIT = 10
-
-# What a penalty's row shows: what is outstanding (Penalty.outstanding), its currency,
-# due date and incident. The dashboard and the to-do read only these columns.
-PENALTY_ROW_FIELDS = (
-    "status",
-    "amount",
-    "paid_amount",
-    "currency",
-    "due_on",
-    "incident__reference",
-)
-# What the dashboard's rows of plans and actions show (and what their overdue rule reads).
-PLAN_ROW_FIELDS = ("due_on", "status", "incident__reference", "supplier__name")
-ACTION_ROW_FIELDS = (
-    "plan_id",
-    "description",
-    "due_on",
-    "status",
-    "plan__status",
-    "plan__incident__reference",
-    "plan__supplier__name",
-)
 
 
 @dataclass
