@@ -54,6 +54,10 @@ BENCH_PASSWORD = "bench-password-Zt7q"  # noqa: S105
 # The settings the image and compose serve with (gunicorn -c config/gunicorn.py).
 SERVING_CONFIG = ROOT / "config" / "gunicorn.py"
 SERVING = runpy.run_path(str(SERVING_CONFIG))
+# What the web workers' environment adds (its raw_env): the in-process measurements stand
+# for a web worker, the sweep's processes for Celery's.
+SERVING_ENV = dict(item.split("=", 1) for item in SERVING.get("raw_env", []))
+STARTING_ENV = os.environ.copy()
 BIG_TABLES = (
     "breaches_incident",
     "breaches_incidentevent",
@@ -115,6 +119,13 @@ class Config:
         env = os.environ.copy()
         for name in ("DJANGO_DEBUG", "PYTEST_CURRENT_TEST"):
             env.pop(name, None)
+        for name in SERVING_ENV:  # as the bench was started (django_setup adds them)
+            if name in STARTING_ENV:
+                env[name] = STARTING_ENV[name]
+            else:
+                env.pop(name, None)
+        if in_process:
+            env.update(SERVING_ENV)
         env.update(
             DJANGO_SETTINGS_MODULE="bench.settings",
             DATABASE_URL=self.database_url,

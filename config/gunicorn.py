@@ -10,6 +10,9 @@ are busy; tests/test_web_serving.py checks it.
 
 GUNICORN_WORKERS, GUNICORN_THREADS and GUNICORN_KEEPALIVE override the defaults, and
 gunicorn's own GUNICORN_CMD_ARGS and command-line options override anything here.
+
+The web's database connections run each statement without parallel workers
+(DATABASE_PARALLEL_WORKERS=0, config/settings.py) unless the environment says otherwise.
 """
 
 import os
@@ -24,3 +27,5 @@ worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # Seconds an idle kept-alive connection is held (gunicorn's default).
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "2"))
+# Set in the workers' environment before they load the app (gunicorn's raw_env).
+raw_env = [f"DATABASE_PARALLEL_WORKERS={os.environ.get('DATABASE_PARALLEL_WORKERS', '0')}"]

@@ -135,6 +135,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
             "options": "-c plan_cache_mode=force_custom_plan",
         }
     )
+# Parallel workers for one statement (PostgreSQL's max_parallel_workers_per_gather). The
+# web service sets 0 (config/gunicorn.py): its requests read a few rows along indexes, and
+# a worker took longer to start than the statement it helped (docs/benchmarks.md, session
+# 12). Unset, PostgreSQL's own, which Celery's sweeps and aggregates keep.
+DATABASE_PARALLEL_WORKERS = env.int("DATABASE_PARALLEL_WORKERS", default=None)
+if (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    and DATABASE_PARALLEL_WORKERS is not None
+):
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = (
+        f"{_options.get('options', '')} -c max_parallel_workers_per_gather="
+        f"{DATABASE_PARALLEL_WORKERS}"
+    ).strip()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves a web process, a worker and beat at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

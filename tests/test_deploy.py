@@ -207,6 +207,37 @@ def test_web_serves_with_the_gunicorn_config_file(monkeypatch):
     assert settings["bind"] == ["0.0.0.0:8000"]
 
 
+def test_the_web_runs_statements_without_parallel_workers_and_celery_keeps_them(monkeypatch):
+    """gunicorn hands its workers DATABASE_PARALLEL_WORKERS=0 (raw_env), which the
+    settings turn into the connection's max_parallel_workers_per_gather; a process without
+    it (Celery's) keeps PostgreSQL's own; an operator's value wins over the default."""
+    import runpy
+
+    monkeypatch.delenv("DATABASE_PARALLEL_WORKERS", raising=False)
+    served = runpy.run_path(str(ROOT / "config" / "gunicorn.py"))
+    assert served["raw_env"] == ["DATABASE_PARALLEL_WORKERS=0"]
+    monkeypatch.setenv("DATABASE_PARALLEL_WORKERS", "2")
+    assert runpy.run_path(str(ROOT / "config" / "gunicorn.py"))["raw_env"] == [
+        "DATABASE_PARALLEL_WORKERS=2"
+    ]
+    monkeypatch.delenv("DATABASE_PARALLEL_WORKERS")
+    url = {"DATABASE_URL": "postgres://app@db.example.com:5432/breach"}
+    web = _database_settings({**url, "DATABASE_PARALLEL_WORKERS": "0"})
+    assert web["OPTIONS"]["options"] == (
+        "-c plan_cache_mode=force_custom_plan -c max_parallel_workers_per_gather=0"
+    )
+    pooled = _database_settings(
+        {**url, "DATABASE_PARALLEL_WORKERS": "0", "DATABASE_PREPARED_STATEMENTS": "0"}
+    )
+    assert pooled["OPTIONS"]["options"] == "-c max_parallel_workers_per_gather=0"
+    worker = _database_settings(url)
+    assert "max_parallel_workers_per_gather" not in worker["OPTIONS"]["options"]
+    sqlite = _database_settings(
+        {"DATABASE_URL": "sqlite:////tmp/x.sqlite3", "DATABASE_PARALLEL_WORKERS": "0"}
+    )
+    assert "options" not in sqlite["OPTIONS"]
+
+
 def test_make_run_links_reminder_emails_to_the_port_it_serves():
     env = {k: v for k, v in _clean_env({}).items() if k not in ("SITE_URL", "MAKEFLAGS")}
     plan = subprocess.run(
