@@ -118,6 +118,20 @@ class DeadlineLists:
         return [str(KIND_LABELS[kind]) for kind in self.more_upcoming]
 
 
+# The page each kind of row links to: an action's is its plan's. The deadlines page, the
+# to-do and the dashboard's lists all link through these.
+def plan_url(plan) -> str:
+    return reverse("breaches:plan-detail", args=[plan.pk])
+
+
+def action_url(action) -> str:
+    return reverse("breaches:plan-detail", args=[action.plan_id])
+
+
+def penalty_url(penalty) -> str:
+    return reverse("breaches:penalty-detail", args=[penalty.pk])
+
+
 def _plan_rows(qs: QuerySet, today: date) -> list[Deadline]:
     return [
         Deadline(
@@ -127,7 +141,7 @@ def _plan_rows(qs: QuerySet, today: date) -> list[Deadline]:
             supplier=plan.supplier.name,
             due_on=plan.due_on,
             days_overdue=days_overdue(plan.due_on, today),
-            url=reverse("breaches:plan-detail", args=[plan.pk]),
+            url=plan_url(plan),
             owner=plan.incident.owner,
         )
         for plan in qs.select_related("incident__owner", "supplier").only(
@@ -145,7 +159,7 @@ def _action_rows(qs: QuerySet, today: date) -> list[Deadline]:
             supplier=action.plan.supplier.name,
             due_on=action.due_on,
             days_overdue=days_overdue(action.due_on, today),
-            url=reverse("breaches:plan-detail", args=[action.plan_id]),
+            url=action_url(action),
             owner=action.plan.incident.owner,
         )
         for action in qs.select_related("plan__incident__owner", "plan__supplier").only(
@@ -164,7 +178,7 @@ def _penalty_rows(qs: QuerySet, today: date) -> list[Deadline]:
             supplier=penalty.supplier.name,
             due_on=penalty.due_on,
             days_overdue=days_overdue(penalty.due_on, today),
-            url=reverse("breaches:penalty-detail", args=[penalty.pk]),
+            url=penalty_url(penalty),
             owner=penalty.incident.owner,
         )
         for penalty in qs.select_related("incident__owner", "supplier").only(
@@ -308,7 +322,7 @@ def supplier_todo(work: SupplierWork) -> list[TodoItem]:
             TodoItem(
                 text=gettext("Submit the rectification plan for %(reference)s")
                 % {"reference": plan.incident.reference},
-                url=reverse("breaches:plan-detail", args=[plan.pk]),
+                url=plan_url(plan),
                 due_on=plan.due_on,
                 overdue=plan_is_overdue(plan, today),
                 kind=PLAN,
@@ -319,14 +333,14 @@ def supplier_todo(work: SupplierWork) -> list[TodoItem]:
             TodoItem(
                 text=gettext("Complete the action “%(action)s” (%(reference)s)")
                 % {"action": action.description[:80], "reference": action.plan.incident.reference},
-                url=reverse("breaches:plan-detail", args=[action.plan_id]),
+                url=action_url(action),
                 due_on=action.due_on,
                 overdue=action_is_overdue(action, today, plan_status=action.plan.status),
                 kind=ACTION,
             )
         )
     for penalty in work.penalties:
-        url = reverse("breaches:penalty-detail", args=[penalty.pk])
+        url = penalty_url(penalty)
         if penalty.acknowledged_at is None:
             items.append(
                 TodoItem(

@@ -16,6 +16,16 @@ from django.db import OperationalError as DatabaseOperationalError
 
 from . import reminders, report_snapshot
 
+# The tasks that only touch the database run again after a database error (a restart, a
+# failover): 30 s, 60 s, 120 s later. What they do is safe to run twice.
+AFTER_DATABASE_ERROR = {
+    "autoretry_for": (DatabaseOperationalError,),
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "max_retries": 3,
+    "acks_late": True,
+}
+
 # Backoff 60 s, 120 s, ... capped at 10 min: five retries end well below the broker's
 # one-hour visibility timeout, so a retried send is never also redelivered.
 SEND_MAX_RETRIES = 5
@@ -23,13 +33,7 @@ SEND_MAX_RETRIES = 5
 SEND_RETRY_DELAY = 60
 
 
-@shared_task(
-    autoretry_for=(DatabaseOperationalError,),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    max_retries=3,
-    acks_late=True,
-)
+@shared_task(**AFTER_DATABASE_ERROR)
 def run_reminder_sweep(as_of: str | None = None) -> dict:
     """The daily sweep: record the due reminders and queue one message per recipient."""
     result = reminders.run_sweep(
@@ -62,13 +66,7 @@ def send_reminder_message(self, message_id: int) -> str:
     )
 
 
-@shared_task(
-    autoretry_for=(DatabaseOperationalError,),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    max_retries=3,
-    acks_late=True,
-)
+@shared_task(**AFTER_DATABASE_ERROR)
 def send_reminder_messages(message_ids: list[int]) -> dict[str, int]:
     """Send the grouped messages a sweep (or the digest) handed over together
     (reminders.enqueue.SEND_BATCH a task). Each is claimed as send_reminder_message
@@ -90,13 +88,7 @@ def send_reminder_messages(message_ids: list[int]) -> dict[str, int]:
     return outcomes
 
 
-@shared_task(
-    autoretry_for=(DatabaseOperationalError,),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    max_retries=3,
-    acks_late=True,
-)
+@shared_task(**AFTER_DATABASE_ERROR)
 def send_weekly_digest(as_of: str | None = None) -> int:
     """Queue the weekly overdue digest to each compliance manager (once per day)."""
     return len(reminders.create_weekly_digest(as_of=date.fromisoformat(as_of) if as_of else None))

@@ -55,7 +55,10 @@ from breaches.deadlines import (
     MAX_LIMIT,
     PENALTY_ROW_FIELDS,
     PLAN_ROW_FIELDS,
+    action_url,
     deadlines,
+    penalty_url,
+    plan_url,
     supplier_todo,
     supplier_work,
 )
@@ -227,12 +230,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         item.days_overdue = days_overdue(item.due_on, today)
         item.escalation_level = escalation_level(item.days_overdue)
     # The rows' links are made here rather than by a {% url %} per row (a hot page).
-    for plan in overdue_plans:
-        plan.url = reverse("breaches:plan-detail", args=[plan.pk])
-    for action in overdue_actions:
-        action.url = reverse("breaches:plan-detail", args=[action.plan_id])
-    for penalty in overdue_penalties:
-        penalty.url = reverse("breaches:penalty-detail", args=[penalty.pk])
+    for rows, url in (
+        (overdue_plans, plan_url),
+        (overdue_actions, action_url),
+        (overdue_penalties, penalty_url),
+    ):
+        for item in rows:
+            item.url = url(item)
     # Four eyes: the cuts to penalties that wait for this user.
     awaiting_review = list(
         reviews_awaiting(user)
