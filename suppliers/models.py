@@ -537,7 +537,13 @@ class Disclosure(models.Model):
                 violation_error_message=_("A revocation needs a reason."),
             ),
         ]
-        indexes = [models.Index(fields=["asset", "supplier"], name="disclosure_asset_supplier_idx")]
+        indexes = [
+            models.Index(fields=["asset", "supplier"], name="disclosure_asset_supplier_idx"),
+            # The API's newest first and the page's latest hand-overs first, read backwards:
+            # without them each first page sorted every disclosure (a million: 0.8 s).
+            models.Index(fields=["created_at", "id"], name="disclosure_created_idx"),
+            models.Index(fields=["disclosed_on", "id"], name="disclosure_disclosed_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.asset.code} to {self.supplier.name} on {self.disclosed_on}"
