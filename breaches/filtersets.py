@@ -43,18 +43,13 @@ from breaches.selectors import (
 )
 from config.rest import DateFilter, FilterSet, IdFilter, SearchFilter, StrictBooleanFilter
 from suppliers.choices import CURRENCY_CODES
-from suppliers.filtersets import CreatedRangeFilterSet, filter_by_visible_nda
+from suppliers.filtersets import SUPPLIER_LOOKUP, CreatedRangeFilterSet, filter_by_visible_nda
 from suppliers.models import WRITERS, Supplier, User
-from suppliers.selectors import suppliers_visible_to
 
 
 class DueOnRangeFilterSet(CreatedRangeFilterSet):
     due_on_after = DateFilter(field_name="due_on", lookup_expr="gte", label=_("Due on or after"))
     due_on_before = DateFilter(field_name="due_on", lookup_expr="lte", label=_("Due on or before"))
-
-
-def _visible_suppliers(user):
-    return suppliers_visible_to(user).order_by("name").values_list("pk", "name")
 
 
 def _incident_owners(user):
@@ -128,7 +123,7 @@ class IncidentFilter(CreatedRangeFilterSet):
         "occurred_on_after",
         "occurred_on_before",
     )
-    page_choices = {"supplier": _visible_suppliers}
+    page_lookups = {"supplier": SUPPLIER_LOOKUP}
 
     def filter_supplier(self, queryset, name, value):
         return queryset.filter(Q(source_supplier_id=value) | Q(responsible_supplier_id=value))
@@ -177,7 +172,7 @@ class PenaltyFilter(DueOnRangeFilterSet):
         fields = ["incident", "supplier", "issued_by", "status", "currency"]
 
     page_fields = ("search", "status", "currency", "supplier", "overdue")
-    page_choices = {"supplier": _visible_suppliers}
+    page_lookups = {"supplier": SUPPLIER_LOOKUP}
     page_widgets = {
         "currency": forms.Select(choices=[("", ANY), *((c, c) for c in sorted(CURRENCY_CODES))]),
         "overdue": OVERDUE_SELECT,
@@ -204,7 +199,7 @@ class PlanFilter(DueOnRangeFilterSet):
         fields = ["incident", "supplier", "status"]
 
     page_fields = ("search", "status", "supplier", "overdue")
-    page_choices = {"supplier": _visible_suppliers}
+    page_lookups = {"supplier": SUPPLIER_LOOKUP}
     page_widgets = {"overdue": OVERDUE_SELECT}
     page_labels = {"overdue": _("Overdue")}
 
@@ -218,7 +213,8 @@ class DeadlineFilter(PlanFilter):
     share (supplier, incident owner), each applied by its own model's FilterSet."""
 
     page_fields = ("supplier", "owner")
-    page_choices = {"supplier": _visible_suppliers, "owner": _incident_owners}
+    page_choices = {"owner": _incident_owners}
+    page_lookups = {"supplier": SUPPLIER_LOOKUP}
     page_widgets = {}
     page_labels = {}
 

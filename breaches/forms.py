@@ -10,10 +10,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from breaches.choices import Channel, Severity, Visibility
+from config.widgets import LookupSelect, LookupSelectMultiple
+from suppliers.filtersets import ASSET_LOOKUP, NDA_LOOKUP
+from suppliers.forms import SEARCHABLE, SUPPLIER_PICKER
 from suppliers.models import NDA, WRITERS, Supplier, User
 from suppliers.selectors import assets_visible_to, ndas_visible_to, suppliers_visible_to
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# Liability's NDAs show their supplier's name, as the form labels them.
+NDA_WITH_SUPPLIER_LOOKUP = NDA_LOOKUP._replace(result_text="{reference} ({supplier_name})")
 
 
 class IncidentForm(forms.Form):
@@ -27,12 +32,14 @@ class IncidentForm(forms.Form):
         label=_("Source supplier"),
         empty_label=_("Unknown"),
         help_text=_("Who actually leaked; the liable supplier is resolved from it."),
+        widget=SUPPLIER_PICKER,
     )
     assets = forms.ModelMultipleChoiceField(
         queryset=None,
         required=False,
         label=_("Assets"),
         help_text=_("The confidential assets that leaked (Ctrl or Cmd picks several)."),
+        widget=LookupSelectMultiple(attrs=SEARCHABLE, lookup=ASSET_LOOKUP),
     )
     occurred_on = forms.DateField(widget=DATE_WIDGET, label=_("Occurred on"))
     discovered_on = forms.DateField(widget=DATE_WIDGET, label=_("Discovered on"))
@@ -261,6 +268,7 @@ class LiabilityForm(forms.Form):
         required=False,
         label=_("Responsible supplier"),
         empty_label=_("Nobody"),
+        widget=SUPPLIER_PICKER,
     )
     nda = forms.ModelChoiceField(
         queryset=NDA.objects.none(),
@@ -268,6 +276,7 @@ class LiabilityForm(forms.Form):
         label=_("NDA"),
         empty_label=pgettext_lazy("no NDA", "None"),
         help_text=_("Must belong to the responsible supplier."),
+        widget=LookupSelect(attrs=SEARCHABLE, lookup=NDA_WITH_SUPPLIER_LOOKUP),
     )
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label=_("Reason")

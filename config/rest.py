@@ -24,7 +24,7 @@ from rest_framework import permissions, serializers, viewsets
 from rest_framework.relations import MANY_RELATION_KWARGS
 
 from config.pagination import NewestFirstCursorPagination
-from config.widgets import FastSelect
+from config.widgets import FastSelect, Lookup, LookupSelect
 from documents.exports import ExportMixin
 from suppliers.choices import Role
 
@@ -110,10 +110,13 @@ class FilterSet(filters.FilterSet):
     """django-filter's FilterSet, one per model, for its API list and its page alike.
     `page_fields` names the filters a page's form shows (the page takes every other
     parameter too); `page_choices` shows an id filter as a select of what the user may
-    see; `page_widgets` and `page_labels` set other widgets and shorter labels."""
+    see; `page_lookups` does the same for rows too many to list in a page (a Lookup with
+    `rows`: the first of them, the rest searched through the API as the person types);
+    `page_widgets` and `page_labels` set other widgets and shorter labels."""
 
     page_fields: tuple[str, ...] = ()
     page_choices: dict = {}
+    page_lookups: dict[str, Lookup] = {}
     page_widgets: dict = {}
     page_labels: dict = {}
 
@@ -150,6 +153,12 @@ class FilterSet(filters.FilterSet):
         for name, choices in self.page_choices.items():
             form.fields[name].widget = FastSelect(
                 choices=[("", pgettext_lazy("filter", "Any")), *choices(user)]
+            )
+        for name, lookup in self.page_lookups.items():
+            form.fields[name].widget = LookupSelect(
+                lookup=lookup,
+                rows=lookup.rows(user),
+                empty_label=pgettext_lazy("filter", "Any"),
             )
         for name, widget in self.page_widgets.items():
             form.fields[name].widget = widget

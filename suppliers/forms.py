@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from config.formats import format_instant, written_in
-from config.widgets import FastSelect
+from config.widgets import FastSelect, LookupSelect
 from suppliers.choices import (
     DEFAULT_TIME_ZONE,
     Classification,
@@ -24,6 +24,7 @@ from suppliers.choices import (
     Role,
     SupplierStatus,
 )
+from suppliers.filtersets import ASSET_LOOKUP, SUPPLIER_LOOKUP
 from suppliers.models import NDA, Contact, Disclosure, Supplier, User
 from suppliers.pickers import country_choices, currency_choices
 from suppliers.selectors import assets_visible_to, suppliers_visible_to
@@ -32,6 +33,9 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # Pickers: "CN — China", sorted by name; app.js adds a filter box to a searchable select.
 # The filter box's placeholder comes from the page (app.js reads it), in its language.
 SEARCHABLE = {"data-searchable": "true", "data-search-placeholder": _("Type to filter…")}
+# Pickers of rows a buyer has thousands of: the first of them, the rest searched as typed.
+SUPPLIER_PICKER = LookupSelect(attrs=SEARCHABLE, lookup=SUPPLIER_LOOKUP)
+ASSET_PICKER = LookupSelect(attrs=SEARCHABLE, lookup=ASSET_LOOKUP)
 COUNTRY_CHOICES = country_choices()
 CURRENCY_CHOICES = currency_choices()
 
@@ -58,6 +62,7 @@ class SupplierForm(forms.Form):
         required=False,
         empty_label=_("None (tier-1 supplier)"),
         help_text=_("The supplier that engaged this one."),
+        widget=SUPPLIER_PICKER,
     )
     status = forms.ChoiceField(
         label=_("Status"), choices=SupplierStatus.choices, initial=SupplierStatus.ACTIVE
@@ -84,7 +89,7 @@ class NDAForm(forms.Form):
     with `instance` it starts from that NDA (the supplier is then not changed here)."""
 
     supplier = forms.ModelChoiceField(
-        queryset=Supplier.objects.none(), label=_("Supplier"), widget=FastSelect(attrs=SEARCHABLE)
+        queryset=Supplier.objects.none(), label=_("Supplier"), widget=SUPPLIER_PICKER
     )
     reference = forms.CharField(label=_("Reference"), max_length=64)
     signed_on = forms.DateField(label=_("Signed on"), widget=DATE_WIDGET)
@@ -171,7 +176,7 @@ class ReasonForm(forms.Form):
 
 class ContactForm(forms.Form):
     supplier = forms.ModelChoiceField(
-        queryset=Supplier.objects.none(), label=_("Supplier"), widget=FastSelect(attrs=SEARCHABLE)
+        queryset=Supplier.objects.none(), label=_("Supplier"), widget=SUPPLIER_PICKER
     )
     name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=200)
     email = forms.EmailField(label=_("Email"))
@@ -233,7 +238,7 @@ class ContactForm(forms.Form):
 
 
 class DisclosureForm(forms.Form):
-    asset = forms.ModelChoiceField(label=_("Asset"), queryset=None)
+    asset = forms.ModelChoiceField(label=_("Asset"), queryset=None, widget=ASSET_PICKER)
     nda = forms.ModelChoiceField(
         queryset=NDA.objects.none(),
         required=False,
@@ -256,7 +261,7 @@ class DisclosureCorrectionForm(forms.Form):
     against the wrong supplier is revoked and recorded again, so that the fingerprint
     given to one recipient is never moved to another."""
 
-    asset = forms.ModelChoiceField(queryset=None, label=_("Asset"))
+    asset = forms.ModelChoiceField(queryset=None, label=_("Asset"), widget=ASSET_PICKER)
     nda = forms.ModelChoiceField(
         queryset=NDA.objects.none(),
         required=False,
@@ -310,7 +315,7 @@ class InviteForm(forms.Form):
         required=False,
         label=_("Supplier"),
         help_text=_("The supplier this person works for (supplier users only)."),
-        widget=FastSelect(attrs=SEARCHABLE),
+        widget=SUPPLIER_PICKER,
     )
     username = forms.CharField(label=_("User name"), max_length=150)
     email = forms.EmailField(label=_("Email"), help_text=_("The invitation goes here."))

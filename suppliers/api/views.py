@@ -94,7 +94,7 @@ class NDAViewSet(ServiceViewSet):
     serializer_class = api_serializers.NDASerializer
     permission_classes = [ReadOnlyForSuppliers]
     filterset_class = filtersets.NDAFilter
-    ordering_fields = ["created_at", "effective_from"]
+    ordering_fields = ["created_at", "effective_from", "reference"]
     create_service = services.nda_create
     update_service = services.nda_update
     delete_service = services.nda_delete
@@ -126,7 +126,7 @@ class AssetViewSet(ServiceViewSet):
     serializer_class = api_serializers.AssetSerializer
     permission_classes = [ReadOnlyForSuppliers]
     filterset_class = filtersets.AssetFilter
-    ordering_fields = ["created_at"]
+    ordering_fields = ["created_at", "code"]
     create_service = services.asset_create
     update_service = services.asset_update
     delete_service = services.asset_delete

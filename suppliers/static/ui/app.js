@@ -58,6 +58,11 @@
     box.setAttribute("aria-label", (words.filterLabel || "Filter the choices of {label}").replace("{label}", select.labels && select.labels[0] ? select.labels[0].textContent.trim() : ""));
     box.setAttribute("aria-controls", select.id);
     var options = Array.prototype.slice.call(select.options);
+    if (select.hasAttribute("data-lookup")) {
+      setupLookup(select, box, options);
+      select.parentNode.insertBefore(box, select);
+      return;
+    }
     box.addEventListener("input", function () {
       var needle = box.value.trim().toLowerCase();
       var firstMatch = null;
@@ -76,6 +81,63 @@
       if (event.key === "Enter") { event.preventDefault(); select.focus(); }
     });
     select.parentNode.insertBefore(box, select);
+  }
+
+  // A select with more rows than the page holds (data-lookup: an API list, config.widgets.
+  // LookupSelect): typing asks that list and its results replace the options;
+  // the empty choice and the selected one stay. An empty box brings the page's rows back.
+  function setupLookup(select, box, pageOptions) {
+    var url = select.getAttribute("data-lookup");
+    var resultText = select.getAttribute("data-lookup-text") || "{name}";
+    var words = document.body.dataset;
+    var timer = null;
+    var asked = 0;
+
+    function show(rows) {
+      var kept = Array.prototype.filter.call(select.options, function (option) {
+        return option.value === "" || option.selected;
+      });
+      var seen = {};
+      kept.forEach(function (option) { seen[option.value] = true; });
+      select.textContent = "";
+      kept.forEach(function (option) { select.appendChild(option); });
+      rows.forEach(function (option) {
+        if (!seen[option.value]) { select.appendChild(option); }
+      });
+    }
+
+    function search() {
+      var term = box.value.trim();
+      var ticket = ++asked;
+      if (!term) { show(pageOptions); return; }
+      // The URL ends in the parameter the text goes in (config.widgets.Lookup.url).
+      fetch(url + encodeURIComponent(term), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          if (!data || ticket !== asked) { return; }
+          var rows = (data.results || []).map(function (item) {
+            var text = resultText.replace(/\{(\w+)\}/g, function (whole, field) {
+              return item[field] === null || item[field] === undefined ? "" : String(item[field]);
+            });
+            return new Option(text, String(item.id));
+          });
+          if (!rows.length) {
+            var none = new Option(words.lookupNone || "Nothing matches", "-");
+            none.disabled = true;
+            rows.push(none);
+          }
+          show(rows);
+        })
+        .catch(function () { /* the page's rows stay */ });
+    }
+
+    box.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(search, 250);
+    });
+    box.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); window.clearTimeout(timer); search(); select.focus(); }
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
