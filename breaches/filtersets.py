@@ -302,13 +302,13 @@ INCIDENT_SORTS = {
     "reference": ("reference", "id"),
     "title": ("title", "id"),
     "occurred_on": ("occurred_on", "id"),
-    "status": ("status", "id"),
+    "status": ("status", "-created_at", "-id"),  # newest first within a status
     "created_at": ("created_at", "id"),
 }
 PENALTY_SORTS = {
     "amount": ("amount", "id"),
     "paid_amount": ("paid_amount", "id"),
     "due_on": ("due_on", "id"),
-    "status": ("status", "id"),
+    "status": ("status", "-created_at", "-id"),
     "created_at": ("created_at", "id"),
 }

@@ -183,7 +183,10 @@ class Incident(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "-created_at"], name="incident_status_created_idx"),
+            # By status, newest first: the ?status= lists and the status column's sort.
+            models.Index(
+                fields=["status", "-created_at", "-id"], name="incident_status_created_idx"
+            ),
             models.Index(
                 fields=["responsible_supplier", "status", "-created_at"],
                 name="incident_resp_status_idx",
@@ -194,6 +197,8 @@ class Incident(models.Model):
             ),
             models.Index(fields=["-created_at", "-id"], name="incident_created_idx"),
             models.Index(fields=["occurred_on"], name="incident_occurred_idx"),
+            # The list page's sort by title reads its first page along it.
+            models.Index(fields=["title", "id"], name="incident_title_idx"),
         ]
 
     def __str__(self) -> str:
@@ -466,7 +471,7 @@ class Penalty(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "-created_at"], name="penalty_status_idx"),
+            models.Index(fields=["status", "-created_at", "-id"], name="penalty_status_idx"),
             models.Index(fields=["supplier", "status"], name="penalty_supplier_status_idx"),
             # Newest first, the lists' cursor order: no sort of the whole table per page.
             models.Index(fields=["-created_at", "-id"], name="penalty_created_idx"),
@@ -477,6 +482,10 @@ class Penalty(models.Model):
                 condition=Q(status=PenaltyStatus.ISSUED),
                 name="penalty_issued_due_idx",
             ),
+            # The list page's sorts by amount, paid amount and due date (every status).
+            models.Index(fields=["amount", "id"], name="penalty_amount_idx"),
+            models.Index(fields=["paid_amount", "id"], name="penalty_paid_idx"),
+            models.Index(fields=["due_on", "id"], name="penalty_due_idx"),
         ]
 
     def __str__(self) -> str:

@@ -102,7 +102,12 @@ class Supplier(models.Model):
                 violation_error_message=_("Tier must be 1 without a parent and above 1 with one."),
             ),
         ]
-        indexes = [models.Index(fields=["status", "-created_at"], name="supplier_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="supplier_status_idx"),
+            # By name: the pickers, and lists of other rows sorted by their supplier's name
+            # (a million disclosures read supplier by supplier instead of sorted).
+            models.Index(fields=["name"], name="supplier_name_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -539,10 +544,11 @@ class Disclosure(models.Model):
         ]
         indexes = [
             models.Index(fields=["asset", "supplier"], name="disclosure_asset_supplier_idx"),
-            # The API's newest first and the page's latest hand-overs first, read backwards:
-            # without them each first page sorted every disclosure (a million: 0.8 s).
+            # The API's newest first, the page's latest hand-overs first and its sorts, read
+            # along these: without them each first page sorted every disclosure.
             models.Index(fields=["created_at", "id"], name="disclosure_created_idx"),
             models.Index(fields=["disclosed_on", "id"], name="disclosure_disclosed_idx"),
+            models.Index(fields=["version", "id"], name="disclosure_version_idx"),
         ]
 
     def __str__(self) -> str:
