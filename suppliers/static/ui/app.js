@@ -93,17 +93,27 @@
     var timer = null;
     var asked = 0;
 
+    var emptyOptions = pageOptions.filter(function (option) { return option.value === ""; });
+
+    // The empty choice first, then what is chosen and not among the rows, then the rows
+    // (a chosen one keeps its own option, and so stays chosen).
     function show(rows) {
-      var kept = Array.prototype.filter.call(select.options, function (option) {
-        return option.value === "" || option.selected;
+      var chosen = {};
+      Array.prototype.forEach.call(select.options, function (option) {
+        if (option.selected && option.value !== "") { chosen[option.value] = option; }
       });
-      var seen = {};
-      kept.forEach(function (option) { seen[option.value] = true; });
-      select.textContent = "";
-      kept.forEach(function (option) { select.appendChild(option); });
+      var listed = {};
+      var shown = [];
       rows.forEach(function (option) {
-        if (!seen[option.value]) { select.appendChild(option); }
+        if (option.value === "") { return; }
+        listed[option.value] = true;
+        shown.push(chosen[option.value] || option);
       });
+      var missing = Object.keys(chosen)
+        .filter(function (value) { return !listed[value]; })
+        .map(function (value) { return chosen[value]; });
+      select.textContent = "";
+      emptyOptions.concat(missing, shown).forEach(function (option) { select.appendChild(option); });
     }
 
     function search() {
