@@ -414,6 +414,42 @@ def incident_list_rows(rows: list[dict], user) -> list[dict]:
     return out
 
 
+# incident_values()'s statement for one incident by id, compiled once per process (by
+# database alias): the SQL and the names of its columns.
+_BY_ID: dict[str, str] = {}
+
+
+def visible_incident_row(user, incident_id) -> dict | None:
+    """incident_values()'s row of the incident `incident_id`, if `user` may see it, else
+    None (as for an id that is not an incident's). For a viewer who sees every incident,
+    on PostgreSQL, the statement incident_values() compiles is kept per process and run
+    with the id: the ORM compiled and read the same one-row query on every detail
+    request (docs/benchmarks.md, session 13). tests/test_perf_serializers.py holds the two
+    reads equal, column for column."""
+    try:
+        incident_id = int(incident_id)
+    except (TypeError, ValueError):
+        return None
+    if not 0 < incident_id < 2**63:
+        return None
+    if not scope_for(user).everything or connection.vendor != "postgresql":
+        rows = incidents_visible_to(user, incident_values()).filter(pk=incident_id).order_by()
+        return next(iter(rows), None)
+    sql = _BY_ID.get(connection.alias)
+    if sql is None:
+        query = incident_values().filter(pk=incident_id).order_by().query
+        sql, params = query.get_compiler(connection.alias).as_sql()
+        if list(params) != [incident_id]:  # not the one-parameter statement it was
+            rows = incident_values().filter(pk=incident_id).order_by()
+            return next(iter(rows), None)
+        _BY_ID[connection.alias] = sql
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [incident_id])
+        row = cursor.fetchone()
+        names = [column.name for column in cursor.description]
+    return None if row is None else dict(zip(names, row, strict=True))
+
+
 def incident_row(incident_id: int, user) -> dict:
     """One incident in its one shape (the caller has checked the user may see it)."""
     rows = list(incident_values().filter(pk=incident_id))

@@ -12,7 +12,7 @@ from rest_framework.test import APIRequestFactory
 
 from breaches.api.serializers import IncidentSerializer
 from breaches.models import Incident
-from breaches.selectors import incident_row
+from breaches.selectors import incident_row, incident_values
 from suppliers.choices import Role
 from tests.factories import UserFactory
 
@@ -207,3 +207,36 @@ def test_cursor_pages_over_equal_and_whole_second_times_walk_both_ways():
         backward.insert(0, [row["id"] for row in body["results"]])
         url = body["previous"]
     assert backward == [[row["id"] for row in page["results"]] for page in pages[:-1]]
+
+
+@pytest.mark.parametrize("who", ["admin", "supplier"])
+def test_the_detail_read_by_id_equals_the_orms_row_column_for_column(who):
+    """visible_incident_row keeps incident_values()'s compiled statement per process (on
+    PostgreSQL, for viewers who see every incident): its rows must be the ORM's, column
+    for column and type for type, and a row outside the viewer's scope none at all."""
+    from breaches.selectors import incidents_visible_to, visible_incident_row
+    from suppliers.models import Supplier
+
+    call_command(
+        "seed_scale", incidents=60, suppliers=8, seed=7, as_of=timezone.localdate(), verbosity=0
+    )
+    if who == "admin":
+        user = UserFactory(role=Role.ADMIN)
+    else:
+        supplier = Supplier.objects.filter(parent__isnull=True).order_by("pk").first()
+        user = UserFactory(role=Role.SUPPLIER, supplier=supplier)
+    visible = set(incidents_visible_to(user).values_list("pk", flat=True))
+    seen = 0
+    for pk in Incident.objects.order_by("pk").values_list("pk", flat=True):
+        row = visible_incident_row(user, pk)
+        if pk not in visible:
+            assert row is None
+            continue
+        orm = incident_values().filter(pk=pk).order_by().get()
+        assert list(row) == list(orm)
+        assert row == orm
+        assert [type(value) for value in row.values()] == [type(v) for v in orm.values()]
+        seen += 1
+    assert seen >= 5
+    for wrong in ("0", "-1", "abc", str(2**63), "9" * 30, None):
+        assert visible_incident_row(user, wrong) is None

@@ -8,6 +8,7 @@ from datetime import date
 from functools import partial
 
 from django.db.models import Prefetch
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -48,6 +49,7 @@ from breaches.selectors import (
     plans_visible_to,
     reminders_visible_to,
     utc_text_position,
+    visible_incident_row,
 )
 from config.iteration import batched
 from config.pagination import (
@@ -213,9 +215,14 @@ class IncidentViewSet(ServiceViewSet):
         """One incident, read like a page of the list: a plain row in the caller's scope
         (404 outside it), shaped like IncidentSerializer's output."""
         lookup = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
-        incidents = incidents_visible_to(request.user, incident_values())
-        # One row: no ORDER BY to plan.
-        row = get_object_or_404(self.filter_queryset(incidents).order_by(), pk=lookup)
+        if request.query_params:  # filters apply to a detail too, as DRF's get_object does
+            incidents = incidents_visible_to(request.user, incident_values())
+            # One row: no ORDER BY to plan.
+            row = get_object_or_404(self.filter_queryset(incidents).order_by(), pk=lookup)
+        else:
+            row = visible_incident_row(request.user, lookup)
+            if row is None:
+                raise Http404
         self.check_object_permissions(request, row)
         return Response(incident_list_rows([row], request.user)[0])
 
