@@ -240,3 +240,24 @@ def test_the_detail_read_by_id_equals_the_orms_row_column_for_column(who):
     assert seen >= 5
     for wrong in ("0", "-1", "abc", str(2**63), "9" * 30, None):
         assert visible_incident_row(user, wrong) is None
+
+
+@pytest.mark.parametrize("who", ["admin", "supplier"])
+def test_a_detail_outside_the_scope_answers_as_one_with_filters_does(who, tier1, other_supplier):
+    """The read by id and the filtered read refuse alike: 404, with the same words."""
+    from tests.apiclients import client_for
+    from tests.factories import IncidentFactory
+
+    hidden = IncidentFactory(source_supplier=other_supplier, responsible_supplier=other_supplier)
+    user = (
+        UserFactory(role=Role.ADMIN)
+        if who == "admin"
+        else UserFactory(role=Role.SUPPLIER, supplier=tier1)
+    )
+    client = client_for(user)
+    missing = hidden.pk + 1000 if who == "admin" else hidden.pk
+    for path in (f"/api/v1/incidents/{missing}/", "/api/v1/incidents/99999999999999999999/"):
+        plain = client.get(path)
+        filtered = client.get(path, {"status": "reported"})
+        assert plain.status_code == filtered.status_code == 404
+        assert plain.json() == filtered.json()
