@@ -414,8 +414,7 @@ def incident_list_rows(rows: list[dict], user) -> list[dict]:
     return out
 
 
-# incident_values()'s statement for one incident by id, compiled once per process (by
-# database alias): the SQL and the names of its columns.
+# incident_values()'s SQL for one incident by id, compiled once per process (by alias).
 _BY_ID: dict[str, str] = {}
 
 
