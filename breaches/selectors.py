@@ -431,16 +431,19 @@ def visible_incident_row(user, incident_id) -> dict | None:
         return None
     if not 0 < incident_id < 2**63:
         return None
-    if not scope_for(user).everything or connection.vendor != "postgresql":
+
+    def through_the_orm() -> dict | None:
         rows = incidents_visible_to(user, incident_values()).filter(pk=incident_id).order_by()
         return next(iter(rows), None)
+
+    if not scope_for(user).everything or connection.vendor != "postgresql":
+        return through_the_orm()
     sql = _BY_ID.get(connection.alias)
     if sql is None:
         query = incident_values().filter(pk=incident_id).order_by().query
         sql, params = query.get_compiler(connection.alias).as_sql()
         if list(params) != [incident_id]:  # not the one-parameter statement it was
-            rows = incident_values().filter(pk=incident_id).order_by()
-            return next(iter(rows), None)
+            return through_the_orm()
         _BY_ID[connection.alias] = sql
     with connection.cursor() as cursor:
         cursor.execute(sql, [incident_id])
